@@ -1,0 +1,199 @@
+//! One instrument's order book: two ladders of price levels, each level a FIFO queue
+//! threaded through the order slab.
+//!
+//! A ladder is a `Vec` sorted so that the best level is the *last* element: best price
+//! is O(1), removing an exhausted best level is a `pop`, and new levels, which mostly
+//! appear near the touch, move only the few elements behind them. Both sides share one
+//! code path by sorting on a key: the price for bids, the negated price for asks.
+
+use crate::order::{OrderPool, NIL};
+use crate::types::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Level {
+    pub price: Price,
+    pub total_qty: Qty,
+    pub count: u32,
+    pub head: u32,
+    pub tail: u32,
+}
+
+pub struct Ladder {
+    side: Side,
+    levels: Vec<Level>,
+}
+
+impl Ladder {
+    fn new(side: Side, levels_capacity: usize) -> Ladder {
+        Ladder {
+            side,
+            levels: Vec::with_capacity(levels_capacity),
+        }
+    }
+
+    #[inline]
+    fn key(&self, price: Price) -> Price {
+        match self.side {
+            Side::Buy => price,
+            Side::Sell => -price,
+        }
+    }
+
+    /// Levels from worst to best.
+    pub fn levels(&self) -> &[Level] {
+        &self.levels
+    }
+
+    #[inline]
+    pub fn best(&self) -> Option<&Level> {
+        self.levels.last()
+    }
+
+    #[inline]
+    pub fn best_mut(&mut self) -> Option<&mut Level> {
+        self.levels.last_mut()
+    }
+
+    pub fn pop_best(&mut self) {
+        let level = self.levels.pop();
+        assert!(matches!(level, Some(l) if l.count == 0 && l.total_qty == 0));
+    }
+
+    /// Index of the level at `price`, or where it would be inserted.
+    #[inline]
+    fn find(&self, price: Price) -> Result<usize, usize> {
+        let key = self.key(price);
+        // Most activity is near the touch, at the end: a binary search over a few
+        // hundred levels costs a handful of comparisons on hot cache lines.
+        self.levels
+            .binary_search_by(|l| self.key(l.price).cmp(&key))
+    }
+
+    /// Appends `slot` to the back of the queue at its price, creating the level.
+    pub fn push_back(&mut self, pool: &mut OrderPool, slot: u32) {
+        let (price, qty) = {
+            let o = pool.get(slot);
+            (o.price, o.leaves)
+        };
+        let idx = match self.find(price) {
+            Ok(i) => i,
+            Err(i) => {
+                let level = Level {
+                    price,
+                    total_qty: 0,
+                    count: 0,
+                    head: NIL,
+                    tail: NIL,
+                };
+                self.levels.insert(i, level);
+                i
+            }
+        };
+        let level = &mut self.levels[idx];
+        let tail = level.tail;
+        {
+            let o = pool.get_mut(slot);
+            o.prev = tail;
+            o.next = NIL;
+        }
+        if tail == NIL {
+            level.head = slot;
+        } else {
+            pool.get_mut(tail).next = slot;
+        }
+        level.tail = slot;
+        level.count += 1;
+        level.total_qty += qty;
+    }
+
+    /// Takes `slot` out of its level's queue, dropping the level if it empties.
+    pub fn unlink(&mut self, pool: &mut OrderPool, slot: u32) {
+        let (price, leaves, prev, next) = {
+            let o = pool.get(slot);
+            (o.price, o.leaves, o.prev, o.next)
+        };
+        let idx = self.find(price).expect("resting order has a level");
+        let level = &mut self.levels[idx];
+        if prev == NIL {
+            assert_eq!(level.head, slot);
+            level.head = next;
+        } else {
+            pool.get_mut(prev).next = next;
+        }
+        if next == NIL {
+            assert_eq!(level.tail, slot);
+            level.tail = prev;
+        } else {
+            pool.get_mut(next).prev = prev;
+        }
+        assert!(level.count > 0 && level.total_qty >= leaves);
+        level.count -= 1;
+        level.total_qty -= leaves;
+        if level.count == 0 {
+            assert_eq!(level.total_qty, 0);
+            self.levels.remove(idx);
+        }
+    }
+
+    /// Lowers the open quantity of a resting order in place, keeping its priority.
+    pub fn reduce(&mut self, pool: &mut OrderPool, slot: u32, new_leaves: Qty) {
+        let o = pool.get_mut(slot);
+        assert!(new_leaves > 0 && new_leaves <= o.leaves);
+        let delta = o.leaves - new_leaves;
+        o.leaves = new_leaves;
+        let price = o.price;
+        let idx = self.find(price).expect("resting order has a level");
+        self.levels[idx].total_qty -= delta;
+    }
+
+    /// Total quantity available to an aggressor with `limit`, stopping once `wanted` is
+    /// reached. Used by fill-or-kill before it touches the book.
+    pub fn available(&self, aggressor: Side, limit: Price, wanted: Qty) -> Qty {
+        let mut sum: Qty = 0;
+        for level in self.levels.iter().rev() {
+            if sum >= wanted || !aggressor.accepts(limit, level.price) {
+                break;
+            }
+            sum += level.total_qty;
+        }
+        sum
+    }
+}
+
+pub struct Book {
+    pub bids: Ladder,
+    pub asks: Ladder,
+}
+
+impl Book {
+    pub fn new(levels_capacity: usize) -> Book {
+        Book {
+            bids: Ladder::new(Side::Buy, levels_capacity),
+            asks: Ladder::new(Side::Sell, levels_capacity),
+        }
+    }
+
+    #[inline]
+    pub fn side(&self, side: Side) -> &Ladder {
+        match side {
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
+        }
+    }
+
+    #[inline]
+    pub fn side_mut(&mut self, side: Side) -> &mut Ladder {
+        match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        }
+    }
+
+    /// The book is never crossed between commands.
+    pub fn is_uncrossed(&self) -> bool {
+        match (self.bids.best(), self.asks.best()) {
+            (Some(b), Some(a)) => b.price < a.price,
+            _ => true,
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Client order ids: unique per account for the trading day, so a resend after a
+//! reconnect is recognised instead of executed twice.
+//!
+//! Two tables keep the hot one small: `open` maps the ids of resting orders to their
+//! slots (touched by every cancel and replace), `closed` remembers the ids of orders
+//! that finished today (touched only when a new id is checked). Both are sized at
+//! startup; the day's capacity bounds them together.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::types::{AccountId, ClientOrderId};
+
+type Key = (AccountId, ClientOrderId);
+
+pub struct ClientIds {
+    open: FxHashMap<Key, u32>,
+    closed: FxHashSet<Key>,
+    day_capacity: usize,
+    /// Order-independent digest of every id used today, for the state hash.
+    digest: u64,
+}
+
+#[inline]
+fn mix(account: AccountId, id: ClientOrderId) -> u64 {
+    let mut x = id ^ (u64::from(account)).rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15;
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+pub enum Lookup {
+    Open(u32),
+    Closed,
+    Unknown,
+}
+
+impl ClientIds {
+    pub fn with_capacity(open_capacity: usize, day_capacity: usize) -> ClientIds {
+        assert!(open_capacity <= day_capacity);
+        ClientIds {
+            open: FxHashMap::with_capacity_and_hasher(open_capacity, Default::default()),
+            closed: FxHashSet::with_capacity_and_hasher(day_capacity, Default::default()),
+            day_capacity,
+            digest: 0,
+        }
+    }
+
+    #[inline]
+    pub fn lookup(&self, account: AccountId, id: ClientOrderId) -> Lookup {
+        if let Some(&slot) = self.open.get(&(account, id)) {
+            return Lookup::Open(slot);
+        }
+        if self.closed.contains(&(account, id)) {
+            return Lookup::Closed;
+        }
+        Lookup::Unknown
+    }
+
+    #[inline]
+    pub fn is_used(&self, account: AccountId, id: ClientOrderId) -> bool {
+        !matches!(self.lookup(account, id), Lookup::Unknown)
+    }
+
+    /// Whether another id may be used today.
+    #[inline]
+    pub fn has_room(&self) -> bool {
+        self.open.len() + self.closed.len() < self.day_capacity
+    }
+
+    /// Records a new id of an order that will not rest.
+    pub fn use_closed(&mut self, account: AccountId, id: ClientOrderId) {
+        assert!(self.has_room());
+        let fresh = self.closed.insert((account, id));
+        assert!(fresh, "client order id used twice");
+        self.digest = self.digest.wrapping_add(mix(account, id));
+    }
+
+    /// Records a new id of a resting order.
+    pub fn use_open(&mut self, account: AccountId, id: ClientOrderId, slot: u32) {
+        assert!(self.has_room());
+        let previous = self.open.insert((account, id), slot);
+        assert!(previous.is_none(), "client order id used twice");
+        self.digest = self.digest.wrapping_add(mix(account, id));
+    }
+
+    /// The order under this id stopped resting.
+    pub fn close(&mut self, account: AccountId, id: ClientOrderId) {
+        let slot = self.open.remove(&(account, id));
+        assert!(slot.is_some(), "closing an id that is not open");
+        let fresh = self.closed.insert((account, id));
+        assert!(fresh);
+    }
+
+    /// A new trading day: forget closed ids. Open ids stay used while their orders rest,
+    /// and the digest is rebuilt from them by the caller through `carry_over`.
+    pub fn start_day(&mut self) {
+        self.closed.clear();
+        self.digest = 0;
+    }
+
+    /// Re-adds an open id to the digest after `start_day`.
+    pub fn carry_over(&mut self, account: AccountId, id: ClientOrderId) {
+        assert!(self.open.contains_key(&(account, id)));
+        self.digest = self.digest.wrapping_add(mix(account, id));
+    }
+
+    pub fn digest(&self) -> u64 {
+        self.digest
+    }
+
+    pub fn used_today(&self) -> usize {
+        self.open.len() + self.closed.len()
+    }
+}

@@ -1,0 +1,30 @@
+//! ringex-core: the deterministic matching core of ringex.
+//!
+//! A pure state machine: [`Engine::apply`] takes one command with the `(seq,
+//! timestamp_ns)` its sequencer stamped and appends the resulting events. No I/O, no
+//! threads, no clock, no randomness, no floats; the same stream of commands always
+//! produces the same events and the same [`Engine::state_hash`].
+//!
+//! See `engine/DESIGN-core.md` for the data layout and why it is fast.
+
+mod account;
+mod book;
+mod book_view;
+mod client_ids;
+mod command;
+mod config;
+mod engine;
+mod event;
+mod instrument;
+mod invariants;
+mod matching;
+mod order;
+mod state_hash;
+mod types;
+
+pub use book_view::{BookView, InstrumentView, LevelView, OrderView, TopOfBook};
+pub use command::*;
+pub use config::EngineConfig;
+pub use engine::Engine;
+pub use event::*;
+pub use types::*;
