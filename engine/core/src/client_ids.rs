@@ -20,8 +20,10 @@ pub struct ClientIds {
     digest: u64,
 }
 
+/// One id's term in the order-independent digest of the day's used ids (a wrapping sum
+/// of these terms). Public so that other models of the state can rebuild the digest.
 #[inline]
-fn mix(account: AccountId, id: ClientOrderId) -> u64 {
+pub fn client_id_digest_term(account: AccountId, id: ClientOrderId) -> u64 {
     let mut x = id ^ (u64::from(account)).rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15;
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -72,7 +74,7 @@ impl ClientIds {
         assert!(self.has_room());
         let fresh = self.closed.insert((account, id));
         assert!(fresh, "client order id used twice");
-        self.digest = self.digest.wrapping_add(mix(account, id));
+        self.digest = self.digest.wrapping_add(client_id_digest_term(account, id));
     }
 
     /// Records a new id of a resting order.
@@ -80,7 +82,7 @@ impl ClientIds {
         assert!(self.has_room());
         let previous = self.open.insert((account, id), slot);
         assert!(previous.is_none(), "client order id used twice");
-        self.digest = self.digest.wrapping_add(mix(account, id));
+        self.digest = self.digest.wrapping_add(client_id_digest_term(account, id));
     }
 
     /// The order under this id stopped resting.
@@ -101,7 +103,7 @@ impl ClientIds {
     /// Re-adds an open id to the digest after `start_day`.
     pub fn carry_over(&mut self, account: AccountId, id: ClientOrderId) {
         assert!(self.open.contains_key(&(account, id)));
-        self.digest = self.digest.wrapping_add(mix(account, id));
+        self.digest = self.digest.wrapping_add(client_id_digest_term(account, id));
     }
 
     pub fn digest(&self) -> u64 {

@@ -23,8 +23,10 @@ mod state_hash;
 mod types;
 
 pub use book_view::{BookView, InstrumentView, LevelView, OrderView, TopOfBook};
+pub use client_ids::client_id_digest_term;
 pub use command::*;
 pub use config::EngineConfig;
 pub use engine::Engine;
 pub use event::*;
+pub use state_hash::StateHasher;
 pub use types::*;

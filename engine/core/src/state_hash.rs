@@ -3,24 +3,37 @@
 //! positions and order lists, and the day's used client order ids.
 //! Two engines fed the same commands have equal hashes; one call compares them.
 
+use crate::book_view::OrderView;
 use crate::engine::Engine;
-use crate::order::{Order, NIL};
+use crate::order::NIL;
 
 /// A simple, fixed (unseeded) 64-bit mixer: equal inputs give equal digests on every
-/// machine and run.
-struct StateHasher(u64);
+/// machine and run. Public so that other models of the state (a reference matcher, a
+/// snapshot checker) can digest their own structures in the same canonical order.
+pub struct StateHasher(u64);
+
+impl Default for StateHasher {
+    fn default() -> Self {
+        StateHasher::new()
+    }
+}
 
 impl StateHasher {
-    fn word(&mut self, w: u64) {
+    pub fn new() -> StateHasher {
+        StateHasher(0)
+    }
+
+    pub fn word(&mut self, w: u64) {
         let x = (self.0 ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         self.0 = x ^ (x >> 29) ^ 0x632B_E59B_D9B4_E019;
     }
 
-    fn signed(&mut self, w: i64) {
+    pub fn signed(&mut self, w: i64) {
         self.word(w as u64);
     }
 
-    fn order(&mut self, o: &Order) {
+    /// The words of one resting order, in their canonical order.
+    pub fn order(&mut self, o: &OrderView) {
         self.word(o.order_id);
         self.word(o.client_order_id);
         self.signed(o.price);
@@ -33,7 +46,7 @@ impl StateHasher {
         self.word(u64::from(o.post_only));
     }
 
-    fn finish(self) -> u64 {
+    pub fn finish(self) -> u64 {
         let mut x = self.0;
         x = (x ^ (x >> 33)).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
         x = (x ^ (x >> 33)).wrapping_mul(0xC4CE_B9FE_1A85_EC53);
@@ -44,7 +57,7 @@ impl StateHasher {
 impl Engine {
     /// Digest of the whole state that affects the future.
     pub fn state_hash(&self) -> u64 {
-        let mut h = StateHasher(0);
+        let mut h = StateHasher::new();
         h.word(self.last_seq);
         h.word(self.last_timestamp_ns);
         h.word(self.next_order_id);
@@ -69,7 +82,7 @@ impl Engine {
                     let mut slot = level.head;
                     while slot != NIL {
                         let o = self.pool.get(slot);
-                        h.order(o);
+                        h.order(&OrderView::from(o));
                         slot = o.next;
                     }
                 }
