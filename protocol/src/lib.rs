@@ -1,0 +1,20 @@
+//! ringex-protocol: the byte layouts ringex speaks, in one place.
+//!
+//! - [`command_codec`]: engine inputs, as journaled and as sent on the engine link;
+//! - [`event_codec`]: engine events;
+//! - [`link`]: frames between gateways and the engine daemon;
+//! - [`frame`]: length-prefixed framing, checked whole before parsing;
+//! - [`wire`]: bounds-checked little-endian fields.
+//!
+//! `protocol/SPEC.md` is the specification; `protocol/vectors/` holds test vectors that
+//! every codec (Rust and Python) is checked against.
+
+pub mod command_codec;
+pub mod error;
+pub mod event_codec;
+pub mod frame;
+pub mod link;
+pub mod wire;
+
+pub use command_codec::Input;
+pub use error::DecodeError;

@@ -1,0 +1,174 @@
+//! Every decoder fed random and mutated bytes: it never panics, never reads past its
+//! input, and whatever it accepts re-encodes to the same bytes. A std-only mutation loop
+//! seeded from the samples, so it runs in every test run without extra tooling.
+
+mod common;
+
+use common::samples;
+use ringex_protocol::command_codec::{decode_input, encode_input};
+use ringex_protocol::event_codec::{decode_event, encode_event};
+use ringex_protocol::frame::{split_frame, LengthPrefix};
+use ringex_protocol::link::{
+    decode_from_engine, decode_to_engine, events, write_events, write_input, FromEngine,
+    LINK_FRAME_MAX,
+};
+
+/// xorshift64*: tiny, seeded, good enough to drive mutations.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
+    let mut bytes = seed.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        match rng.below(6) {
+            0 if !bytes.is_empty() => {
+                let i = rng.below(bytes.len());
+                bytes[i] ^= 1 << rng.below(8);
+            }
+            1 if !bytes.is_empty() => {
+                let i = rng.below(bytes.len());
+                bytes[i] = rng.next() as u8;
+            }
+            2 if !bytes.is_empty() => bytes.truncate(rng.below(bytes.len())),
+            3 => bytes.push(rng.next() as u8),
+            4 if !bytes.is_empty() => {
+                let i = rng.below(bytes.len());
+                bytes.remove(i);
+            }
+            _ => {
+                let i = rng.below(bytes.len() + 1);
+                let interesting = [0u8, 1, 0x7f, 0x80, 0xff];
+                bytes.insert(i, interesting[rng.below(interesting.len())]);
+            }
+        }
+    }
+    bytes
+}
+
+fn random_bytes(rng: &mut Rng, max_len: usize) -> Vec<u8> {
+    (0..rng.below(max_len + 1))
+        .map(|_| rng.next() as u8)
+        .collect()
+}
+
+fn check_input(bytes: &[u8]) {
+    if let Ok(input) = decode_input(bytes) {
+        let mut again = Vec::new();
+        encode_input(&input, &mut again);
+        assert_eq!(again, bytes, "accepted input does not round-trip");
+    }
+}
+
+fn check_event(bytes: &[u8]) {
+    if let Ok((event, used)) = decode_event(bytes) {
+        assert!(used <= bytes.len());
+        let mut again = Vec::new();
+        encode_event(&event, &mut again);
+        assert_eq!(again, bytes[..used], "accepted event does not round-trip");
+    }
+}
+
+fn check_link(bytes: &[u8]) {
+    let _ = decode_to_engine(bytes);
+    if let Ok(FromEngine::Events {
+        header,
+        events: body,
+    }) = decode_from_engine(bytes)
+    {
+        // Accepted batches were checked whole: iterating them cannot fail.
+        let decoded: Vec<_> = events(body).map(|e| e.unwrap()).collect();
+        assert_eq!(decoded.len(), usize::from(header.count));
+    }
+    for prefix in [LengthPrefix::U16, LengthPrefix::U32] {
+        if let Ok(Some((body, used))) = split_frame(bytes, prefix, 256) {
+            assert!(used <= bytes.len() && body.len() <= 256 && !body.is_empty());
+        }
+    }
+}
+
+const ROUNDS: usize = 200_000;
+
+#[test]
+fn decoders_survive_mutated_samples() {
+    let mut rng = Rng(0x5EED_0001);
+    let mut seeds: Vec<Vec<u8>> = Vec::new();
+    for (_, input) in samples::inputs() {
+        let mut buf = Vec::new();
+        encode_input(&input, &mut buf);
+        seeds.push(buf.clone());
+        let mut frame = Vec::new();
+        write_input(&mut frame, 99, &input);
+        seeds.push(frame[4..].to_vec());
+    }
+    let all_events: Vec<_> = samples::events().into_iter().map(|(_, e)| e).collect();
+    for (_, event) in samples::events() {
+        let mut buf = Vec::new();
+        encode_event(&event, &mut buf);
+        seeds.push(buf);
+    }
+    let mut frame = Vec::new();
+    write_events(&mut frame, 5, 6, 7, &all_events);
+    seeds.push(frame[4..].to_vec());
+    for _ in 0..ROUNDS {
+        let seed = &seeds[rng.below(seeds.len())];
+        let bytes = mutate(&mut rng, seed);
+        check_input(&bytes);
+        check_event(&bytes);
+        check_link(&bytes);
+    }
+}
+
+#[test]
+fn decoders_survive_random_bytes() {
+    let mut rng = Rng(0x5EED_0002);
+    for _ in 0..ROUNDS {
+        let bytes = random_bytes(&mut rng, 96);
+        check_input(&bytes);
+        check_event(&bytes);
+        check_link(&bytes);
+    }
+}
+
+#[test]
+fn oversize_and_empty_frames_are_refused_before_reading() {
+    let huge = (LINK_FRAME_MAX as u32 + 1).to_le_bytes();
+    assert!(split_frame(&huge, LengthPrefix::U32, LINK_FRAME_MAX).is_err());
+    assert!(split_frame(&[0, 0], LengthPrefix::U16, 256).is_err());
+    assert_eq!(split_frame(&[5, 0, 1], LengthPrefix::U16, 256), Ok(None));
+}
+
+#[test]
+fn large_event_batches_split_into_flagged_frames() {
+    let event = samples::events()[2].1;
+    let many = vec![event; 5000];
+    let mut buf = Vec::new();
+    write_events(&mut buf, 1, 2, 3, &many);
+    let (mut rest, mut seen, mut frames) = (&buf[..], 0usize, 0);
+    while let Some((body, used)) = split_frame(rest, LengthPrefix::U32, LINK_FRAME_MAX).unwrap() {
+        let FromEngine::Events {
+            header,
+            events: body,
+        } = decode_from_engine(body).unwrap()
+        else {
+            panic!("not an events frame");
+        };
+        seen += events(body).count();
+        frames += 1;
+        assert_eq!(header.last, seen == many.len());
+        rest = &rest[used..];
+    }
+    assert!(rest.is_empty() && frames > 1);
+    assert_eq!(seen, many.len());
+}
