@@ -405,6 +405,7 @@ impl Engine {
         let inst = self.instruments[o.instrument as usize]
             .as_mut()
             .expect("exists");
+        let crosses = Self::would_cross(inst, o.side, c.price);
         let ladder = inst.book.side_mut(o.side);
         if priority_kept {
             if c.qty < o.leaves {
@@ -412,6 +413,16 @@ impl Engine {
             }
             if new_id {
                 self.pool.get_mut(slot).client_order_id = c.client_order_id;
+                self.ids.use_open(o.account, c.client_order_id, slot);
+            }
+            return;
+        }
+        if !crosses {
+            // Nothing to match: the order only changes place, which the ladder does in
+            // one step (the common case for a price move).
+            ladder.requeue(&mut self.pool, slot, c.price, c.qty);
+            self.pool.get_mut(slot).client_order_id = c.client_order_id;
+            if new_id {
                 self.ids.use_open(o.account, c.client_order_id, slot);
             }
             return;
