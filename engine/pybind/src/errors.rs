@@ -1,0 +1,12 @@
+//! Exceptions of the bindings' own. Bad arguments raise Python's built-in `TypeError`,
+//! `ValueError` and `OverflowError`; refused commands are `Rejected` events, not errors.
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyAssertionError;
+
+create_exception!(
+    ringex_engine,
+    InvariantError,
+    PyAssertionError,
+    "The engine's state broke a structural invariant (a bug in the core, never bad input)."
+);
