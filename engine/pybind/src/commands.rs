@@ -12,7 +12,7 @@ use crate::enums::EnumArg;
 use crate::record::py_record;
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// Enter an order. `price` is the limit in price units (0 for market orders), `qty`
     /// the quantity in lots.
     #[derive(Clone, PartialEq, Eq, Hash)]
@@ -62,7 +62,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// Cancel an open order by its client order id.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct Cancel {
@@ -78,7 +78,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// Cancel/replace an open order. `qty` is the new open quantity. Reducing the quantity
     /// at the same price keeps queue priority; any other change loses it. The order takes
     /// `client_order_id` (unique for the day), or keeps its own when that is omitted.
@@ -111,7 +111,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// Cancel every open order of an account, or only those in one instrument.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct MassCancel {
@@ -127,7 +127,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// Close the trading day: every DAY order expires and client order ids of finished
     /// orders may be used again.
     #[derive(Clone, PartialEq, Eq, Hash)]
@@ -140,7 +140,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// List an instrument. Prices must be positive multiples of `tick_size`, quantities of
     /// `lot_size`. Limit orders more than `price_band_bps` basis points away from the
     /// reference (the last trade, or `reference_price` before the first) are rejected; 0
@@ -168,7 +168,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// Open an account with its pre-trade risk limits. `max_order_notional` bounds
     /// `price * qty` of one order.
     #[derive(Clone, PartialEq, Eq, Hash)]
@@ -192,7 +192,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// Halt or resume an instrument. A halted instrument rejects new orders and replaces;
     /// cancels still work.
     #[derive(Clone, PartialEq, Eq, Hash)]

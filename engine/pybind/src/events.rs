@@ -6,7 +6,7 @@ use ringex_core::{CancelReason, CommandKind, Event, OrderType, RejectReason, Sid
 use crate::record::py_record;
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// A new order passed every check and got its engine order id.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct Accepted {
@@ -24,7 +24,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// A command was refused; the state is unchanged. `account` and `client_order_id`
     /// echo the command's (0 where it has none).
     #[derive(Clone, PartialEq, Eq, Hash)]
@@ -37,7 +37,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// A match between a resting (maker) and an incoming (taker) order, at the maker's
     /// price. `*_leaves` are the open quantities after the trade; 0 means done.
     #[derive(Clone, PartialEq, Eq, Hash)]
@@ -59,7 +59,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// An order left the book, or its remainder never rested; `qty` is what was cancelled.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct Cancelled {
@@ -73,7 +73,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// An order was replaced; trades follow if its new price crossed.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct Replaced {
@@ -89,7 +89,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// A DAY order expired at the end of the day with `qty` open.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct Expired {
@@ -102,7 +102,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// A mass cancel finished, after one `Cancelled` per order it removed.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct MassCancelled {
@@ -113,7 +113,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// The trading day closed, after one `Expired` per DAY order.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct DayEnded {
@@ -122,7 +122,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// An instrument was listed.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct InstrumentAdded {
@@ -131,7 +131,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// An account was opened.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct AccountAdded {
@@ -140,7 +140,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// An instrument was halted or resumed.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct HaltChanged {

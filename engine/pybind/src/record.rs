@@ -65,14 +65,14 @@ pub fn record_repr(
     Ok(format!("{name}({})", parts.join(", ")))
 }
 
-/// Defines a frozen Python class from a struct of plain fields: written
-/// `#[pyclass(eq, hash)]` (a value record, which derives `PartialEq, Eq, Hash`) or
-/// `#[pyclass()]`, then `/// docs #[derive(..)] pub struct Name { fields }`; items after a
+/// Defines a frozen Python class from a struct of plain fields, written
+/// `value /// docs #[derive(..)] pub struct Name { fields }` (compared and hashed by value;
+/// derive `PartialEq, Eq, Hash`) or `snapshot ...` (compared by identity). Items after a
 /// `;` are added to the class's `#[pymethods]`.
 macro_rules! py_record {
     // Equality is written out rather than asked of `#[pyclass(eq, hash)]`: pyo3's generated
     // comparison does not resolve its own names when expanded from inside a macro_rules.
-    (#[pyclass(eq, hash)] $(#[$meta:meta])* pub struct $name:ident $($rest:tt)*) => {
+    (value $(#[$meta:meta])* pub struct $name:ident $($rest:tt)*) => {
         $crate::record::py_record!(
             @emit [
             fn __eq__(&self, other: PyRef<'_, $name>) -> bool {
@@ -89,7 +89,7 @@ macro_rules! py_record {
             ] $(#[$meta])* pub struct $name $($rest)*
         );
     };
-    (#[pyclass()] $($rest:tt)*) => {
+    (snapshot $($rest:tt)*) => {
         $crate::record::py_record!(@emit [] $($rest)*);
     };
     (

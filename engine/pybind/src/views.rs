@@ -8,7 +8,7 @@ use ringex_core::{LevelView, OrderView, Side, TimeInForce};
 use crate::record::py_record;
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// An open order on a book.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct RestingOrder {
@@ -45,7 +45,7 @@ impl From<&OrderView> for RestingOrder {
 }
 
 py_record! {
-    #[pyclass()]
+    snapshot
     /// One price level: its total open quantity and its orders in time priority.
     pub struct Level {
         pub price: i64,
@@ -56,7 +56,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass()]
+    snapshot
     /// A snapshot of one book, each side best price first.
     pub struct Book {
         pub instrument: u32,
@@ -68,7 +68,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// Best bid and best ask, each `(price, total quantity)` or `None` when that side
     /// is empty.
     #[derive(Clone, PartialEq, Eq, Hash)]
@@ -79,7 +79,7 @@ py_record! {
 }
 
 py_record! {
-    #[pyclass(eq, hash)]
+    value
     /// An instrument's trading state. `band` is the `(low, high)` range limit orders must
     /// stay inside, or `None` when the band is disabled.
     #[derive(Clone, PartialEq, Eq, Hash)]
