@@ -38,6 +38,27 @@ fn outcome(event: &Event) -> String {
     }
 }
 
+/// Shapes of a whole command's events worth counting: sweeps through several price
+/// levels, and replaces that trade.
+fn command_shapes(events: &[Event]) -> Vec<&'static str> {
+    let mut prices: Vec<Price> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Trade(t) => Some(t.price),
+            _ => None,
+        })
+        .collect();
+    prices.dedup();
+    let mut shapes = Vec::new();
+    if prices.len() >= 3 {
+        shapes.push("Sweep(3+ levels)");
+    }
+    if matches!(events.first(), Some(Event::Replaced { .. })) && !prices.is_empty() {
+        shapes.push("Replaced(traded)");
+    }
+    shapes
+}
+
 /// The fast engine and the reference, fed the same steps.
 pub struct Lockstep {
     config: EngineConfig,
@@ -89,6 +110,9 @@ impl Lockstep {
         }
         for event in &self.out {
             *self.coverage.entry(outcome(event)).or_default() += 1;
+        }
+        for shape in command_shapes(&self.out) {
+            *self.coverage.entry(shape.to_string()).or_default() += 1;
         }
         Ok(&self.out)
     }
