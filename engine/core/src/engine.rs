@@ -378,7 +378,11 @@ impl Engine {
             }
         }
         Self::check_shape(inst, c.price, c.qty)?;
-        Self::check_risk(account, inst, c.price, c.qty, true)?;
+        // The band guards prices being entered. A reduction enters no new price and only
+        // lowers exposure, so it stays allowed after the band has moved away from the
+        // order's price; otherwise the owner could only cancel and lose the queue place.
+        let band_applies = !is_reduction(order, c);
+        Self::check_risk(account, inst, c.price, c.qty, band_applies)?;
         if order.post_only && Self::would_cross(inst, order.side, c.price) {
             return Err(RejectReason::PostOnlyWouldCross);
         }
@@ -387,7 +391,7 @@ impl Engine {
 
     fn execute_replace(&mut self, c: &Replace, slot: u32, out: &mut Vec<Event>) {
         let o = *self.pool.get(slot);
-        let priority_kept = c.price == o.price && c.qty <= o.leaves;
+        let priority_kept = is_reduction(&o, c);
         let new_id = c.client_order_id != o.client_order_id;
         out.push(Event::Replaced {
             order_id: o.order_id,
@@ -562,6 +566,12 @@ impl Engine {
         inst.halted = halted;
         out.push(Event::HaltChanged { instrument, halted });
     }
+}
+
+/// Whether a replace keeps the price and does not raise the quantity: such a replace
+/// keeps the order's place in its queue.
+fn is_reduction(o: &Order, c: &Replace) -> bool {
+    c.price == o.price && c.qty <= o.leaves
 }
 
 /// The price a market order may trade up to: the edge of the band, or anything.

@@ -384,3 +384,36 @@ fn out_of_sequence_commands_change_nothing() {
     assert_eq!(reject_reason(&out), Some(RejectReason::TimestampRegressed));
     assert_eq!(h.engine.state_hash(), before);
 }
+
+#[test]
+fn a_reduction_stays_allowed_after_the_band_moves_away() {
+    let mut h = Harness::new();
+    h.order(ALICE, 1, Side::Buy, 905, 20, TimeInForce::Gtc);
+    h.order(BOB, 2, Side::Sell, 1095, 20, TimeInForce::Gtc);
+    h.order(ALICE, 3, Side::Buy, 1095, 10, TimeInForce::Ioc);
+    let band = h.engine.instrument_view(INST).unwrap().band;
+    assert_eq!(band, Some((990, 1200)), "the band follows the trade");
+    let replace = |qty| {
+        Command::Replace(Replace {
+            account: ALICE,
+            orig_client_order_id: 1,
+            client_order_id: 1,
+            price: 905,
+            qty,
+        })
+    };
+    let reduce = h.run(replace(10));
+    assert!(matches!(
+        reduce[..],
+        [Event::Replaced {
+            priority_kept: true,
+            qty: 10,
+            ..
+        }]
+    ));
+    // More quantity at a price outside the band is still a price being entered.
+    assert_eq!(
+        reject_reason(&h.run(replace(20))),
+        Some(RejectReason::PriceBand)
+    );
+}

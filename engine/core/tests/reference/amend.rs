@@ -34,13 +34,16 @@ impl Reference {
         check_qty(inst, c.qty)?;
         check_price(inst, c.price)?;
         check_size_and_notional(account, c.price, c.qty)?;
-        check_band(inst, c.price)?;
+        // Only a smaller (or equal) quantity at the same price keeps the queue position;
+        // such a reduction enters no new price, so the band does not apply to it.
+        let priority_kept = c.price == order.price && c.qty <= order.leaves;
+        if !priority_kept {
+            check_band(inst, c.price)?;
+        }
         if order.post_only && would_trade(inst, order.side, c.price) {
             return Err(RejectReason::PostOnlyWouldCross);
         }
 
-        // Only a smaller (or equal) quantity at the same price keeps the queue position.
-        let priority_kept = c.price == order.price && c.qty <= order.leaves;
         let mut events = vec![Event::Replaced {
             order_id: order.order_id,
             account: order.account,
