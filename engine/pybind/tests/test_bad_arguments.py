@@ -11,7 +11,6 @@ from ringex_engine import (
     Engine,
     MassCancel,
     NewOrder,
-    OrderType,
     SetHalted,
     Side,
     TimeInForce,
@@ -43,20 +42,14 @@ GOOD_ORDER: dict[str, object] = {
         ("side", 2**80, ValueError),
         ("side", "BUY", TypeError),
         ("side", True, TypeError),
-        ("side", OrderType.MARKET, ValueError if OrderType.MARKET > 2 else None),
         ("order_type", 9, ValueError),
         ("time_in_force", -1, ValueError),
         ("post_only", 1, TypeError),
     ],
 )
-def test_bad_new_order_fields(field: str, value: object, error: type[Exception] | None) -> None:
-    fields = GOOD_ORDER | {field: value}
-    if error is None:
-        # An int that happens to be a valid value is accepted: IntEnums are ints.
-        NewOrder(**fields)  # type: ignore[arg-type]
-        return
+def test_bad_new_order_fields(field: str, value: object, error: type[Exception]) -> None:
     with pytest.raises(error):
-        NewOrder(**fields)  # type: ignore[arg-type]
+        NewOrder(**GOOD_ORDER | {field: value})  # type: ignore[arg-type]
 
 
 def test_errors_name_the_argument() -> None:
