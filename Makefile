@@ -32,12 +32,14 @@ setup-python: $(VENV)/.stamp
 bindings: setup-python
 	$(VENV)/bin/maturin develop --release -q
 
+# Tests build in the dev profile (the core itself is optimised there, see Cargo.toml):
+# release's fat LTO per test binary would cost minutes and test nothing more.
 lint-rust:
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets --release -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 test-rust:
-	$(CARGO) test --workspace --release
+	$(CARGO) test --workspace
 
 lint-python:
 	$(VENV)/bin/ruff check .
