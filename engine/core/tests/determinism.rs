@@ -7,10 +7,14 @@
 mod arbitrary;
 #[path = "support/generator.rs"]
 mod generator;
+#[path = "support/market_model.rs"]
+mod market_model;
 #[path = "support/rng.rs"]
 mod rng;
 #[path = "support/stamps.rs"]
 mod stamps;
+#[path = "support/values.rs"]
+mod values;
 
 use std::collections::BTreeMap;
 

@@ -12,11 +12,15 @@ mod arbitrary;
 mod generator;
 #[path = "support/lockstep.rs"]
 mod lockstep;
+#[path = "support/market_model.rs"]
+mod market_model;
 mod reference;
 #[path = "support/rng.rs"]
 mod rng;
 #[path = "support/stamps.rs"]
 mod stamps;
+#[path = "support/values.rs"]
+mod values;
 
 use std::time::Duration;
 

@@ -1,20 +1,18 @@
-//! Seeded random command streams aimed at the core's edges: prices around the reference
-//! and just off it, quantities around the limits, client order ids from a small range so
-//! that duplicates, reuse and cancels of finished orders are common, replaces of recent
-//! orders at the same and other prices, admin commands mid-stream, bad stamps, and a share
-//! of commands with fully arbitrary fields.
-//!
-//! The generator keeps only a rough model (the specs it created, and the orders resting
-//! as far as the events it is shown tell); it steers inputs towards interesting states,
-//! and is never an oracle.
+//! Seeded random command streams aimed at the core's edges: prices around the last
+//! trade and just off the rules, quantities around the limits, client order ids from a
+//! small range so that duplicates, reuse and cancels of finished orders are common,
+//! replaces of resting orders at the same and other prices, admin commands mid-stream,
+//! bad stamps, and a share of commands with fully arbitrary fields.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use ringex_core::*;
 
 use crate::arbitrary::{arbitrary_command, arbitrary_limits, arbitrary_side, arbitrary_spec};
+use crate::market_model::{LiveOrder, MarketModel};
 use crate::rng::Rng;
 use crate::stamps::{Stamp, Step};
+use crate::values;
 
 /// The shape of one stream.
 #[derive(Clone, Copy, Debug)]
@@ -36,25 +34,11 @@ pub struct Profile {
     pub tight_limits_per_mille: u32,
 }
 
-/// A resting order, kept so that cancels, replaces and duplicates can aim at it.
-#[derive(Clone, Copy)]
-struct LiveOrder {
-    account: AccountId,
-    client_order_id: ClientOrderId,
-    spec: InstrumentSpec,
-    price: Price,
-    leaves: Qty,
-}
-
 pub struct Generator {
     rng: Rng,
     profile: Profile,
-    /// Instruments this generator created with valid specs.
-    specs: Vec<InstrumentSpec>,
     setup: VecDeque<Command>,
-    live: Vec<LiveOrder>,
-    /// The last trade price seen per instrument: where new prices gather.
-    last_trade: BTreeMap<InstrumentId, Price>,
+    model: MarketModel,
 }
 
 impl Generator {
@@ -62,14 +46,12 @@ impl Generator {
         let mut g = Generator {
             rng: Rng::new(seed),
             profile,
-            specs: Vec::new(),
             setup: VecDeque::new(),
-            live: Vec::new(),
-            last_trade: BTreeMap::new(),
+            model: MarketModel::default(),
         };
         for instrument in 0..profile.instruments {
-            let spec = g.valid_spec(instrument);
-            g.specs.push(spec);
+            let spec = values::valid_spec(&mut g.rng, instrument, profile.huge);
+            g.model.add_instrument(spec);
             g.setup.push_back(Command::AddInstrument(spec));
         }
         for account in 0..profile.accounts {
@@ -91,77 +73,9 @@ impl Generator {
         }
     }
 
-    /// Follows the events of the last step, to know which orders rest.
+    /// Follows the events of the last step, to aim later commands at resting orders.
     pub fn observe(&mut self, events: &[Event]) {
-        for event in events {
-            match *event {
-                Event::Accepted {
-                    account,
-                    instrument,
-                    client_order_id,
-                    order_type: OrderType::Limit,
-                    time_in_force: TimeInForce::Gtc | TimeInForce::Day,
-                    price,
-                    qty,
-                    ..
-                } => {
-                    if let Some(&spec) = self.specs.iter().find(|s| s.instrument == instrument) {
-                        self.live.push(LiveOrder {
-                            account,
-                            client_order_id,
-                            spec,
-                            price,
-                            leaves: qty,
-                        });
-                    }
-                }
-                Event::Trade(t) => {
-                    self.last_trade.insert(t.instrument, t.price);
-                    self.set_leaves(t.maker_account, t.maker_client_order_id, t.maker_leaves);
-                    self.set_leaves(t.taker_account, t.taker_client_order_id, t.taker_leaves);
-                }
-                Event::Replaced {
-                    account,
-                    orig_client_order_id,
-                    client_order_id,
-                    price,
-                    qty,
-                    ..
-                } => {
-                    if let Some(o) = self.live_mut(account, orig_client_order_id) {
-                        o.client_order_id = client_order_id;
-                        o.price = price;
-                        o.leaves = qty;
-                    }
-                }
-                Event::Cancelled {
-                    account,
-                    client_order_id,
-                    ..
-                }
-                | Event::Expired {
-                    account,
-                    client_order_id,
-                    ..
-                } => self.set_leaves(account, client_order_id, 0),
-                _ => {}
-            }
-        }
-    }
-
-    fn live_mut(&mut self, account: AccountId, id: ClientOrderId) -> Option<&mut LiveOrder> {
-        self.live
-            .iter_mut()
-            .find(|o| o.account == account && o.client_order_id == id)
-    }
-
-    fn set_leaves(&mut self, account: AccountId, id: ClientOrderId, leaves: Qty) {
-        if leaves == 0 {
-            self.live
-                .retain(|o| o.account != account || o.client_order_id != id);
-        } else if let Some(o) = self.live_mut(account, id) {
-            o.leaves = leaves;
-        }
+        self.model.observe(events);
     }
 
     fn stamp(&mut self) -> Stamp {
@@ -186,12 +100,11 @@ impl Generator {
     fn command(&mut self) -> Command {
         let p = self.profile;
         let roll = self.rng.below(1000) as u32;
-        let chaos = p.chaos_per_mille;
-        let end_of_day = chaos + p.end_of_day_per_mille;
+        let end_of_day = p.chaos_per_mille + p.end_of_day_per_mille;
         let admin = end_of_day + 12;
         let cancel = admin + 6 + p.cancel_per_mille;
         match roll {
-            r if r < chaos => arbitrary_command(&mut self.rng),
+            r if r < p.chaos_per_mille => arbitrary_command(&mut self.rng),
             r if r < end_of_day => Command::EndOfDay,
             r if r < end_of_day + 6 => self.set_halted(),
             r if r < end_of_day + 9 => self.add_instrument(),
@@ -203,59 +116,17 @@ impl Generator {
         }
     }
 
-    fn valid_spec(&mut self, instrument: InstrumentId) -> InstrumentSpec {
-        let rng = &mut self.rng;
-        if self.profile.huge {
-            let tick = rng.pick(&[1, 1 << 10, 1 << 40, PRICE_MAX / 4, PRICE_MAX]);
-            let top = PRICE_MAX - PRICE_MAX % tick;
-            let reference = (top - tick * rng.between(0, 3)).max(tick);
-            InstrumentSpec {
-                instrument,
-                tick_size: tick,
-                lot_size: rng.pick(&[1, 1 << 20, QTY_MAX / 4, QTY_MAX]),
-                reference_price: reference,
-                price_band_bps: rng.between(0, i64::from(BPS_ONE)) as u32,
-            }
-        } else {
-            let tick = rng.pick(&[1, 5, 25, 100]);
-            InstrumentSpec {
-                instrument,
-                tick_size: tick,
-                lot_size: rng.pick(&[1, 10, 100]),
-                reference_price: tick * rng.between(20, 400),
-                price_band_bps: rng.pick(&[0, 50, 500, 1000, 1000, 2000, BPS_ONE]),
-            }
-        }
-    }
-
     fn limits(&mut self) -> AccountLimits {
-        let rng = &mut self.rng;
-        if rng.chance(self.profile.tight_limits_per_mille) {
-            return AccountLimits {
-                max_order_qty: rng.pick(&[0, 1, 10, 50, 100, 1000]),
-                max_order_notional: rng.pick(&[0, 1_000, 50_000, 200_000, 5_000_000]),
-                max_open_orders: rng.between(0, 4) as u32,
-            };
-        }
-        if self.profile.huge {
-            return AccountLimits {
-                max_order_qty: rng.pick(&[QTY_MAX, u64::MAX]),
-                max_order_notional: rng.pick(&[u128::MAX, 1 << 89, 1 << 90]),
-                max_open_orders: rng.pick(&[64, u32::MAX]),
-            };
-        }
-        AccountLimits {
-            max_order_qty: rng.pick(&[5_000, 100_000, u64::MAX]),
-            max_order_notional: rng.pick(&[10_000_000, 1_000_000_000, u128::MAX]),
-            max_open_orders: rng.pick(&[8, 32, u32::MAX]),
-        }
+        let tight = self.rng.chance(self.profile.tight_limits_per_mille);
+        values::limits(&mut self.rng, tight, self.profile.huge)
     }
 
     /// An instrument id: mostly one with a known spec, sometimes any.
     fn instrument(&mut self) -> (InstrumentId, Option<InstrumentSpec>) {
-        if !self.specs.is_empty() && !self.rng.chance(60) {
-            let spec = self.specs[self.rng.below(self.specs.len() as u64) as usize];
-            return (spec.instrument, Some(spec));
+        if !self.rng.chance(60) {
+            if let Some(spec) = self.model.any_spec(&mut self.rng) {
+                return (spec.instrument, Some(spec));
+            }
         }
         let id = if self.rng.flip() {
             self.rng
@@ -263,7 +134,7 @@ impl Generator {
         } else {
             self.rng.edgy_u32()
         };
-        (id, self.specs.iter().find(|s| s.instrument == id).copied())
+        (id, self.model.spec(id))
     }
 
     fn account(&mut self) -> AccountId {
@@ -284,73 +155,29 @@ impl Generator {
         self.rng.below(self.profile.client_ids)
     }
 
-    /// A price for `spec`: mostly on tick near the last trade, sometimes off tick, far
-    /// away or at the edges of the type. For a `side`, mostly on the passive side of the
-    /// last trade, so that books grow deep and the rest sweep them.
     fn price(&mut self, spec: Option<InstrumentSpec>, side: Option<Side>) -> Price {
-        let Some(spec) = spec else {
-            return self.rng.edgy_i64();
-        };
-        let tick = spec.tick_size;
-        let centre = self
-            .last_trade
-            .get(&spec.instrument)
-            .copied()
-            .unwrap_or(spec.reference_price);
-        // Mostly inside the band (one tick either side of it too), never far beyond.
-        let band_ticks = match spec.price_band_bps {
-            0 => 12,
-            bps => i128::from(centre) * i128::from(bps) / i128::from(BPS_ONE) / i128::from(tick),
-        };
-        let spread = (band_ticks + 1).clamp(2, 12) as i64;
-        let ticks = match side {
-            Some(Side::Buy) if self.rng.chance(700) => self.rng.between(-spread, 0),
-            Some(Side::Sell) if self.rng.chance(700) => self.rng.between(0, spread),
-            _ => self.rng.between(-spread, spread),
-        };
-        let near = centre.saturating_add(tick.saturating_mul(ticks));
-        match self.rng.below(100) {
-            0..=81 => near,
-            82..=87 => near.saturating_add(1),
-            88..=93 => spec
-                .reference_price
-                .saturating_add(tick.saturating_mul(self.rng.between(-1000, 1000))),
-            _ => self.rng.pick(&[
-                0,
-                -1,
-                -tick,
-                i64::MIN,
-                i64::MAX,
-                tick,
-                PRICE_MAX,
-                PRICE_MAX + 1,
-                PRICE_MAX - PRICE_MAX % tick,
-            ]),
+        match spec {
+            Some(spec) => {
+                let centre = self.model.centre(&spec);
+                values::price(&mut self.rng, &spec, centre, side)
+            }
+            None => self.rng.edgy_i64(),
         }
     }
 
     fn qty(&mut self, spec: Option<InstrumentSpec>) -> Qty {
-        let Some(spec) = spec else {
-            return self.rng.edgy_u64();
-        };
-        let lot = spec.lot_size;
-        let lots = match self.rng.below(100) {
-            0..=79 => self.rng.between(1, 6),
-            80..=89 => self.rng.between(7, 60),
-            _ => 0,
-        };
-        let on_lot = lot.saturating_mul(lots as u64);
-        if lots > 0 {
-            return on_lot;
+        match spec {
+            Some(spec) => values::qty(&mut self.rng, &spec),
+            None => self.rng.edgy_u64(),
         }
-        self.rng.pick(&[
-            0,
-            lot.saturating_add(1),
-            QTY_MAX,
-            QTY_MAX + 1,
-            QTY_MAX - QTY_MAX % lot,
-            u64::MAX,
-        ])
+    }
+
+    /// A resting order to aim at, most of the time when there is one.
+    fn live_order(&mut self) -> Option<LiveOrder> {
+        if self.rng.chance(150) {
+            return None;
+        }
+        self.model.any_live_order(&mut self.rng)
     }
 
     fn new_order(&mut self) -> Command {
@@ -376,7 +203,6 @@ impl Generator {
         } else {
             self.price(spec, Some(side))
         };
-        let qty = self.qty(spec);
         Command::NewOrder(NewOrder {
             account,
             instrument,
@@ -390,15 +216,8 @@ impl Generator {
             time_in_force,
             post_only: self.rng.chance(100),
             price,
-            qty,
+            qty: self.qty(spec),
         })
-    }
-
-    fn live_order(&mut self) -> Option<LiveOrder> {
-        if self.live.is_empty() || self.rng.chance(150) {
-            return None;
-        }
-        Some(self.live[self.rng.below(self.live.len() as u64) as usize])
     }
 
     fn cancel(&mut self) -> Command {
@@ -436,15 +255,11 @@ impl Generator {
                 .saturating_add(tick.saturating_mul(self.rng.between(-3, 3))),
             _ => self.price(Some(o.spec), None),
         };
-        let lot = o.spec.lot_size;
+        let lots = |rng: &mut Rng| o.spec.lot_size.saturating_mul(rng.between(1, 3) as u64);
         let qty = match self.rng.below(100) {
             0..=19 => o.leaves,
-            20..=49 => o
-                .leaves
-                .saturating_sub(lot.saturating_mul(self.rng.between(1, 3) as u64)),
-            50..=79 => o
-                .leaves
-                .saturating_add(lot.saturating_mul(self.rng.between(1, 3) as u64)),
+            20..=49 => o.leaves.saturating_sub(lots(&mut self.rng)),
+            50..=79 => o.leaves.saturating_add(lots(&mut self.rng)),
             _ => self.qty(Some(o.spec)),
         };
         Command::Replace(Replace {
@@ -478,24 +293,21 @@ impl Generator {
     }
 
     fn add_instrument(&mut self) -> Command {
-        let id = self
-            .rng
-            .below(u64::from(self.profile.config.max_instruments) + 2) as u32;
+        let max = self.profile.config.max_instruments;
+        let id = self.rng.below(u64::from(max) + 2) as u32;
         if self.rng.flip() {
             return Command::AddInstrument(arbitrary_spec(&mut self.rng, id));
         }
-        let spec = self.valid_spec(id);
-        if id < self.profile.config.max_instruments && self.specs.iter().all(|s| s.instrument != id)
-        {
-            self.specs.push(spec);
+        let spec = values::valid_spec(&mut self.rng, id, self.profile.huge);
+        if id < max {
+            self.model.add_instrument(spec);
         }
         Command::AddInstrument(spec)
     }
 
     fn add_account(&mut self) -> Command {
-        let account = self
-            .rng
-            .below(u64::from(self.profile.config.max_accounts) + 2) as u32;
+        let max = self.profile.config.max_accounts;
+        let account = self.rng.below(u64::from(max) + 2) as u32;
         let limits = if self.rng.chance(200) {
             arbitrary_limits(&mut self.rng)
         } else {
