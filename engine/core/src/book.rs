@@ -1,15 +1,20 @@
 //! One instrument's order book: two ladders of price levels, each level a FIFO queue
 //! threaded through the order slab.
 //!
-//! A ladder is a `Vec` sorted so that the best level is the *last* element: best price
+//! A ladder is an array sorted so that the best level is the *last* element: best price
 //! is O(1), removing an exhausted best level is a `pop`, and new levels, which mostly
-//! appear near the touch, move only the few elements behind them. Both sides share one
-//! code path by sorting on a key: the price for bids, the negated price for asks.
+//! appear near the touch, move only the few elements behind them. The array keeps spare
+//! room at its front too (`SlackVec`), so levels far from the touch are as cheap to add
+//! and drop. Both sides share one code path by sorting on a key: the price for bids, the
+//! negated price for asks.
+
+mod slack_vec;
 
 use crate::order::{OrderPool, NIL};
 use crate::types::*;
+use slack_vec::SlackVec;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Level {
     pub price: Price,
     pub total_qty: Qty,
@@ -20,14 +25,14 @@ pub struct Level {
 
 pub struct Ladder {
     side: Side,
-    levels: Vec<Level>,
+    levels: SlackVec<Level>,
 }
 
 impl Ladder {
     fn new(side: Side, levels_capacity: usize) -> Ladder {
         Ladder {
             side,
-            levels: Vec::with_capacity(levels_capacity),
+            levels: SlackVec::with_capacity(levels_capacity),
         }
     }
 
@@ -41,17 +46,17 @@ impl Ladder {
 
     /// Levels from worst to best.
     pub fn levels(&self) -> &[Level] {
-        &self.levels
+        self.levels.as_slice()
     }
 
     #[inline]
     pub fn best(&self) -> Option<&Level> {
-        self.levels.last()
+        self.levels.as_slice().last()
     }
 
     #[inline]
     pub fn best_mut(&mut self) -> Option<&mut Level> {
-        self.levels.last_mut()
+        self.levels.as_mut_slice().last_mut()
     }
 
     pub fn pop_best(&mut self) {
@@ -66,6 +71,7 @@ impl Ladder {
         // Most activity is near the touch, at the end: a binary search over a few
         // hundred levels costs a handful of comparisons on hot cache lines.
         self.levels
+            .as_slice()
             .binary_search_by(|l| self.key(l.price).cmp(&key))
     }
 
@@ -89,7 +95,7 @@ impl Ladder {
                 i
             }
         };
-        let level = &mut self.levels[idx];
+        let level = &mut self.levels.as_mut_slice()[idx];
         let tail = level.tail;
         {
             let o = pool.get_mut(slot);
@@ -113,7 +119,7 @@ impl Ladder {
             (o.price, o.leaves, o.prev, o.next)
         };
         let idx = self.find(price).expect("resting order has a level");
-        let level = &mut self.levels[idx];
+        let level = &mut self.levels.as_mut_slice()[idx];
         if prev == NIL {
             assert_eq!(level.head, slot);
             level.head = next;
@@ -144,16 +150,17 @@ impl Ladder {
     pub fn requeue(&mut self, pool: &mut OrderPool, slot: u32, price: Price, leaves: Qty) {
         let old_price = pool.get(slot).price;
         let old_idx = self.find(old_price).expect("resting order has a level");
-        if self.levels[old_idx].count == 1 {
+        if self.levels.as_slice()[old_idx].count == 1 {
             if let Err(insert_at) = self.find(price) {
-                let level = &mut self.levels[old_idx];
+                let levels = self.levels.as_mut_slice();
+                let level = &mut levels[old_idx];
                 level.price = price;
                 level.total_qty = leaves;
                 // `insert_at` counts the old level when it lies before the new place.
                 if insert_at > old_idx {
-                    self.levels[old_idx..insert_at].rotate_left(1);
+                    levels[old_idx..insert_at].rotate_left(1);
                 } else {
-                    self.levels[insert_at..=old_idx].rotate_right(1);
+                    levels[insert_at..=old_idx].rotate_right(1);
                 }
                 let o = pool.get_mut(slot);
                 o.price = price;
@@ -176,14 +183,14 @@ impl Ladder {
         o.leaves = new_leaves;
         let price = o.price;
         let idx = self.find(price).expect("resting order has a level");
-        self.levels[idx].total_qty -= delta;
+        self.levels.as_mut_slice()[idx].total_qty -= delta;
     }
 
     /// Total quantity available to an aggressor with `limit`, stopping once `wanted` is
     /// reached. Used by fill-or-kill before it touches the book.
     pub fn available(&self, aggressor: Side, limit: Price, wanted: Qty) -> Qty {
         let mut sum: Qty = 0;
-        for level in self.levels.iter().rev() {
+        for level in self.levels.as_slice().iter().rev() {
             if sum >= wanted || !aggressor.accepts(limit, level.price) {
                 break;
             }
