@@ -24,24 +24,28 @@ pub struct Level {
 }
 
 pub struct Ladder {
-    side: Side,
+    /// All ones for asks, zero for bids: see `key`.
+    key_mask: Price,
     levels: SlackVec<Level>,
 }
 
 impl Ladder {
     fn new(side: Side, levels_capacity: usize) -> Ladder {
         Ladder {
-            side,
+            key_mask: match side {
+                Side::Buy => 0,
+                Side::Sell => !0,
+            },
             levels: SlackVec::with_capacity(levels_capacity),
         }
     }
 
+    /// The sort key: rises towards the best price. For asks it is `!price`, which is
+    /// `-price - 1`: the same order as negating, in one instruction without a branch
+    /// inside the binary search.
     #[inline]
     fn key(&self, price: Price) -> Price {
-        match self.side {
-            Side::Buy => price,
-            Side::Sell => -price,
-        }
+        price ^ self.key_mask
     }
 
     /// Levels from worst to best.
@@ -77,11 +81,17 @@ impl Ladder {
 
     /// Appends `slot` to the back of the queue at its price, creating the level.
     pub fn push_back(&mut self, pool: &mut OrderPool, slot: u32) {
+        let found = self.find(pool.get(slot).price);
+        self.push_back_at(pool, slot, found);
+    }
+
+    /// `push_back` with the level's place already found.
+    fn push_back_at(&mut self, pool: &mut OrderPool, slot: u32, found: Result<usize, usize>) {
         let (price, qty) = {
             let o = pool.get(slot);
             (o.price, o.leaves)
         };
-        let idx = match self.find(price) {
+        let idx = match found {
             Ok(i) => i,
             Err(i) => {
                 let level = Level {
@@ -114,11 +124,18 @@ impl Ladder {
 
     /// Takes `slot` out of its level's queue, dropping the level if it empties.
     pub fn unlink(&mut self, pool: &mut OrderPool, slot: u32) {
-        let (price, leaves, prev, next) = {
+        let idx = self
+            .find(pool.get(slot).price)
+            .expect("resting order has a level");
+        self.unlink_at(pool, slot, idx);
+    }
+
+    /// `unlink` with the index of the order's level already found.
+    fn unlink_at(&mut self, pool: &mut OrderPool, slot: u32, idx: usize) {
+        let (leaves, prev, next) = {
             let o = pool.get(slot);
-            (o.price, o.leaves, o.prev, o.next)
+            (o.leaves, o.prev, o.next)
         };
-        let idx = self.find(price).expect("resting order has a level");
         let level = &mut self.levels.as_mut_slice()[idx];
         if prev == NIL {
             assert_eq!(level.head, slot);
@@ -150,8 +167,13 @@ impl Ladder {
     pub fn requeue(&mut self, pool: &mut OrderPool, slot: u32, price: Price, leaves: Qty) {
         let old_price = pool.get(slot).price;
         let old_idx = self.find(old_price).expect("resting order has a level");
-        if self.levels.as_slice()[old_idx].count == 1 {
-            if let Err(insert_at) = self.find(price) {
+        let target = self.find(price);
+        let alone = self.levels.as_slice()[old_idx].count == 1;
+        let o = pool.get_mut(slot);
+        match target {
+            Err(insert_at) if alone => {
+                o.price = price;
+                o.leaves = leaves;
                 let levels = self.levels.as_mut_slice();
                 let level = &mut levels[old_idx];
                 level.price = price;
@@ -162,17 +184,24 @@ impl Ladder {
                 } else {
                     levels[insert_at..=old_idx].rotate_right(1);
                 }
+            }
+            _ if price == old_price => {
+                // Same level, back of its queue (a larger quantity loses priority).
+                self.unlink_at(pool, slot, old_idx);
+                pool.get_mut(slot).leaves = leaves;
+                self.push_back(pool, slot);
+            }
+            _ => {
+                self.unlink_at(pool, slot, old_idx);
                 let o = pool.get_mut(slot);
                 o.price = price;
                 o.leaves = leaves;
-                return;
+                // Unlinking the last order dropped the old level: places after it moved
+                // down by one.
+                let shift = |i: usize| if alone && i > old_idx { i - 1 } else { i };
+                self.push_back_at(pool, slot, target.map(shift).map_err(shift));
             }
         }
-        self.unlink(pool, slot);
-        let o = pool.get_mut(slot);
-        o.price = price;
-        o.leaves = leaves;
-        self.push_back(pool, slot);
     }
 
     /// Lowers the open quantity of a resting order in place, keeping its priority.
