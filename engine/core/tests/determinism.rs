@@ -23,9 +23,8 @@ use ringex_core::*;
 use generator::{Generator, Profile};
 use stamps::Sequencer;
 
-#[test]
-fn two_engines_fed_the_same_stream_agree_on_every_event_and_hash() {
-    let profile = Profile {
+fn profile() -> Profile {
+    Profile {
         config: EngineConfig {
             max_orders: 256,
             max_instruments: 4,
@@ -41,27 +40,52 @@ fn two_engines_fed_the_same_stream_agree_on_every_event_and_hash() {
         end_of_day_per_mille: 2,
         cancel_per_mille: 80,
         tight_limits_per_mille: 100,
-    };
-    let mut generator = Generator::new(profile, 42);
+    }
+}
+
+/// Feeds one generated stream to an engine built with each configuration, in lockstep,
+/// and asserts that every command produces the same events and the same state hash.
+fn assert_engines_agree(configs: &[EngineConfig], commands: usize) {
+    let mut generator = Generator::new(profile(), 42);
     let mut sequencer = Sequencer::default();
-    let mut first = Engine::new(profile.config).unwrap();
-    let mut second = Engine::new(profile.config).unwrap();
-    let (mut first_out, mut second_out) = (Vec::new(), Vec::new());
-    for i in 0..100_000 {
+    let mut engines: Vec<Engine> = configs.iter().map(|&c| Engine::new(c).unwrap()).collect();
+    let mut outs: Vec<Vec<Event>> = vec![Vec::new(); engines.len()];
+    for i in 0..commands {
         let step = generator.next_step();
         let (seq, timestamp_ns) = sequencer.stamp(step.stamp);
-        first_out.clear();
-        second_out.clear();
-        first.apply(seq, timestamp_ns, &step.command, &mut first_out);
-        second.apply(seq, timestamp_ns, &step.command, &mut second_out);
-        assert_eq!(first_out, second_out, "command {i}: {:?}", step.command);
-        assert_eq!(first.state_hash(), second.state_hash(), "command {i}");
-        generator.observe(&first_out);
+        for (engine, out) in engines.iter_mut().zip(&mut outs) {
+            out.clear();
+            engine.apply(seq, timestamp_ns, &step.command, out);
+        }
+        let hash = engines[0].state_hash();
+        for (k, engine) in engines.iter().enumerate().skip(1) {
+            assert_eq!(outs[0], outs[k], "command {i}: {:?}", step.command);
+            assert_eq!(hash, engine.state_hash(), "command {i}");
+        }
+        generator.observe(&outs[0]);
     }
     assert!(
-        first.resting_orders() > 0,
+        engines[0].resting_orders() > 0,
         "the stream should leave orders resting"
     );
+}
+
+#[test]
+fn two_engines_fed_the_same_stream_agree_on_every_event_and_hash() {
+    let config = profile().config;
+    assert_engines_agree(&[config, config], 100_000);
+}
+
+/// The levels reserved per book side are a capacity hint: they change memory, never
+/// what the engine does.
+#[test]
+fn reserved_level_capacity_does_not_change_behaviour() {
+    let base = profile().config;
+    let with_levels = |levels_per_side| EngineConfig {
+        levels_per_side,
+        ..base
+    };
+    assert_engines_agree(&[base, with_levels(1), with_levels(4096)], 50_000);
 }
 
 const INST: InstrumentId = 3;
