@@ -79,6 +79,49 @@ impl Ladder {
             .binary_search_by(|l| self.key(l.price).cmp(&key))
     }
 
+    /// `find`, starting from the level at `hint`, which is known to be near `price`: an
+    /// order's price moves a short way, so galloping out from its old level touches a
+    /// few levels where a binary search of the whole ladder would touch log2(len).
+    fn find_near(&self, price: Price, hint: usize) -> Result<usize, usize> {
+        let levels = self.levels.as_slice();
+        let key = self.key(price);
+        let hint_key = self.key(levels[hint].price);
+        // Bracket the answer in levels[lo..hi] by doubling steps, then search there.
+        let (lo, hi) = if key > hint_key {
+            let (mut lo, mut step) = (hint + 1, 1);
+            loop {
+                let probe = hint + step;
+                if probe >= levels.len() {
+                    break (lo, levels.len());
+                }
+                if self.key(levels[probe].price) >= key {
+                    break (lo, probe + 1);
+                }
+                lo = probe + 1;
+                step *= 2;
+            }
+        } else if key < hint_key {
+            let (mut hi, mut step) = (hint, 1);
+            loop {
+                if step > hint {
+                    break (0, hi);
+                }
+                let probe = hint - step;
+                if self.key(levels[probe].price) <= key {
+                    break (probe, hi);
+                }
+                hi = probe;
+                step *= 2;
+            }
+        } else {
+            return Ok(hint);
+        };
+        levels[lo..hi]
+            .binary_search_by(|l| self.key(l.price).cmp(&key))
+            .map(|i| lo + i)
+            .map_err(|i| lo + i)
+    }
+
     /// Appends `slot` to the back of the queue at its price, creating the level.
     pub fn push_back(&mut self, pool: &mut OrderPool, slot: u32) {
         let found = self.find(pool.get(slot).price);
@@ -167,7 +210,7 @@ impl Ladder {
     pub fn requeue(&mut self, pool: &mut OrderPool, slot: u32, price: Price, leaves: Qty) {
         let old_price = pool.get(slot).price;
         let old_idx = self.find(old_price).expect("resting order has a level");
-        let target = self.find(price);
+        let target = self.find_near(price, old_idx);
         let alone = self.levels.as_slice()[old_idx].count == 1;
         let o = pool.get_mut(slot);
         match target {
@@ -310,6 +353,22 @@ mod tests {
                 (*level, queue)
             })
             .collect()
+    }
+
+    #[test]
+    fn find_near_agrees_with_find_from_any_hint() {
+        for side in [Side::Buy, Side::Sell] {
+            let (mut ladder, mut pool) = (Ladder::new(side, 4), OrderPool::with_capacity(64));
+            for i in 0..30 {
+                let slot = pool.alloc(order(side, 100 + 3 * i, 1)).unwrap();
+                ladder.push_back(&mut pool, slot);
+            }
+            for hint in 0..30 {
+                for price in 90..200 {
+                    assert_eq!(ladder.find_near(price, hint), ladder.find(price));
+                }
+            }
+        }
     }
 
     #[test]
