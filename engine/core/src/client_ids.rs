@@ -106,6 +106,11 @@ impl ClientIds {
         self.digest = self.digest.wrapping_add(client_id_digest_term(account, id));
     }
 
+    /// Ids of orders that finished today, in no particular order (snapshots sort them).
+    pub fn closed_ids(&self) -> impl Iterator<Item = Key> + '_ {
+        self.closed.iter().copied()
+    }
+
     pub fn digest(&self) -> u64 {
         self.digest
     }

@@ -19,6 +19,7 @@ mod instrument;
 mod invariants;
 mod matching;
 mod order;
+mod snapshot;
 mod state_hash;
 mod types;
 
@@ -28,5 +29,6 @@ pub use command::*;
 pub use config::EngineConfig;
 pub use engine::Engine;
 pub use event::*;
+pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use state_hash::StateHasher;
 pub use types::*;

@@ -1,0 +1,27 @@
+//! ringex-engine: the engine daemon around the matching core.
+//!
+//! The durable half: [`storage`] (the door to the disk), [`journal`] (every sequenced
+//! input, checksummed and chained), [`snapshot_store`] (engine snapshots, written
+//! atomically), [`recovery`] (snapshot plus journal back to the live state) and
+//! [`journal_tools`] (verify, dump, replay for operators).
+
+pub mod config;
+pub mod daemon;
+pub mod event_batch;
+pub mod input_ring;
+pub mod journal;
+pub mod journaller;
+pub mod link;
+pub mod logging;
+pub mod matcher;
+pub mod notify;
+pub mod output_ring;
+pub mod progress;
+pub mod recovery;
+pub mod sequencer;
+pub mod signals;
+pub mod snapshot_store;
+pub mod snapshot_writer;
+pub mod storage;
+pub mod wait_strategy;
+pub mod watchdog;

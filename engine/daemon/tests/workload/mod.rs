@@ -1,0 +1,286 @@
+//! Seeded engine workloads for the storage tests, and a live run that journals them the
+//! way the daemon does: append a batch, commit it, then apply it and release its events.
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::path::Path;
+
+use ringex_core::*;
+use ringex_daemon::journal::{JournalConfig, JournalEnd, JournalError, JournalWriter};
+use ringex_daemon::recovery::apply_input;
+use ringex_daemon::snapshot_store::SnapshotStore;
+use ringex_daemon::storage::Storage;
+use ringex_protocol::Input;
+
+/// splitmix64: small and the same everywhere.
+#[derive(Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+pub const INSTRUMENTS: u32 = 3;
+pub const ACCOUNTS: u32 = 6;
+
+pub fn engine_config() -> EngineConfig {
+    EngineConfig {
+        max_orders: 4096,
+        max_instruments: 8,
+        max_accounts: 16,
+        max_client_ids_per_day: 1 << 16,
+        levels_per_side: 64,
+    }
+}
+
+/// A stream of inputs that trades a lot: setup first, then orders around a reference
+/// price from a few accounts, cancels, replaces, mass cancels, halts, ends of day and
+/// snapshot points.
+#[derive(Clone)]
+pub struct Workload {
+    rng: Rng,
+    emitted: u64,
+    next_client_id: u64,
+}
+
+impl Workload {
+    pub fn new(seed: u64) -> Workload {
+        Workload {
+            rng: Rng(seed),
+            emitted: 0,
+            next_client_id: 1,
+        }
+    }
+
+    pub fn next_input(&mut self) -> Input {
+        let n = self.emitted;
+        self.emitted += 1;
+        let setup = u64::from(INSTRUMENTS + ACCOUNTS);
+        if n < u64::from(INSTRUMENTS) {
+            return Input::Command(Command::AddInstrument(InstrumentSpec {
+                instrument: n as u32,
+                tick_size: 5,
+                lot_size: 10,
+                reference_price: 10_000,
+                price_band_bps: 2_000,
+            }));
+        }
+        if n < setup {
+            return Input::Command(Command::AddAccount(AccountSpec {
+                account: (n - u64::from(INSTRUMENTS)) as u32,
+                limits: AccountLimits {
+                    max_order_qty: 5_000,
+                    max_order_notional: 100_000_000,
+                    max_open_orders: 400,
+                },
+            }));
+        }
+        let r = &mut self.rng;
+        let account = r.below(u64::from(ACCOUNTS)) as u32;
+        let instrument = r.below(u64::from(INSTRUMENTS)) as u32;
+        // Recent ids, so cancels and replaces mostly find live orders.
+        let recent = self.next_client_id.saturating_sub(1 + r.below(40)).max(1);
+        let roll = r.below(1000);
+        let cmd = match roll {
+            0..=599 => {
+                let id = self.next_client_id;
+                self.next_client_id += 1;
+                let side = if r.below(2) == 0 {
+                    Side::Buy
+                } else {
+                    Side::Sell
+                };
+                let market = r.below(20) == 0;
+                let time_in_force = match r.below(10) {
+                    0 => TimeInForce::Ioc,
+                    1 => TimeInForce::Fok,
+                    2 | 3 => TimeInForce::Day,
+                    _ if market => TimeInForce::Ioc,
+                    _ => TimeInForce::Gtc,
+                };
+                let time_in_force = if market && time_in_force.may_rest() {
+                    TimeInForce::Ioc
+                } else {
+                    time_in_force
+                };
+                Command::NewOrder(NewOrder {
+                    account,
+                    instrument,
+                    client_order_id: id,
+                    side,
+                    order_type: if market {
+                        OrderType::Market
+                    } else {
+                        OrderType::Limit
+                    },
+                    time_in_force,
+                    post_only: !market && r.below(10) == 0,
+                    price: if market {
+                        0
+                    } else {
+                        9_800 + 5 * r.below(80) as i64
+                    },
+                    qty: 10 * (1 + r.below(50)),
+                })
+            }
+            600..=799 => Command::Cancel(Cancel {
+                account,
+                client_order_id: recent,
+            }),
+            800..=949 => {
+                let keep_id = r.below(2) == 0;
+                let client_order_id = if keep_id {
+                    recent
+                } else {
+                    let id = self.next_client_id;
+                    self.next_client_id += 1;
+                    id
+                };
+                Command::Replace(Replace {
+                    account,
+                    orig_client_order_id: recent,
+                    client_order_id,
+                    price: 9_800 + 5 * r.below(80) as i64,
+                    qty: 10 * (1 + r.below(50)),
+                })
+            }
+            950..=969 => Command::MassCancel(MassCancel {
+                account,
+                instrument: (r.below(2) == 0).then_some(instrument),
+            }),
+            970..=979 => Command::SetHalted {
+                instrument,
+                halted: r.below(3) == 0,
+            },
+            980..=984 => Command::EndOfDay,
+            _ => return Input::TakeSnapshot,
+        };
+        Input::Command(cmd)
+    }
+}
+
+/// Events per input, in sequence order, as the live run released them.
+pub type EventLog = Vec<(Seq, Vec<Event>)>;
+
+/// What a live run leaves behind to compare recovery against.
+pub struct LiveRun {
+    pub engine: Engine,
+    pub events: EventLog,
+    /// Highest seq the writer reported durable.
+    pub durable_seq: Seq,
+    /// The writer's error, if it stopped.
+    pub failure: Option<JournalError>,
+    /// Set once a snapshot write failed (under injected faults); no more are tried.
+    pub snapshots_failing: bool,
+}
+
+/// Journals and applies `inputs` inputs of `workload` in batches of `batch` on a fresh
+/// data directory, writing a snapshot at every TakeSnapshot input. Stops at the first
+/// journal error, as the daemon does (fail-stop).
+pub fn run_live<S: Storage>(
+    storage: &S,
+    dir: &Path,
+    config: JournalConfig,
+    workload: &mut Workload,
+    inputs: u64,
+    batch: u64,
+) -> LiveRun {
+    let writer = JournalWriter::open(storage.clone(), dir, config, &JournalEnd::EMPTY);
+    let engine = Engine::new(engine_config()).unwrap();
+    let mut live = LiveRun {
+        engine,
+        events: Vec::new(),
+        durable_seq: 0,
+        failure: None,
+        snapshots_failing: false,
+    };
+    let mut writer = match writer {
+        Ok(w) => w,
+        Err(e) => {
+            live.failure = Some(e);
+            return live;
+        }
+    };
+    let mut store = SnapshotStore::new(storage.clone(), dir);
+    continue_live(
+        &mut live,
+        &mut writer,
+        &mut store,
+        workload,
+        inputs,
+        batch,
+        1,
+    );
+    live
+}
+
+/// Appends and applies more inputs to a live run; seq and timestamps go on from the
+/// engine's last.
+pub fn continue_live<S: Storage>(
+    live: &mut LiveRun,
+    writer: &mut JournalWriter<S>,
+    store: &mut SnapshotStore<S>,
+    workload: &mut Workload,
+    inputs: u64,
+    batch: u64,
+    timestamp_step_ns: u64,
+) {
+    let mut done = 0;
+    while done < inputs && live.failure.is_none() {
+        let mut pending = Vec::new();
+        while (pending.len() as u64) < batch && done < inputs {
+            let seq = writer.next_seq();
+            let timestamp_ns = writer.last_timestamp_ns() + timestamp_step_ns * (seq % 3);
+            let input = workload.next_input();
+            if let Err(e) = writer.append(seq, timestamp_ns, &input) {
+                live.failure = Some(e);
+                return;
+            }
+            pending.push((seq, timestamp_ns, input));
+            done += 1;
+        }
+        match writer.commit() {
+            Ok(durable) => live.durable_seq = durable,
+            Err(e) => {
+                live.failure = Some(e);
+                return;
+            }
+        }
+        // Gated behind the journal: only durable inputs are applied and released.
+        for (seq, timestamp_ns, input) in pending {
+            let mut events = Vec::new();
+            apply_input(&mut live.engine, seq, timestamp_ns, &input, &mut events);
+            assert_eq!(live.engine.last_seq(), seq);
+            live.events.push((seq, events));
+            // As in the daemon, a snapshot that fails to write only costs a longer
+            // replay; the journal still holds everything.
+            if input == Input::TakeSnapshot && !live.snapshots_failing {
+                let written = store.write(seq, &live.engine.encode_snapshot());
+                live.snapshots_failing = written.is_err();
+            }
+        }
+    }
+}
+
+/// Applies inputs to an engine without a journal; returns their events.
+pub fn apply_more(engine: &mut Engine, workload: &mut Workload, inputs: u64) -> EventLog {
+    let mut log = Vec::new();
+    for _ in 0..inputs {
+        let seq = engine.last_seq() + 1;
+        let input = workload.next_input();
+        let mut events = Vec::new();
+        apply_input(engine, seq, 1_000_000_000 + seq, &input, &mut events);
+        assert_eq!(engine.last_seq(), seq);
+        log.push((seq, events));
+    }
+    log
+}
