@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod event_batch;
 pub mod input_ring;
 pub mod journal;
+pub mod journal_tools;
 pub mod journaller;
 pub mod link;
 pub mod logging;

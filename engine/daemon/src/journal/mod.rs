@@ -15,7 +15,9 @@ pub mod segment;
 pub mod writer;
 
 pub use error::JournalError;
-pub use reader::{scan_journal, JournalEnd, ScanMode, ScanSummary, TornTail};
+pub use reader::{
+    oldest_segment_first_seq, scan_journal, JournalEnd, ScanMode, ScanSummary, TornTail,
+};
 pub use record::Record;
 pub use writer::JournalWriter;
 

@@ -392,3 +392,16 @@ fn all_zero<F: StorageFile>(file: &F, path: &Path, len: u64) -> Result<bool, Jou
     }
     Ok(true)
 }
+
+/// The first sequence number of the oldest segment in `dir`, if there is a segment:
+/// where a full verification starts when older segments were released.
+pub fn oldest_segment_first_seq<S: Storage>(
+    storage: &S,
+    dir: &Path,
+) -> Result<Option<Seq>, JournalError> {
+    match storage.list(dir) {
+        Ok(names) => Ok(segments_in(&names).first().copied()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(JournalError::io("list", dir, &e)),
+    }
+}

@@ -66,8 +66,10 @@ struct SimState {
     names_durable: BTreeMap<PathBuf, u64>,
     names_current: BTreeMap<PathBuf, u64>,
     pending_dir_ops: Vec<(PathBuf, DirOp)>,
-    writes: u64,
-    syncs: u64,
+    /// Changes attempted so far (writes, syncs, creates, renames, removes, truncates).
+    operations: u64,
+    /// Power is lost during this operation, if set.
+    crash_at_operation: Option<u64>,
 }
 
 fn eio(what: &str) -> io::Error {
@@ -95,6 +97,53 @@ impl SimState {
 
     fn chance_per_million(&mut self, per_million: u32) -> bool {
         per_million > 0 && self.below(1_000_000) < u64::from(per_million)
+    }
+
+    /// See [`SimulatedStorage::crash`].
+    fn crash(&mut self) {
+        self.crash_at_operation = None;
+        self.faults = FaultPlan::default();
+        self.epoch += 1;
+        let inodes: Vec<u64> = self.inodes.keys().copied().collect();
+        for id in inodes {
+            let pending = std::mem::take(&mut self.inodes.get_mut(&id).expect("listed").pending);
+            let kept = self.below(pending.len() as u64 + 1) as usize;
+            let mut bytes = std::mem::take(&mut self.inodes.get_mut(&id).expect("listed").durable);
+            for (i, op) in pending.iter().take(kept).enumerate() {
+                match op {
+                    FileOp::Write { offset, data } if i + 1 == kept && self.below(2) == 0 => {
+                        let torn = self.below(data.len() as u64 + 1) as usize;
+                        let op = FileOp::Write {
+                            offset: *offset,
+                            data: data[..torn].to_vec(),
+                        };
+                        apply_file_op(&mut bytes, &op);
+                    }
+                    _ => apply_file_op(&mut bytes, op),
+                }
+            }
+            let inode = self.inodes.get_mut(&id).expect("listed");
+            inode.current = bytes.clone();
+            inode.durable = bytes;
+        }
+        let pending = std::mem::take(&mut self.pending_dir_ops);
+        let kept = self.below(pending.len() as u64 + 1) as usize;
+        for (_, op) in pending.iter().take(kept) {
+            SimState::apply_dir_op(&mut self.names_durable, op);
+        }
+        self.names_current = self.names_durable.clone();
+    }
+
+    /// Counts one change; true if power is lost during it.
+    fn begin_operation(&mut self) -> bool {
+        self.operations += 1;
+        self.crash_at_operation == Some(self.operations)
+    }
+
+    /// Ends a change during which power was lost.
+    fn lose_power(&mut self) -> io::Error {
+        self.crash();
+        io::Error::other("simulated power loss")
     }
 
     fn apply_dir_op(names: &mut BTreeMap<PathBuf, u64>, op: &DirOp) {
@@ -146,8 +195,8 @@ impl SimulatedStorage {
                 names_durable: BTreeMap::new(),
                 names_current: BTreeMap::new(),
                 pending_dir_ops: Vec::new(),
-                writes: 0,
-                syncs: 0,
+                operations: 0,
+                crash_at_operation: None,
             })),
         }
     }
@@ -166,46 +215,23 @@ impl SimulatedStorage {
         self.lock().below(n)
     }
 
-    /// Writes and syncs attempted so far.
-    pub fn operation_counts(&self) -> (u64, u64) {
-        let s = self.lock();
-        (s.writes, s.syncs)
+    /// Changes attempted so far: writes, syncs, creates, renames, removes, truncates.
+    pub fn operations(&self) -> u64 {
+        self.lock().operations
+    }
+
+    /// Loses power during the `n`th change from now (1 is the next): the change lands
+    /// as an unsynced one, a crash follows at once and the call fails.
+    pub fn crash_during_operation(&self, n: u64) {
+        assert!(n >= 1);
+        let mut s = self.lock();
+        s.crash_at_operation = Some(s.operations + n);
     }
 
     /// Power loss: keeps a random prefix of every unsynced change, the last kept write
     /// possibly torn, and kills every open handle. Injected I/O errors stop.
     pub fn crash(&self) {
-        let mut s = self.lock();
-        s.faults = FaultPlan::default();
-        s.epoch += 1;
-        let inodes: Vec<u64> = s.inodes.keys().copied().collect();
-        for id in inodes {
-            let pending = std::mem::take(&mut s.inodes.get_mut(&id).expect("listed").pending);
-            let kept = s.below(pending.len() as u64 + 1) as usize;
-            let mut bytes = std::mem::take(&mut s.inodes.get_mut(&id).expect("listed").durable);
-            for (i, op) in pending.iter().take(kept).enumerate() {
-                match op {
-                    FileOp::Write { offset, data } if i + 1 == kept && s.below(2) == 0 => {
-                        let torn = s.below(data.len() as u64 + 1) as usize;
-                        let op = FileOp::Write {
-                            offset: *offset,
-                            data: data[..torn].to_vec(),
-                        };
-                        apply_file_op(&mut bytes, &op);
-                    }
-                    _ => apply_file_op(&mut bytes, op),
-                }
-            }
-            let inode = s.inodes.get_mut(&id).expect("listed");
-            inode.current = bytes.clone();
-            inode.durable = bytes;
-        }
-        let pending = std::mem::take(&mut s.pending_dir_ops);
-        let kept = s.below(pending.len() as u64 + 1) as usize;
-        for (_, op) in pending.iter().take(kept) {
-            SimState::apply_dir_op(&mut s.names_durable, op);
-        }
-        s.names_current = s.names_durable.clone();
+        self.lock().crash();
     }
 
     /// Media fault: flips one bit of a file (after a crash, when nothing is pending).
@@ -280,7 +306,11 @@ impl Storage for SimulatedStorage {
             path: path.to_path_buf(),
             inode,
         };
+        let power_lost = s.begin_operation();
         s.dir_op(parent(path), op);
+        if power_lost {
+            return Err(s.lose_power());
+        }
         let epoch = s.epoch;
         drop(s);
         Ok(self.handle(inode, epoch))
@@ -308,6 +338,7 @@ impl Storage for SimulatedStorage {
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut s = self.lock();
         let inode = s.inode_of(from)?;
+        let power_lost = s.begin_operation();
         s.dir_op(
             parent(to),
             DirOp::Link {
@@ -321,24 +352,33 @@ impl Storage for SimulatedStorage {
                 path: from.to_path_buf(),
             },
         );
+        if power_lost {
+            return Err(s.lose_power());
+        }
         Ok(())
     }
 
     fn remove(&self, path: &Path) -> io::Result<()> {
         let mut s = self.lock();
         s.inode_of(path)?;
+        let power_lost = s.begin_operation();
         s.dir_op(
             parent(path),
             DirOp::Unlink {
                 path: path.to_path_buf(),
             },
         );
+        if power_lost {
+            return Err(s.lose_power());
+        }
         Ok(())
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         let mut s = self.lock();
-        s.syncs += 1;
+        if s.begin_operation() {
+            return Err(s.lose_power());
+        }
         let plan = s.faults;
         if s.chance_per_million(plan.sync_eio_per_million) {
             return Err(eio("directory fsync"));
@@ -382,7 +422,7 @@ impl StorageFile for SimFile {
 
     fn write_all_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
         let mut s = self.lock()?;
-        s.writes += 1;
+        let power_lost = s.begin_operation();
         let plan = s.faults;
         let failed = s.chance_per_million(plan.write_eio_per_million);
         // A failed write may still have landed in part.
@@ -398,6 +438,9 @@ impl StorageFile for SimFile {
         let inode = s.inodes.get_mut(&self.inode).expect("open inode exists");
         apply_file_op(&mut inode.current, &op);
         inode.pending.push(op);
+        if power_lost {
+            return Err(s.lose_power());
+        }
         if failed {
             return Err(eio("write"));
         }
@@ -406,7 +449,9 @@ impl StorageFile for SimFile {
 
     fn sync(&mut self) -> io::Result<()> {
         let mut s = self.lock()?;
-        s.syncs += 1;
+        if s.begin_operation() {
+            return Err(s.lose_power());
+        }
         let plan = s.faults;
         if s.chance_per_million(plan.sync_eio_per_million) {
             return Err(eio("fsync"));
@@ -422,10 +467,14 @@ impl StorageFile for SimFile {
 
     fn truncate(&mut self, len_bytes: u64) -> io::Result<()> {
         let mut s = self.lock()?;
+        let power_lost = s.begin_operation();
         let op = FileOp::Truncate { len_bytes };
         let inode = s.inodes.get_mut(&self.inode).expect("open inode exists");
         apply_file_op(&mut inode.current, &op);
         inode.pending.push(op);
+        if power_lost {
+            return Err(s.lose_power());
+        }
         Ok(())
     }
 }
