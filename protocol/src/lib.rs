@@ -9,11 +9,13 @@
 //! `protocol/SPEC.md` is the specification; `protocol/vectors/` holds test vectors that
 //! every codec (Rust and Python) is checked against.
 
+pub mod client;
 pub mod command_codec;
 pub mod error;
 pub mod event_codec;
 pub mod frame;
 pub mod link;
+pub mod session;
 pub mod wire;
 
 pub use command_codec::Input;

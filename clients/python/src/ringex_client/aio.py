@@ -1,0 +1,168 @@
+"""The asyncio client: a background task reads, heartbeats and reconnects; messages
+arrive through :meth:`AsyncClient.messages`, :meth:`AsyncClient.next_message` and
+the ``on_message`` callback."""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+
+from ringex_client.codec import ProtocolError, encode
+from ringex_client.enums import SessionEndReason
+from ringex_client.messages import Heartbeat, LoginAccepted, Logout, Message
+from ringex_client.orders import OrderEntry
+from ringex_client.protocol import ClientProtocol, LoginError, SessionEnded
+from ringex_client.state import OrderTracker
+
+log = logging.getLogger("ringex_client")
+
+
+class AsyncClient(OrderEntry):
+    """A session with the gateway on asyncio streams; the same options as
+    :class:`ringex_client.Client`. Use ``async with AsyncClient(...) as c:``."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str,
+        password: str,
+        *,
+        replay_from_start: bool = False,
+        reconnect: bool = True,
+        heartbeat_s: float = 1.0,
+        timeout_s: float = 10.0,
+        on_message: Callable[[Message], None] | None = None,
+        first_client_order_id: int | None = None,
+    ) -> None:
+        self.address = (host, port)
+        self.protocol = ClientProtocol(username, password, replay_from_start=replay_from_start)
+        self.reconnect = reconnect
+        self.heartbeat_s = heartbeat_s
+        self.timeout_s = timeout_s
+        self.on_message = on_message
+        self._writer: asyncio.StreamWriter | None = None
+        self._queue: asyncio.Queue[Message | BaseException] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._logged_in: asyncio.Future[LoginAccepted] | None = None
+        self._closing = False
+        self._init_ids(first_client_order_id)
+
+    @property
+    def tracker(self) -> OrderTracker:
+        """Open orders, fills and positions as this client has seen them."""
+        return self.protocol.tracker
+
+    async def connect(self) -> LoginAccepted:
+        """Connects and logs in; returns LoginAccepted. Raises LoginError or OSError."""
+        self._logged_in = asyncio.get_running_loop().create_future()
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(*self.address), self.timeout_s
+        )
+        self._writer = writer
+        writer.write(self.protocol.start())
+        self._task = asyncio.create_task(self._run(reader, writer))
+        return await asyncio.wait_for(asyncio.shield(self._logged_in), self.timeout_s)
+
+    def _send(self, message: Message) -> None:
+        self.protocol.send(message)
+        self._flush()
+
+    def _flush(self) -> None:
+        out = self.protocol.take_outgoing()
+        if out and self._writer is not None and not self._writer.is_closing():
+            self._writer.write(out)
+
+    async def _run(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                await self._session(reader, writer)
+                error: BaseException = ConnectionResetError("gateway closed the connection")
+            except SessionEnded as e:
+                error = e
+            except (OSError, ProtocolError, TimeoutError) as e:
+                error = e
+            except LoginError as e:
+                self._fail(e)
+                return
+            writer.close()
+            self._writer = None
+            self.protocol.logged_in = False
+            final = isinstance(error, SessionEnded) and error.reason == SessionEndReason.LOGOUT
+            if self._closing or final or not self.reconnect:
+                self._fail(error)
+                return
+            log.warning("connection lost (%s); reconnecting", error)
+            while True:
+                await asyncio.sleep(0.05)
+                try:
+                    reader, writer = await asyncio.open_connection(*self.address)
+                    break
+                except OSError:
+                    continue
+            self._writer = writer
+            writer.write(self.protocol.start())
+
+    def _fail(self, error: BaseException) -> None:
+        if self._logged_in is not None and not self._logged_in.done():
+            self._logged_in.set_exception(error)
+        self._queue.put_nowait(error)
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        last_sent = time.monotonic()
+        while True:
+            try:
+                data = await asyncio.wait_for(reader.read(65536), self.heartbeat_s)
+            except TimeoutError:
+                data = None
+            if data == b"":
+                return
+            if data:
+                for message in self.protocol.receive(data):
+                    if isinstance(message, LoginAccepted):
+                        if self._logged_in is not None and not self._logged_in.done():
+                            self._logged_in.set_result(message)
+                    if self.on_message is not None:
+                        self.on_message(message)
+                    self._queue.put_nowait(message)
+                self._flush()
+            if time.monotonic() - last_sent >= self.heartbeat_s:
+                writer.write(encode(Heartbeat()))
+                last_sent = time.monotonic()
+            await writer.drain()
+
+    async def next_message(self, timeout: float | None = None) -> Message:
+        """The next delivered message. Raises the session's final error when it ended."""
+        item = await asyncio.wait_for(self._queue.get(), timeout)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    async def messages(self) -> AsyncIterator[Message]:
+        """Every delivered message until the session ends."""
+        while True:
+            try:
+                yield await self.next_message()
+            except (SessionEnded, ConnectionError):
+                return
+
+    async def close(self) -> None:
+        """Logs out and closes."""
+        self._closing = True
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.write(encode(Logout()))
+            with contextlib.suppress(OSError):
+                await self._writer.drain()
+            self._writer.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def __aenter__(self) -> "AsyncClient":
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,182 @@
+"""The blocking client: plain sockets, no threads. Call :meth:`Client.poll` regularly
+(it sends heartbeats, delivers messages and reconnects)."""
+
+import logging
+import socket
+import time
+from collections.abc import Callable
+
+from ringex_client.codec import ProtocolError, encode
+from ringex_client.enums import SessionEndReason
+from ringex_client.messages import Heartbeat, LoginAccepted, Logout, Message
+from ringex_client.orders import OrderEntry
+from ringex_client.protocol import ClientProtocol, LoginError, SessionEnded
+from ringex_client.state import OrderTracker
+
+log = logging.getLogger("ringex_client")
+
+
+class Client(OrderEntry):
+    """A session with the gateway over a blocking socket.
+
+    ``reconnect`` makes it log in again after a lost connection (with the next sequence
+    number it expects, so the gateway replays what it missed) and resend unanswered
+    orders. ``on_message`` is called for every delivered message.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        username: str,
+        password: str,
+        *,
+        replay_from_start: bool = False,
+        reconnect: bool = True,
+        heartbeat_s: float = 1.0,
+        timeout_s: float = 10.0,
+        on_message: Callable[[Message], None] | None = None,
+        first_client_order_id: int | None = None,
+    ) -> None:
+        self.address = (host, port)
+        self.protocol = ClientProtocol(username, password, replay_from_start=replay_from_start)
+        self.reconnect = reconnect
+        self.heartbeat_s = heartbeat_s
+        self.timeout_s = timeout_s
+        self.on_message = on_message
+        self._sock: socket.socket | None = None
+        self._last_sent = 0.0
+        self._last_heard = 0.0
+        self._inbox: list[Message] = []
+        self._init_ids(first_client_order_id)
+
+    @property
+    def tracker(self) -> OrderTracker:
+        """Open orders, fills and positions as this client has seen them."""
+        return self.protocol.tracker
+
+    def connect(self) -> LoginAccepted:
+        """Connects and logs in; returns LoginAccepted. Raises LoginError or OSError."""
+        self._close_socket()
+        sock = socket.create_connection(self.address, timeout=self.timeout_s)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = sock
+        self._write(self.protocol.start())
+        self._last_heard = time.monotonic()
+        deadline = time.monotonic() + self.timeout_s
+        while not self.protocol.logged_in:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no login response")
+            self._read(deadline - time.monotonic())
+        accepted = next(m for m in self._inbox if isinstance(m, LoginAccepted))
+        self._inbox.remove(accepted)
+        return accepted
+
+    def _send(self, message: Message) -> None:
+        self.protocol.send(message)
+        self._flush()
+
+    def _flush(self) -> None:
+        out = self.protocol.take_outgoing()
+        if out and self._sock is not None:
+            try:
+                self._write(out)
+            except OSError:
+                self._close_socket()
+
+    def _write(self, data: bytes) -> None:
+        assert self._sock is not None
+        self._sock.sendall(data)
+        self._last_sent = time.monotonic()
+
+    def _read(self, timeout: float) -> None:
+        assert self._sock is not None
+        self._sock.settimeout(max(timeout, 0.001))
+        try:
+            data = self._sock.recv(65536)
+        except TimeoutError:
+            return
+        if not data:
+            raise ConnectionResetError("gateway closed the connection")
+        self._last_heard = time.monotonic()
+        for message in self.protocol.receive(data):
+            self._inbox.append(message)
+            if self.on_message is not None:
+                self.on_message(message)
+        self._flush()
+
+    def poll(self, timeout: float = 0.0) -> list[Message]:
+        """Waits up to ``timeout`` seconds for messages; returns those delivered.
+
+        Sends a heartbeat when due. On a lost connection it reconnects (if enabled) and
+        the replay arrives through later polls; otherwise the error propagates."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self._sock is None:
+                    self._reconnect()
+                elif time.monotonic() - self._last_sent >= self.heartbeat_s:
+                    self._write(encode(Heartbeat()))
+                if self._sock is not None:
+                    self._read(min(deadline - time.monotonic(), self.heartbeat_s))
+            except SessionEnded as e:
+                self._close_socket()
+                if e.reason == SessionEndReason.LOGOUT or not self.reconnect:
+                    raise
+                log.warning("%s; reconnecting", e)
+            except (OSError, ProtocolError) as e:
+                self._close_socket()
+                if not self.reconnect:
+                    raise
+                log.warning("connection lost (%s); reconnecting", e)
+            if self._inbox or time.monotonic() >= deadline:
+                break
+        out, self._inbox = self._inbox, []
+        return out
+
+    def _reconnect(self) -> None:
+        try:
+            self.connect()
+        except LoginError:
+            raise
+        except OSError:
+            self._close_socket()
+            time.sleep(0.05)
+
+    def wait_for(self, predicate: Callable[[Message], bool], timeout: float = 5.0) -> Message:
+        """Polls until a message satisfies ``predicate``; returns it. Messages before it
+        are dropped (``on_message`` saw them). Raises TimeoutError."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            messages = self.poll(min(0.05, max(deadline - time.monotonic(), 0)))
+            for i, message in enumerate(messages):
+                if predicate(message):
+                    self._inbox[:0] = messages[i + 1 :]
+                    return message
+        raise TimeoutError("no matching message")
+
+    def drop_connection(self) -> None:
+        """Closes the socket without logging out (as a network failure would)."""
+        self._close_socket()
+
+    def close(self) -> None:
+        """Logs out and closes."""
+        if self._sock is not None:
+            try:
+                self._write(encode(Logout()))
+            except OSError:
+                pass
+        self._close_socket()
+
+    def _close_socket(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        self.protocol.logged_in = False
+
+    def __enter__(self) -> "Client":
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

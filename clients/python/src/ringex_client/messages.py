@@ -1,0 +1,316 @@
+"""Typed messages of the client session protocol (SPEC.md, "Client sessions").
+
+Every message is a :class:`msgspec.Struct` whose fields are in wire order; ``TYPE`` is
+its type byte and ``LAYOUT`` the :mod:`struct` format of the fields after it. Messages
+a client sends are :data:`ClientMessage`; messages the gateway sends are
+:data:`ServerMessage`. :class:`Heartbeat` goes both ways.
+"""
+
+from typing import ClassVar
+
+import msgspec
+
+from ringex_client.enums import (
+    ALL_INSTRUMENTS,
+    CancelReason,
+    CommandKind,
+    Liquidity,
+    LoginRejectReason,
+    OrderType,
+    RejectReason,
+    Role,
+    SessionEndReason,
+    Side,
+    TimeInForce,
+)
+
+
+class Message(msgspec.Struct, frozen=True):
+    """Base of every protocol message."""
+
+    TYPE: ClassVar[bytes]
+    LAYOUT: ClassVar[str]
+    TEXT_WIDTHS: ClassVar[dict[str, int]] = {}
+
+
+# Session layer -----------------------------------------------------------------------
+
+
+class Login(Message, frozen=True):
+    """First message of a session. ``next_seq`` is the next stream sequence number the
+    client expects (1 for everything held; 0 for no replay)."""
+
+    TYPE = b"L"
+    LAYOUT = "16s32sQ"
+    TEXT_WIDTHS = {"username": 16, "password": 32}  # noqa: RUF012
+    username: str
+    password: str
+    next_seq: int = 0
+
+
+class Logout(Message, frozen=True):
+    """Ends the session; the gateway answers Goodbye(Logout) and closes."""
+
+    TYPE = b"O"
+    LAYOUT = ""
+
+
+class Heartbeat(Message, frozen=True):
+    """Nothing to say, still alive (both directions)."""
+
+    TYPE = b"H"
+    LAYOUT = ""
+
+
+class LoginAccepted(Message, frozen=True):
+    """Login succeeded. Sequenced messages from ``next_seq`` up to ``replay_end`` are
+    the replay; later ones are live. A new ``epoch`` means the numbering restarted."""
+
+    TYPE = b"L"
+    LAYOUT = "IBQQQ"
+    account: int
+    role: Role
+    epoch: int
+    next_seq: int
+    replay_end: int
+
+
+class LoginRejected(Message, frozen=True):
+    """Login refused; the gateway closes the connection."""
+
+    TYPE = b"R"
+    LAYOUT = "B"
+    reason: LoginRejectReason
+
+
+class Goodbye(Message, frozen=True):
+    """The gateway ends the session, saying why; ``detail`` is the decode error code
+    for ``BAD_INPUT``."""
+
+    TYPE = b"Z"
+    LAYOUT = "BB"
+    reason: SessionEndReason
+    detail: int = 0
+
+
+# Order entry (client to gateway): the engine input bodies without the account -------
+
+
+class NewOrder(Message, frozen=True):
+    """Enter an order. Market orders carry price 0 and time in force IOC or FOK."""
+
+    TYPE = b"N"
+    LAYOUT = "QIBBBBqQ"
+    client_order_id: int
+    instrument: int
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce
+    post_only: bool
+    price: int
+    qty: int
+
+
+class Cancel(Message, frozen=True):
+    """Cancel the open order with this client order id."""
+
+    TYPE = b"X"
+    LAYOUT = "Q"
+    client_order_id: int
+
+
+class Replace(Message, frozen=True):
+    """Cancel/replace: new price and open quantity; the order takes
+    ``client_order_id`` (which may equal ``orig_client_order_id``)."""
+
+    TYPE = b"U"
+    LAYOUT = "QQqQ"
+    orig_client_order_id: int
+    client_order_id: int
+    price: int
+    qty: int
+
+
+class MassCancel(Message, frozen=True):
+    """Cancel every open order of the account on ``instrument`` (or on all)."""
+
+    TYPE = b"M"
+    LAYOUT = "I"
+    instrument: int = ALL_INSTRUMENTS
+
+
+class Subscribe(Message, frozen=True):
+    """Start (or stop) top-of-book and trade messages for an instrument."""
+
+    TYPE = b"S"
+    LAYOUT = "IB"
+    instrument: int
+    subscribe: bool = True
+
+
+class EndOfDay(Message, frozen=True):
+    """Admin only: close the trading day (DAY orders expire)."""
+
+    TYPE = b"D"
+    LAYOUT = ""
+
+
+class SetHalted(Message, frozen=True):
+    """Admin only: halt or resume trading in an instrument."""
+
+    TYPE = b"T"
+    LAYOUT = "IB"
+    instrument: int
+    halted: bool
+
+
+# Order responses (gateway to client). ``seq`` places a message in the account's
+# stream; 0 marks an unsequenced gateway reject. ---------------------------------------
+
+
+class Accepted(Message, frozen=True):
+    """The engine accepted a new order."""
+
+    TYPE = b"A"
+    LAYOUT = "QQQQIBBBBqQ"
+    seq: int
+    timestamp_ns: int
+    client_order_id: int
+    order_id: int
+    instrument: int
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce
+    post_only: bool
+    price: int
+    qty: int
+
+
+class Rejected(Message, frozen=True):
+    """A new order, replace or mass cancel was refused."""
+
+    TYPE = b"J"
+    LAYOUT = "QQBBQ"
+    seq: int
+    timestamp_ns: int
+    command: CommandKind
+    reason: RejectReason
+    client_order_id: int
+
+
+class Executed(Message, frozen=True):
+    """A fill: ``leaves`` is the order's open quantity after it."""
+
+    TYPE = b"E"
+    LAYOUT = "QQQQIBqQQB"
+    seq: int
+    timestamp_ns: int
+    client_order_id: int
+    match_id: int
+    instrument: int
+    side: Side
+    price: int
+    qty: int
+    leaves: int
+    liquidity: Liquidity
+
+
+class Cancelled(Message, frozen=True):
+    """An order's open quantity ``qty`` left the book (or never rested)."""
+
+    TYPE = b"C"
+    LAYOUT = "QQQIQB"
+    seq: int
+    timestamp_ns: int
+    client_order_id: int
+    instrument: int
+    qty: int
+    reason: CancelReason
+
+
+class Replaced(Message, frozen=True):
+    """A cancel/replace took effect."""
+
+    TYPE = b"U"
+    LAYOUT = "QQQQIqQB"
+    seq: int
+    timestamp_ns: int
+    orig_client_order_id: int
+    client_order_id: int
+    instrument: int
+    price: int
+    qty: int
+    priority_kept: bool
+
+
+class CancelRejected(Message, frozen=True):
+    """A cancel was refused."""
+
+    TYPE = b"I"
+    LAYOUT = "QQQB"
+    seq: int
+    timestamp_ns: int
+    client_order_id: int
+    reason: RejectReason
+
+
+class MassCancelled(Message, frozen=True):
+    """A mass cancel took effect on ``count`` orders."""
+
+    TYPE = b"M"
+    LAYOUT = "QQII"
+    seq: int
+    timestamp_ns: int
+    instrument: int
+    count: int
+
+
+# Market data (unsequenced) -----------------------------------------------------------
+
+
+class TopOfBook(Message, frozen=True):
+    """Best bid and offer of a subscribed instrument; 0 and 0 for an empty side."""
+
+    TYPE = b"Q"
+    LAYOUT = "QIqQqQ"
+    timestamp_ns: int
+    instrument: int
+    bid_price: int
+    bid_qty: int
+    ask_price: int
+    ask_qty: int
+
+
+class TradeReport(Message, frozen=True):
+    """A trade in a subscribed instrument."""
+
+    TYPE = b"T"
+    LAYOUT = "QIQqQB"
+    timestamp_ns: int
+    instrument: int
+    match_id: int
+    price: int
+    qty: int
+    aggressor_side: Side
+
+
+ClientMessage = (
+    Login | Logout | Heartbeat | NewOrder | Cancel | Replace | MassCancel | Subscribe
+    | EndOfDay | SetHalted
+)  # fmt: skip
+ServerMessage = (
+    LoginAccepted | LoginRejected | Heartbeat | Goodbye | Accepted | Rejected | Executed
+    | Cancelled | Replaced | CancelRejected | MassCancelled | TopOfBook | TradeReport
+)  # fmt: skip
+OrderResponse = (
+    Accepted | Rejected | Executed | Cancelled | Replaced | CancelRejected | MassCancelled
+)  # fmt: skip
+
+CLIENT_TYPES: tuple[type[Message], ...] = (
+    Login, Logout, Heartbeat, NewOrder, Cancel, Replace, MassCancel, Subscribe, EndOfDay,
+    SetHalted,
+)  # fmt: skip
+SERVER_TYPES: tuple[type[Message], ...] = (
+    LoginAccepted, LoginRejected, Heartbeat, Goodbye, Accepted, Rejected, Executed,
+    Cancelled, Replaced, CancelRejected, MassCancelled, TopOfBook, TradeReport,
+)  # fmt: skip

@@ -1,0 +1,89 @@
+"""Order-entry calls shared by the blocking and asyncio clients: each builds the message,
+hands it to the session, and returns the client order id it used."""
+
+import itertools
+import time
+from collections.abc import Callable
+
+from ringex_client.enums import ALL_INSTRUMENTS, OrderType, Side, TimeInForce
+from ringex_client.messages import (
+    Cancel,
+    EndOfDay,
+    MassCancel,
+    Message,
+    NewOrder,
+    Replace,
+    SetHalted,
+    Subscribe,
+)
+
+
+class OrderEntry:
+    """Mixin: the order-entry API over a ``_send(message)`` the client defines."""
+
+    _send: Callable[[Message], None]
+
+    def _init_ids(self, first_client_order_id: int | None) -> None:
+        # Microseconds since the epoch: increasing across restarts of the program, so a
+        # new run does not reuse the day's ids.
+        start = time.time_ns() // 1000 if first_client_order_id is None else first_client_order_id
+        self._ids = itertools.count(start)
+
+    def next_client_order_id(self) -> int:
+        """A fresh client order id."""
+        return next(self._ids)
+
+    def submit(
+        self,
+        instrument: int,
+        side: Side,
+        qty: int,
+        price: int = 0,
+        *,
+        order_type: OrderType = OrderType.LIMIT,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        post_only: bool = False,
+        client_order_id: int | None = None,
+    ) -> int:
+        """Enters a new order; returns its client order id."""
+        coid = self.next_client_order_id() if client_order_id is None else client_order_id
+        self._send(
+            NewOrder(coid, instrument, side, order_type, time_in_force, post_only, price, qty)
+        )
+        return coid
+
+    def buy(self, instrument: int, qty: int, price: int, **kw: object) -> int:
+        """A limit buy (keywords as for :meth:`submit`)."""
+        return self.submit(instrument, Side.BUY, qty, price, **kw)  # type: ignore[arg-type]
+
+    def sell(self, instrument: int, qty: int, price: int, **kw: object) -> int:
+        """A limit sell (keywords as for :meth:`submit`)."""
+        return self.submit(instrument, Side.SELL, qty, price, **kw)  # type: ignore[arg-type]
+
+    def cancel(self, client_order_id: int) -> None:
+        """Cancels an open order."""
+        self._send(Cancel(client_order_id))
+
+    def replace(
+        self, client_order_id: int, price: int, qty: int, *, new_client_order_id: int | None = None
+    ) -> int:
+        """Cancel/replace to a new price and open quantity; returns the order's new id."""
+        new = self.next_client_order_id() if new_client_order_id is None else new_client_order_id
+        self._send(Replace(client_order_id, new, price, qty))
+        return new
+
+    def mass_cancel(self, instrument: int = ALL_INSTRUMENTS) -> None:
+        """Cancels every open order of the account (on one instrument, or all)."""
+        self._send(MassCancel(instrument))
+
+    def subscribe(self, instrument: int, on: bool = True) -> None:
+        """Starts (or stops) market data for an instrument."""
+        self._send(Subscribe(instrument, on))
+
+    def end_of_day(self) -> None:
+        """Admin only: closes the trading day."""
+        self._send(EndOfDay())
+
+    def set_halted(self, instrument: int, halted: bool) -> None:
+        """Admin only: halts or resumes an instrument."""
+        self._send(SetHalted(instrument, halted))

@@ -1,0 +1,823 @@
+//! The gateway's per-message work, over whole batches of bytes: client frames in,
+//! validated and stamped with the session's account, out to the engine link; engine
+//! events in, routed to the accounts' streams and the market data subscribers; server
+//! messages out, per session, as ready-to-write bytes. Python owns the sockets and
+//! calls in once per batch; nothing here does I/O or reads a clock.
+
+use std::collections::HashMap;
+
+use ringex_core::{Command, CommandKind, Event, MassCancel};
+use ringex_protocol::client::{
+    decode_client, is_admin, stamp, ClientMessage, ServerMessage, Stamp,
+};
+use ringex_protocol::command_codec::{encode_command, ALL_INSTRUMENTS};
+use ringex_protocol::frame::{split_frame, write_frame, LengthPrefix};
+use ringex_protocol::link::{
+    decode_from_engine, events, write_heartbeat, FromEngine, LINK_FRAME_MAX, LINK_INPUT,
+};
+use ringex_protocol::session::{
+    decode_text, GatewayRejectReason, Liquidity, LoginRejectReason, Role, SessionEndReason,
+    CANCEL_REASON_EXPIRED, CLIENT_FRAME_MAX, CLIENT_PREFIX,
+};
+use ringex_protocol::wire::Writer;
+
+use crate::account_stream::AccountStream;
+use crate::rate_limit::TokenBucket;
+use crate::session::{Phase, Session};
+use crate::stats::Stats;
+use crate::top_of_book::{Books, Top};
+
+/// Bounds and timers, fixed when the gateway starts.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Sequenced messages kept per account for replay.
+    pub journal_messages: usize,
+    /// Sequenced messages a session may fall behind its account's stream before it is
+    /// disconnected as a slow consumer.
+    pub max_backlog: u64,
+    /// Unsequenced bytes (rejects, market data) a session may have waiting.
+    pub unsequenced_bytes: usize,
+    /// Bytes handed to one session's transport per drain.
+    pub drain_bytes: usize,
+    pub heartbeat_ns: u64,
+    pub idle_timeout_ns: u64,
+    pub frame_timeout_ns: u64,
+    pub login_timeout_ns: u64,
+}
+
+/// What Python must do after feeding a session.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SessionAction {
+    Continue,
+    /// Check these credentials, then call `accept_login` or `reject_login`.
+    Login {
+        username: String,
+        password: String,
+        next_seq: u64,
+    },
+    /// End the session with `end_session(reason, detail)`.
+    Close {
+        reason: SessionEndReason,
+        detail: u8,
+    },
+}
+
+/// What Python must know after feeding the engine link.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LinkOutcome {
+    pub welcome: Option<u64>,
+    pub goodbye: Option<(u8, u8)>,
+    /// The engine sent bytes that do not decode: the decode error code.
+    pub error: Option<u8>,
+}
+
+pub struct Core {
+    limits: Limits,
+    epoch: u64,
+    sessions: HashMap<u64, Session>,
+    streams: HashMap<u32, AccountStream>,
+    account_sessions: HashMap<u32, Vec<u64>>,
+    subscribers: HashMap<u32, Vec<u64>>,
+    books: Books,
+    dirty: Vec<u64>,
+    engine_up: bool,
+    engine_out: Vec<u8>,
+    link_in: Vec<u8>,
+    next_correlation: u64,
+    /// Arrival time of each order still waiting for its events, by correlation.
+    in_flight: HashMap<u64, u64>,
+    last_engine_seq: u64,
+    pub stats: Stats,
+}
+
+fn frame(buf: &mut Vec<u8>, message: &ServerMessage) {
+    write_frame(buf, CLIENT_PREFIX, CLIENT_FRAME_MAX, |b| {
+        ringex_protocol::client::encode_server(message, b)
+    });
+}
+
+fn remove_id(list: &mut Vec<u64>, sid: u64) {
+    list.retain(|&s| s != sid);
+}
+
+impl Core {
+    pub fn new(limits: Limits, epoch: u64) -> Core {
+        Core {
+            limits,
+            epoch,
+            sessions: HashMap::new(),
+            streams: HashMap::new(),
+            account_sessions: HashMap::new(),
+            subscribers: HashMap::new(),
+            books: Books::default(),
+            dirty: Vec::new(),
+            engine_up: false,
+            engine_out: Vec::new(),
+            link_in: Vec::new(),
+            next_correlation: 1,
+            in_flight: HashMap::new(),
+            last_engine_seq: 0,
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn engine_up(&self) -> bool {
+        self.engine_up
+    }
+
+    pub fn last_engine_seq(&self) -> u64 {
+        self.last_engine_seq
+    }
+
+    pub fn open_session(&mut self, sid: u64, now_ns: u64) {
+        self.sessions.insert(sid, Session::new(now_ns));
+    }
+
+    fn mark(&mut self, sid: u64) {
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            if !s.dirty {
+                s.dirty = true;
+                self.dirty.push(sid);
+            }
+        }
+    }
+
+    fn mark_account(&mut self, account: u32) {
+        if let Some(list) = self.account_sessions.get(&account) {
+            for sid in list.clone() {
+                self.mark(sid);
+            }
+        }
+    }
+
+    fn send_unsequenced(&mut self, sid: u64, message: &ServerMessage) {
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            frame(&mut s.unsequenced, message);
+            s.unsequenced_count += 1;
+            self.mark(sid);
+        }
+    }
+
+    /// Parses every whole frame of a session's new bytes.
+    pub fn feed_session(&mut self, sid: u64, data: &[u8], now_ns: u64) -> SessionAction {
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return SessionAction::Continue;
+        };
+        s.last_in_ns = now_ns;
+        let mut buf = std::mem::take(&mut s.inbound);
+        buf.extend_from_slice(data);
+        let mut used = 0;
+        let mut action = SessionAction::Continue;
+        loop {
+            match split_frame(&buf[used..], CLIENT_PREFIX, CLIENT_FRAME_MAX) {
+                Err(e) => {
+                    action = SessionAction::Close {
+                        reason: SessionEndReason::BadInput,
+                        detail: e.code(),
+                    };
+                    break;
+                }
+                Ok(None) => break,
+                Ok(Some((body, n))) => {
+                    self.stats.messages_in += 1;
+                    action = self.handle(sid, body, now_ns);
+                    used += n;
+                    if action != SessionAction::Continue {
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            buf.drain(..used);
+            s.partial_since_ns = match (buf.is_empty(), used) {
+                (true, _) => None,
+                (false, 0) => s.partial_since_ns.or(Some(now_ns)),
+                (false, _) => Some(now_ns),
+            };
+            s.inbound = buf;
+        }
+        action
+    }
+
+    fn handle(&mut self, sid: u64, body: &[u8], now_ns: u64) -> SessionAction {
+        let message = match decode_client(body) {
+            Ok(m) => m,
+            Err(e) => {
+                return SessionAction::Close {
+                    reason: SessionEndReason::BadInput,
+                    detail: e.code(),
+                }
+            }
+        };
+        let not_logged_in = SessionAction::Close {
+            reason: SessionEndReason::NotLoggedIn,
+            detail: 0,
+        };
+        let s = self.sessions.get_mut(&sid).expect("fed session exists");
+        match (s.phase, message) {
+            (
+                Phase::Connected,
+                ClientMessage::Login {
+                    username,
+                    password,
+                    next_seq,
+                },
+            ) => {
+                s.phase = Phase::LoginPending;
+                // Checked by decode_client: printable ASCII.
+                let text = |b: &[u8]| decode_text(b).unwrap_or_default().to_string();
+                SessionAction::Login {
+                    username: text(&username),
+                    password: text(&password),
+                    next_seq,
+                }
+            }
+            (Phase::Active, ClientMessage::Logout) => SessionAction::Close {
+                reason: SessionEndReason::Logout,
+                detail: 0,
+            },
+            (Phase::Active, ClientMessage::Heartbeat) => SessionAction::Continue,
+            (
+                Phase::Active,
+                ClientMessage::Subscribe {
+                    instrument,
+                    subscribe,
+                },
+            ) => {
+                self.subscribe(sid, instrument, subscribe, now_ns);
+                SessionAction::Continue
+            }
+            (Phase::Active, ClientMessage::Command(cmd)) => {
+                self.order_entry(sid, body, &cmd, now_ns);
+                SessionAction::Continue
+            }
+            _ => not_logged_in,
+        }
+    }
+
+    fn subscribe(&mut self, sid: u64, instrument: u32, on: bool, now_ns: u64) {
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        let list = self.subscribers.entry(instrument).or_default();
+        remove_id(list, sid);
+        s.subscriptions.retain(|&i| i != instrument);
+        if on {
+            list.push(sid);
+            s.subscriptions.push(instrument);
+            let top = self.books.top(instrument);
+            self.send_unsequenced(sid, &top_of_book(now_ns, instrument, top));
+        }
+    }
+
+    fn order_entry(&mut self, sid: u64, body: &[u8], cmd: &Command, now_ns: u64) {
+        let s = self.sessions.get_mut(&sid).expect("session exists");
+        let refused = if s.role == Role::ReadOnly || (is_admin(body[0]) && s.role != Role::Admin) {
+            Some(GatewayRejectReason::NotPermitted)
+        } else if !s.bucket.take(now_ns) {
+            Some(GatewayRejectReason::RateLimited)
+        } else if !self.engine_up {
+            Some(GatewayRejectReason::EngineUnavailable)
+        } else {
+            None
+        };
+        let account = s.account;
+        if let Some(reason) = refused {
+            let reason = reason as u8;
+            self.stats.reject(reason);
+            let unsequenced = Stamp {
+                seq: 0,
+                timestamp_ns: 0,
+            };
+            let message = reject(unsequenced, cmd.kind(), reason, cmd.client_order_id());
+            self.send_unsequenced(sid, &message);
+            return;
+        }
+        let correlation = self.next_correlation;
+        self.next_correlation += 1;
+        write_frame(
+            &mut self.engine_out,
+            LengthPrefix::U32,
+            LINK_FRAME_MAX,
+            |b| {
+                Writer::new(b).u8(LINK_INPUT).u64(correlation);
+                stamp(body, account, b);
+            },
+        );
+        self.in_flight.insert(correlation, now_ns);
+        self.stats.engine_inputs += 1;
+    }
+
+    /// Logs a session in after Python checked its credentials; queues LoginAccepted and
+    /// starts its stream at the requested sequence number.
+    #[allow(clippy::too_many_arguments)]
+    pub fn accept_login(
+        &mut self,
+        sid: u64,
+        account: u32,
+        role: Role,
+        next_seq: u64,
+        rate_per_s: u64,
+        burst: u64,
+        cancel_on_disconnect: bool,
+        now_ns: u64,
+    ) {
+        let capacity = self.limits.journal_messages;
+        let stream = self
+            .streams
+            .entry(account)
+            .or_insert_with(|| AccountStream::new(capacity));
+        let start = stream.start_for(next_seq);
+        let replay_end = stream.next_seq();
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        s.phase = Phase::Active;
+        s.account = account;
+        s.role = role;
+        s.cancel_on_disconnect = cancel_on_disconnect;
+        s.cursor = start;
+        s.bucket = TokenBucket::new(rate_per_s, burst, now_ns);
+        self.account_sessions.entry(account).or_default().push(sid);
+        let accepted = ServerMessage::LoginAccepted {
+            account,
+            role,
+            epoch: self.epoch,
+            next_seq: start,
+            replay_end,
+        };
+        self.send_unsequenced(sid, &accepted);
+    }
+
+    /// Refuses a login: returns the LoginRejected frame to write before closing.
+    pub fn reject_login(&mut self, sid: u64, reason: LoginRejectReason) -> Vec<u8> {
+        self.forget(sid);
+        let mut out = Vec::new();
+        frame(&mut out, &ServerMessage::LoginRejected { reason });
+        out
+    }
+
+    /// Ends a session: returns the Goodbye frame to write before closing (nothing when
+    /// the connection is already gone), and cancels the account's orders if it asked
+    /// for cancel-on-disconnect and no other trading session of it remains.
+    pub fn end_session(&mut self, sid: u64, reason: Option<(SessionEndReason, u8)>) -> Vec<u8> {
+        let Some(s) = self.forget(sid) else {
+            return Vec::new();
+        };
+        if s.trades() && s.cancel_on_disconnect && self.engine_up {
+            let others = self.account_sessions.get(&s.account).is_some_and(|list| {
+                list.iter()
+                    .any(|o| self.sessions.get(o).is_some_and(|o| o.trades()))
+            });
+            if !others {
+                self.mass_cancel_all(s.account);
+            }
+        }
+        let mut out = Vec::new();
+        if let Some((reason, detail)) = reason {
+            self.stats.session_end(reason as u8);
+            frame(&mut out, &ServerMessage::Goodbye { reason, detail });
+        }
+        out
+    }
+
+    fn forget(&mut self, sid: u64) -> Option<Session> {
+        let s = self.sessions.remove(&sid)?;
+        if let Some(list) = self.account_sessions.get_mut(&s.account) {
+            remove_id(list, sid);
+        }
+        for instrument in &s.subscriptions {
+            if let Some(list) = self.subscribers.get_mut(instrument) {
+                remove_id(list, sid);
+            }
+        }
+        Some(s)
+    }
+
+    fn mass_cancel_all(&mut self, account: u32) {
+        let command = Command::MassCancel(MassCancel {
+            account,
+            instrument: None,
+        });
+        let correlation = self.next_correlation;
+        self.next_correlation += 1;
+        write_frame(
+            &mut self.engine_out,
+            LengthPrefix::U32,
+            LINK_FRAME_MAX,
+            |b| {
+                Writer::new(b).u8(LINK_INPUT).u64(correlation);
+                encode_command(&command, b);
+            },
+        );
+        self.stats.engine_inputs += 1;
+    }
+
+    /// The transport's write buffer filled (`true`) or drained (`false`).
+    pub fn set_paused(&mut self, sid: u64, paused: bool) {
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            s.paused = paused;
+        }
+        if !paused {
+            self.mark(sid);
+        }
+    }
+
+    pub fn has_pending(&self) -> bool {
+        !self.dirty.is_empty()
+    }
+
+    /// Bytes to write per session, and the sessions to end as slow consumers.
+    pub fn drain(&mut self, now_ns: u64) -> (Vec<(u64, Vec<u8>)>, Vec<u64>) {
+        let mut writes = Vec::new();
+        let mut slow = Vec::new();
+        let mut again = Vec::new();
+        for sid in std::mem::take(&mut self.dirty) {
+            let Some(s) = self.sessions.get_mut(&sid) else {
+                continue;
+            };
+            s.dirty = false;
+            let stream = self
+                .streams
+                .get(&s.account)
+                .filter(|_| s.phase == Phase::Active);
+            let behind = stream.is_some_and(|st| {
+                s.cursor < st.first_seq() || st.next_seq() - s.cursor > self.limits.max_backlog
+            });
+            if behind || s.unsequenced.len() > self.limits.unsequenced_bytes {
+                slow.push(sid);
+                continue;
+            }
+            if s.paused {
+                continue;
+            }
+            let mut out = std::mem::take(&mut s.unsequenced);
+            self.stats.messages_out += std::mem::take(&mut s.unsequenced_count);
+            if let Some(st) = stream {
+                while s.cursor < st.next_seq() && out.len() < self.limits.drain_bytes {
+                    out.extend_from_slice(st.get(s.cursor).expect("cursor inside the stream"));
+                    s.cursor += 1;
+                    self.stats.messages_out += 1;
+                }
+                if s.cursor < st.next_seq() {
+                    s.dirty = true;
+                    again.push(sid);
+                }
+            }
+            if !out.is_empty() {
+                s.last_out_ns = now_ns;
+                writes.push((sid, out));
+            }
+        }
+        self.dirty = again;
+        (writes, slow)
+    }
+
+    /// Timers: returns the sessions to end and why; queues heartbeats.
+    pub fn tick(&mut self, now_ns: u64) -> Vec<(u64, SessionEndReason)> {
+        let l = self.limits;
+        let mut ends = Vec::new();
+        let mut beats = Vec::new();
+        for (&sid, s) in &self.sessions {
+            let since = |t: u64| now_ns.saturating_sub(t);
+            if s.phase != Phase::Active && since(s.opened_ns) > l.login_timeout_ns {
+                ends.push((sid, SessionEndReason::LoginTimeout));
+            } else if since(s.last_in_ns) > l.idle_timeout_ns {
+                ends.push((sid, SessionEndReason::IdleTimeout));
+            } else if s
+                .partial_since_ns
+                .is_some_and(|t| since(t) > l.frame_timeout_ns)
+            {
+                ends.push((sid, SessionEndReason::FrameTimeout));
+            } else if s.phase == Phase::Active && since(s.last_out_ns) >= l.heartbeat_ns {
+                beats.push(sid);
+            }
+        }
+        for sid in beats {
+            self.send_unsequenced(sid, &ServerMessage::Heartbeat);
+        }
+        ends.sort_unstable_by_key(|(sid, _)| *sid);
+        ends
+    }
+
+    /// A new engine link connected: forget the old one's partial frame and in-flight
+    /// orders (their outcome arrives, if at all, as events without our correlation).
+    pub fn link_reset(&mut self) {
+        self.link_in.clear();
+        self.in_flight.clear();
+        self.engine_out.clear();
+        self.engine_up = false;
+    }
+
+    pub fn set_engine_up(&mut self, up: bool) {
+        self.engine_up = up;
+    }
+
+    pub fn link_heartbeat(&mut self) {
+        write_heartbeat(&mut self.engine_out);
+    }
+
+    pub fn take_engine_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.engine_out)
+    }
+
+    /// Parses every whole frame of the engine link's new bytes and routes the events.
+    pub fn feed_engine(&mut self, data: &[u8], now_ns: u64) -> LinkOutcome {
+        let mut outcome = LinkOutcome::default();
+        let mut buf = std::mem::take(&mut self.link_in);
+        buf.extend_from_slice(data);
+        let mut used = 0;
+        while outcome.goodbye.is_none() {
+            let body = match split_frame(&buf[used..], LengthPrefix::U32, LINK_FRAME_MAX) {
+                Err(e) => {
+                    outcome.error = Some(e.code());
+                    return outcome;
+                }
+                Ok(None) => break,
+                Ok(Some((body, n))) => {
+                    used += n;
+                    body
+                }
+            };
+            match decode_from_engine(body) {
+                Err(e) => {
+                    outcome.error = Some(e.code());
+                    return outcome;
+                }
+                Ok(FromEngine::Welcome { last_seq }) => {
+                    if self.last_engine_seq != 0 && last_seq > self.last_engine_seq {
+                        self.stats.engine_seq_gaps += last_seq - self.last_engine_seq;
+                    }
+                    self.last_engine_seq = last_seq;
+                    outcome.welcome = Some(last_seq);
+                }
+                Ok(FromEngine::Heartbeat) => {}
+                Ok(FromEngine::Goodbye { reason, detail }) => {
+                    outcome.goodbye = Some((reason, detail));
+                }
+                Ok(FromEngine::Events {
+                    header,
+                    events: raw,
+                }) => {
+                    if self.last_engine_seq != 0 && header.seq > self.last_engine_seq + 1 {
+                        self.stats.engine_seq_gaps += header.seq - self.last_engine_seq - 1;
+                    }
+                    self.last_engine_seq = self.last_engine_seq.max(header.seq);
+                    let st = Stamp {
+                        seq: 0,
+                        timestamp_ns: header.timestamp_ns,
+                    };
+                    // The frame was checked whole when decoded: every event decodes.
+                    for event in events(raw).flatten() {
+                        self.stats.engine_events += 1;
+                        self.route(&event, st);
+                    }
+                    if header.last {
+                        self.publish_tops(header.timestamp_ns);
+                        if let Some(t) = self.in_flight.remove(&header.correlation) {
+                            self.stats.latency(now_ns.saturating_sub(t));
+                        }
+                    }
+                }
+            }
+        }
+        buf.drain(..used);
+        self.link_in = buf;
+        outcome
+    }
+
+    fn push(&mut self, account: u32, build: impl FnOnce(u64) -> ServerMessage) {
+        let capacity = self.limits.journal_messages;
+        self.streams
+            .entry(account)
+            .or_insert_with(|| AccountStream::new(capacity))
+            .push(build);
+        self.mark_account(account);
+    }
+
+    fn route(&mut self, event: &Event, st: Stamp) {
+        let at = |seq| Stamp { seq, ..st };
+        match *event {
+            Event::Accepted {
+                order_id,
+                account,
+                instrument,
+                client_order_id,
+                side,
+                order_type,
+                time_in_force,
+                post_only,
+                price,
+                qty,
+            } => {
+                let s = |seq| ServerMessage::Accepted {
+                    stamp: at(seq),
+                    client_order_id,
+                    order_id,
+                    instrument,
+                    side,
+                    order_type,
+                    time_in_force,
+                    post_only,
+                    price,
+                    qty,
+                };
+                self.push(account, s);
+                let b = &mut self.books;
+                b.accepted(
+                    order_id,
+                    instrument,
+                    side,
+                    order_type,
+                    time_in_force,
+                    price,
+                    qty,
+                );
+            }
+            Event::Rejected {
+                command,
+                account,
+                client_order_id,
+                reason,
+            } => {
+                if matches!(
+                    command,
+                    CommandKind::NewOrder
+                        | CommandKind::Cancel
+                        | CommandKind::Replace
+                        | CommandKind::MassCancel
+                ) {
+                    self.stats.reject(reason as u8);
+                    self.push(account, |seq| {
+                        reject(at(seq), command, reason as u8, client_order_id)
+                    });
+                }
+            }
+            Event::Trade(t) => {
+                let fill = |seq, coid, side, leaves, liquidity| ServerMessage::Executed {
+                    stamp: at(seq),
+                    client_order_id: coid,
+                    match_id: t.match_id,
+                    instrument: t.instrument,
+                    side,
+                    price: t.price,
+                    qty: t.qty,
+                    leaves,
+                    liquidity,
+                };
+                let maker_side = t.aggressor_side.opposite();
+                self.push(t.maker_account, |seq| {
+                    fill(
+                        seq,
+                        t.maker_client_order_id,
+                        maker_side,
+                        t.maker_leaves,
+                        Liquidity::Maker,
+                    )
+                });
+                self.push(t.taker_account, |seq| {
+                    fill(
+                        seq,
+                        t.taker_client_order_id,
+                        t.aggressor_side,
+                        t.taker_leaves,
+                        Liquidity::Taker,
+                    )
+                });
+                self.books.traded(t.maker_order_id, t.maker_leaves);
+                self.books.traded(t.taker_order_id, t.taker_leaves);
+                let report = ServerMessage::TradeReport {
+                    timestamp_ns: st.timestamp_ns,
+                    instrument: t.instrument,
+                    match_id: t.match_id,
+                    price: t.price,
+                    qty: t.qty,
+                    aggressor_side: t.aggressor_side,
+                };
+                self.market_data(t.instrument, &report);
+            }
+            Event::Cancelled {
+                order_id,
+                account,
+                instrument,
+                client_order_id,
+                qty,
+                reason,
+            } => {
+                self.cancelled(account, client_order_id, instrument, qty, reason as u8, st);
+                self.books.removed(order_id);
+            }
+            Event::Expired {
+                order_id,
+                account,
+                instrument,
+                client_order_id,
+                qty,
+            } => {
+                let reason = CANCEL_REASON_EXPIRED;
+                self.cancelled(account, client_order_id, instrument, qty, reason, st);
+                self.books.removed(order_id);
+            }
+            Event::Replaced {
+                order_id,
+                account,
+                instrument,
+                orig_client_order_id,
+                client_order_id,
+                price,
+                qty,
+                priority_kept,
+            } => {
+                self.push(account, |seq| ServerMessage::Replaced {
+                    stamp: at(seq),
+                    orig_client_order_id,
+                    client_order_id,
+                    instrument,
+                    price,
+                    qty,
+                    priority_kept,
+                });
+                self.books.replaced(order_id, price, qty);
+            }
+            Event::MassCancelled {
+                account,
+                instrument,
+                count,
+            } => {
+                self.push(account, |seq| ServerMessage::MassCancelled {
+                    stamp: at(seq),
+                    instrument: instrument.unwrap_or(ALL_INSTRUMENTS),
+                    count,
+                });
+            }
+            Event::DayEnded { .. }
+            | Event::InstrumentAdded { .. }
+            | Event::AccountAdded { .. }
+            | Event::HaltChanged { .. } => {}
+        }
+    }
+
+    fn cancelled(
+        &mut self,
+        account: u32,
+        coid: u64,
+        instrument: u32,
+        qty: u64,
+        reason: u8,
+        st: Stamp,
+    ) {
+        self.push(account, |seq| ServerMessage::Cancelled {
+            stamp: Stamp { seq, ..st },
+            client_order_id: coid,
+            instrument,
+            qty,
+            reason,
+        });
+    }
+
+    fn market_data(&mut self, instrument: u32, message: &ServerMessage) {
+        if let Some(list) = self.subscribers.get(&instrument) {
+            for sid in list.clone() {
+                self.send_unsequenced(sid, message);
+            }
+        }
+    }
+
+    fn publish_tops(&mut self, timestamp_ns: u64) {
+        for (instrument, top) in self.books.take_changes() {
+            self.market_data(instrument, &top_of_book(timestamp_ns, instrument, top));
+        }
+    }
+}
+
+fn top_of_book(timestamp_ns: u64, instrument: u32, top: Top) -> ServerMessage {
+    ServerMessage::TopOfBook {
+        timestamp_ns,
+        instrument,
+        bid_price: top.bid_price,
+        bid_qty: top.bid_qty,
+        ask_price: top.ask_price,
+        ask_qty: top.ask_qty,
+    }
+}
+
+/// A refused command as the client sees it: CancelRejected for a cancel, else Rejected.
+fn reject(stamp: Stamp, command: CommandKind, reason: u8, client_order_id: u64) -> ServerMessage {
+    if command == CommandKind::Cancel {
+        ServerMessage::CancelRejected {
+            stamp,
+            client_order_id,
+            reason,
+        }
+    } else {
+        ServerMessage::Rejected {
+            stamp,
+            command,
+            reason,
+            client_order_id,
+        }
+    }
+}

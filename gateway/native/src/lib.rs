@@ -1,0 +1,233 @@
+//! `ringex_gateway._native`: the gateway's per-message work in native code. Python owns
+//! the sockets and timers and calls in once per batch of bytes; see [`gateway::Core`].
+
+pub mod account_stream;
+pub mod gateway;
+pub mod rate_limit;
+pub mod session;
+pub mod stats;
+pub mod top_of_book;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use ringex_protocol::session::{LoginRejectReason, Role, SessionEndReason};
+
+use crate::gateway::{Core, Limits, SessionAction};
+use crate::stats::LATENCY_BOUNDS_NS;
+
+fn code<T: TryFrom<u8>>(value: u8, what: &str) -> PyResult<T> {
+    T::try_from(value).map_err(|_| PyValueError::new_err(format!("unknown {what} {value}")))
+}
+
+/// Sessions, account streams, event routing and market data of one gateway process.
+#[pyclass(name = "GatewayCore", module = "ringex_gateway._native", unsendable)]
+struct PyGatewayCore {
+    core: Core,
+}
+
+#[pymethods]
+impl PyGatewayCore {
+    #[new]
+    #[pyo3(signature = (*, epoch, journal_messages, max_backlog, unsequenced_bytes,
+        drain_bytes, heartbeat_ns, idle_timeout_ns, frame_timeout_ns, login_timeout_ns))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        epoch: u64,
+        journal_messages: usize,
+        max_backlog: u64,
+        unsequenced_bytes: usize,
+        drain_bytes: usize,
+        heartbeat_ns: u64,
+        idle_timeout_ns: u64,
+        frame_timeout_ns: u64,
+        login_timeout_ns: u64,
+    ) -> PyGatewayCore {
+        let limits = Limits {
+            journal_messages,
+            max_backlog,
+            unsequenced_bytes,
+            drain_bytes,
+            heartbeat_ns,
+            idle_timeout_ns,
+            frame_timeout_ns,
+            login_timeout_ns,
+        };
+        PyGatewayCore {
+            core: Core::new(limits, epoch),
+        }
+    }
+
+    fn open_session(&mut self, sid: u64, now_ns: u64) {
+        self.core.open_session(sid, now_ns);
+    }
+
+    /// Returns None, ("login", username, password, next_seq) or ("close", reason, detail).
+    fn feed_session<'py>(
+        &mut self,
+        py: Python<'py>,
+        sid: u64,
+        data: &[u8],
+        now_ns: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(match self.core.feed_session(sid, data, now_ns) {
+            SessionAction::Continue => py.None().into_bound(py),
+            SessionAction::Login {
+                username,
+                password,
+                next_seq,
+            } => ("login", username, password, next_seq)
+                .into_pyobject(py)?
+                .into_any(),
+            SessionAction::Close { reason, detail } => ("close", reason as u8, detail)
+                .into_pyobject(py)?
+                .into_any(),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn accept_login(
+        &mut self,
+        sid: u64,
+        account: u32,
+        role: u8,
+        next_seq: u64,
+        rate_per_s: u64,
+        burst: u64,
+        cancel_on_disconnect: bool,
+        now_ns: u64,
+    ) -> PyResult<()> {
+        let role: Role = code(role, "role")?;
+        self.core.accept_login(
+            sid,
+            account,
+            role,
+            next_seq,
+            rate_per_s,
+            burst,
+            cancel_on_disconnect,
+            now_ns,
+        );
+        Ok(())
+    }
+
+    fn reject_login<'py>(
+        &mut self,
+        py: Python<'py>,
+        sid: u64,
+        reason: u8,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let reason: LoginRejectReason = code(reason, "login reject reason")?;
+        Ok(PyBytes::new(py, &self.core.reject_login(sid, reason)))
+    }
+
+    /// Ends a session; `reason` None when the connection is already gone. Returns the
+    /// Goodbye frame to write before closing.
+    #[pyo3(signature = (sid, reason=None, detail=0))]
+    fn end_session<'py>(
+        &mut self,
+        py: Python<'py>,
+        sid: u64,
+        reason: Option<u8>,
+        detail: u8,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let reason = match reason {
+            Some(r) => Some((code::<SessionEndReason>(r, "session end reason")?, detail)),
+            None => None,
+        };
+        Ok(PyBytes::new(py, &self.core.end_session(sid, reason)))
+    }
+
+    fn set_paused(&mut self, sid: u64, paused: bool) {
+        self.core.set_paused(sid, paused);
+    }
+
+    fn has_pending(&self) -> bool {
+        self.core.has_pending()
+    }
+
+    /// Returns ([(sid, bytes)], [slow consumer sid]).
+    #[allow(clippy::type_complexity)]
+    fn drain<'py>(
+        &mut self,
+        py: Python<'py>,
+        now_ns: u64,
+    ) -> (Vec<(u64, Bound<'py, PyBytes>)>, Vec<u64>) {
+        let (writes, slow) = self.core.drain(now_ns);
+        let writes = writes
+            .into_iter()
+            .map(|(sid, bytes)| (sid, PyBytes::new(py, &bytes)))
+            .collect();
+        (writes, slow)
+    }
+
+    /// Returns [(sid, session end reason)] for sessions whose timers ran out.
+    fn tick(&mut self, now_ns: u64) -> Vec<(u64, u8)> {
+        self.core
+            .tick(now_ns)
+            .into_iter()
+            .map(|(sid, reason)| (sid, reason as u8))
+            .collect()
+    }
+
+    fn link_reset(&mut self) {
+        self.core.link_reset();
+    }
+
+    fn set_engine_up(&mut self, up: bool) {
+        self.core.set_engine_up(up);
+    }
+
+    fn link_heartbeat(&mut self) {
+        self.core.link_heartbeat();
+    }
+
+    fn take_engine_output<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.core.take_engine_output())
+    }
+
+    /// Returns (welcome last_seq or None, (goodbye reason, detail) or None, decode error
+    /// code or None).
+    #[allow(clippy::type_complexity)]
+    fn feed_engine(
+        &mut self,
+        data: &[u8],
+        now_ns: u64,
+    ) -> (Option<u64>, Option<(u8, u8)>, Option<u8>) {
+        let o = self.core.feed_engine(data, now_ns);
+        (o.welcome, o.goodbye, o.error)
+    }
+
+    /// Counters for the metrics endpoint.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = &self.core.stats;
+        let d = PyDict::new(py);
+        d.set_item("sessions", self.core.session_count())?;
+        d.set_item("engine_up", self.core.engine_up())?;
+        d.set_item("last_engine_seq", self.core.last_engine_seq())?;
+        d.set_item("messages_in", s.messages_in)?;
+        d.set_item("messages_out", s.messages_out)?;
+        d.set_item("engine_inputs", s.engine_inputs)?;
+        d.set_item("engine_events", s.engine_events)?;
+        d.set_item("engine_seq_gaps", s.engine_seq_gaps)?;
+        d.set_item("rejects", s.rejects.clone())?;
+        d.set_item("session_ends", s.session_ends.clone())?;
+        d.set_item("latency_buckets", s.latency_buckets.to_vec())?;
+        d.set_item("latency_sum_ns", s.latency_sum_ns)?;
+        Ok(d)
+    }
+}
+
+/// The upper bounds in nanoseconds of the latency histogram's buckets.
+#[pyfunction]
+fn latency_bounds_ns() -> Vec<u64> {
+    LATENCY_BOUNDS_NS.to_vec()
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyGatewayCore>()?;
+    m.add_function(wrap_pyfunction!(latency_bounds_ns, m)?)?;
+    Ok(())
+}

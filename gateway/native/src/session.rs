@@ -1,0 +1,71 @@
+//! One client session's state: where it is in the login sequence, its partial inbound
+//! frame, its place in its account's stream, its unsequenced outbound bytes, its rate
+//! limit and its market data subscriptions.
+
+use ringex_protocol::session::Role;
+
+use crate::rate_limit::TokenBucket;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Connected; only Login is allowed.
+    Connected,
+    /// Login received, credentials being checked; nothing else is allowed.
+    LoginPending,
+    /// Logged in.
+    Active,
+}
+
+pub struct Session {
+    pub phase: Phase,
+    pub account: u32,
+    pub role: Role,
+    pub cancel_on_disconnect: bool,
+    /// Bytes of an incomplete frame.
+    pub inbound: Vec<u8>,
+    /// When the incomplete frame in `inbound` began.
+    pub partial_since_ns: Option<u64>,
+    pub opened_ns: u64,
+    pub last_in_ns: u64,
+    pub last_out_ns: u64,
+    /// The next sequence number of the account's stream this session will be sent.
+    pub cursor: u64,
+    /// Unsequenced frames waiting to be written (session messages, gateway rejects,
+    /// market data).
+    pub unsequenced: Vec<u8>,
+    pub unsequenced_count: u64,
+    /// The transport's write buffer is full: write nothing until it drains.
+    pub paused: bool,
+    /// Already listed for the next drain.
+    pub dirty: bool,
+    pub bucket: TokenBucket,
+    pub subscriptions: Vec<u32>,
+}
+
+impl Session {
+    pub fn new(now_ns: u64) -> Session {
+        Session {
+            phase: Phase::Connected,
+            account: 0,
+            role: Role::ReadOnly,
+            cancel_on_disconnect: false,
+            inbound: Vec::new(),
+            partial_since_ns: None,
+            opened_ns: now_ns,
+            last_in_ns: now_ns,
+            last_out_ns: now_ns,
+            cursor: 0,
+            unsequenced: Vec::new(),
+            unsequenced_count: 0,
+            paused: false,
+            dirty: false,
+            bucket: TokenBucket::new(0, 1, now_ns),
+            subscriptions: Vec::new(),
+        }
+    }
+
+    /// Whether this session enters orders for its account.
+    pub fn trades(&self) -> bool {
+        self.phase == Phase::Active && self.role != Role::ReadOnly
+    }
+}

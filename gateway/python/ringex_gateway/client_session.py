@@ -1,0 +1,61 @@
+"""One client connection: a thin asyncio protocol. Every byte goes straight to the
+gateway's native core; this class only owns the transport and its flow control."""
+
+import asyncio
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ringex_gateway.server import Gateway
+
+
+class ClientSession(asyncio.Protocol):
+    """The transport side of a session; its protocol state lives in the native core."""
+
+    def __init__(self, gateway: "Gateway", sid: int) -> None:
+        self.gateway = gateway
+        self.sid = sid
+        self.transport: asyncio.Transport | None = None
+        self.closing = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Registers the session with the gateway (which may refuse it at once)."""
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.set_write_buffer_limits(high=self.gateway.settings.write_buffer_bytes)
+        self.gateway.session_opened(self)
+
+    def data_received(self, data: bytes) -> None:
+        """Hands a batch of bytes to the core."""
+        if not self.closing:
+            self.gateway.session_data(self, data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Forgets the session."""
+        self.gateway.session_lost(self)
+
+    def pause_writing(self) -> None:
+        """The write buffer is full: the core holds this session's messages back."""
+        self.gateway.core.set_paused(self.sid, True)
+
+    def resume_writing(self) -> None:
+        """The write buffer drained: the core may send again."""
+        self.gateway.core.set_paused(self.sid, False)
+        self.gateway.schedule_flush()
+
+    def write(self, data: bytes) -> None:
+        """Queues bytes on the transport."""
+        if self.transport is not None and not self.closing:
+            self.transport.write(data)
+
+    def close_with(self, last: bytes, abort_after: float) -> None:
+        """Writes ``last`` (a Goodbye or LoginRejected), then closes; a peer that does not
+        read it within ``abort_after`` seconds is cut off."""
+        if self.transport is None or self.closing:
+            return
+        if last:
+            self.transport.write(last)
+        self.closing = True
+        self.transport.pause_reading()
+        self.transport.close()
+        transport = self.transport
+        asyncio.get_running_loop().call_later(abort_after, transport.abort)

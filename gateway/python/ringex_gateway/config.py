@@ -1,0 +1,168 @@
+"""The gateway's configuration: a TOML file read with msgspec, then command-line flags.
+
+Every setting has a default and a line of help (:data:`SETTING_HELP`), which
+``ringex-gateway --help`` prints per flag. Users and accounts come only from the file.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from ringex_gateway.codes import Role
+from ringex_gateway.credentials import check_hash_format
+
+USERNAME_MAX = 16
+PASSWORD_MAX = 32
+
+
+class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The ``[gateway]`` table: addresses, bounds and timers."""
+
+    listen: str = "127.0.0.1:7701"
+    engine: str = "127.0.0.1:7700"
+    metrics: str = "127.0.0.1:9701"
+    max_sessions: int = 1024
+    heartbeat_ms: int = 1000
+    idle_timeout_ms: int = 10_000
+    frame_timeout_ms: int = 2000
+    login_timeout_ms: int = 5000
+    journal_messages: int = 100_000
+    max_backlog: int = 20_000
+    unsequenced_bytes: int = 262_144
+    write_buffer_bytes: int = 262_144
+    drain_bytes: int = 65_536
+    rate_per_s: int = 5000
+    burst: int = 1000
+    engine_heartbeat_ms: int = 1000
+    engine_timeout_ms: int = 5000
+    reconnect_min_ms: int = 50
+    reconnect_max_ms: int = 2000
+    shutdown_grace_ms: int = 2000
+
+
+SETTING_HELP: dict[str, str] = {
+    "listen": "address client sessions connect to (host:port; keep it on loopback or a "
+    "private network; port 0 picks a free one)",
+    "engine": "address of the engine daemon's link (host:port)",
+    "metrics": "address of the Prometheus /metrics endpoint; empty turns it off",
+    "max_sessions": "logged-in sessions at once; further logins are rejected "
+    "(SessionLimit) and connections past twice this are closed at once",
+    "heartbeat_ms": "the gateway sends a Heartbeat to a session it has said nothing to "
+    "for this long",
+    "idle_timeout_ms": "a session the client says nothing to (not even a heartbeat) for "
+    "this long is ended (IdleTimeout)",
+    "frame_timeout_ms": "a frame left incomplete for this long ends the session "
+    "(FrameTimeout: slow-drip defence)",
+    "login_timeout_ms": "a connection not logged in this long after connecting is ended "
+    "(LoginTimeout)",
+    "journal_messages": "sequenced messages kept per account for replay after a "
+    "reconnect (in memory; older ones fall off)",
+    "max_backlog": "sequenced messages a session may fall behind its account's stream "
+    "before it is ended as a slow consumer",
+    "unsequenced_bytes": "unsequenced bytes (rejects, market data) a session may have "
+    "waiting before it is ended as a slow consumer",
+    "write_buffer_bytes": "socket write buffer per session; past it the gateway stops "
+    "writing to that session until it drains",
+    "drain_bytes": "bytes of a session's stream written per pass, so one replay cannot "
+    "monopolise the event loop",
+    "rate_per_s": "order messages per second a session may send on average; beyond it "
+    "they are rejected (RateLimited); 0 for no limit",
+    "burst": "order messages a session may send at once above the rate",
+    "engine_heartbeat_ms": "the gateway sends a heartbeat on the engine link this often",
+    "engine_timeout_ms": "an engine link silent this long is dropped and reconnected",
+    "reconnect_min_ms": "first wait before reconnecting to the engine; doubles per "
+    "failed attempt",
+    "reconnect_max_ms": "longest wait between engine reconnect attempts",
+    "shutdown_grace_ms": "on SIGTERM/SIGINT, how long sessions get to receive their "
+    "Goodbye before the process exits",
+}
+
+
+class AccountConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An ``[[accounts]]`` entry: per-account session options."""
+
+    account: int
+    cancel_on_disconnect: bool = False
+    rate_per_s: int | None = None
+    burst: int | None = None
+
+
+class UserConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A ``[[users]]`` entry: a login name, its password hash, account and role."""
+
+    username: str
+    password_hash: str
+    account: int
+    role: Literal["trader", "read-only", "admin"] = "trader"
+
+    @property
+    def role_code(self) -> Role:
+        """The role as the protocol numbers it."""
+        return {"trader": Role.TRADER, "read-only": Role.READ_ONLY, "admin": Role.ADMIN}[
+            self.role
+        ]
+
+
+class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The whole configuration file."""
+
+    gateway: Settings = msgspec.field(default_factory=Settings)
+    accounts: list[AccountConfig] = msgspec.field(default_factory=list)
+    users: list[UserConfig] = msgspec.field(default_factory=list)
+
+    def validate(self) -> None:
+        """Raises ValueError naming the first inconsistent setting."""
+        for name in msgspec.structs.fields(Settings):
+            value = getattr(self.gateway, name.name)
+            if isinstance(value, int) and value < 0:
+                raise ValueError(f"gateway.{name.name} must not be negative")
+        for name in ("listen", "engine"):
+            parse_address(getattr(self.gateway, name))
+        if self.gateway.metrics:
+            parse_address(self.gateway.metrics)
+        seen: set[str] = set()
+        for user in self.users:
+            if not 0 < len(user.username) <= USERNAME_MAX or not _printable(user.username):
+                raise ValueError(f"username {user.username!r}: 1-16 printable ASCII characters")
+            if user.username != user.username.rstrip(" "):
+                raise ValueError(f"username {user.username!r} must not end with a space")
+            if user.username in seen:
+                raise ValueError(f"username {user.username!r} appears twice")
+            seen.add(user.username)
+            check_hash_format(user.password_hash)
+        accounts = [a.account for a in self.accounts]
+        if len(set(accounts)) != len(accounts):
+            raise ValueError("an account appears twice in [[accounts]]")
+
+    def account(self, account: int) -> AccountConfig:
+        """The options of ``account`` (the defaults if it has no entry)."""
+        for a in self.accounts:
+            if a.account == account:
+                return a
+        return AccountConfig(account=account)
+
+
+def _printable(text: str) -> bool:
+    return all(0x20 <= ord(c) <= 0x7E for c in text)
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """Splits ``host:port`` (``[v6]:port`` for IPv6) into host and port."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ValueError(f"address {text!r} must be host:port")
+    if not 0 <= int(port) <= 65535:
+        raise ValueError(f"port of {text!r} out of range")
+    return host.strip("[]"), int(port)
+
+
+def load(path: Path | None) -> GatewayConfig:
+    """Reads and validates a configuration file; the defaults without one."""
+    config = (
+        GatewayConfig()
+        if path is None
+        else msgspec.toml.decode(path.read_bytes(), type=GatewayConfig)
+    )
+    config.validate()
+    return config

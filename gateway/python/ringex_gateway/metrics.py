@@ -1,0 +1,117 @@
+"""Prometheus metrics: a collector over the native core's counters, served over HTTP.
+
+The core lives on the event loop's thread, so the loop copies its counters into a
+snapshot (:meth:`GatewayMetrics.refresh`) and the HTTP thread only reads snapshots.
+"""
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from ringex_gateway._native import latency_bounds_ns
+from ringex_gateway.codes import SessionEndReason
+
+_BOUNDS_S = [b / 1e9 for b in latency_bounds_ns()]
+
+# Reject reason names (engine 1-24, gateway 100-102) for the `reason` label.
+REJECT_NAMES: dict[int, str] = dict(
+    enumerate(
+        [
+            "UnknownInstrument", "UnknownAccount", "InvalidQuantity", "InvalidPrice",
+            "PriceNotOnTick", "QtyNotOnLot", "InvalidOrderType", "DuplicateClientOrderId",
+            "UnknownOrder", "TooLateToCancel", "MaxOrderQty", "MaxOrderNotional",
+            "PriceBand", "MaxOpenOrders", "PostOnlyWouldCross", "InstrumentHalted",
+            "BookFull", "DailyOrderLimit", "DuplicateInstrument", "DuplicateAccount",
+            "InvalidInstrument", "InvalidAccount", "SequenceGap", "TimestampRegressed",
+        ],
+        start=1,
+    )
+) | {100: "RateLimited", 101: "EngineUnavailable", 102: "NotPermitted"}  # fmt: skip
+
+
+class GatewayMetrics(Collector):
+    """Exposes the latest snapshot of the gateway's counters."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stats: dict[str, Any] = {}
+        self._connections = 0
+
+    def refresh(self, stats: dict[str, Any], connections: int) -> None:
+        """Called on the event loop: stores a copy of the core's counters."""
+        with self._lock:
+            self._stats = stats
+            self._connections = connections
+
+    def collect(self) -> Iterator[Metric]:
+        """Called by the HTTP thread on every scrape."""
+        with self._lock:
+            s = self._stats
+            connections = self._connections
+        if not s:
+            return
+        yield GaugeMetricFamily(
+            "ringex_gateway_sessions", "Client sessions open (logged in or not).", s["sessions"]
+        )
+        yield GaugeMetricFamily(
+            "ringex_gateway_connections", "Client connections open.", connections
+        )
+        yield GaugeMetricFamily(
+            "ringex_gateway_engine_link_up",
+            "1 while the engine link is up and welcomed.",
+            1 if s["engine_up"] else 0,
+        )
+        yield GaugeMetricFamily(
+            "ringex_gateway_engine_last_seq",
+            "Last engine sequence number this gateway has seen.",
+            s["last_engine_seq"],
+        )
+        for key, text in (
+            ("messages_in", "Client messages received."),
+            ("messages_out", "Server messages sent to clients."),
+            ("engine_inputs", "Inputs forwarded to the engine."),
+            ("engine_events", "Engine events received."),
+            ("engine_seq_gaps", "Engine sequence numbers never seen (link outages)."),
+        ):
+            yield CounterMetricFamily(f"ringex_gateway_{key}", text, value=s[key])
+        rejects = CounterMetricFamily(
+            "ringex_gateway_rejects", "Order rejects sent, by reason.", labels=["reason"]
+        )
+        for code, count in sorted(s["rejects"].items()):
+            rejects.add_metric([REJECT_NAMES.get(code, str(code))], count)
+        yield rejects
+        ends = CounterMetricFamily(
+            "ringex_gateway_session_ends", "Sessions ended by the gateway, by reason.",
+            labels=["reason"],
+        )  # fmt: skip
+        for code, count in sorted(s["session_ends"].items()):
+            ends.add_metric([SessionEndReason(code).name.lower()], count)
+        yield ends
+        cumulative = 0
+        buckets: list[tuple[str, float]] = []
+        for bound, count in zip([*_BOUNDS_S, float("inf")], s["latency_buckets"], strict=True):
+            cumulative += count
+            buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
+        yield HistogramMetricFamily(
+            "ringex_gateway_order_latency_seconds",
+            "From an order arriving at the gateway to its engine events arriving.",
+            buckets=buckets,
+            sum_value=s["latency_sum_ns"] / 1e9,
+        )
+
+
+def serve_metrics(metrics: GatewayMetrics, host: str, port: int) -> tuple[Any, int]:
+    """Starts the /metrics HTTP server in a thread; returns the server and its port."""
+    registry = CollectorRegistry()
+    registry.register(metrics)
+    server, _thread = start_http_server(port, addr=host, registry=registry)
+    return server, int(server.server_address[1])

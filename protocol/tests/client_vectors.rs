@@ -1,0 +1,562 @@
+//! The client session test vectors: bytes and fields of every message a client and the
+//! gateway exchange. The file is the contract; the Python client codec checks the same
+//! file. Regenerate it deliberately with
+//! `RINGEX_WRITE_VECTORS=1 cargo test -p ringex-protocol --test client_vectors`.
+
+use ringex_core::*;
+use ringex_protocol::client::*;
+use ringex_protocol::command_codec::ALL_INSTRUMENTS;
+use ringex_protocol::session::*;
+use serde_json::{json, Value};
+
+const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/client.json");
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn text(bytes: &[u8]) -> Value {
+    json!(decode_text(bytes).unwrap())
+}
+
+fn client_samples() -> Vec<(&'static str, ClientMessage)> {
+    let order = NewOrder {
+        account: 0,
+        instrument: 3,
+        client_order_id: 1001,
+        side: Side::Buy,
+        order_type: OrderType::Limit,
+        time_in_force: TimeInForce::Gtc,
+        post_only: false,
+        price: 10_050,
+        qty: 25,
+    };
+    let c = |cmd| ClientMessage::Command(cmd);
+    vec![
+        (
+            "login",
+            ClientMessage::Login {
+                username: encode_text("alice").unwrap(),
+                password: encode_text("correct horse").unwrap(),
+                next_seq: 1,
+            },
+        ),
+        (
+            "login_live_full_width",
+            ClientMessage::Login {
+                username: encode_text("0123456789abcdef").unwrap(),
+                password: encode_text(" ~!pass word~ ").unwrap(),
+                next_seq: 0,
+            },
+        ),
+        ("logout", ClientMessage::Logout),
+        ("heartbeat", ClientMessage::Heartbeat),
+        ("new_order_limit_gtc", c(Command::NewOrder(order))),
+        (
+            "new_order_market_ioc",
+            c(Command::NewOrder(NewOrder {
+                side: Side::Sell,
+                order_type: OrderType::Market,
+                time_in_force: TimeInForce::Ioc,
+                price: 0,
+                ..order
+            })),
+        ),
+        (
+            "new_order_fok",
+            c(Command::NewOrder(NewOrder {
+                time_in_force: TimeInForce::Fok,
+                ..order
+            })),
+        ),
+        (
+            "new_order_post_only_day_extremes",
+            c(Command::NewOrder(NewOrder {
+                instrument: u32::MAX - 1,
+                client_order_id: u64::MAX,
+                time_in_force: TimeInForce::Day,
+                post_only: true,
+                price: i64::MIN,
+                qty: u64::MAX,
+                ..order
+            })),
+        ),
+        (
+            "cancel",
+            c(Command::Cancel(Cancel {
+                account: 0,
+                client_order_id: 1001,
+            })),
+        ),
+        (
+            "replace",
+            c(Command::Replace(Replace {
+                account: 0,
+                orig_client_order_id: 1001,
+                client_order_id: 1002,
+                price: 10_040,
+                qty: 20,
+            })),
+        ),
+        (
+            "mass_cancel_instrument",
+            c(Command::MassCancel(MassCancel {
+                account: 0,
+                instrument: Some(3),
+            })),
+        ),
+        (
+            "mass_cancel_all",
+            c(Command::MassCancel(MassCancel {
+                account: 0,
+                instrument: None,
+            })),
+        ),
+        (
+            "subscribe",
+            ClientMessage::Subscribe {
+                instrument: 3,
+                subscribe: true,
+            },
+        ),
+        (
+            "unsubscribe",
+            ClientMessage::Subscribe {
+                instrument: 3,
+                subscribe: false,
+            },
+        ),
+        ("end_of_day", c(Command::EndOfDay)),
+        (
+            "set_halted",
+            c(Command::SetHalted {
+                instrument: 3,
+                halted: true,
+            }),
+        ),
+    ]
+}
+
+fn server_samples() -> Vec<(&'static str, ServerMessage)> {
+    let stamp = Stamp {
+        seq: 17,
+        timestamp_ns: 1_763_800_000_123_456_789,
+    };
+    vec![
+        (
+            "login_accepted",
+            ServerMessage::LoginAccepted {
+                account: 7,
+                role: Role::Trader,
+                epoch: 1_763_800_000_000_000_000,
+                next_seq: 1,
+                replay_end: 12,
+            },
+        ),
+        (
+            "login_rejected",
+            ServerMessage::LoginRejected {
+                reason: LoginRejectReason::NotAuthorized,
+            },
+        ),
+        ("heartbeat", ServerMessage::Heartbeat),
+        (
+            "goodbye_bad_input",
+            ServerMessage::Goodbye {
+                reason: SessionEndReason::BadInput,
+                detail: 3,
+            },
+        ),
+        (
+            "accepted",
+            ServerMessage::Accepted {
+                stamp,
+                client_order_id: 1001,
+                order_id: 42,
+                instrument: 3,
+                side: Side::Buy,
+                order_type: OrderType::Limit,
+                time_in_force: TimeInForce::Day,
+                post_only: true,
+                price: 10_050,
+                qty: 25,
+            },
+        ),
+        (
+            "rejected_engine",
+            ServerMessage::Rejected {
+                stamp,
+                command: CommandKind::NewOrder,
+                reason: RejectReason::DuplicateClientOrderId as u8,
+                client_order_id: 1001,
+            },
+        ),
+        (
+            "rejected_gateway_unsequenced",
+            ServerMessage::Rejected {
+                stamp: Stamp {
+                    seq: 0,
+                    timestamp_ns: 0,
+                },
+                command: CommandKind::Replace,
+                reason: GatewayRejectReason::RateLimited as u8,
+                client_order_id: 1002,
+            },
+        ),
+        (
+            "executed_maker",
+            ServerMessage::Executed {
+                stamp,
+                client_order_id: 1001,
+                match_id: 9,
+                instrument: 3,
+                side: Side::Sell,
+                price: 10_050,
+                qty: 10,
+                leaves: 15,
+                liquidity: Liquidity::Maker,
+            },
+        ),
+        (
+            "executed_taker_extremes",
+            ServerMessage::Executed {
+                stamp: Stamp {
+                    seq: u64::MAX,
+                    timestamp_ns: u64::MAX,
+                },
+                client_order_id: u64::MAX,
+                match_id: u64::MAX,
+                instrument: u32::MAX,
+                side: Side::Buy,
+                price: i64::MIN,
+                qty: u64::MAX,
+                leaves: 0,
+                liquidity: Liquidity::Taker,
+            },
+        ),
+        (
+            "cancelled",
+            ServerMessage::Cancelled {
+                stamp,
+                client_order_id: 1001,
+                instrument: 3,
+                qty: 15,
+                reason: CancelReason::Requested as u8,
+            },
+        ),
+        (
+            "cancelled_expired",
+            ServerMessage::Cancelled {
+                stamp,
+                client_order_id: 1001,
+                instrument: 3,
+                qty: 15,
+                reason: CANCEL_REASON_EXPIRED,
+            },
+        ),
+        (
+            "replaced",
+            ServerMessage::Replaced {
+                stamp,
+                orig_client_order_id: 1001,
+                client_order_id: 1002,
+                instrument: 3,
+                price: 10_040,
+                qty: 20,
+                priority_kept: false,
+            },
+        ),
+        (
+            "cancel_rejected",
+            ServerMessage::CancelRejected {
+                stamp,
+                client_order_id: 1001,
+                reason: RejectReason::UnknownOrder as u8,
+            },
+        ),
+        (
+            "mass_cancelled_all",
+            ServerMessage::MassCancelled {
+                stamp,
+                instrument: ALL_INSTRUMENTS,
+                count: 4,
+            },
+        ),
+        (
+            "top_of_book",
+            ServerMessage::TopOfBook {
+                timestamp_ns: stamp.timestamp_ns,
+                instrument: 3,
+                bid_price: 10_040,
+                bid_qty: 30,
+                ask_price: 10_060,
+                ask_qty: 5,
+            },
+        ),
+        (
+            "top_of_book_one_sided",
+            ServerMessage::TopOfBook {
+                timestamp_ns: stamp.timestamp_ns,
+                instrument: 3,
+                bid_price: 0,
+                bid_qty: 0,
+                ask_price: 10_060,
+                ask_qty: 5,
+            },
+        ),
+        (
+            "trade_report",
+            ServerMessage::TradeReport {
+                timestamp_ns: stamp.timestamp_ns,
+                instrument: 3,
+                match_id: 9,
+                price: 10_050,
+                qty: 10,
+                aggressor_side: Side::Sell,
+            },
+        ),
+    ]
+}
+
+fn client_fields(message: &ClientMessage) -> Value {
+    match message {
+        ClientMessage::Login {
+            username,
+            password,
+            next_seq,
+        } => json!({"type": "Login", "username": text(username),
+            "password": text(password), "next_seq": next_seq}),
+        ClientMessage::Logout => json!({"type": "Logout"}),
+        ClientMessage::Heartbeat => json!({"type": "Heartbeat"}),
+        ClientMessage::Subscribe {
+            instrument,
+            subscribe,
+        } => json!({"type": "Subscribe", "instrument": instrument, "subscribe": subscribe}),
+        ClientMessage::Command(cmd) => match cmd {
+            Command::NewOrder(c) => json!({"type": "NewOrder",
+                "client_order_id": c.client_order_id, "instrument": c.instrument,
+                "side": c.side as u8, "order_type": c.order_type as u8,
+                "time_in_force": c.time_in_force as u8, "post_only": c.post_only,
+                "price": c.price, "qty": c.qty}),
+            Command::Cancel(c) => json!({"type": "Cancel", "client_order_id": c.client_order_id}),
+            Command::Replace(c) => json!({"type": "Replace",
+                "orig_client_order_id": c.orig_client_order_id,
+                "client_order_id": c.client_order_id, "price": c.price, "qty": c.qty}),
+            Command::MassCancel(c) => json!({"type": "MassCancel",
+                "instrument": c.instrument.unwrap_or(ALL_INSTRUMENTS)}),
+            Command::EndOfDay => json!({"type": "EndOfDay"}),
+            Command::SetHalted { instrument, halted } => json!({"type": "SetHalted",
+                "instrument": instrument, "halted": halted}),
+            other => panic!("not a client command: {other:?}"),
+        },
+    }
+}
+
+fn server_fields(message: &ServerMessage) -> Value {
+    let st = |s: &Stamp| (s.seq, s.timestamp_ns);
+    match message {
+        ServerMessage::LoginAccepted {
+            account,
+            role,
+            epoch,
+            next_seq,
+            replay_end,
+        } => json!({"type": "LoginAccepted", "account": account, "role": *role as u8,
+            "epoch": epoch, "next_seq": next_seq, "replay_end": replay_end}),
+        ServerMessage::LoginRejected { reason } => {
+            json!({"type": "LoginRejected", "reason": *reason as u8})
+        }
+        ServerMessage::Heartbeat => json!({"type": "Heartbeat"}),
+        ServerMessage::Goodbye { reason, detail } => {
+            json!({"type": "Goodbye", "reason": *reason as u8, "detail": detail})
+        }
+        ServerMessage::Accepted {
+            stamp,
+            client_order_id,
+            order_id,
+            instrument,
+            side,
+            order_type,
+            time_in_force,
+            post_only,
+            price,
+            qty,
+        } => json!({"type": "Accepted", "seq": st(stamp).0, "timestamp_ns": st(stamp).1,
+            "client_order_id": client_order_id, "order_id": order_id,
+            "instrument": instrument, "side": *side as u8, "order_type": *order_type as u8,
+            "time_in_force": *time_in_force as u8, "post_only": post_only,
+            "price": price, "qty": qty}),
+        ServerMessage::Rejected {
+            stamp,
+            command,
+            reason,
+            client_order_id,
+        } => json!({"type": "Rejected", "seq": st(stamp).0, "timestamp_ns": st(stamp).1,
+            "command": *command as u8, "reason": reason, "client_order_id": client_order_id}),
+        ServerMessage::Executed {
+            stamp,
+            client_order_id,
+            match_id,
+            instrument,
+            side,
+            price,
+            qty,
+            leaves,
+            liquidity,
+        } => json!({"type": "Executed", "seq": st(stamp).0, "timestamp_ns": st(stamp).1,
+            "client_order_id": client_order_id, "match_id": match_id,
+            "instrument": instrument, "side": *side as u8, "price": price, "qty": qty,
+            "leaves": leaves, "liquidity": *liquidity as u8}),
+        ServerMessage::Cancelled {
+            stamp,
+            client_order_id,
+            instrument,
+            qty,
+            reason,
+        } => json!({"type": "Cancelled", "seq": st(stamp).0, "timestamp_ns": st(stamp).1,
+            "client_order_id": client_order_id, "instrument": instrument, "qty": qty,
+            "reason": reason}),
+        ServerMessage::Replaced {
+            stamp,
+            orig_client_order_id,
+            client_order_id,
+            instrument,
+            price,
+            qty,
+            priority_kept,
+        } => json!({"type": "Replaced", "seq": st(stamp).0, "timestamp_ns": st(stamp).1,
+            "orig_client_order_id": orig_client_order_id, "client_order_id": client_order_id,
+            "instrument": instrument, "price": price, "qty": qty,
+            "priority_kept": priority_kept}),
+        ServerMessage::CancelRejected {
+            stamp,
+            client_order_id,
+            reason,
+        } => json!({"type": "CancelRejected", "seq": st(stamp).0,
+            "timestamp_ns": st(stamp).1, "client_order_id": client_order_id,
+            "reason": reason}),
+        ServerMessage::MassCancelled {
+            stamp,
+            instrument,
+            count,
+        } => json!({"type": "MassCancelled", "seq": st(stamp).0,
+            "timestamp_ns": st(stamp).1, "instrument": instrument, "count": count}),
+        ServerMessage::TopOfBook {
+            timestamp_ns,
+            instrument,
+            bid_price,
+            bid_qty,
+            ask_price,
+            ask_qty,
+        } => json!({"type": "TopOfBook", "timestamp_ns": timestamp_ns,
+            "instrument": instrument, "bid_price": bid_price, "bid_qty": bid_qty,
+            "ask_price": ask_price, "ask_qty": ask_qty}),
+        ServerMessage::TradeReport {
+            timestamp_ns,
+            instrument,
+            match_id,
+            price,
+            qty,
+            aggressor_side,
+        } => json!({"type": "TradeReport", "timestamp_ns": timestamp_ns,
+            "instrument": instrument, "match_id": match_id, "price": price, "qty": qty,
+            "aggressor_side": *aggressor_side as u8}),
+    }
+}
+
+fn build() -> Value {
+    let client: Vec<Value> = client_samples()
+        .iter()
+        .map(|(name, m)| {
+            let mut buf = Vec::new();
+            encode_client(m, &mut buf);
+            json!({"name": name, "hex": hex(&buf), "fields": client_fields(m)})
+        })
+        .collect();
+    let server: Vec<Value> = server_samples()
+        .iter()
+        .map(|(name, m)| {
+            let mut buf = Vec::new();
+            encode_server(m, &mut buf);
+            json!({"name": name, "hex": hex(&buf), "fields": server_fields(m)})
+        })
+        .collect();
+    json!({"client": client, "server": server})
+}
+
+#[test]
+fn vectors_file_matches_the_codec() {
+    let built = build();
+    if std::env::var_os("RINGEX_WRITE_VECTORS").is_some() {
+        let text = serde_json::to_string_pretty(&built).unwrap() + "\n";
+        std::fs::write(PATH, text).unwrap();
+    }
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
+    for v in stored["client"].as_array().unwrap() {
+        let bytes = unhex(v["hex"].as_str().unwrap());
+        let message = decode_client(&bytes).unwrap();
+        assert_eq!(client_fields(&message), v["fields"], "{}", v["name"]);
+        let mut again = Vec::new();
+        encode_client(&message, &mut again);
+        assert_eq!(again, bytes, "{}", v["name"]);
+    }
+    for v in stored["server"].as_array().unwrap() {
+        let bytes = unhex(v["hex"].as_str().unwrap());
+        let message = decode_server(&bytes).unwrap();
+        assert_eq!(server_fields(&message), v["fields"], "{}", v["name"]);
+        let mut again = Vec::new();
+        encode_server(&message, &mut again);
+        assert_eq!(again, bytes, "{}", v["name"]);
+    }
+    assert_eq!(stored, built, "samples and the stored vectors differ");
+}
+
+#[test]
+fn stamped_order_messages_are_engine_inputs_with_the_account() {
+    use ringex_protocol::command_codec::decode_command;
+    for (name, message) in client_samples() {
+        let ClientMessage::Command(cmd) = message else {
+            continue;
+        };
+        let mut body = Vec::new();
+        encode_client(&message, &mut body);
+        let mut input = Vec::new();
+        stamp(&body, 7, &mut input);
+        let stamped = decode_command(&input).unwrap();
+        if is_order_entry(body[0]) {
+            assert_eq!(stamped.account(), 7, "{name}");
+        }
+        assert_eq!(stamped.kind(), cmd.kind(), "{name}");
+    }
+}
+
+#[test]
+fn every_type_byte_has_a_sample() {
+    let client: Vec<u8> = client_samples()
+        .iter()
+        .map(|(_, m)| {
+            let mut b = Vec::new();
+            encode_client(m, &mut b);
+            b[0]
+        })
+        .collect();
+    let server: Vec<u8> = server_samples()
+        .iter()
+        .map(|(_, m)| {
+            let mut b = Vec::new();
+            encode_server(m, &mut b);
+            b[0]
+        })
+        .collect();
+    for kind in 0..=u8::MAX {
+        assert_eq!(client_len(kind).is_some(), client.contains(&kind), "{kind}");
+        assert_eq!(server_len(kind).is_some(), server.contains(&kind), "{kind}");
+    }
+}
