@@ -73,7 +73,7 @@ pub fn verify<S: Storage>(
     out: &mut dyn Write,
 ) -> Result<VerifySummary, ToolError> {
     let from = oldest_segment_first_seq(storage, dir)?.unwrap_or(1);
-    let summary = scan_journal(storage, dir, ScanMode::ReadOnly, from, &mut |_| {
+    let summary = scan_journal(storage, dir, ScanMode::ReadOnly, from, 0, &mut |_| {
         ControlFlow::Continue(())
     })?;
     let verified = VerifySummary {
@@ -126,7 +126,7 @@ pub fn dump<S: Storage>(
     let from = from_seq.unwrap_or(oldest).max(oldest);
     let mut printed = 0u64;
     let mut output_error = None;
-    scan_journal(storage, dir, ScanMode::ReadOnly, from, &mut |record| {
+    scan_journal(storage, dir, ScanMode::ReadOnly, from, 0, &mut |record| {
         if to_seq.is_some_and(|to| record.seq > to) {
             return ControlFlow::Break(());
         }

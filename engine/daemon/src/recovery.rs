@@ -264,7 +264,7 @@ pub(crate) fn replay<S: Storage>(
     let mut events = Vec::with_capacity(256);
     let mut replayed = 0u64;
     let mut broken_chain = None;
-    let summary = scan_journal(storage, dir, mode, base_seq + 1, &mut |record| {
+    let summary = scan_journal(storage, dir, mode, base_seq + 1, base_seq, &mut |record| {
         if record.seq == base_seq + 1 && record.prev_checksum != chain_checksum {
             broken_chain = Some(record.prev_checksum);
             return ControlFlow::Break(());

@@ -199,6 +199,7 @@ impl<S: Storage> SnapshotStore<S> {
             &self.dir,
             ScanMode::ReadOnly,
             seq,
+            seq,
             &mut |r| {
                 assert_eq!(r.seq, seq, "the scan starts at the wanted seq");
                 found = Some(r.checksum);

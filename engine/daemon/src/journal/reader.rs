@@ -78,11 +78,15 @@ pub struct ScanSummary {
 /// into `from_seq` is checked) to the end, calling `visit` for every record with
 /// `seq >= from_seq`, in order; the visitor may stop the scan with `Break`. A journal
 /// that ends before `from_seq` is not an error here: callers compare `end.next_seq`.
+///
+/// Records up to `known_durable_seq` are known to have been durable (a snapshot covers
+/// them), so damage there is never taken for a torn write, even at the very end.
 pub fn scan_journal<S: Storage>(
     storage: &S,
     dir: &Path,
     mode: ScanMode,
     from_seq: Seq,
+    known_durable_seq: Seq,
     visit: &mut dyn FnMut(&Record) -> ControlFlow<()>,
 ) -> Result<ScanSummary, JournalError> {
     assert!(from_seq >= 1);
@@ -110,6 +114,7 @@ pub fn scan_journal<S: Storage>(
         dir,
         mode,
         from_seq,
+        known_durable_seq,
         visit,
         summary: ScanSummary {
             segments_read: 0,
@@ -145,6 +150,7 @@ struct Scan<'a, S: Storage> {
     dir: &'a Path,
     mode: ScanMode,
     from_seq: Seq,
+    known_durable_seq: Seq,
     visit: &'a mut dyn FnMut(&Record) -> ControlFlow<()>,
     summary: ScanSummary,
     /// `None` until the first segment header anchors it.
@@ -173,7 +179,9 @@ impl<S: Storage> Scan<'_, S> {
                 // A crash while a segment is created leaves a short header, or zeros
                 // where the file system extended the file; only the last segment.
                 let short = len < SEGMENT_HEADER_BYTES as u64;
-                let torn = last && (short || all_zero(&file, &path, len)?);
+                let torn = last
+                    && expected > self.known_durable_seq
+                    && (short || all_zero(&file, &path, len)?);
                 if !torn || (self.chain.is_none() && first != 1) {
                     return Err(JournalError::corrupt(&path, 0, expected, what));
                 }
@@ -243,7 +251,10 @@ impl<S: Storage> Scan<'_, S> {
             let (record, size) = match decode_record(window) {
                 Ok(decoded) => decoded,
                 Err(fault) => {
-                    if !last || valid_record_after(file, path, offset + 1, len)? {
+                    let torn = last
+                        && chain.next_seq > self.known_durable_seq
+                        && !valid_record_after(file, path, offset + 1, len)?;
+                    if !torn {
                         return Err(JournalError::corrupt(
                             path,
                             offset,
@@ -303,11 +314,12 @@ impl<S: Storage> Scan<'_, S> {
                 .map_err(|e| JournalError::io("truncate", path, &e))?;
             file.sync()
                 .map_err(|e| JournalError::io("fsync", path, &e))?;
-            eprintln!(
-                "ringex-engine: journal: truncated a torn last record ({what}) in {} at \
-                 offset {offset}: {} bytes dropped, seq {seq} was never durable",
-                path.display(),
-                len - offset
+            tracing::warn!(
+                file = %path.display(),
+                offset,
+                dropped_bytes = len - offset,
+                seq,
+                "journal: truncated a torn last record ({what}); it was never durable"
             );
         }
         self.summary.torn_tail = Some(TornTail {
@@ -334,10 +346,12 @@ impl<S: Storage> Scan<'_, S> {
             self.storage
                 .sync_dir(self.dir)
                 .map_err(|e| JournalError::io("fsync directory", self.dir, &e))?;
-            eprintln!(
-                "ringex-engine: journal: removed a segment torn while it was created \
-                 ({what}): {}, {len} bytes, no record in it was durable",
-                path.display()
+            tracing::warn!(
+                file = %path.display(),
+                dropped_bytes = len,
+                seq,
+                "journal: removed a segment torn while it was created ({what}); no record \
+                 in it was durable"
             );
         }
         self.summary.torn_tail = Some(TornTail {

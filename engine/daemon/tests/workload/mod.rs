@@ -211,20 +211,11 @@ pub fn run_live<S: Storage>(
         }
     };
     let mut store = SnapshotStore::new(storage.clone(), dir);
-    continue_live(
-        &mut live,
-        &mut writer,
-        &mut store,
-        workload,
-        inputs,
-        batch,
-        1,
-    );
+    continue_live(&mut live, &mut writer, &mut store, workload, inputs, batch);
     live
 }
 
-/// Appends and applies more inputs to a live run; seq and timestamps go on from the
-/// engine's last.
+/// Appends and applies more inputs to a live run, from the writer's next seq.
 pub fn continue_live<S: Storage>(
     live: &mut LiveRun,
     writer: &mut JournalWriter<S>,
@@ -232,14 +223,13 @@ pub fn continue_live<S: Storage>(
     workload: &mut Workload,
     inputs: u64,
     batch: u64,
-    timestamp_step_ns: u64,
 ) {
     let mut done = 0;
     while done < inputs && live.failure.is_none() {
         let mut pending = Vec::new();
         while (pending.len() as u64) < batch && done < inputs {
             let seq = writer.next_seq();
-            let timestamp_ns = writer.last_timestamp_ns() + timestamp_step_ns * (seq % 3);
+            let timestamp_ns = timestamp_ns_at(seq);
             let input = workload.next_input();
             if let Err(e) = writer.append(seq, timestamp_ns, &input) {
                 live.failure = Some(e);
@@ -283,4 +273,29 @@ pub fn apply_more(engine: &mut Engine, workload: &mut Workload, inputs: u64) -> 
         log.push((seq, events));
     }
     log
+}
+
+/// The sequencer clock of every run here: a fixed function of the seq, never
+/// decreasing, often equal for neighbours.
+pub fn timestamp_ns_at(seq: Seq) -> TimestampNs {
+    let (q, r) = (seq / 3, seq % 3);
+    1_000 + 3 * q + u64::from(r >= 1) + 2 * u64::from(r >= 2)
+}
+
+/// The oracle: the first `upto` inputs of the seeded workload applied straight to an
+/// engine, with the inputs and the events of each.
+pub fn reference(seed: u64, upto: Seq) -> (Engine, Vec<Input>, EventLog) {
+    let mut engine = Engine::new(engine_config()).unwrap();
+    let mut workload = Workload::new(seed);
+    let mut inputs = Vec::new();
+    let mut log = Vec::new();
+    for seq in 1..=upto {
+        let input = workload.next_input();
+        let mut events = Vec::new();
+        apply_input(&mut engine, seq, timestamp_ns_at(seq), &input, &mut events);
+        assert_eq!(engine.last_seq(), seq);
+        inputs.push(input);
+        log.push((seq, events));
+    }
+    (engine, inputs, log)
 }
