@@ -417,3 +417,124 @@ fn a_reduction_stays_allowed_after_the_band_moves_away() {
         Some(RejectReason::PriceBand)
     );
 }
+
+fn expired(events: &[Event]) -> Vec<(AccountId, ClientOrderId)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Expired {
+                account,
+                client_order_id,
+                ..
+            } => Some((*account, *client_order_id)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn end_of_day_expires_day_orders_by_account_then_age() {
+    let mut h = Harness::new();
+    h.order(BOB, 1, Side::Buy, 950, 10, TimeInForce::Day);
+    h.order(ALICE, 2, Side::Buy, 955, 10, TimeInForce::Day);
+    h.order(ALICE, 3, Side::Sell, 1050, 10, TimeInForce::Day);
+    h.order(ALICE, 4, Side::Buy, 960, 10, TimeInForce::Gtc);
+    // Losing queue priority (and taking a new id) does not make an order younger.
+    h.run(Command::Replace(Replace {
+        account: ALICE,
+        orig_client_order_id: 2,
+        client_order_id: 5,
+        price: 945,
+        qty: 10,
+    }));
+    let eod = h.run(Command::EndOfDay);
+    assert_eq!(expired(&eod), vec![(ALICE, 5), (ALICE, 3), (BOB, 1)]);
+    assert_eq!(eod.last(), Some(&Event::DayEnded { expired: 3 }));
+}
+
+#[test]
+fn a_fill_or_kill_that_cannot_fill_leaves_only_its_id_behind() {
+    let mut h = Harness::new();
+    h.order(ALICE, 1, Side::Sell, 1000, 10, TimeInForce::Gtc);
+    let fok = h.order(BOB, 2, Side::Buy, 1000, 20, TimeInForce::Fok);
+    assert!(matches!(
+        fok[..],
+        [
+            Event::Accepted { .. },
+            Event::Cancelled {
+                qty: 20,
+                reason: CancelReason::FillOrKill,
+                ..
+            }
+        ]
+    ));
+    let top = h.engine.top_of_book(INST).unwrap();
+    assert_eq!(top.ask, Some((1000, 10)));
+    let cancel = h.run(Command::Cancel(Cancel {
+        account: BOB,
+        client_order_id: 2,
+    }));
+    assert_eq!(reject_reason(&cancel), Some(RejectReason::TooLateToCancel));
+    let again = h.order(BOB, 2, Side::Buy, 1000, 10, TimeInForce::Fok);
+    assert_eq!(
+        reject_reason(&again),
+        Some(RejectReason::DuplicateClientOrderId)
+    );
+}
+
+#[test]
+fn a_replace_under_a_new_id_retires_the_old_id() {
+    let mut h = Harness::new();
+    h.order(ALICE, 1, Side::Buy, 990, 20, TimeInForce::Gtc);
+    h.run(Command::Replace(Replace {
+        account: ALICE,
+        orig_client_order_id: 1,
+        client_order_id: 2,
+        price: 995,
+        qty: 20,
+    }));
+    let cancel = |id| {
+        Command::Cancel(Cancel {
+            account: ALICE,
+            client_order_id: id,
+        })
+    };
+    let old = h.run(cancel(1));
+    assert_eq!(reject_reason(&old), Some(RejectReason::TooLateToCancel));
+    let new = h.run(cancel(2));
+    assert!(matches!(
+        new[..],
+        [Event::Cancelled {
+            client_order_id: 2,
+            qty: 20,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn a_market_buy_is_sized_at_the_top_of_the_band() {
+    let mut h = Harness::new();
+    h.order(ALICE, 1, Side::Sell, 1000, 1000, TimeInForce::Gtc);
+    let market = |qty| {
+        Command::NewOrder(NewOrder {
+            account: BOB,
+            instrument: INST,
+            client_order_id: qty,
+            side: Side::Buy,
+            order_type: OrderType::Market,
+            time_in_force: TimeInForce::Ioc,
+            post_only: false,
+            price: 0,
+            qty,
+        })
+    };
+    // 1000 lots at the band's top (1100) exceed the notional limit, although the only
+    // offer (1000) would fit it: the check cannot know where a market order will trade.
+    let refused = h.run(market(1000));
+    assert_eq!(
+        reject_reason(&refused),
+        Some(RejectReason::MaxOrderNotional)
+    );
+    assert_eq!(trades(&h.run(market(900))), vec![(1000, 900, 1)]);
+}
