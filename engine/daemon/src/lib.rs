@@ -4,12 +4,17 @@
 //! input, checksummed and chained), [`snapshot_store`] (engine snapshots, written
 //! atomically), [`recovery`] (snapshot plus journal back to the live state) and
 //! [`journal_tools`] (verify, dump, replay for operators).
+//!
+//! The running half: [`config`], [`daemon`] (start, serve, drain), the pipeline
+//! ([`input_ring`], [`sequencer`], [`journaller`], [`matcher`], [`output_ring`]), the
+//! engine [`link`], [`notify`] and [`watchdog`] for systemd, [`signals`], [`logging`].
 
 pub mod config;
 pub mod daemon;
 pub mod event_batch;
 pub mod input_ring;
 pub mod journal;
+pub mod journal_cli;
 pub mod journal_tools;
 pub mod journaller;
 pub mod link;

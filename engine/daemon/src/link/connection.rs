@@ -1,0 +1,304 @@
+//! One link: a reader thread that checks each frame whole, decodes it and publishes the
+//! input on the input ring, and a writer thread that sends the Welcome, then the link's
+//! queue of event batches (many frames per socket write) and heartbeats when idle.
+//!
+//! Bad bytes close only this link, with a Goodbye naming the decode error; the matcher
+//! never sees them. Either thread ending ends the other: the reader tells the writer
+//! through `closing`, the writer shuts the socket, which wakes the reader.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{select, Receiver, SendTimeoutError, Sender};
+use ringex_protocol::frame::{split_frame, LengthPrefix};
+use ringex_protocol::link::{
+    decode_to_engine, write_goodbye, write_heartbeat, write_welcome, GoodbyeReason, ToEngine,
+    LINK_FRAME_MAX,
+};
+
+use super::stream::LinkStream;
+use super::{LinkContext, LinkSlot};
+use crate::input_ring::{LinkId, LinkInput};
+use crate::output_ring::Subscription;
+
+/// Room for the largest frame plus a full read behind it.
+const READ_BUFFER_BYTES: usize = 4 + LINK_FRAME_MAX + 64 * 1024;
+/// The writer gathers queued batches into one socket write up to about this size.
+const WRITE_BATCH_BYTES: usize = 256 * 1024;
+/// Longest a blocked reader or an idle socket read goes without looking at the flags.
+const FLAG_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Why the reader ended, told to the writer.
+#[derive(Clone, Copy, Debug)]
+enum Closing {
+    /// Send this Goodbye at once, dropping what is queued.
+    Goodbye(GoodbyeReason, u8),
+    /// The peer went away: nothing to say.
+    PeerGone,
+}
+
+struct Shared {
+    /// Held, not read: its drop frees the link's slot once both threads end.
+    _slot: LinkSlot,
+    writer_done: AtomicBool,
+}
+
+/// Starts a link on an accepted socket; refuses it at the link limit or after the
+/// engine stopped publishing.
+pub(super) fn open<S: LinkStream>(context: &Arc<LinkContext>, stream: S) {
+    let peer = stream.peer();
+    let Some(slot) = context.claim_slot() else {
+        tracing::warn!(%peer, max_links = context.max_links, "link refused: at the link limit");
+        stream.close();
+        return;
+    };
+    let link = slot.id;
+    let subscription = match context.output.subscribe(link) {
+        Ok(s) => s,
+        Err(reason) => {
+            refuse(stream, reason);
+            return;
+        }
+    };
+    let (closing_tx, closing_rx) = crossbeam_channel::bounded(1);
+    let shared = Arc::new(Shared {
+        _slot: slot,
+        writer_done: AtomicBool::new(false),
+    });
+    let started = stream.try_clone().and_then(|read_half| {
+        let writer = Writer {
+            link,
+            stream,
+            context: Arc::clone(context),
+            shared: Arc::clone(&shared),
+        };
+        let reader = Reader {
+            link,
+            stream: read_half,
+            context: Arc::clone(context),
+            shared,
+            closing: closing_tx,
+        };
+        reader.stream.set_read_timeout(FLAG_CHECK_INTERVAL)?;
+        writer.stream.set_write_timeout(context.heartbeat_timeout)?;
+        let w = std::thread::Builder::new()
+            .name(format!("link-{link}-write"))
+            .spawn(move || writer.run(subscription, closing_rx))?;
+        // If the reader cannot start, its end of `closing` is dropped with it, and the
+        // writer, seeing that, closes the link.
+        std::thread::Builder::new()
+            .name(format!("link-{link}-read"))
+            .spawn(move || reader.run())?;
+        drop(w);
+        Ok(())
+    });
+    match started {
+        Ok(()) => tracing::info!(link, %peer, "link opened"),
+        Err(e) => {
+            context.output.unsubscribe(link);
+            tracing::error!(link, %peer, error = %e, "could not start the link's threads");
+        }
+    }
+}
+
+/// Says goodbye to a connection that arrived after the engine stopped.
+fn refuse<S: LinkStream>(mut stream: S, reason: GoodbyeReason) {
+    let mut out = Vec::new();
+    write_goodbye(&mut out, reason, 0);
+    // The peer may already be gone; it is being turned away either way.
+    let _ = stream.write_all(&out);
+    stream.close();
+}
+
+struct Reader<S> {
+    link: LinkId,
+    stream: S,
+    context: Arc<LinkContext>,
+    shared: Arc<Shared>,
+    closing: Sender<Closing>,
+}
+
+impl<S: LinkStream> Reader<S> {
+    fn run(mut self) {
+        let end = self.read_loop();
+        if let Closing::Goodbye(reason, detail) = end {
+            tracing::warn!(link = self.link, ?reason, detail, "closing link");
+        }
+        // The writer may be gone already; then there is nobody to tell.
+        let _ = self.closing.try_send(end);
+    }
+
+    fn read_loop(&mut self) -> Closing {
+        let mut buf = vec![0u8; READ_BUFFER_BYTES];
+        let mut filled = 0;
+        let mut last_heard = Instant::now();
+        loop {
+            if self.should_stop() {
+                return Closing::PeerGone;
+            }
+            let mut at = 0;
+            loop {
+                match split_frame(&buf[at..filled], LengthPrefix::U32, LINK_FRAME_MAX) {
+                    Ok(Some((body, used))) => {
+                        match decode_to_engine(body) {
+                            Ok(ToEngine::Input { correlation, input }) => {
+                                let item = LinkInput {
+                                    link: self.link,
+                                    correlation,
+                                    input,
+                                };
+                                if !self.publish(item) {
+                                    return Closing::PeerGone;
+                                }
+                            }
+                            Ok(ToEngine::Heartbeat) => {}
+                            Err(e) => return Closing::Goodbye(GoodbyeReason::BadInput, e.code()),
+                        }
+                        at += used;
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Closing::Goodbye(GoodbyeReason::BadInput, e.code()),
+                }
+            }
+            buf.copy_within(at..filled, 0);
+            filled -= at;
+            // A whole frame always fits, so there is room after a partial one.
+            assert!(filled < buf.len(), "link read buffer full without a frame");
+            match self.stream.read(&mut buf[filled..]) {
+                Ok(0) => return Closing::PeerGone,
+                Ok(n) => {
+                    filled += n;
+                    last_heard = Instant::now();
+                }
+                Err(e) if is_timeout(&e) => {
+                    if last_heard.elapsed() > self.context.heartbeat_timeout {
+                        return Closing::Goodbye(GoodbyeReason::Timeout, 0);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Closing::PeerGone,
+            }
+        }
+    }
+
+    fn should_stop(&self) -> bool {
+        self.context.is_stopping() || self.shared.writer_done.load(Ordering::Acquire)
+    }
+
+    /// Puts an input on the ring, waiting while it is full (that wait is the back
+    /// pressure). False if the link or the daemon stopped meanwhile.
+    fn publish(&self, mut item: LinkInput) -> bool {
+        loop {
+            match self.context.inputs.send_timeout(item, FLAG_CHECK_INTERVAL) {
+                Ok(()) => return true,
+                Err(SendTimeoutError::Timeout(back)) => {
+                    if self.should_stop() {
+                        return false;
+                    }
+                    item = back;
+                }
+                Err(SendTimeoutError::Disconnected(_)) => return false,
+            }
+        }
+    }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+struct Writer<S> {
+    link: LinkId,
+    stream: S,
+    context: Arc<LinkContext>,
+    shared: Arc<Shared>,
+}
+
+impl<S: LinkStream> Writer<S> {
+    fn run(mut self, subscription: Subscription, closing: Receiver<Closing>) {
+        let result = self.write_loop(subscription, &closing);
+        self.context.output.unsubscribe(self.link);
+        self.shared.writer_done.store(true, Ordering::Release);
+        self.stream.close();
+        match result {
+            Ok(Some(reason)) => tracing::info!(link = self.link, ?reason, "link closed"),
+            Ok(None) => tracing::info!(link = self.link, "link closed by the peer"),
+            Err(e) if is_timeout(&e) => tracing::warn!(
+                link = self.link,
+                "link closed: the peer read nothing for the write timeout (slow consumer)"
+            ),
+            Err(e) => tracing::warn!(link = self.link, error = %e, "link write failed; closed"),
+        }
+    }
+
+    /// Returns the Goodbye sent, if any.
+    fn write_loop(
+        &mut self,
+        subscription: Subscription,
+        closing: &Receiver<Closing>,
+    ) -> io::Result<Option<GoodbyeReason>> {
+        let mut out = Vec::with_capacity(WRITE_BATCH_BYTES * 2);
+        write_welcome(&mut out, subscription.welcome_seq);
+        self.flush(&mut out)?;
+        let batches = subscription.batches;
+        loop {
+            select! {
+                recv(closing) -> why => {
+                    return match why {
+                        Ok(Closing::Goodbye(reason, detail)) => self.goodbye(&mut out, reason, detail),
+                        Ok(Closing::PeerGone) | Err(_) => Ok(None),
+                    };
+                }
+                recv(batches) -> batch => match batch {
+                    Ok(batch) => {
+                        batch.write_for(self.link, &mut out);
+                        // Gather whatever else is queued into the same write.
+                        while out.len() < WRITE_BATCH_BYTES {
+                            match batches.try_recv() {
+                                Ok(more) => more.write_for(self.link, &mut out),
+                                Err(_) => break,
+                            }
+                        }
+                        self.flush(&mut out)?;
+                    }
+                    // The engine stopped publishing to this link: everything queued
+                    // has been sent; say why it ends.
+                    Err(_) => {
+                        let reason = self.context.output.end_reason();
+                        return self.goodbye(&mut out, reason, 0);
+                    }
+                },
+                default(self.context.heartbeat_interval) => {
+                    write_heartbeat(&mut out);
+                    self.flush(&mut out)?;
+                }
+            }
+        }
+    }
+
+    fn goodbye(
+        &mut self,
+        out: &mut Vec<u8>,
+        reason: GoodbyeReason,
+        detail: u8,
+    ) -> io::Result<Option<GoodbyeReason>> {
+        out.clear();
+        write_goodbye(out, reason, detail);
+        self.flush(out)?;
+        Ok(Some(reason))
+    }
+
+    fn flush(&mut self, out: &mut Vec<u8>) -> io::Result<()> {
+        let result = self
+            .stream
+            .write_all(out)
+            .and_then(|()| self.stream.flush());
+        out.clear();
+        result
+    }
+}

@@ -1,0 +1,27 @@
+//! `ringex-engine`: runs the engine daemon, or with `journal …` inspects a journal.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ringex_daemon::config::{Cli, CliCommand, Config};
+use ringex_daemon::{daemon, journal_cli, logging};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref(), &cli.overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ringex-engine: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if cli.print_config {
+        print!("{}", config.to_toml());
+        return ExitCode::SUCCESS;
+    }
+    logging::init(&config.log);
+    match cli.command {
+        None => daemon::run(&config),
+        Some(CliCommand::Journal { tool }) => journal_cli::run(&config, &tool),
+    }
+}

@@ -1,0 +1,296 @@
+//! Shared by the daemon's process tests: start the real `ringex-engine` binary on a
+//! temporary data directory and a free loopback port, and talk to it over the link.
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use ringex_core::{Event, NewOrder, OrderType, Side, TimeInForce};
+use ringex_protocol::frame::{split_frame, LengthPrefix};
+use ringex_protocol::link::{
+    decode_from_engine, events, write_heartbeat, write_input, EventsHeader, FromEngine,
+    LINK_FRAME_MAX,
+};
+use ringex_protocol::Input;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_ringex-engine");
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "ringex-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One run of the daemon. Killed (SIGKILL) on drop if still running.
+pub struct Daemon {
+    pub child: Child,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    /// Starts the daemon on `data_dir` with extra flags and waits until it accepts links.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Daemon {
+        let port = free_port();
+        Daemon::start_on(data_dir, port, extra)
+    }
+
+    pub fn start_on(data_dir: &Path, port: u16, extra: &[&str]) -> Daemon {
+        let log = data_dir.with_extension(format!("{port}.log"));
+        let stderr = File::create(&log).unwrap();
+        let child = Command::new(BIN)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--tcp")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["--unix-socket", "", "--log-level", "info"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let mut d = Daemon {
+            child,
+            port,
+            data_dir: data_dir.to_path_buf(),
+            log,
+        };
+        d.wait_listening();
+        d
+    }
+
+    fn wait_listening(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("daemon exited at start with {status}:\n{}", self.log_text());
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "daemon never listened:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn link(&self) -> LinkClient {
+        LinkClient::connect(self.port)
+    }
+
+    pub fn kill9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: sending a signal to our own child process.
+        let rc = unsafe { libc::kill(self.child.id() as i32, signal) };
+        assert_eq!(rc, 0);
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "daemon did not exit:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A frame from the engine, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Frame {
+    Welcome(u64),
+    Events(EventsHeader, Vec<Event>),
+    Heartbeat,
+    Goodbye(u8, u8),
+}
+
+/// A plain blocking link client.
+pub struct LinkClient {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+    start: usize,
+    out: Vec<u8>,
+}
+
+impl LinkClient {
+    pub fn connect(port: u16) -> LinkClient {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        LinkClient {
+            stream,
+            buf: Vec::new(),
+            start: 0,
+            out: Vec::new(),
+        }
+    }
+
+    /// Reads the Welcome: the last sequence number applied.
+    pub fn welcome(&mut self) -> u64 {
+        match self.next_frame() {
+            Some(Frame::Welcome(seq)) => seq,
+            other => panic!("expected a Welcome, got {other:?}"),
+        }
+    }
+
+    pub fn queue(&mut self, correlation: u64, input: &Input) {
+        write_input(&mut self.out, correlation, input);
+    }
+
+    pub fn queue_heartbeat(&mut self) {
+        write_heartbeat(&mut self.out);
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.stream.write_all(&self.out);
+        self.out.clear();
+        r
+    }
+
+    pub fn send(&mut self, correlation: u64, input: &Input) {
+        self.queue(correlation, input);
+        self.flush().unwrap();
+    }
+
+    /// The next frame, skipping nothing; `None` when the engine closed the socket.
+    pub fn next_frame(&mut self) -> Option<Frame> {
+        loop {
+            if let Some((body, used)) =
+                split_frame(&self.buf[self.start..], LengthPrefix::U32, LINK_FRAME_MAX).unwrap()
+            {
+                let frame = match decode_from_engine(body).unwrap() {
+                    FromEngine::Welcome { last_seq } => Frame::Welcome(last_seq),
+                    FromEngine::Heartbeat => Frame::Heartbeat,
+                    FromEngine::Goodbye { reason, detail } => Frame::Goodbye(reason, detail),
+                    FromEngine::Events {
+                        header,
+                        events: bytes,
+                    } => {
+                        let list = events(bytes).map(Result::unwrap).collect();
+                        Frame::Events(header, list)
+                    }
+                };
+                self.start += used;
+                return Some(frame);
+            }
+            if self.start > 0 {
+                self.buf.drain(..self.start);
+                self.start = 0;
+            }
+            let mut chunk = [0u8; 64 * 1024];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+                    ) =>
+                {
+                    return None
+                }
+                Err(e) => panic!("link read: {e}"),
+            }
+        }
+    }
+
+    /// Reads events frames until the one flagged last for `seq`; returns its events.
+    pub fn events_until(&mut self, seq: u64) -> Vec<(EventsHeader, Vec<Event>)> {
+        let mut got = Vec::new();
+        loop {
+            match self.next_frame() {
+                Some(Frame::Events(h, e)) => {
+                    let done = h.seq == seq && h.last;
+                    got.push((h, e));
+                    if done {
+                        return got;
+                    }
+                }
+                Some(Frame::Heartbeat) => {}
+                other => panic!("waiting for seq {seq}: got {other:?}"),
+            }
+        }
+    }
+}
+
+/// A GTC limit order on instrument 1 of the built-in configuration.
+pub fn limit(account: u32, client_order_id: u64, side: Side, price: i64, qty: u64) -> Input {
+    Input::Command(ringex_core::Command::NewOrder(NewOrder {
+        account,
+        instrument: 1,
+        client_order_id,
+        side,
+        order_type: OrderType::Limit,
+        time_in_force: TimeInForce::Gtc,
+        post_only: false,
+        price,
+        qty,
+    }))
+}
