@@ -64,6 +64,7 @@ enum Outcome {
 type StartError = Box<dyn std::error::Error>;
 
 fn start_and_serve(config: &Config) -> Result<Outcome, StartError> {
+    let caught_signals = signals::install()?;
     let notifier = Arc::new(Notifier::from_env());
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
@@ -148,7 +149,7 @@ fn start_and_serve(config: &Config) -> Result<Outcome, StartError> {
         tracing::info!(listener = %listener.describe(), "listening");
         acceptors.push(listener.spawn(Arc::clone(&context))?);
     }
-    let signal_thread = signals::spawn(
+    let signal_thread = caught_signals.spawn(
         inputs_tx.clone(),
         Arc::clone(&stopping),
         Arc::clone(&notifier),

@@ -31,30 +31,42 @@ impl Drop for SignalThread {
     }
 }
 
-pub fn spawn(
-    inputs: InputSender,
-    stopping: Arc<AtomicBool>,
-    notifier: Arc<Notifier>,
-) -> std::io::Result<SignalThread> {
-    let mut signals = Signals::new([SIGTERM, SIGINT])?;
-    let handle = signals.handle();
-    let thread = std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            for signal in signals.forever() {
-                if stopping.swap(true, Ordering::AcqRel) {
-                    tracing::info!(signal, "already stopping");
-                    continue;
+/// Signals caught but not yet acted on. Installed first thing at start, so a SIGTERM
+/// that arrives during recovery is held (not fatal) and drains the daemon once it runs.
+pub struct CaughtSignals(Signals);
+
+pub fn install() -> std::io::Result<CaughtSignals> {
+    Signals::new([SIGTERM, SIGINT]).map(CaughtSignals)
+}
+
+impl CaughtSignals {
+    /// Acts on the signals from a thread of its own.
+    pub fn spawn(
+        self,
+        inputs: InputSender,
+        stopping: Arc<AtomicBool>,
+        notifier: Arc<Notifier>,
+    ) -> std::io::Result<SignalThread> {
+        let mut signals = self.0;
+        let handle = signals.handle();
+        let thread = std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for signal in signals.forever() {
+                    if stopping.swap(true, Ordering::AcqRel) {
+                        tracing::info!(signal, "already stopping");
+                        continue;
+                    }
+                    tracing::info!(signal, "stop requested: draining");
+                    notifier.stopping();
+                    request_shutdown(&inputs);
                 }
-                tracing::info!(signal, "stop requested: draining");
-                notifier.stopping();
-                request_shutdown(&inputs);
-            }
-        })?;
-    Ok(SignalThread {
-        handle,
-        thread: Some(thread),
-    })
+            })?;
+        Ok(SignalThread {
+            handle,
+            thread: Some(thread),
+        })
+    }
 }
 
 /// Queues the Shutdown input, waiting while the ring is full (it drains: the links
