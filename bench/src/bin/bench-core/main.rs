@@ -129,6 +129,7 @@ fn main() {
 
     let memory = measure_memory(workload_config, engine_config, plan.memory_resting_orders);
     record_extras(&mut result, plan, &rates, &measured_stats, &memory);
+    record_setup(&mut result, &workload_config, &engine_config);
     print!("{}", result.table());
 
     let out = args.out.or_else(|| {
@@ -204,6 +205,35 @@ fn record_extras(
     extra.insert(
         "rss_bytes_per_resting_order".into(),
         json!(memory.rss_growth_bytes / u64::from(memory.resting_orders.max(1))),
+    );
+}
+
+/// The workload and engine settings, so a figure can be reproduced and compared.
+fn record_setup(result: &mut BenchmarkResult, workload: &WorkloadConfig, engine: &EngineConfig) {
+    result.extra.insert(
+        "workload_config".into(),
+        json!({
+            "seed": workload.seed,
+            "accounts": workload.accounts,
+            "target_resting_orders": workload.target_resting_orders,
+            "start_price": workload.start_price,
+            "price_deviation": workload.price_deviation,
+            "oldest_window": workload.oldest_window,
+            "move_pull_percent": workload.move_pull_percent,
+            "gtc_percent": workload.mix.gtc_percent,
+            "ioc_percent": workload.mix.ioc_percent,
+            "cancel_percent": workload.mix.cancel_percent,
+        }),
+    );
+    result.extra.insert(
+        "engine_config".into(),
+        json!({
+            "max_orders": engine.max_orders,
+            "max_instruments": engine.max_instruments,
+            "max_accounts": engine.max_accounts,
+            "max_client_ids_per_day": engine.max_client_ids_per_day,
+            "levels_per_side": engine.levels_per_side,
+        }),
     );
 }
 
