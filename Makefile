@@ -8,9 +8,14 @@ CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python bench-core clean
+        test-rust test-python bench-core bench-daemon demo clean
 
-run: setup
+# The engine daemon in the foreground with its built-in configuration (demo instruments
+# and accounts, data in ./ringex-data, links on 127.0.0.1:7700). Ctrl-C drains and stops.
+run: setup-rust
+	$(CARGO) run --release -p ringex-engine --bin ringex-engine
+
+demo: setup
 	$(PY) -m ringex_engine.demo
 
 test: setup lint-rust test-rust lint-python test-python
@@ -51,6 +56,9 @@ test-python:
 
 bench-core:
 	$(CARGO) run --release -p ringex-bench --bin bench-core
+
+bench-daemon:
+	$(CARGO) run --release -p ringex-bench --bin bench-daemon
 
 clean:
 	rm -rf target $(VENV)
