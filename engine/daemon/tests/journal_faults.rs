@@ -225,11 +225,7 @@ fn media_case(seed: u64, outcomes: &mut MediaOutcomes) {
         }
     };
     let is_snapshot = target.extension().is_some_and(|e| e == "snap");
-    let last_segment = names
-        .iter()
-        .filter(|n| n.ends_with(".seg"))
-        .next_back()
-        .unwrap();
+    let last_segment = names.iter().rfind(|n| n.ends_with(".seg")).unwrap();
     match recover_with(storage.clone(), dir(), engine_config(), config, &mut Quiet) {
         Ok(recovered) => {
             let last = recovered.engine.last_seq();

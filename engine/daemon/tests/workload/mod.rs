@@ -7,7 +7,7 @@ use std::path::Path;
 use ringex_core::*;
 use ringex_daemon::journal::{JournalConfig, JournalEnd, JournalError, JournalWriter};
 use ringex_daemon::recovery::apply_input;
-use ringex_daemon::snapshot_store::SnapshotStore;
+use ringex_daemon::snapshot_store::{SnapshotPolicy, SnapshotStore};
 use ringex_daemon::storage::Storage;
 use ringex_protocol::Input;
 
@@ -50,7 +50,13 @@ pub struct Workload {
     rng: Rng,
     emitted: u64,
     next_client_id: u64,
+    /// Orders sent lately, `(account, client_order_id)`, for cancels and replaces to
+    /// aim at; a fixed-size ring.
+    recent: Vec<(AccountId, ClientOrderId)>,
 }
+
+/// Orders remembered for cancels and replaces.
+const RECENT_ORDERS: usize = 64;
 
 impl Workload {
     pub fn new(seed: u64) -> Workload {
@@ -58,6 +64,7 @@ impl Workload {
             rng: Rng(seed),
             emitted: 0,
             next_client_id: 1,
+            recent: Vec::with_capacity(RECENT_ORDERS),
         }
     }
 
@@ -85,15 +92,24 @@ impl Workload {
             }));
         }
         let r = &mut self.rng;
-        let account = r.below(u64::from(ACCOUNTS)) as u32;
+        let mut account = r.below(u64::from(ACCOUNTS)) as u32;
         let instrument = r.below(u64::from(INSTRUMENTS)) as u32;
-        // Recent ids, so cancels and replaces mostly find live orders.
-        let recent = self.next_client_id.saturating_sub(1 + r.below(40)).max(1);
+        // A recent order, so cancels and replaces mostly find live ones.
+        let mut recent = 1;
+        if !self.recent.is_empty() {
+            (account, recent) = self.recent[r.below(self.recent.len() as u64) as usize];
+        }
         let roll = r.below(1000);
         let cmd = match roll {
-            0..=599 => {
+            0..=679 => {
                 let id = self.next_client_id;
                 self.next_client_id += 1;
+                let slot = (id as usize) % RECENT_ORDERS;
+                if self.recent.len() < RECENT_ORDERS {
+                    self.recent.push((account, id));
+                } else {
+                    self.recent[slot] = (account, id);
+                }
                 let side = if r.below(2) == 0 {
                     Side::Buy
                 } else {
@@ -124,15 +140,11 @@ impl Workload {
                     },
                     time_in_force,
                     post_only: !market && r.below(10) == 0,
-                    price: if market {
-                        0
-                    } else {
-                        9_800 + 5 * r.below(80) as i64
-                    },
+                    price: if market { 0 } else { limit_price(r, side) },
                     qty: 10 * (1 + r.below(50)),
                 })
             }
-            600..=799 => Command::Cancel(Cancel {
+            680..=799 => Command::Cancel(Cancel {
                 account,
                 client_order_id: recent,
             }),
@@ -145,26 +157,46 @@ impl Workload {
                     self.next_client_id += 1;
                     id
                 };
+                let side = random_side(r);
                 Command::Replace(Replace {
                     account,
                     orig_client_order_id: recent,
                     client_order_id,
-                    price: 9_800 + 5 * r.below(80) as i64,
+                    price: limit_price(r, side),
                     qty: 10 * (1 + r.below(50)),
                 })
             }
-            950..=969 => Command::MassCancel(MassCancel {
+            950..=959 => Command::MassCancel(MassCancel {
                 account,
                 instrument: (r.below(2) == 0).then_some(instrument),
             }),
-            970..=979 => Command::SetHalted {
+            960..=973 => Command::SetHalted {
                 instrument,
-                halted: r.below(3) == 0,
+                // Mostly resuming: a halt rejects a lot while it lasts.
+                halted: r.below(8) == 0,
             },
-            980..=984 => Command::EndOfDay,
+            974..=975 => Command::EndOfDay,
             _ => return Input::TakeSnapshot,
         };
         Input::Command(cmd)
+    }
+}
+
+fn random_side(r: &mut Rng) -> Side {
+    if r.below(2) == 0 {
+        Side::Buy
+    } else {
+        Side::Sell
+    }
+}
+
+/// Bids mostly below the reference and asks mostly above, overlapping a little: books
+/// grow deep and still trade.
+fn limit_price(r: &mut Rng, side: Side) -> Price {
+    let away = 5 * r.below(40) as i64 - 5 * r.below(6) as i64;
+    match side {
+        Side::Buy => 10_000 - away,
+        Side::Sell => 10_000 + away,
     }
 }
 
@@ -194,6 +226,20 @@ pub fn run_live<S: Storage>(
     inputs: u64,
     batch: u64,
 ) -> LiveRun {
+    let policy = SnapshotPolicy::default();
+    run_live_with_policy(storage, dir, config, policy, workload, inputs, batch)
+}
+
+/// [`run_live`] with a snapshot policy of its own.
+pub fn run_live_with_policy<S: Storage>(
+    storage: &S,
+    dir: &Path,
+    config: JournalConfig,
+    policy: SnapshotPolicy,
+    workload: &mut Workload,
+    inputs: u64,
+    batch: u64,
+) -> LiveRun {
     let writer = JournalWriter::open(storage.clone(), dir, config, &JournalEnd::EMPTY);
     let engine = Engine::new(engine_config()).unwrap();
     let mut live = LiveRun {
@@ -210,7 +256,7 @@ pub fn run_live<S: Storage>(
             return live;
         }
     };
-    let mut store = SnapshotStore::new(storage.clone(), dir);
+    let mut store = SnapshotStore::with_policy(storage.clone(), dir, policy);
     continue_live(&mut live, &mut writer, &mut store, workload, inputs, batch);
     live
 }
