@@ -118,13 +118,13 @@ impl Engine {
         if qty == 0 || qty > QTY_MAX {
             return Err(RejectReason::InvalidQuantity);
         }
-        if !qty.is_multiple_of(inst.spec.lot_size) {
+        if !inst.on_lot(qty) {
             return Err(RejectReason::QtyNotOnLot);
         }
         if price <= 0 || price > PRICE_MAX {
             return Err(RejectReason::InvalidPrice);
         }
-        if price % inst.spec.tick_size != 0 {
+        if !inst.on_tick(price) {
             return Err(RejectReason::PriceNotOnTick);
         }
         Ok(())

@@ -2,6 +2,7 @@
 
 use crate::book::Book;
 use crate::command::InstrumentSpec;
+use crate::divisor::Divisor;
 use crate::types::*;
 
 pub struct Instrument {
@@ -12,6 +13,8 @@ pub struct Instrument {
     pub halted: bool,
     /// `[low, high]` of the price band, recomputed only when the reference moves.
     band: Option<(Price, Price)>,
+    tick: Divisor,
+    lot: Divisor,
 }
 
 impl Instrument {
@@ -22,9 +25,23 @@ impl Instrument {
             last_trade_price: None,
             halted: false,
             band: None,
+            tick: Divisor::new(spec.tick_size.unsigned_abs()),
+            lot: Divisor::new(spec.lot_size),
         };
         instrument.band = instrument.compute_band();
         instrument
+    }
+
+    /// Whether a positive price is a multiple of the tick size.
+    #[inline]
+    pub fn on_tick(&self, price: Price) -> bool {
+        self.tick.divides(price.unsigned_abs())
+    }
+
+    /// Whether a quantity is a multiple of the lot size.
+    #[inline]
+    pub fn on_lot(&self, qty: Qty) -> bool {
+        self.lot.divides(qty)
     }
 
     /// Records a trade price; moves the band when the reference changes.

@@ -13,6 +13,7 @@ mod book_view;
 mod client_ids;
 mod command;
 mod config;
+mod divisor;
 mod engine;
 mod event;
 mod instrument;
