@@ -282,7 +282,7 @@ impl<S: Storage> SnapshotStore<S> {
         };
         let file = self
             .storage
-            .open(&path)
+            .open_read_only(&path)
             .map_err(|e| io_error("open", &path, &e))?;
         let len = file.len_bytes().map_err(|e| io_error("stat", &path, &e))?;
         let mut header = [0u8; HEADER_BYTES];

@@ -161,10 +161,11 @@ struct Scan<'a, S: Storage> {
 impl<S: Storage> Scan<'_, S> {
     fn segment(&mut self, first: Seq, last: bool) -> Result<ControlFlow<()>, JournalError> {
         let path = segment_path(self.dir, first);
-        let mut file = self
-            .storage
-            .open(&path)
-            .map_err(|e| JournalError::io("open", &path, &e))?;
+        let opened = match self.mode {
+            ScanMode::ReadOnly => self.storage.open_read_only(&path),
+            ScanMode::RepairTornTail => self.storage.open(&path),
+        };
+        let mut file = opened.map_err(|e| JournalError::io("open", &path, &e))?;
         let len = file
             .len_bytes()
             .map_err(|e| JournalError::io("stat", &path, &e))?;

@@ -13,7 +13,7 @@ use ringex_protocol::Input;
 
 use super::error::JournalError;
 use super::reader::JournalEnd;
-use super::record::encode_record;
+use super::record::{encode_record, RECORD_MAX_BYTES};
 use super::segment::{segment_path, SegmentHeader, SEGMENT_HEADER_BYTES};
 use super::{Durability, JournalConfig};
 use crate::storage::{Storage, StorageFile};
@@ -98,7 +98,7 @@ impl<S: Storage> JournalWriter<S> {
             last_timestamp_ns: end.last_timestamp_ns,
             last_checksum: end.last_checksum,
             durable_seq: end.next_seq - 1,
-            batch: Vec::with_capacity(config.batch_records_max * 48),
+            batch: Vec::with_capacity(config.batch_records_max * RECORD_MAX_BYTES),
             batch_records: 0,
             rolls: Vec::new(),
             filling_len_bytes: segment_len_bytes,

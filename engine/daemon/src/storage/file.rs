@@ -33,6 +33,10 @@ impl Storage for FileStorage {
         Ok(RealFile(file))
     }
 
+    fn open_read_only(&self, path: &Path) -> io::Result<RealFile> {
+        Ok(RealFile(File::open(path)?))
+    }
+
     fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
         let mut names = Vec::new();
         for entry in fs::read_dir(dir)? {

@@ -24,6 +24,9 @@ pub trait Storage: Clone + Send + 'static {
     fn create(&self, path: &Path) -> io::Result<Self::File>;
     /// Opens an existing file for reading and writing.
     fn open(&self, path: &Path) -> io::Result<Self::File>;
+    /// Opens an existing file for reading only: what the tools need, so they work on
+    /// files they may not change.
+    fn open_read_only(&self, path: &Path) -> io::Result<Self::File>;
     /// Names of the regular files in `dir`, sorted.
     fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
     /// Replaces `to` with `from` atomically (durable after `sync_dir`).
