@@ -8,7 +8,7 @@ CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python bench-core bench-daemon demo clean
+        test-rust test-python bench-core bench-daemon demo clean gateway client
 
 # The engine daemon in the foreground with its built-in configuration (demo instruments
 # and accounts, data in ./ringex-data, links on 127.0.0.1:7700). Ctrl-C drains and stops.
@@ -20,7 +20,7 @@ demo: setup
 
 test: setup lint-rust test-rust lint-python test-python
 
-setup: setup-rust setup-python bindings
+setup: setup-rust setup-python bindings gateway client
 
 setup-rust:
 	rustup component add clippy rustfmt >/dev/null
@@ -36,6 +36,12 @@ setup-python: $(VENV)/.stamp
 # The bindings are rebuilt on every setup: maturin skips work when nothing changed.
 bindings: setup-python
 	$(VENV)/bin/maturin develop --release -q
+
+# The gateway (with its native codec) and the client library, installed editable.
+gateway: setup-python
+	cd gateway && VIRTUAL_ENV=$(CURDIR)/$(VENV) $(CURDIR)/$(VENV)/bin/maturin develop --release -q
+client: setup-python
+	$(PY) -m pip install -q -e clients/python
 
 # Tests build in the dev profile (the core itself is optimised there, see Cargo.toml):
 # release's fat LTO per test binary would cost minutes and test nothing more.

@@ -43,7 +43,8 @@ def test_server_vector(vector: dict[str, Any]) -> None:
     assert encode_body(message) == body
 
 
-ORDER_INPUTS = [v for v in ENGINE["inputs"] if v["fields"]["type"] in ("NewOrder", "Cancel", "Replace", "MassCancel")]  # fmt: skip
+ORDER_TYPES = ("NewOrder", "Cancel", "Replace", "MassCancel")
+ORDER_INPUTS = [v for v in ENGINE["inputs"] if v["fields"]["type"] in ORDER_TYPES]
 
 
 @pytest.mark.parametrize("vector", ORDER_INPUTS, ids=lambda v: v["name"])

@@ -2,7 +2,7 @@
 gateway's native core; this class only owns the transport and its flow control."""
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from ringex_gateway.server import Gateway
@@ -19,7 +19,8 @@ class ClientSession(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Registers the session with the gateway (which may refuse it at once)."""
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        transport = cast(asyncio.Transport, transport)
         self.transport = transport
         transport.set_write_buffer_limits(high=self.gateway.settings.write_buffer_bytes)
         self.gateway.session_opened(self)

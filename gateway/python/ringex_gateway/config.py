@@ -71,8 +71,7 @@ SETTING_HELP: dict[str, str] = {
     "burst": "order messages a session may send at once above the rate",
     "engine_heartbeat_ms": "the gateway sends a heartbeat on the engine link this often",
     "engine_timeout_ms": "an engine link silent this long is dropped and reconnected",
-    "reconnect_min_ms": "first wait before reconnecting to the engine; doubles per "
-    "failed attempt",
+    "reconnect_min_ms": "first wait before reconnecting to the engine; doubles per failed attempt",
     "reconnect_max_ms": "longest wait between engine reconnect attempts",
     "shutdown_grace_ms": "on SIGTERM/SIGINT, how long sessions get to receive their "
     "Goodbye before the process exits",
@@ -99,9 +98,7 @@ class UserConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     @property
     def role_code(self) -> Role:
         """The role as the protocol numbers it."""
-        return {"trader": Role.TRADER, "read-only": Role.READ_ONLY, "admin": Role.ADMIN}[
-            self.role
-        ]
+        return {"trader": Role.TRADER, "read-only": Role.READ_ONLY, "admin": Role.ADMIN}[self.role]
 
 
 class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -113,12 +110,12 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     def validate(self) -> None:
         """Raises ValueError naming the first inconsistent setting."""
-        for name in msgspec.structs.fields(Settings):
-            value = getattr(self.gateway, name.name)
+        for field in msgspec.structs.fields(Settings):
+            value = getattr(self.gateway, field.name)
             if isinstance(value, int) and value < 0:
-                raise ValueError(f"gateway.{name.name} must not be negative")
-        for name in ("listen", "engine"):
-            parse_address(getattr(self.gateway, name))
+                raise ValueError(f"gateway.{field.name} must not be negative")
+        parse_address(self.gateway.listen)
+        parse_address(self.gateway.engine)
         if self.gateway.metrics:
             parse_address(self.gateway.metrics)
         seen: set[str] = set()

@@ -15,7 +15,9 @@ DEFAULT_P = 1
 _DKLEN = 32
 
 
-def hash_password(password: str, *, n: int = DEFAULT_N, r: int = DEFAULT_R, p: int = DEFAULT_P) -> str:
+def hash_password(
+    password: str, *, n: int = DEFAULT_N, r: int = DEFAULT_R, p: int = DEFAULT_P
+) -> str:
     """Returns a salted scrypt hash of ``password`` to store in the gateway config."""
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=_DKLEN)

@@ -8,7 +8,7 @@ core rejects new orders (EngineUnavailable) rather than queue them.
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from ringex_gateway.server import Gateway
@@ -22,7 +22,8 @@ class _LinkProtocol(asyncio.Protocol):
         self.lost = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        transport = cast(asyncio.Transport, transport)
         self.link.connected(transport)
 
     def data_received(self, data: bytes) -> None:
@@ -100,7 +101,9 @@ class EngineLink:
             return
         timeout_ns = self.gateway.settings.engine_timeout_ms * 1_000_000
         if now_ns - self.last_heard_ns > timeout_ns:
-            log.warning("engine silent for %d ms; reconnecting", (now_ns - self.last_heard_ns) // 1e6)
+            log.warning(
+                "engine silent for %d ms; reconnecting", (now_ns - self.last_heard_ns) // 1e6
+            )
             self.drop()
             return
         self.gateway.core.link_heartbeat()
@@ -117,7 +120,13 @@ class EngineLink:
                     lambda: _LinkProtocol(self), self.host, self.port
                 )
             except OSError as e:
-                log.info("engine at %s:%d unreachable (%s); retry in %.2fs", self.host, self.port, e, delay)
+                log.info(
+                    "engine at %s:%d unreachable (%s); retry in %.2fs",
+                    self.host,
+                    self.port,
+                    e,
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, s.reconnect_max_ms / 1000)
                 continue

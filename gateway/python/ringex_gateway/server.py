@@ -122,7 +122,9 @@ class Gateway:
             self.logged_in.discard(session.sid)
             self.schedule_flush()
 
-    def end_session(self, session: ClientSession, reason: SessionEndReason, detail: int = 0) -> None:
+    def end_session(
+        self, session: ClientSession, reason: SessionEndReason, detail: int = 0
+    ) -> None:
         """Ends a session with a Goodbye saying why."""
         if reason != SessionEndReason.LOGOUT:
             log.info("session %d ended: %s (%d)", session.sid, reason.name, detail)
@@ -132,7 +134,9 @@ class Gateway:
         session.close_with(goodbye, self.settings.shutdown_grace_ms / 1000)
         self.schedule_flush()
 
-    async def _login(self, session: ClientSession, username: str, password: str, next_seq: int) -> None:
+    async def _login(
+        self, session: ClientSession, username: str, password: str, next_seq: int
+    ) -> None:
         user = self.users.get(username)
         stored = user.password_hash if user is not None else self._decoy_hash
         loop = asyncio.get_running_loop()
@@ -165,7 +169,13 @@ class Gateway:
             time.monotonic_ns(),
         )
         self.logged_in.add(session.sid)
-        log.info("session %d logged in: %s, account %d, from seq %d", session.sid, username, user.account, next_seq)
+        log.info(
+            "session %d logged in: %s, account %d, from seq %d",
+            session.sid,
+            username,
+            user.account,
+            next_seq,
+        )
         self.schedule_flush()
 
     def pause_sessions(self, paused: bool) -> None:
@@ -234,7 +244,9 @@ class Gateway:
             self.end_session(session, SessionEndReason.SHUTDOWN)
         self._flush()
         deadline = time.monotonic() + self.settings.shutdown_grace_ms / 1000
-        while any(s.transport is not None and not s.transport.is_closing() for s in self.sessions.values()):
+        while any(
+            s.transport is not None and not s.transport.is_closing() for s in self.sessions.values()
+        ):
             if time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.01)
@@ -246,7 +258,9 @@ class Gateway:
                 await task
         if self._server is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), self.settings.shutdown_grace_ms / 1000)
+                await asyncio.wait_for(
+                    self._server.wait_closed(), self.settings.shutdown_grace_ms / 1000
+                )
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()

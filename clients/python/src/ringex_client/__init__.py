@@ -58,7 +58,7 @@ from ringex_client.messages import (
     TopOfBook,
     TradeReport,
 )
-from ringex_client.protocol import ClientProtocol, LoginError, SessionEnded
+from ringex_client.protocol import ClientProtocol, LoginError, SessionEndedError
 from ringex_client.state import Order, OrderStatus, OrderTracker, Position
 
 __all__ = [
@@ -69,6 +69,6 @@ __all__ = [
     "LoginRejected", "Logout", "MassCancel", "MassCancelled", "Message", "NewOrder",
     "Order", "OrderStatus", "OrderTracker", "OrderType", "Position", "ProtocolError",
     "RejectReason", "Rejected", "Replace", "Replaced", "Role", "ServerMessage",
-    "SessionEndReason", "SessionEnded", "SetHalted", "Side", "Subscribe", "TimeInForce",
+    "SessionEndReason", "SessionEndedError", "SetHalted", "Side", "Subscribe", "TimeInForce",
     "TopOfBook", "TradeReport", "decode_client", "decode_server", "encode", "encode_body",
 ]  # fmt: skip

@@ -12,7 +12,7 @@ from ringex_client.codec import ProtocolError, encode
 from ringex_client.enums import SessionEndReason
 from ringex_client.messages import Heartbeat, LoginAccepted, Logout, Message
 from ringex_client.orders import OrderEntry
-from ringex_client.protocol import ClientProtocol, LoginError, SessionEnded
+from ringex_client.protocol import ClientProtocol, LoginError, SessionEndedError
 from ringex_client.state import OrderTracker
 
 log = logging.getLogger("ringex_client")
@@ -79,7 +79,7 @@ class AsyncClient(OrderEntry):
             try:
                 await self._session(reader, writer)
                 error: BaseException = ConnectionResetError("gateway closed the connection")
-            except SessionEnded as e:
+            except SessionEndedError as e:
                 error = e
             except (OSError, ProtocolError, TimeoutError) as e:
                 error = e
@@ -89,7 +89,7 @@ class AsyncClient(OrderEntry):
             writer.close()
             self._writer = None
             self.protocol.logged_in = False
-            final = isinstance(error, SessionEnded) and error.reason == SessionEndReason.LOGOUT
+            final = isinstance(error, SessionEndedError) and error.reason == SessionEndReason.LOGOUT
             if self._closing or final or not self.reconnect:
                 self._fail(error)
                 return
@@ -120,9 +120,10 @@ class AsyncClient(OrderEntry):
                 return
             if data:
                 for message in self.protocol.receive(data):
-                    if isinstance(message, LoginAccepted):
-                        if self._logged_in is not None and not self._logged_in.done():
-                            self._logged_in.set_result(message)
+                    waiting = self._logged_in is not None and not self._logged_in.done()
+                    if isinstance(message, LoginAccepted) and waiting:
+                        assert self._logged_in is not None
+                        self._logged_in.set_result(message)
                     if self.on_message is not None:
                         self.on_message(message)
                     self._queue.put_nowait(message)
@@ -144,7 +145,7 @@ class AsyncClient(OrderEntry):
         while True:
             try:
                 yield await self.next_message()
-            except (SessionEnded, ConnectionError):
+            except (SessionEndedError, ConnectionError):
                 return
 
     async def close(self) -> None:

@@ -1,6 +1,7 @@
 """The blocking client: plain sockets, no threads. Call :meth:`Client.poll` regularly
 (it sends heartbeats, delivers messages and reconnects)."""
 
+import contextlib
 import logging
 import socket
 import time
@@ -10,7 +11,7 @@ from ringex_client.codec import ProtocolError, encode
 from ringex_client.enums import SessionEndReason
 from ringex_client.messages import Heartbeat, LoginAccepted, Logout, Message
 from ringex_client.orders import OrderEntry
-from ringex_client.protocol import ClientProtocol, LoginError, SessionEnded
+from ringex_client.protocol import ClientProtocol, LoginError, SessionEndedError
 from ringex_client.state import OrderTracker
 
 log = logging.getLogger("ringex_client")
@@ -119,7 +120,7 @@ class Client(OrderEntry):
                     self._write(encode(Heartbeat()))
                 if self._sock is not None:
                     self._read(min(deadline - time.monotonic(), self.heartbeat_s))
-            except SessionEnded as e:
+            except SessionEndedError as e:
                 self._close_socket()
                 if e.reason == SessionEndReason.LOGOUT or not self.reconnect:
                     raise
@@ -162,10 +163,8 @@ class Client(OrderEntry):
     def close(self) -> None:
         """Logs out and closes."""
         if self._sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._write(encode(Logout()))
-            except OSError:
-                pass
         self._close_socket()
 
     def _close_socket(self) -> None:

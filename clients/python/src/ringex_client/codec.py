@@ -100,7 +100,9 @@ def _padder(width: int) -> Callable[[str], bytes]:
 
 _CLIENT = {cls.TYPE[0]: _Spec(cls) for cls in CLIENT_TYPES}
 _SERVER = {cls.TYPE[0]: _Spec(cls) for cls in SERVER_TYPES}
-_SPECS = {cls: spec for table in (_CLIENT, _SERVER) for spec in table.values() for cls in [spec.cls]}
+_SPECS = {
+    cls: spec for table in (_CLIENT, _SERVER) for spec in table.values() for cls in [spec.cls]
+}
 
 
 def encode_body(message: Message) -> bytes:

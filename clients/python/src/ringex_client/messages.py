@@ -42,7 +42,7 @@ class Login(Message, frozen=True):
 
     TYPE = b"L"
     LAYOUT = "16s32sQ"
-    TEXT_WIDTHS = {"username": 16, "password": 32}  # noqa: RUF012
+    TEXT_WIDTHS = {"username": 16, "password": 32}
     username: str
     password: str
     next_seq: int = 0

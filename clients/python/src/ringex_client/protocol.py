@@ -43,7 +43,7 @@ class LoginError(Exception):
         self.reason = reason
 
 
-class SessionEnded(Exception):
+class SessionEndedError(Exception):
     """The gateway ended the session (Goodbye)."""
 
     def __init__(self, reason: SessionEndReason, detail: int) -> None:
@@ -116,7 +116,7 @@ class ClientProtocol:
 
     def receive(self, data: bytes) -> list[Message]:
         """Decodes new bytes; returns the messages to deliver, in order. Raises
-        ProtocolError on bad bytes, LoginError or SessionEnded when the gateway says so."""
+        ProtocolError on bad bytes, LoginError or SessionEndedError when the gateway says so."""
         delivered: list[Message] = []
         for body in self._reader.feed(data):
             message = decode_server(body)
@@ -128,7 +128,7 @@ class ClientProtocol:
                 raise LoginError(message.reason)
             elif isinstance(message, Goodbye):
                 self.logged_in = False
-                raise SessionEnded(message.reason, message.detail)
+                raise SessionEndedError(message.reason, message.detail)
             seq = getattr(message, "seq", 0)
             if seq:
                 if seq < self.next_seq:
@@ -185,4 +185,4 @@ class ClientProtocol:
             self._unacked.pop(("N", m.client_order_id), None)
 
 
-__all__ = ["ClientProtocol", "LoginError", "ProtocolError", "SessionEnded"]
+__all__ = ["ClientProtocol", "LoginError", "ProtocolError", "SessionEndedError"]

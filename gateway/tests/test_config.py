@@ -1,0 +1,67 @@
+"""The gateway's configuration, credentials and command line."""
+
+from pathlib import Path
+
+import pytest
+
+from ringex_gateway.cli import main
+from ringex_gateway.config import GatewayConfig, UserConfig, load, parse_address
+from ringex_gateway.credentials import hash_password, verify_password
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def test_password_hashes_are_salted_and_verify() -> None:
+    a, b = hash_password("pw", n=1 << 10), hash_password("pw", n=1 << 10)
+    assert a != b
+    assert verify_password("pw", a)
+    assert verify_password("pw", b)
+    assert not verify_password("PW", a)
+
+
+def test_config_file_is_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "g.toml"
+    path.write_text(
+        '[gateway]\nlisten = "127.0.0.1:0"\nrate_per_s = 10\n'
+        "[[accounts]]\naccount = 3\ncancel_on_disconnect = true\n"
+        f'[[users]]\nusername = "ann"\npassword_hash = "{hash_password("x", n=2)}"\n'
+        'account = 3\nrole = "read-only"\n'
+    )
+    config = load(path)
+    assert config.gateway.rate_per_s == 10
+    assert config.account(3).cancel_on_disconnect
+    assert not config.account(4).cancel_on_disconnect
+    assert int(config.users[0].role_code) == 2
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        UserConfig(username="x" * 17, password_hash=hash_password("x", n=2), account=1),
+        UserConfig(username="é", password_hash=hash_password("x", n=2), account=1),
+        UserConfig(username="ann", password_hash="plain", account=1),
+    ],
+)
+def test_bad_users_are_refused(user: UserConfig) -> None:
+    with pytest.raises(ValueError, match=r"username|hash"):
+        GatewayConfig(users=[user]).validate()
+
+
+def test_addresses() -> None:
+    assert parse_address("127.0.0.1:7701") == ("127.0.0.1", 7701)
+    assert parse_address("[::1]:80") == ("::1", 80)
+    with pytest.raises(ValueError, match="host:port"):
+        parse_address("7701")
+
+
+def test_help_explains_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for flag in ("--listen", "--engine", "--metrics", "--rate-per-s", "--max-backlog"):
+        assert flag in text
+
+
+def test_hash_password_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hash-password", "--password", "pw"]) == 0
+    assert verify_password("pw", capsys.readouterr().out.strip())

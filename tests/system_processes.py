@@ -1,0 +1,231 @@
+"""The real engine daemon and the real gateway as processes on loopback, with their own
+temporary directories and free ports."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from ringex_client import Client
+from ringex_gateway.credentials import hash_password
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "s3cret pass"
+
+# Accounts the test engine defines (1-6) and who logs in to them.
+USERS = [
+    ("alice", 1, "trader"),
+    ("viewer", 1, "read-only"),
+    ("bob", 2, "trader"),
+    ("carol", 3, "trader"),
+    ("dave", 4, "trader"),
+    ("admin", 5, "admin"),
+    ("erin", 6, "trader"),
+]
+TRADERS = ["alice", "bob", "carol", "dave", "erin"]
+
+ENGINE_CONFIG = """\
+[link]
+heartbeat_interval_ms = 500
+heartbeat_timeout_ms = 5000
+
+[[instruments]]
+instrument = 1
+tick_size = 1
+lot_size = 1
+reference_price = 100000
+price_band_bps = 1000
+
+[[instruments]]
+instrument = 2
+tick_size = 5
+lot_size = 10
+reference_price = 25000
+price_band_bps = 2000
+""" + "".join(
+    f"""
+[[accounts]]
+account = {a}
+max_order_qty = 1000000
+max_order_notional = 100000000000
+max_open_orders = 10000
+"""
+    for a in range(1, 7)
+)
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody is listening on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Waits until something accepts on ``port``; fails if ``proc`` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on port {port}")
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it does not exit in time."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
+def engine_binary() -> Path:
+    """Builds (a no-op when up to date) and returns the ringex-engine release binary."""
+    override = os.environ.get("RINGEX_ENGINE_BIN")
+    if override:
+        return Path(override)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    subprocess.run(
+        ["cargo", "build", "--release", "-q", "-p", "ringex-engine"],
+        cwd=ROOT,
+        check=True,
+        timeout=1800,
+    )
+    return target / "release" / "ringex-engine"
+
+
+class Engine:
+    """A ringex-engine process with its own data directory and link port."""
+
+    def __init__(self, binary: Path, workdir: Path) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.port = free_port()
+        self.config = workdir / "engine.toml"
+        self.config.write_text(ENGINE_CONFIG)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        log = (self.workdir / f"engine-{self.starts}.log").open("wb")
+        self.proc = subprocess.Popen(
+            [
+                str(self.binary),
+                "--config",
+                str(self.config),
+                "--data-dir",
+                str(self.workdir / "data"),
+                "--tcp",
+                f"127.0.0.1:{self.port}",
+                "--unix-socket",
+                "",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+class Gateway:
+    """A ringex-gateway process in front of an engine."""
+
+    def __init__(self, workdir: Path, engine_port: int, **settings: int) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.metrics_port = free_port()
+        pw = hash_password(PASSWORD, n=1 << 10)
+        lines = ["[gateway]"]
+        base = {
+            "heartbeat_ms": 300,
+            "idle_timeout_ms": 3000,
+            "frame_timeout_ms": 1000,
+            "login_timeout_ms": 3000,
+            "max_backlog": 500,
+            "write_buffer_bytes": 16384,
+            "rate_per_s": 100000,
+            "burst": 100000,
+            "reconnect_min_ms": 50,
+            "reconnect_max_ms": 300,
+        } | settings
+        lines += [f"{k} = {v}" for k, v in base.items()]
+        lines += [
+            "[[accounts]]\naccount = 3\ncancel_on_disconnect = true",
+            "[[accounts]]\naccount = 4\nrate_per_s = 5\nburst = 5",
+        ]
+        for name, account, role in USERS:
+            lines.append(
+                f'[[users]]\nusername = "{name}"\npassword_hash = "{pw}"\n'
+                f'account = {account}\nrole = "{role}"'
+            )
+        self.config = workdir / "gateway.toml"
+        self.config.write_text("\n".join(lines) + "\n")
+        self.engine_port = engine_port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log = self.workdir / "gateway.log"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ringex_gateway",
+                "--config",
+                str(self.config),
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                "--engine",
+                f"127.0.0.1:{self.engine_port}",
+                "--metrics",
+                f"127.0.0.1:{self.metrics_port}",
+            ],
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+def wait_engine_up(g: Gateway, timeout: float = 15.0) -> None:
+    """Waits until the gateway reports its engine link up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            url = f"http://127.0.0.1:{g.metrics_port}/metrics"
+            text = urllib.request.urlopen(url, timeout=1).read().decode()
+            if "ringex_gateway_engine_link_up 1.0" in text:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError("gateway's engine link never came up")
+
+
+ClientFactory = Callable[..., Client]
