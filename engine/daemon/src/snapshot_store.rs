@@ -104,6 +104,14 @@ pub fn parse_snapshot_name(name: &str) -> Option<Seq> {
     digits.parse().ok()
 }
 
+fn temp_name(seq: Seq) -> String {
+    format!("{PREFIX}{seq:0SEQ_DIGITS$}{TEMP_SUFFIX}")
+}
+
+fn is_temp_name(name: &str) -> bool {
+    name.starts_with(PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
+
 fn encode_header(seq: Seq, chain_checksum: u32, body_len: u64) -> [u8; HEADER_BYTES] {
     let mut h = [0u8; HEADER_BYTES];
     h[0..8].copy_from_slice(&SNAPSHOT_FILE_MAGIC);
@@ -219,9 +227,7 @@ impl<S: Storage> SnapshotStore<S> {
         engine_bytes: &[u8],
     ) -> Result<(), SnapshotStoreError> {
         let path = self.path_of(seq);
-        let temp = self
-            .dir
-            .join(format!("{PREFIX}{seq:0SEQ_DIGITS$}{TEMP_SUFFIX}"));
+        let temp = self.dir.join(temp_name(seq));
         // A crash may have left a temporary file of an earlier attempt.
         match self.storage.remove(&temp) {
             Ok(()) => {}
@@ -251,16 +257,29 @@ impl<S: Storage> SnapshotStore<S> {
         Ok(())
     }
 
-    /// Removes snapshots beyond the policy's count, then releases the journal segments
-    /// the oldest kept one covers.
+    /// Removes snapshots beyond the policy's count and temporary files that writes cut
+    /// short by a crash left behind, then releases the journal segments the oldest kept
+    /// snapshot covers.
     fn prune(&self) -> Result<(), SnapshotStoreError> {
         let seqs = self.list()?;
-        if seqs.len() > self.policy.keep {
-            for &seq in &seqs[self.policy.keep..] {
-                let path = self.path_of(seq);
+        let names = self
+            .storage
+            .list(&self.dir)
+            .map_err(|e| io_error("list", &self.dir, &e))?;
+        let stale = names
+            .iter()
+            .filter(|n| is_temp_name(n))
+            .map(|n| self.dir.join(n));
+        let dropped = seqs
+            .iter()
+            .skip(self.policy.keep)
+            .map(|&seq| self.path_of(seq));
+        let doomed: Vec<PathBuf> = stale.chain(dropped).collect();
+        if !doomed.is_empty() {
+            for path in &doomed {
                 self.storage
-                    .remove(&path)
-                    .map_err(|e| io_error("remove", &path, &e))?;
+                    .remove(path)
+                    .map_err(|e| io_error("remove", path, &e))?;
             }
             self.storage
                 .sync_dir(&self.dir)

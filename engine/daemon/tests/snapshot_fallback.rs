@@ -143,4 +143,27 @@ fn a_temporary_file_of_an_interrupted_write_is_ignored() {
     .unwrap();
     assert_eq!(recovered.engine.state_hash(), live.engine.state_hash());
     assert!(recovered.report.snapshots_rejected.is_empty());
+    // The next snapshot written clears it away.
+    let mut store = SnapshotStore::new(storage.clone(), dir());
+    let mut engine = recovered.engine;
+    let mut writer = recovered.writer;
+    let seq = writer.next_seq();
+    writer
+        .append(
+            seq,
+            timestamp_ns_at(seq),
+            &ringex_protocol::Input::TakeSnapshot,
+        )
+        .unwrap();
+    writer.commit().unwrap();
+    ringex_daemon::recovery::apply_input(
+        &mut engine,
+        seq,
+        timestamp_ns_at(seq),
+        &ringex_protocol::Input::TakeSnapshot,
+        &mut Vec::new(),
+    );
+    store.write(seq, &engine.encode_snapshot()).unwrap();
+    assert!(storage.file_len_bytes(&temp).is_none());
+    assert_eq!(store.list().unwrap()[0], seq);
 }
