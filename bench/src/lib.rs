@@ -3,6 +3,7 @@
 //! file every benchmark writes (see the benchmark results format in the design).
 
 pub mod age_index;
+pub mod cpu_time;
 pub mod latency;
 pub mod memory;
 pub mod open_loop;

@@ -9,6 +9,7 @@ mod core_driver;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use ringex_bench::cpu_time::thread_cpu_ns;
 use ringex_bench::latency::{latency_histogram, LatencySummary};
 use ringex_bench::memory::rss_bytes;
 use ringex_bench::open_loop::idle_latency;
@@ -94,15 +95,26 @@ fn main() {
     let mut measured_stats = workload.take_stats();
 
     let mut rates = Vec::new();
+    let mut cpu_rates = Vec::new();
     for run in 0..plan.throughput_runs {
         let commands = workload.next_commands(plan.commands_per_run);
+        let cpu_before_ns = thread_cpu_ns().unwrap_or(0);
         let elapsed = driver.run_closed_loop(&commands);
+        let cpu_s = thread_cpu_ns().unwrap_or(0).saturating_sub(cpu_before_ns) as f64 / 1e9;
         let rate = (commands.len() as f64 / elapsed.as_secs_f64()) as u64;
-        eprintln!("throughput run {}: {rate} commands/s", run + 1);
+        let cpu_rate = (commands.len() as f64 / cpu_s.max(1e-9)) as u64;
+        eprintln!(
+            "throughput run {}: {rate} commands/s, {cpu_rate} per CPU second",
+            run + 1
+        );
         rates.push(rate);
+        cpu_rates.push(cpu_rate);
     }
     measured_stats.merge(&workload.take_stats());
     result.measured.throughput_per_s = median(&rates);
+    result
+        .extra
+        .insert("throughput_per_cpu_s".into(), json!(median(&cpu_rates)));
 
     for rate in OFFERED_RATES_PER_S {
         let n = (u128::from(rate) * u128::from(plan.latency_run_ns) / 1_000_000_000) as usize;
