@@ -31,24 +31,6 @@ pub enum Durability {
     UnsafeNoFsync,
 }
 
-impl Durability {
-    /// The setting's name in configuration files and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Durability::Fsync => "fsync",
-            Durability::UnsafeNoFsync => "none",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Durability> {
-        match name {
-            "fsync" => Some(Durability::Fsync),
-            "none" => Some(Durability::UnsafeNoFsync),
-            _ => None,
-        }
-    }
-}
-
 /// Settings of the journal writer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JournalConfig {

@@ -22,25 +22,6 @@ pub enum Retention {
     Remove,
 }
 
-impl Retention {
-    pub fn name(self) -> &'static str {
-        match self {
-            Retention::Keep => "keep",
-            Retention::Archive => "archive",
-            Retention::Remove => "remove",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Retention> {
-        match name {
-            "keep" => Some(Retention::Keep),
-            "archive" => Some(Retention::Archive),
-            "remove" => Some(Retention::Remove),
-            _ => None,
-        }
-    }
-}
-
 /// Releases, under `policy`, every segment whose records all have `seq <= covered_seq`
 /// (the oldest snapshot kept), never the last segment, which the writer may hold open.
 /// Returns the segments released, oldest first.

@@ -124,14 +124,6 @@ impl<S: Storage> JournalWriter<S> {
         self.last_checksum
     }
 
-    pub fn last_timestamp_ns(&self) -> TimestampNs {
-        self.last_timestamp_ns
-    }
-
-    pub fn batch_records(&self) -> usize {
-        self.batch_records
-    }
-
     /// Whether the batch is at its bound: commit before appending again.
     pub fn is_batch_full(&self) -> bool {
         self.batch_records == self.config.batch_records_max
@@ -140,10 +132,6 @@ impl<S: Storage> JournalWriter<S> {
     /// The first sequence number of the segment being written; retention keeps it.
     pub fn open_segment_first_seq(&self) -> Seq {
         self.segment_first_seq
-    }
-
-    pub fn config(&self) -> &JournalConfig {
-        &self.config
     }
 
     /// Why the writer stopped, if it did.

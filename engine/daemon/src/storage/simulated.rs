@@ -210,16 +210,6 @@ impl SimulatedStorage {
         self.lock().faults = faults;
     }
 
-    /// A number from the storage's seeded generator, so tests draw from one stream.
-    pub fn random_below(&self, n: u64) -> u64 {
-        self.lock().below(n)
-    }
-
-    /// Changes attempted so far: writes, syncs, creates, renames, removes, truncates.
-    pub fn operations(&self) -> u64 {
-        self.lock().operations
-    }
-
     /// Loses power during the `n`th change from now (1 is the next): the change lands
     /// as an unsynced one, a crash follows at once and the call fails.
     pub fn crash_during_operation(&self, n: u64) {
