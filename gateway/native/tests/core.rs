@@ -1,0 +1,273 @@
+//! The gateway core driven with raw bytes, as Python drives it: client frames in,
+//! engine-link frames out; engine events in, per-session server frames out.
+
+use ringex_core::*;
+use ringex_gateway_native::gateway::{Core, Limits, SessionAction};
+use ringex_protocol::client::{decode_server, encode_client, ClientMessage, ServerMessage};
+use ringex_protocol::frame::{split_frame, write_frame, LengthPrefix};
+use ringex_protocol::link::{
+    decode_to_engine, write_events, write_welcome, ToEngine, LINK_FRAME_MAX,
+};
+use ringex_protocol::session::*;
+
+const MS: u64 = 1_000_000;
+
+fn limits() -> Limits {
+    Limits {
+        journal_messages: 100,
+        max_backlog: 50,
+        unsequenced_bytes: 4096,
+        drain_bytes: 1 << 20,
+        heartbeat_ns: 1000 * MS,
+        idle_timeout_ns: 5000 * MS,
+        frame_timeout_ns: 1000 * MS,
+        login_timeout_ns: 2000 * MS,
+    }
+}
+
+fn framed(message: &ClientMessage) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_frame(&mut out, CLIENT_PREFIX, CLIENT_FRAME_MAX, |b| {
+        encode_client(message, b)
+    });
+    out
+}
+
+fn order(coid: u64, side: Side, price: i64, qty: u64) -> ClientMessage {
+    ClientMessage::Command(Command::NewOrder(NewOrder {
+        account: 0,
+        instrument: 1,
+        client_order_id: coid,
+        side,
+        order_type: OrderType::Limit,
+        time_in_force: TimeInForce::Gtc,
+        post_only: false,
+        price,
+        qty,
+    }))
+}
+
+fn messages(bytes: &[u8]) -> Vec<ServerMessage> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while let Some((body, used)) = split_frame(rest, CLIENT_PREFIX, CLIENT_FRAME_MAX).unwrap() {
+        out.push(decode_server(body).unwrap());
+        rest = &rest[used..];
+    }
+    assert!(rest.is_empty());
+    out
+}
+
+fn drained(core: &mut Core, sid: u64) -> Vec<ServerMessage> {
+    let (writes, slow) = core.drain(0);
+    assert!(slow.is_empty());
+    writes
+        .iter()
+        .filter(|(s, _)| *s == sid)
+        .flat_map(|(_, b)| messages(b))
+        .collect()
+}
+
+fn engine_up(core: &mut Core) {
+    let mut welcome = Vec::new();
+    write_welcome(&mut welcome, 0);
+    assert_eq!(core.feed_engine(&welcome, 0).welcome, Some(0));
+    core.set_engine_up(true);
+}
+
+fn login(core: &mut Core, sid: u64, account: u32, role: Role, next_seq: u64) {
+    core.open_session(sid, 0);
+    let login = ClientMessage::Login {
+        username: encode_text("u").unwrap(),
+        password: encode_text("p").unwrap(),
+        next_seq,
+    };
+    let action = core.feed_session(sid, &framed(&login), 0);
+    assert!(matches!(action, SessionAction::Login { next_seq: n, .. } if n == next_seq));
+    core.accept_login(sid, account, role, next_seq, 0, 1, false, 0);
+}
+
+/// The engine inputs the core wrote to the link.
+fn inputs(core: &mut Core) -> Vec<Command> {
+    let out = core.take_engine_output();
+    let mut rest = &out[..];
+    let mut commands = Vec::new();
+    while let Some((body, used)) = split_frame(rest, LengthPrefix::U32, LINK_FRAME_MAX).unwrap() {
+        if let ToEngine::Input {
+            input: ringex_protocol::Input::Command(c),
+            ..
+        } = decode_to_engine(body).unwrap()
+        {
+            commands.push(c);
+        }
+        rest = &rest[used..];
+    }
+    commands
+}
+
+fn accepted(seq: u64, account: u32, coid: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let event = Event::Accepted {
+        order_id: coid,
+        account,
+        instrument: 1,
+        client_order_id: coid,
+        side: Side::Sell,
+        order_type: OrderType::Limit,
+        time_in_force: TimeInForce::Gtc,
+        post_only: false,
+        price: 100,
+        qty: 5,
+    };
+    write_events(&mut out, seq, seq * 10, 0, &[event]);
+    out
+}
+
+#[test]
+fn orders_are_stamped_with_the_sessions_account() {
+    let mut core = Core::new(limits(), 1);
+    engine_up(&mut core);
+    login(&mut core, 1, 7, Role::Trader, 0);
+    let action = core.feed_session(1, &framed(&order(11, Side::Buy, 100, 5)), 0);
+    assert_eq!(action, SessionAction::Continue);
+    let sent = inputs(&mut core);
+    assert!(
+        matches!(sent[..], [Command::NewOrder(o)] if o.account == 7 && o.client_order_id == 11)
+    );
+}
+
+#[test]
+fn events_reach_every_session_of_the_account_and_replay_on_login() {
+    let mut core = Core::new(limits(), 1);
+    engine_up(&mut core);
+    login(&mut core, 1, 7, Role::Trader, 0);
+    login(&mut core, 2, 8, Role::Trader, 0);
+    let mut events = Vec::new();
+    for (seq, coid) in [(1, 100), (2, 101), (3, 102)] {
+        events.extend(accepted(seq, 7, coid));
+    }
+    core.feed_engine(&events, 0);
+    let got = drained(&mut core, 1);
+    let seqs: Vec<u64> = got
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::Accepted { stamp, .. } => Some(stamp.seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    assert!(drained(&mut core, 2)
+        .iter()
+        .all(|m| matches!(m, ServerMessage::LoginAccepted { .. })));
+    // A second session of account 7 asking from seq 2 gets 2 and 3, nothing else.
+    login(&mut core, 3, 7, Role::ReadOnly, 2);
+    let replay = drained(&mut core, 3);
+    assert!(matches!(
+        replay[0],
+        ServerMessage::LoginAccepted {
+            next_seq: 2,
+            replay_end: 4,
+            ..
+        }
+    ));
+    assert_eq!(replay.len(), 3);
+}
+
+#[test]
+fn gateway_rejects_are_unsequenced_and_say_why() {
+    let mut core = Core::new(limits(), 1);
+    login(&mut core, 1, 7, Role::Trader, 0);
+    login(&mut core, 2, 7, Role::ReadOnly, 0);
+    core.drain(0);
+    core.feed_session(1, &framed(&order(1, Side::Buy, 100, 5)), 0);
+    core.feed_session(2, &framed(&order(2, Side::Buy, 100, 5)), 0);
+    let reason = |m: &ServerMessage| match m {
+        ServerMessage::Rejected { stamp, reason, .. } => (stamp.seq, *reason),
+        other => panic!("{other:?}"),
+    };
+    let (writes, _) = core.drain(0);
+    let of = |sid| messages(&writes.iter().find(|(s, _)| *s == sid).unwrap().1);
+    let engine_down = of(1);
+    assert_eq!(
+        reason(&engine_down[0]),
+        (0, GatewayRejectReason::EngineUnavailable as u8)
+    );
+    let read_only = of(2);
+    assert_eq!(
+        reason(&read_only[0]),
+        (0, GatewayRejectReason::NotPermitted as u8)
+    );
+    assert!(inputs(&mut core).is_empty());
+}
+
+#[test]
+fn bad_bytes_and_slow_drips_end_the_session() {
+    let mut core = Core::new(limits(), 1);
+    core.open_session(1, 0);
+    let bad = core.feed_session(1, &[1, 1], 0);
+    assert_eq!(
+        bad,
+        SessionAction::Close {
+            reason: SessionEndReason::BadInput,
+            detail: 5
+        }
+    );
+    core.end_session(1, Some((SessionEndReason::BadInput, 5)));
+    core.open_session(2, 0);
+    assert_eq!(
+        core.feed_session(2, &[3, 0, b'H'], 0),
+        SessionAction::Continue
+    );
+    assert!(core.tick(500 * MS).is_empty());
+    assert_eq!(core.tick(1001 * MS), [(2, SessionEndReason::FrameTimeout)]);
+    core.open_session(3, 0);
+    assert_eq!(
+        core.feed_session(3, &framed(&ClientMessage::Heartbeat), 0),
+        SessionAction::Close {
+            reason: SessionEndReason::NotLoggedIn,
+            detail: 0
+        }
+    );
+}
+
+#[test]
+fn a_session_that_falls_behind_is_a_slow_consumer() {
+    let mut core = Core::new(limits(), 1);
+    engine_up(&mut core);
+    login(&mut core, 1, 7, Role::Trader, 0);
+    core.set_paused(1, true);
+    let mut events = Vec::new();
+    for seq in 1..=60 {
+        events.extend(accepted(seq, 7, seq));
+    }
+    core.feed_engine(&events, 0);
+    let (writes, slow) = core.drain(0);
+    assert!(writes.is_empty());
+    assert_eq!(slow, [1]);
+}
+
+#[test]
+fn cancel_on_disconnect_mass_cancels_the_account() {
+    let mut core = Core::new(limits(), 1);
+    engine_up(&mut core);
+    core.open_session(1, 0);
+    let login = ClientMessage::Login {
+        username: encode_text("u").unwrap(),
+        password: encode_text("p").unwrap(),
+        next_seq: 0,
+    };
+    core.feed_session(1, &framed(&login), 0);
+    core.accept_login(1, 9, Role::Trader, 0, 0, 1, true, 0);
+    let goodbye = core.end_session(1, Some((SessionEndReason::IdleTimeout, 0)));
+    assert_eq!(
+        messages(&goodbye),
+        [ServerMessage::Goodbye {
+            reason: SessionEndReason::IdleTimeout,
+            detail: 0
+        }]
+    );
+    let sent = inputs(&mut core);
+    assert!(
+        matches!(sent[..], [Command::MassCancel(m)] if m.account == 9 && m.instrument.is_none())
+    );
+}
