@@ -1,9 +1,10 @@
 //! Storage faults, thousands of seeded cases on the simulated disk.
 //!
 //! - Power loss during a random storage operation (unsynced writes lost, the last one
-//!   possibly torn): recovery restores at least every record reported durable, exactly
-//!   the workload's inputs with no gap, and the state equals the oracle's at that seq;
-//!   the recovered writer then goes on appending.
+//!   possibly torn), sometimes again during the recovery after it: recovery restores at
+//!   least every record reported durable, exactly the workload's inputs with no gap, and
+//!   the state equals the oracle's at that seq; the recovered writer then goes on
+//!   appending.
 //! - Media damage (a flipped bit, a zeroed sector, a truncated file) in a segment or a
 //!   snapshot: recovery either restores a state equal to the oracle's, losing durable
 //!   records only to damage at the very end of the last segment, or refuses with an
@@ -119,6 +120,7 @@ struct PowerLossOutcomes {
     torn_tails_cut: u32,
     unsynced_records_kept: u32,
     recovered_from_snapshot: u32,
+    recoveries_interrupted: u32,
 }
 
 fn power_loss_case(seed: u64, outcomes: &mut PowerLossOutcomes) {
@@ -144,6 +146,15 @@ fn power_loss_case(seed: u64, outcomes: &mut PowerLossOutcomes) {
         "only durable inputs applied"
     );
     storage.crash();
+    // Power may fail again while recovery repairs the tail or starts a segment;
+    // the next recovery picks up from whatever that left.
+    if rng.below(2) == 0 {
+        storage.crash_during_operation(1 + rng.below(4));
+        let interrupted = recover_with(storage.clone(), dir(), engine_config(), config, &mut Quiet);
+        outcomes.recoveries_interrupted += u32::from(interrupted.is_err());
+        drop(interrupted);
+        storage.crash();
+    }
     let report = recover_and_check(&storage, seed, config);
     let last = report.last_seq;
     assert!(
@@ -167,6 +178,7 @@ fn power_loss_during_any_operation_keeps_every_durable_record() {
     assert!(outcomes.torn_tails_cut > 100, "{outcomes:?}");
     assert!(outcomes.unsynced_records_kept > 100, "{outcomes:?}");
     assert!(outcomes.recovered_from_snapshot > 100, "{outcomes:?}");
+    assert!(outcomes.recoveries_interrupted > 100, "{outcomes:?}");
 }
 
 /// A file the journal or the store wrote, and the kind of damage to do to it.
