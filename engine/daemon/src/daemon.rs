@@ -40,7 +40,8 @@ use crate::watchdog;
 const MATCHER_QUEUE_BATCHES: usize = 8;
 
 pub fn run(config: &Config) -> ExitCode {
-    match start_and_serve(config) {
+    let outcome = Running::start(config).map(Running::wait);
+    match outcome {
         Ok(Outcome::Shutdown) => {
             tracing::info!("stopped cleanly");
             ExitCode::SUCCESS
@@ -56,154 +57,221 @@ pub fn run(config: &Config) -> ExitCode {
     }
 }
 
-enum Outcome {
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A Shutdown input or a signal: everything accepted was journaled and sent.
     Shutdown,
+    /// The journal failed: nothing after the failure was acknowledged.
     Failed,
 }
 
-type StartError = Box<dyn std::error::Error>;
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 
-fn start_and_serve(config: &Config) -> Result<Outcome, StartError> {
-    let caught_signals = signals::install()?;
-    let notifier = Arc::new(Notifier::from_env());
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
+/// A daemon that recovered and serves: its threads, until [`Running::wait`].
+pub struct Running {
+    config: Config,
+    notifier: Arc<Notifier>,
+    progress: Arc<Progress>,
+    output: Arc<OutputRing>,
+    context: Arc<LinkContext>,
+    journaller: JoinHandle<Result<JournallerEnd, journal::JournalError>>,
+    matcher: JoinHandle<ringex_core::Engine>,
+    acceptors: Vec<JoinHandle<()>>,
+    watchdog: Option<JoinHandle<()>>,
+    stopped: Arc<AtomicBool>,
+    signal_thread: signals::SignalThread,
+    snapshot_thread: snapshot_writer::SnapshotThread,
+}
 
-    let started = Instant::now();
-    notifier.status("recovering");
-    let recovered = recovery::recover(
-        FileStorage,
-        &config.data_dir,
-        config.engine_config(),
-        journal_config(config),
-    )?;
-    let recovered_seq = recovered.engine.last_seq();
-    let report = &recovered.report;
-    tracing::info!(
-        last_seq = recovered_seq,
-        snapshot_seq = report.snapshot_seq.unwrap_or(0),
-        replayed = report.replayed_records,
-        state_hash = format_args!("{:016x}", report.state_hash),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "recovered"
-    );
+impl Running {
+    /// Recovers the data directory, starts the pipeline and the links, says READY.
+    pub fn start(config: &Config) -> Result<Running, StartError> {
+        let caught_signals = signals::install()?;
+        let notifier = Arc::new(Notifier::from_env());
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
 
-    // Bind before anything runs, so a taken port fails the start cleanly.
-    let mut listeners = Vec::new();
-    if let Some(addr) = config.tcp_addr()? {
-        listeners.push(Listener::bind_tcp(addr).map_err(|e| format!("binding {addr}: {e}"))?);
-    }
-    if let Some(path) = config.unix_socket_path() {
-        listeners.push(
-            Listener::bind_unix(&path).map_err(|e| format!("binding {}: {e}", path.display()))?,
+        let started = Instant::now();
+        notifier.status("recovering");
+        let recovered = recovery::recover(
+            FileStorage,
+            &config.data_dir,
+            config.engine_config(),
+            journal_config(config),
+        )?;
+        let recovered_seq = recovered.engine.last_seq();
+        let report = &recovered.report;
+        tracing::info!(
+            last_seq = recovered_seq,
+            snapshot_seq = report.snapshot_seq.unwrap_or(0),
+            replayed = report.replayed_records,
+            state_hash = format_args!("{:016x}", report.state_hash),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "recovered"
         );
-    }
 
-    let stopping = Arc::new(AtomicBool::new(false));
-    let progress = Arc::new(Progress::new(recovered_seq));
-    let output = Arc::new(OutputRing::new(
-        recovered_seq,
-        config.link.queue_batches as usize,
-    ));
-    let (inputs_tx, inputs_rx) = input_ring(config.pipeline.input_ring_capacity as usize);
-    let (batches_tx, batches_rx) = crossbeam_channel::bounded(MATCHER_QUEUE_BATCHES);
-    let (snapshot_thread, snapshot_jobs) =
-        snapshot_writer::spawn(SnapshotStore::new(FileStorage, &config.data_dir))?;
+        // Bind before anything runs, so a taken port fails the start cleanly.
+        let mut listeners = Vec::new();
+        if let Some(addr) = config.tcp_addr()? {
+            listeners.push(Listener::bind_tcp(addr).map_err(|e| format!("binding {addr}: {e}"))?);
+        }
+        if let Some(path) = config.unix_socket_path() {
+            listeners.push(
+                Listener::bind_unix(&path)
+                    .map_err(|e| format!("binding {}: {e}", path.display()))?,
+            );
+        }
 
-    let journaller = Journaller {
-        sequencer: Sequencer::resume(recovered_seq, recovered.last_timestamp_ns),
-        writer: recovered.writer,
-        inputs: inputs_rx,
-        to_matcher: batches_tx,
-        batch_max: config.pipeline.batch_max as usize,
-        wait: config.pipeline.wait_strategy,
-        progress: Arc::clone(&progress),
-        stopping: Arc::clone(&stopping),
-    };
-    let matcher = Matcher {
-        engine: recovered.engine,
-        batches: batches_rx,
-        output: Arc::clone(&output),
-        snapshots: snapshot_jobs,
-        snapshot_every_inputs: config.snapshot.every_inputs,
-        wait: config.pipeline.wait_strategy,
-        progress: Arc::clone(&progress),
-    };
-    let journaller = spawn("journaller", move || journaller.run())?;
-    let matcher = spawn("matcher", move || matcher.run())?;
+        let stopping = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(Progress::new(recovered_seq));
+        let output = Arc::new(OutputRing::new(
+            recovered_seq,
+            config.link.queue_batches as usize,
+        ));
+        let (inputs_tx, inputs_rx) = input_ring(config.pipeline.input_ring_capacity as usize);
+        let (batches_tx, batches_rx) = crossbeam_channel::bounded(MATCHER_QUEUE_BATCHES);
+        let (snapshot_thread, snapshot_jobs) =
+            snapshot_writer::spawn(SnapshotStore::new(FileStorage, &config.data_dir))?;
 
-    if recovered_seq == 0 {
-        bootstrap(config, &inputs_tx);
-    }
+        let journaller = Journaller {
+            sequencer: Sequencer::resume(recovered_seq, recovered.last_timestamp_ns),
+            writer: recovered.writer,
+            inputs: inputs_rx,
+            to_matcher: batches_tx,
+            batch_max: config.pipeline.batch_max as usize,
+            wait: config.pipeline.wait_strategy,
+            progress: Arc::clone(&progress),
+            stopping: Arc::clone(&stopping),
+        };
+        let matcher = Matcher {
+            engine: recovered.engine,
+            batches: batches_rx,
+            output: Arc::clone(&output),
+            snapshots: snapshot_jobs,
+            snapshot_every_inputs: config.snapshot.every_inputs,
+            wait: config.pipeline.wait_strategy,
+            progress: Arc::clone(&progress),
+        };
+        let journaller = spawn("journaller", move || journaller.run())?;
+        let matcher = spawn("matcher", move || matcher.run())?;
 
-    let context = Arc::new(LinkContext::new(
-        inputs_tx.clone(),
-        Arc::clone(&output),
-        Arc::clone(&stopping),
-        config.heartbeat_interval(),
-        config.heartbeat_timeout(),
-        config.link.max_links,
-    ));
-    let mut acceptors = Vec::new();
-    for listener in listeners {
-        tracing::info!(listener = %listener.describe(), "listening");
-        acceptors.push(listener.spawn(Arc::clone(&context))?);
-    }
-    let signal_thread = caught_signals.spawn(
-        inputs_tx.clone(),
-        Arc::clone(&stopping),
-        Arc::clone(&notifier),
-    )?;
-    let stopped = Arc::new(AtomicBool::new(false));
-    let watchdog = match notify::watchdog_interval() {
-        Some(interval) => Some(watchdog::spawn(
-            interval,
-            Arc::clone(&notifier),
-            Arc::clone(&progress),
+        if recovered_seq == 0 {
+            bootstrap(config, &inputs_tx);
+        }
+
+        let context = Arc::new(LinkContext::new(
             inputs_tx.clone(),
-            Arc::clone(&stopped),
-        )?),
-        None => None,
-    };
-    drop(inputs_tx);
-    notifier.ready(&format!("serving from seq {recovered_seq}"));
-    tracing::info!(
-        durability = ?config.journal.durability,
-        wait_strategy = ?config.pipeline.wait_strategy,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "ready"
-    );
-
-    // Serving. The journaller ends on a Shutdown input (from a link or a signal) or on
-    // a journal error; the matcher ends once it has applied everything journaled.
-    let journal_end = join(journaller);
-    notifier.stopping();
-    let engine = join(matcher);
-    let outcome = match &journal_end {
-        Ok(JournallerEnd::Shutdown | JournallerEnd::Drained) => Outcome::Shutdown,
-        Err(_) => Outcome::Failed,
-    };
-    output.close(match outcome {
-        Outcome::Shutdown => GoodbyeReason::Shutdown,
-        Outcome::Failed => GoodbyeReason::Failed,
-    });
-    tracing::info!(
-        last_seq = engine.last_seq(),
-        state_hash = format_args!("{:016x}", engine.state_hash()),
-        "pipeline drained"
-    );
-
-    for a in acceptors {
-        join(a);
+            Arc::clone(&output),
+            Arc::clone(&stopping),
+            config.heartbeat_interval(),
+            config.heartbeat_timeout(),
+            config.link.max_links,
+        ));
+        let mut acceptors = Vec::new();
+        for listener in listeners {
+            tracing::info!(listener = %listener.describe(), "listening");
+            acceptors.push(listener.spawn(Arc::clone(&context))?);
+        }
+        let signal_thread = caught_signals.spawn(
+            inputs_tx.clone(),
+            Arc::clone(&stopping),
+            Arc::clone(&notifier),
+        )?;
+        let stopped = Arc::new(AtomicBool::new(false));
+        let watchdog = match notify::watchdog_interval() {
+            Some(interval) => Some(watchdog::spawn(
+                interval,
+                Arc::clone(&notifier),
+                Arc::clone(&progress),
+                inputs_tx.clone(),
+                Arc::clone(&stopped),
+            )?),
+            None => None,
+        };
+        drop(inputs_tx);
+        notifier.ready(&format!("serving from seq {recovered_seq}"));
+        tracing::info!(
+            durability = ?config.journal.durability,
+            wait_strategy = ?config.pipeline.wait_strategy,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "ready"
+        );
+        Ok(Running {
+            config: config.clone(),
+            notifier,
+            progress,
+            output,
+            context,
+            journaller,
+            matcher,
+            acceptors,
+            watchdog,
+            stopped,
+            signal_thread,
+            snapshot_thread,
+        })
     }
-    wait_for_links(&context, config.heartbeat_timeout());
-    stopped.store(true, Ordering::Release);
-    if let Some(w) = watchdog {
-        join(w);
+
+    /// The pipeline's counters, for tools that watch a running daemon.
+    pub fn progress(&self) -> &Arc<Progress> {
+        &self.progress
     }
-    drop(signal_thread);
-    snapshot_thread.finish();
-    Ok(outcome)
+
+    /// Serves until a Shutdown input, a signal or a journal failure, then drains.
+    pub fn wait(self) -> Outcome {
+        let Running {
+            config,
+            notifier,
+            progress,
+            output,
+            context,
+            journaller,
+            matcher,
+            acceptors,
+            watchdog,
+            stopped,
+            signal_thread,
+            snapshot_thread,
+        } = self;
+        // Serving. The journaller ends on a Shutdown input (from a link or a signal) or on
+        // a journal error; the matcher ends once it has applied everything journaled.
+        let journal_end = join(journaller);
+        notifier.stopping();
+        let engine = join(matcher);
+        let outcome = match &journal_end {
+            Ok(JournallerEnd::Shutdown | JournallerEnd::Drained) => Outcome::Shutdown,
+            Err(_) => Outcome::Failed,
+        };
+        output.close(match outcome {
+            Outcome::Shutdown => GoodbyeReason::Shutdown,
+            Outcome::Failed => GoodbyeReason::Failed,
+        });
+        tracing::info!(
+            last_seq = engine.last_seq(),
+            state_hash = format_args!("{:016x}", engine.state_hash()),
+            "pipeline drained"
+        );
+        let commits = progress.commit_stats();
+        tracing::info!(
+            commits = commits.commits,
+            inputs = commits.inputs,
+            largest_commit_inputs = commits.largest_inputs,
+            "journal group commits since start"
+        );
+
+        for a in acceptors {
+            join(a);
+        }
+        wait_for_links(&context, config.heartbeat_timeout());
+        stopped.store(true, Ordering::Release);
+        if let Some(w) = watchdog {
+            join(w);
+        }
+        drop(signal_thread);
+        snapshot_thread.finish();
+        outcome
+    }
 }
 
 fn journal_config(config: &Config) -> journal::JournalConfig {

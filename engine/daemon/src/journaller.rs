@@ -88,7 +88,7 @@ impl Journaller {
             let durable = self.writer.commit()?;
             let last = batch.last().expect("a batch holds at least one input").seq;
             assert_eq!(durable, last, "the journal committed a different batch");
-            self.progress.set_durable(durable);
+            self.progress.record_commit(durable, batch.len() as u64);
             // Waits while the matcher is a full ring behind: that back-pressure reaches
             // the links through the input ring.
             if self.to_matcher.send(batch).is_err() {

@@ -45,7 +45,12 @@ fn sigterm_drains_and_a_restart_recovers_the_same_state() {
     link.flush().unwrap();
     daemon.signal(libc::SIGTERM);
     let (acked, last) = read_to_end(&mut link, welcome);
-    assert_eq!(last, Some(Frame::Goodbye(GoodbyeReason::Shutdown as u8, 0)));
+    assert_eq!(
+        last,
+        Some(Frame::Goodbye(GoodbyeReason::Shutdown as u8, 0)),
+        "{}",
+        daemon.log_text()
+    );
     // One link's inputs are sequenced in the order sent: what was taken is a prefix.
     for (i, (correlation, _)) in acked.iter().enumerate() {
         assert_eq!(*correlation, i as u64 + 1);
@@ -81,16 +86,17 @@ fn a_shutdown_input_stops_the_daemon_after_its_events() {
     let dir = TempDir::new("shutdown-input");
     let mut daemon = Daemon::start(&dir.0.join("data"), &["--durability", "none"]);
     let mut other = daemon.link();
-    let welcome = other.welcome();
+    let other_welcome = other.welcome();
     let mut link = daemon.link();
-    link.welcome();
+    let welcome = link.welcome();
     link.send(1, &random_order(&mut Rng(1), 1));
     link.send(2, &Input::Shutdown);
     let (acked, last) = read_to_end(&mut link, welcome);
-    assert_eq!(acked, vec![(1, welcome + 1), (2, welcome + 2)]);
+    let seq = acked[0].1;
+    assert_eq!(acked, vec![(1, seq), (2, seq + 1)]);
     assert_eq!(last, Some(Frame::Goodbye(GoodbyeReason::Shutdown as u8, 0)));
     // The other link saw both inputs, without the correlations.
-    let (acked, last) = read_to_end(&mut other, welcome);
+    let (acked, last) = read_to_end(&mut other, other_welcome);
     assert!(acked.is_empty());
     assert_eq!(last, Some(Frame::Goodbye(GoodbyeReason::Shutdown as u8, 0)));
     assert_eq!(daemon.wait_exit(Duration::from_secs(30)).code(), Some(0));

@@ -109,7 +109,7 @@ fn refuse<S: LinkStream>(mut stream: S, reason: GoodbyeReason) {
     write_goodbye(&mut out, reason, 0);
     // The peer may already be gone; it is being turned away either way.
     let _ = stream.write_all(&out);
-    stream.close();
+    stream.linger_close();
 }
 
 struct Reader<S> {
@@ -122,7 +122,11 @@ struct Reader<S> {
 
 impl<S: LinkStream> Reader<S> {
     fn run(mut self) {
-        let end = self.read_loop();
+        // Ending because the daemon stops or the writer ended, the reader says
+        // nothing: the writer still sends what is queued, then its own Goodbye.
+        let Some(end) = self.read_loop() else {
+            return;
+        };
         if let Closing::Goodbye(reason, detail) = end {
             tracing::warn!(link = self.link, ?reason, detail, "closing link");
         }
@@ -130,13 +134,14 @@ impl<S: LinkStream> Reader<S> {
         let _ = self.closing.try_send(end);
     }
 
-    fn read_loop(&mut self) -> Closing {
+    /// Why the link must close, or `None` if the reader only stops reading.
+    fn read_loop(&mut self) -> Option<Closing> {
         let mut buf = vec![0u8; READ_BUFFER_BYTES];
         let mut filled = 0;
         let mut last_heard = Instant::now();
         loop {
             if self.should_stop() {
-                return Closing::PeerGone;
+                return None;
             }
             let mut at = 0;
             loop {
@@ -150,16 +155,18 @@ impl<S: LinkStream> Reader<S> {
                                     input,
                                 };
                                 if !self.publish(item) {
-                                    return Closing::PeerGone;
+                                    return None;
                                 }
                             }
                             Ok(ToEngine::Heartbeat) => {}
-                            Err(e) => return Closing::Goodbye(GoodbyeReason::BadInput, e.code()),
+                            Err(e) => {
+                                return Some(Closing::Goodbye(GoodbyeReason::BadInput, e.code()))
+                            }
                         }
                         at += used;
                     }
                     Ok(None) => break,
-                    Err(e) => return Closing::Goodbye(GoodbyeReason::BadInput, e.code()),
+                    Err(e) => return Some(Closing::Goodbye(GoodbyeReason::BadInput, e.code())),
                 }
             }
             buf.copy_within(at..filled, 0);
@@ -167,18 +174,18 @@ impl<S: LinkStream> Reader<S> {
             // A whole frame always fits, so there is room after a partial one.
             assert!(filled < buf.len(), "link read buffer full without a frame");
             match self.stream.read(&mut buf[filled..]) {
-                Ok(0) => return Closing::PeerGone,
+                Ok(0) => return Some(Closing::PeerGone),
                 Ok(n) => {
                     filled += n;
                     last_heard = Instant::now();
                 }
                 Err(e) if is_timeout(&e) => {
                     if last_heard.elapsed() > self.context.heartbeat_timeout {
-                        return Closing::Goodbye(GoodbyeReason::Timeout, 0);
+                        return Some(Closing::Goodbye(GoodbyeReason::Timeout, 0));
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Closing::PeerGone,
+                Err(_) => return Some(Closing::PeerGone),
             }
         }
     }
@@ -190,6 +197,10 @@ impl<S: LinkStream> Reader<S> {
     /// Puts an input on the ring, waiting while it is full (that wait is the back
     /// pressure). False if the link or the daemon stopped meanwhile.
     fn publish(&self, mut item: LinkInput) -> bool {
+        // Nothing more from a link that is closing: its events could not reach it.
+        if self.should_stop() {
+            return false;
+        }
         loop {
             match self.context.inputs.send_timeout(item, FLAG_CHECK_INTERVAL) {
                 Ok(()) => return true,
@@ -224,7 +235,10 @@ impl<S: LinkStream> Writer<S> {
         let result = self.write_loop(subscription, &closing);
         self.context.output.unsubscribe(self.link);
         self.shared.writer_done.store(true, Ordering::Release);
-        self.stream.close();
+        match result {
+            Ok(Some(_)) => self.stream.linger_close(),
+            Ok(None) | Err(_) => self.stream.close(),
+        }
         match result {
             Ok(Some(reason)) => tracing::info!(link = self.link, ?reason, "link closed"),
             Ok(None) => tracing::info!(link = self.link, "link closed by the peer"),
@@ -246,14 +260,17 @@ impl<S: LinkStream> Writer<S> {
         write_welcome(&mut out, subscription.welcome_seq);
         self.flush(&mut out)?;
         let batches = subscription.batches;
+        let mut closing = closing.clone();
         loop {
             select! {
-                recv(closing) -> why => {
-                    return match why {
-                        Ok(Closing::Goodbye(reason, detail)) => self.goodbye(&mut out, reason, detail),
-                        Ok(Closing::PeerGone) | Err(_) => Ok(None),
-                    };
-                }
+                recv(closing) -> why => match why {
+                    Ok(Closing::Goodbye(reason, detail)) => {
+                        return self.goodbye(&mut out, reason, detail)
+                    }
+                    Ok(Closing::PeerGone) => return Ok(None),
+                    // The reader stopped quietly: keep sending until the queue ends.
+                    Err(_) => closing = crossbeam_channel::never(),
+                },
                 recv(batches) -> batch => match batch {
                     Ok(batch) => {
                         batch.write_for(self.link, &mut out);
