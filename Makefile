@@ -8,7 +8,7 @@ CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python bench-core bench-daemon demo clean gateway client
+        test-rust test-python bench-core bench-daemon bench-e2e demo clean gateway client
 
 # The engine daemon in the foreground with its built-in configuration (demo instruments
 # and accounts, data in ./ringex-data, links on 127.0.0.1:7700). Ctrl-C drains and stops.
@@ -65,6 +65,10 @@ bench-core:
 
 bench-daemon:
 	$(CARGO) run --release -p ringex-bench --bin bench-daemon
+
+# Through the gateway to the daemon and back, fsync on: bench/results/e2e.json.
+bench-e2e: setup
+	$(PY) bench/e2e/run.py
 
 clean:
 	rm -rf target $(VENV)

@@ -1,0 +1,163 @@
+"""End-to-end benchmark through the gateway: the real engine daemon (journal fsync'd in
+batches, its default) and the real gateway on loopback, driven by raw client sessions.
+
+Writes bench/results/e2e.json: closed-loop throughput with pipelined clients (median
+of five runs after a warm-up), latency with one order outstanding ("window1"), and
+open-loop latency at fixed offered rates, each from the planned send time into an HDR
+histogram. Run with ``make bench-e2e``.
+"""
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import uvloop
+from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from load import LoadSession, closed_loop, new_histogram, open_loop  # noqa: E402
+
+from tests.system_processes import (  # noqa: E402
+    PASSWORD,
+    Engine,
+    Gateway,
+    engine_binary,
+    wait_engine_up,
+)
+
+USERS = ["alice", "bob", "carol"]
+WINDOW = 64
+RUNS = 5
+RUN_SECONDS = 3.0
+RATES = [1000, 5000, 20000]
+RATE_SECONDS = 5.0
+PRICE = 100_000
+
+
+def summary(h: HdrHistogram) -> dict[str, int]:
+    """The percentiles the results format names, in nanoseconds."""
+    at = h.get_value_at_percentile
+    return {
+        "p50": at(50),
+        "p90": at(90),
+        "p99": at(99),
+        "p99_9": at(99.9),
+        "p99_99": at(99.99),
+        "max": h.get_max_value(),
+        "count": h.get_total_count(),
+    }
+
+
+def run_info() -> dict[str, Any]:
+    """Where and when the figures were taken."""
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    cpu = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "git_sha": sha,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+async def sessions_for(port: int, users: list[str], first_coid: int) -> list[LoadSession]:
+    sessions = []
+    for i, user in enumerate(users):
+        s = LoadSession(first_coid + i * 10_000_000, PRICE)
+        await s.open(port, user, PASSWORD)
+        sessions.append(s)
+    return sessions
+
+
+async def measure(port: int) -> dict[str, Any]:
+    first = time.time_ns() // 1000 % (1 << 40) * 1000
+    sessions = await sessions_for(port, USERS, first)
+    print("warm-up", flush=True)
+    await closed_loop(sessions, WINDOW, 2.0)
+    runs = []
+    for i in range(RUNS):
+        runs.append(await closed_loop(sessions, WINDOW, RUN_SECONDS))
+        print(f"throughput run {i + 1}: {runs[-1]} orders/s", flush=True)
+    latency: dict[str, dict[str, int]] = {}
+    one = sessions[0]
+    one.histogram = new_histogram()
+    await closed_loop([one], 1, RUN_SECONDS)
+    latency["window1"] = summary(one.histogram)
+    print(f"window1: {latency['window1']}", flush=True)
+    for rate in RATES:
+        one.histogram = new_histogram()
+        await open_loop(one, rate, RATE_SECONDS)
+        latency[str(rate)] = summary(one.histogram)
+        print(f"{rate}/s: {latency[str(rate)]}", flush=True)
+    rejected = sum(s.rejected for s in sessions)
+    for s in sessions:
+        await s.close()
+    return {
+        "throughput_per_s": int(statistics.median(runs)),
+        "latency_ns": latency,
+        "extra": {
+            "throughput_runs_per_s": runs,
+            "sessions": len(sessions),
+            "window_per_session": WINDOW,
+            "run_seconds": RUN_SECONDS,
+            "open_loop_seconds": RATE_SECONDS,
+            "rejected_orders": rejected,
+            "journal_durability": "fsync",
+            "order": "IOC buy of 1 against an empty book (Accepted, then Cancelled)",
+            "latency_from": "planned send time to the Accepted message at the client",
+        },
+    }
+
+
+def main() -> int:
+    binary = engine_binary()
+    with tempfile.TemporaryDirectory(prefix="ringex-e2e-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "engine").mkdir()
+        (workdir / "gateway").mkdir()
+        engine = Engine(binary, workdir / "engine")
+        engine.start()
+        gateway = Gateway(
+            workdir / "gateway",
+            engine.port,
+            rate_per_s=0,
+            max_backlog=1_000_000,
+            journal_messages=200_000,
+            write_buffer_bytes=1 << 20,
+            idle_timeout_ms=30_000,
+        )
+        gateway.start()
+        try:
+            wait_engine_up(gateway)
+            figures = uvloop.run(measure(gateway.port))
+        finally:
+            gateway.stop()
+            engine.stop()
+    result = {"benchmark": "e2e", "command": "make bench-e2e", **run_info(), **figures}
+    out = ROOT / "bench" / "results" / "e2e.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
