@@ -68,9 +68,36 @@ impl Daemon {
     }
 
     pub fn start_on(data_dir: &Path, port: u16, extra: &[&str]) -> Daemon {
+        Daemon::spawn(data_dir, port, extra, Command::new(BIN))
+    }
+
+    /// Starts the daemon unable to grow any file past `bytes`: its writes beyond fail
+    /// with EFBIG, as a full disk would fail them.
+    pub fn start_with_file_size_limit(data_dir: &Path, extra: &[&str], bytes: u64) -> Daemon {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(BIN);
+        // SAFETY: only async-signal-safe calls between fork and exec. An ignored
+        // SIGXFSZ stays ignored across exec, so the write fails instead of killing.
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: bytes,
+                    rlim_max: bytes,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+        Daemon::spawn(data_dir, free_port(), extra, command)
+    }
+
+    fn spawn(data_dir: &Path, port: u16, extra: &[&str], mut command: Command) -> Daemon {
         let log = data_dir.with_extension(format!("{port}.log"));
         let stderr = File::create(&log).unwrap();
-        let child = Command::new(BIN)
+        let child = command
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--tcp")
