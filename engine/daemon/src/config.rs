@@ -18,6 +18,8 @@ pub const DEFAULT_CONFIG_TOML: &str = include_str!("../config/default.toml");
 #[command(
     name = "ringex-engine",
     version,
+    // A flag given twice takes the last value, so wrappers can append overrides.
+    args_override_self = true,
     about = "The ringex engine daemon: sequences, journals and matches every input.",
     long_about = "The ringex engine daemon. Gateways connect over the engine link (TCP on \
                   loopback and a Unix socket); every input is sequenced, journaled and \

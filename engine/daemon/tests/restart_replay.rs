@@ -1,5 +1,6 @@
 //! Replay equals live across a real restart: a seeded workload through the link in two
-//! lives of the daemon (a snapshot requested in the first, a SIGTERM between them).
+//! lives of the daemon (a snapshot requested in the first, a SIGTERM between them, the
+//! second with busy-spinning pipeline threads).
 //! Replaying the journal from the first record gives every event the links received,
 //! byte for byte in meaning, and the state hash the daemon ended with.
 
@@ -65,7 +66,8 @@ fn replaying_the_journal_reproduces_both_lives() {
     daemon.signal(libc::SIGTERM);
     assert_eq!(daemon.wait_exit(Duration::from_secs(30)).code(), Some(0));
 
-    let mut daemon = Daemon::start(&data, &[]);
+    // The second life spins instead of parking: the same results either way.
+    let mut daemon = Daemon::start(&data, &["--wait-strategy", "busy-spin"]);
     let recovered_from = log_field(&daemon.log_text(), "recovered", "snapshot_seq").unwrap();
     assert_ne!(recovered_from, "0", "the requested snapshot was not used");
     run_life(&daemon, &mut rng, 4001, 4000, &mut live);

@@ -71,6 +71,13 @@ impl Daemon {
         Daemon::spawn(data_dir, port, extra, Command::new(BIN))
     }
 
+    /// Starts the daemon with extra environment variables.
+    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, String)]) -> Daemon {
+        let mut command = Command::new(BIN);
+        command.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        Daemon::spawn(data_dir, free_port(), extra, command)
+    }
+
     /// Starts the daemon unable to grow any file past `bytes`: its writes beyond fail
     /// with EFBIG, as a full disk would fail them.
     pub fn start_with_file_size_limit(data_dir: &Path, extra: &[&str], bytes: u64) -> Daemon {
