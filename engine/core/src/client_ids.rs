@@ -106,6 +106,26 @@ impl ClientIds {
         self.digest = self.digest.wrapping_add(client_id_digest_term(account, id));
     }
 
+    /// Fills both tables to their capacity with ids no account can have and clears
+    /// them again, so every page they reserved is mapped now rather than on first use
+    /// while trading. Only for empty tables (a new engine): clearing is what restores
+    /// them exactly, with no tombstones left behind.
+    pub fn prefault(&mut self) {
+        if !self.open.is_empty() || !self.closed.is_empty() {
+            return;
+        }
+        // Account ids are below 2^24, so these keys never meet a real one.
+        let fake = |i: usize| (AccountId::MAX, i as ClientOrderId);
+        for i in 0..self.open.capacity() {
+            self.open.insert(fake(i), 0);
+        }
+        for i in 0..self.closed.capacity() {
+            self.closed.insert(fake(i));
+        }
+        self.open.clear();
+        self.closed.clear();
+    }
+
     /// Ids of orders that finished today, in no particular order (snapshots sort them).
     pub fn closed_ids(&self) -> impl Iterator<Item = Key> + '_ {
         self.closed.iter().copied()
@@ -117,5 +137,26 @@ impl ClientIds {
 
     pub fn used_today(&self) -> usize {
         self.open.len() + self.closed.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefault_leaves_the_tables_as_new() {
+        let mut ids = ClientIds::with_capacity(64, 256);
+        let (open_capacity, closed_capacity) = (ids.open.capacity(), ids.closed.capacity());
+        ids.prefault();
+        assert_eq!(ids.used_today(), 0);
+        assert_eq!(ids.digest(), 0);
+        assert_eq!(ids.open.capacity(), open_capacity);
+        assert_eq!(ids.closed.capacity(), closed_capacity);
+        assert!(matches!(ids.lookup(AccountId::MAX, 3), Lookup::Unknown));
+        ids.use_open(1, 7, 0);
+        ids.prefault();
+        assert!(matches!(ids.lookup(1, 7), Lookup::Open(0)));
+        assert_eq!(ids.used_today(), 1);
     }
 }

@@ -62,6 +62,15 @@ impl Engine {
         })
     }
 
+    /// Maps every page the engine reserved (the order slab and the client-id tables)
+    /// now, so that trading never stops on a first-touch page fault. Call once on a new
+    /// engine, before the first command; it takes a fraction of a second for the
+    /// default capacities and makes the whole reservation resident. Changes no state.
+    pub fn prefault(&mut self) {
+        self.pool.prefault();
+        self.ids.prefault();
+    }
+
     pub fn config(&self) -> &EngineConfig {
         &self.config
     }

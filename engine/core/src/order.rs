@@ -96,8 +96,46 @@ impl OrderPool {
         &mut self.slots[slot as usize]
     }
 
+    /// Writes every reserved but unused slot once, so that the operating system maps
+    /// the slab's pages now rather than on first use while trading.
+    pub fn prefault(&mut self) {
+        let filler = Order {
+            order_id: 0,
+            client_order_id: 0,
+            price: 0,
+            leaves: 0,
+            filled: 0,
+            account: 0,
+            instrument: 0,
+            prev: NIL,
+            next: NIL,
+            account_prev: NIL,
+            account_next: NIL,
+            side: Side::Buy,
+            time_in_force: TimeInForce::Gtc,
+            post_only: false,
+        };
+        for slot in self.slots.spare_capacity_mut() {
+            slot.write(filler);
+        }
+    }
+
     /// Bytes reserved for the slab, for memory accounting.
     pub fn reserved_bytes(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<Order>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefault_keeps_the_pool_empty() {
+        let mut pool = OrderPool::with_capacity(8);
+        pool.prefault();
+        assert_eq!(pool.live(), 0);
+        assert!(!pool.is_full());
+        assert_eq!(pool.reserved_bytes(), 8 * std::mem::size_of::<Order>());
     }
 }
