@@ -96,37 +96,9 @@ fn main() {
     driver.run_closed_loop(&workload.next_commands(plan.commands_per_run));
     let mut measured_stats = workload.take_stats();
 
-    let mut rates = Vec::new();
-    let mut cpu_rates = Vec::new();
-    for run in 0..plan.throughput_runs {
-        let commands = workload.next_commands(plan.commands_per_run);
-        let cpu_before_ns = thread_cpu_ns().unwrap_or(0);
-        let elapsed = driver.run_closed_loop(&commands);
-        let cpu_s = thread_cpu_ns().unwrap_or(0).saturating_sub(cpu_before_ns) as f64 / 1e9;
-        let rate = (commands.len() as f64 / elapsed.as_secs_f64()) as u64;
-        let cpu_rate = (commands.len() as f64 / cpu_s.max(1e-9)) as u64;
-        eprintln!(
-            "throughput run {}: {rate} commands/s, {cpu_rate} per CPU second",
-            run + 1
-        );
-        rates.push(rate);
-        cpu_rates.push(cpu_rate);
-    }
+    let rates = measure_throughput(&mut driver, &mut workload, plan, &mut result);
     measured_stats.merge(&workload.take_stats());
-    result.measured.throughput_per_s = median(&rates);
-    result
-        .extra
-        .insert("throughput_per_cpu_s".into(), json!(median(&cpu_rates)));
-
-    for rate in OFFERED_RATES_PER_S {
-        let n = (u128::from(rate) * u128::from(plan.latency_run_ns) / 1_000_000_000) as usize;
-        let commands = workload.next_commands(n.min(plan.latency_commands_max));
-        let mut histogram = latency_histogram();
-        driver.run_open_loop(&commands, rate, &mut histogram);
-        let summary = LatencySummary::from_histogram(&histogram);
-        eprintln!("latency at {rate}/s: p99 {} ns", summary.p99);
-        result.measured.latency_ns.push((rate.to_string(), summary));
-    }
+    measure_latency(&mut driver, &mut workload, plan, &mut result);
     measured_stats.merge(&workload.take_stats());
     let mut idle = latency_histogram();
     idle_latency(1_000_000, plan.latency_commands_max as u64, &mut idle);
@@ -152,6 +124,55 @@ fn main() {
     if let Some(path) = out {
         result.write(&path).expect("write results file");
         println!("wrote {}", path.display());
+    }
+}
+
+/// Closed-loop runs of `commands_per_run` each: the median goes in the headline, the
+/// median per CPU second in extra. Returns every run's commands/s.
+fn measure_throughput(
+    driver: &mut CoreDriver,
+    workload: &mut Workload,
+    plan: &Plan,
+    result: &mut BenchmarkResult,
+) -> Vec<u64> {
+    let mut rates = Vec::new();
+    let mut cpu_rates = Vec::new();
+    for run in 0..plan.throughput_runs {
+        let commands = workload.next_commands(plan.commands_per_run);
+        let cpu_before_ns = thread_cpu_ns().unwrap_or(0);
+        let elapsed = driver.run_closed_loop(&commands);
+        let cpu_s = thread_cpu_ns().unwrap_or(0).saturating_sub(cpu_before_ns) as f64 / 1e9;
+        let rate = (commands.len() as f64 / elapsed.as_secs_f64()) as u64;
+        let cpu_rate = (commands.len() as f64 / cpu_s.max(1e-9)) as u64;
+        eprintln!(
+            "throughput run {}: {rate} commands/s, {cpu_rate} per CPU second",
+            run + 1
+        );
+        rates.push(rate);
+        cpu_rates.push(cpu_rate);
+    }
+    result.measured.throughput_per_s = median(&rates);
+    result
+        .extra
+        .insert("throughput_per_cpu_s".into(), json!(median(&cpu_rates)));
+    rates
+}
+
+/// One open-loop run per offered rate, each about `latency_run_ns` long.
+fn measure_latency(
+    driver: &mut CoreDriver,
+    workload: &mut Workload,
+    plan: &Plan,
+    result: &mut BenchmarkResult,
+) {
+    for rate in OFFERED_RATES_PER_S {
+        let n = (u128::from(rate) * u128::from(plan.latency_run_ns) / 1_000_000_000) as usize;
+        let commands = workload.next_commands(n.min(plan.latency_commands_max));
+        let mut histogram = latency_histogram();
+        driver.run_open_loop(&commands, rate, &mut histogram);
+        let summary = LatencySummary::from_histogram(&histogram);
+        eprintln!("latency at {rate}/s: p99 {} ns", summary.p99);
+        result.measured.latency_ns.push((rate.to_string(), summary));
     }
 }
 
