@@ -151,7 +151,7 @@ class Engine:
 class Gateway:
     """A ringex-gateway process in front of an engine."""
 
-    def __init__(self, workdir: Path, engine_port: int, **settings: int) -> None:
+    def __init__(self, workdir: Path, engine_port: int, **settings: int | str) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.metrics_port = free_port()
@@ -169,7 +169,7 @@ class Gateway:
             "reconnect_min_ms": 50,
             "reconnect_max_ms": 300,
         } | settings
-        lines += [f"{k} = {v}" for k, v in base.items()]
+        lines += [f"{k} = {v!r}" if isinstance(v, int) else f'{k} = "{v}"' for k, v in base.items()]
         lines += [
             "[[accounts]]\naccount = 3\ncancel_on_disconnect = true",
             "[[accounts]]\naccount = 4\nrate_per_s = 5\nburst = 5",

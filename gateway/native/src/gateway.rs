@@ -13,7 +13,8 @@ use ringex_protocol::client::{
 use ringex_protocol::command_codec::{encode_command, ALL_INSTRUMENTS};
 use ringex_protocol::frame::{split_frame, write_frame, LengthPrefix};
 use ringex_protocol::link::{
-    decode_from_engine, events, write_heartbeat, FromEngine, LINK_FRAME_MAX, LINK_INPUT,
+    decode_from_engine, events, write_heartbeat, EventsHeader, FromEngine, LINK_FRAME_MAX,
+    LINK_INPUT,
 };
 use ringex_protocol::session::{
     decode_text, GatewayRejectReason, Liquidity, LoginRejectReason, Role, SessionEndReason,
@@ -87,6 +88,8 @@ pub struct Core {
     /// Arrival time of each order still waiting for its events, by correlation.
     in_flight: HashMap<u64, u64>,
     last_engine_seq: u64,
+    /// Events frames to append to the gateway's stream journal, when it keeps one.
+    journal: Option<Vec<u8>>,
     pub stats: Stats,
 }
 
@@ -101,7 +104,9 @@ fn remove_id(list: &mut Vec<u64>, sid: u64) {
 }
 
 impl Core {
-    pub fn new(limits: Limits, epoch: u64) -> Core {
+    /// A core; with `persist`, every events frame it routes is also handed out by
+    /// [`Core::take_journal_output`] so the streams can be rebuilt after a restart.
+    pub fn new(limits: Limits, epoch: u64, persist: bool) -> Core {
         Core {
             limits,
             epoch,
@@ -117,6 +122,7 @@ impl Core {
             next_correlation: 1,
             in_flight: HashMap::new(),
             last_engine_seq: 0,
+            journal: persist.then(Vec::new),
             stats: Stats::default(),
         }
     }
@@ -531,6 +537,7 @@ impl Core {
         buf.extend_from_slice(data);
         let mut used = 0;
         while outcome.goodbye.is_none() {
+            let start = used;
             let body = match split_frame(&buf[used..], LengthPrefix::U32, LINK_FRAME_MAX) {
                 Err(e) => {
                     outcome.error = Some(e.code());
@@ -542,6 +549,7 @@ impl Core {
                     body
                 }
             };
+            let frame = &buf[start..used];
             match decode_from_engine(body) {
                 Err(e) => {
                     outcome.error = Some(e.code());
@@ -562,21 +570,11 @@ impl Core {
                     header,
                     events: raw,
                 }) => {
-                    if self.last_engine_seq != 0 && header.seq > self.last_engine_seq + 1 {
-                        self.stats.engine_seq_gaps += header.seq - self.last_engine_seq - 1;
+                    if let Some(journal) = &mut self.journal {
+                        journal.extend_from_slice(frame);
                     }
-                    self.last_engine_seq = self.last_engine_seq.max(header.seq);
-                    let st = Stamp {
-                        seq: 0,
-                        timestamp_ns: header.timestamp_ns,
-                    };
-                    // The frame was checked whole when decoded: every event decodes.
-                    for event in events(raw).flatten() {
-                        self.stats.engine_events += 1;
-                        self.route(&event, st);
-                    }
+                    self.apply_events(&header, raw);
                     if header.last {
-                        self.publish_tops(header.timestamp_ns);
                         if let Some(t) = self.in_flight.remove(&header.correlation) {
                             self.stats.latency(now_ns.saturating_sub(t));
                         }
@@ -587,6 +585,49 @@ impl Core {
         buf.drain(..used);
         self.link_in = buf;
         outcome
+    }
+
+    fn apply_events(&mut self, header: &EventsHeader, raw: &[u8]) {
+        if self.last_engine_seq != 0 && header.seq > self.last_engine_seq + 1 {
+            self.stats.engine_seq_gaps += header.seq - self.last_engine_seq - 1;
+        }
+        self.last_engine_seq = self.last_engine_seq.max(header.seq);
+        let st = Stamp {
+            seq: 0,
+            timestamp_ns: header.timestamp_ns,
+        };
+        // The frame was checked whole when decoded: every event decodes.
+        for event in events(raw).flatten() {
+            self.stats.engine_events += 1;
+            self.route(&event, st);
+        }
+        if header.last {
+            self.publish_tops(header.timestamp_ns);
+        }
+    }
+
+    /// Events frames routed since the last call, for the stream journal.
+    pub fn take_journal_output(&mut self) -> Vec<u8> {
+        self.journal
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Rebuilds the streams from a stream journal's frames, before any session exists.
+    /// Returns how many bytes were whole frames; a torn or damaged tail is left out.
+    pub fn restore(&mut self, bytes: &[u8]) -> usize {
+        let mut used = 0;
+        while let Ok(Some((body, n))) =
+            split_frame(&bytes[used..], LengthPrefix::U32, LINK_FRAME_MAX)
+        {
+            let Ok(FromEngine::Events { header, events }) = decode_from_engine(body) else {
+                break;
+            };
+            self.apply_events(&header, events);
+            used += n;
+        }
+        used
     }
 
     fn push(&mut self, account: u32, build: impl FnOnce(u64) -> ServerMessage) {

@@ -31,7 +31,8 @@ struct PyGatewayCore {
 impl PyGatewayCore {
     #[new]
     #[pyo3(signature = (*, epoch, journal_messages, max_backlog, unsequenced_bytes,
-        drain_bytes, heartbeat_ns, idle_timeout_ns, frame_timeout_ns, login_timeout_ns))]
+        drain_bytes, heartbeat_ns, idle_timeout_ns, frame_timeout_ns, login_timeout_ns,
+        persist=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         epoch: u64,
@@ -43,6 +44,7 @@ impl PyGatewayCore {
         idle_timeout_ns: u64,
         frame_timeout_ns: u64,
         login_timeout_ns: u64,
+        persist: bool,
     ) -> PyGatewayCore {
         let limits = Limits {
             journal_messages,
@@ -55,7 +57,7 @@ impl PyGatewayCore {
             login_timeout_ns,
         };
         PyGatewayCore {
-            core: Core::new(limits, epoch),
+            core: Core::new(limits, epoch, persist),
         }
     }
 
@@ -197,6 +199,16 @@ impl PyGatewayCore {
     ) -> (Option<u64>, Option<(u8, u8)>, Option<u8>) {
         let o = self.core.feed_engine(data, now_ns);
         (o.welcome, o.goodbye, o.error)
+    }
+
+    /// Events frames routed since the last call, to append to the stream journal.
+    fn take_journal_output<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.core.take_journal_output())
+    }
+
+    /// Rebuilds the streams from a stream journal; returns the length of its whole frames.
+    fn restore(&mut self, data: &[u8]) -> usize {
+        self.core.restore(data)
     }
 
     /// Counters for the metrics endpoint.

@@ -125,7 +125,7 @@ fn accepted(seq: u64, account: u32, coid: u64) -> Vec<u8> {
 
 #[test]
 fn orders_are_stamped_with_the_sessions_account() {
-    let mut core = Core::new(limits(), 1);
+    let mut core = Core::new(limits(), 1, false);
     engine_up(&mut core);
     login(&mut core, 1, 7, Role::Trader, 0);
     let action = core.feed_session(1, &framed(&order(11, Side::Buy, 100, 5)), 0);
@@ -138,7 +138,7 @@ fn orders_are_stamped_with_the_sessions_account() {
 
 #[test]
 fn events_reach_every_session_of_the_account_and_replay_on_login() {
-    let mut core = Core::new(limits(), 1);
+    let mut core = Core::new(limits(), 1, false);
     engine_up(&mut core);
     login(&mut core, 1, 7, Role::Trader, 0);
     login(&mut core, 2, 8, Role::Trader, 0);
@@ -175,7 +175,7 @@ fn events_reach_every_session_of_the_account_and_replay_on_login() {
 
 #[test]
 fn gateway_rejects_are_unsequenced_and_say_why() {
-    let mut core = Core::new(limits(), 1);
+    let mut core = Core::new(limits(), 1, false);
     login(&mut core, 1, 7, Role::Trader, 0);
     login(&mut core, 2, 7, Role::ReadOnly, 0);
     core.drain(0);
@@ -202,7 +202,7 @@ fn gateway_rejects_are_unsequenced_and_say_why() {
 
 #[test]
 fn bad_bytes_and_slow_drips_end_the_session() {
-    let mut core = Core::new(limits(), 1);
+    let mut core = Core::new(limits(), 1, false);
     core.open_session(1, 0);
     let bad = core.feed_session(1, &[1, 1], 0);
     assert_eq!(
@@ -232,7 +232,7 @@ fn bad_bytes_and_slow_drips_end_the_session() {
 
 #[test]
 fn a_session_that_falls_behind_is_a_slow_consumer() {
-    let mut core = Core::new(limits(), 1);
+    let mut core = Core::new(limits(), 1, false);
     engine_up(&mut core);
     login(&mut core, 1, 7, Role::Trader, 0);
     core.set_paused(1, true);
@@ -247,8 +247,28 @@ fn a_session_that_falls_behind_is_a_slow_consumer() {
 }
 
 #[test]
+fn a_journal_rebuilds_the_same_streams() {
+    let mut live = Core::new(limits(), 1, true);
+    engine_up(&mut live);
+    let mut events = Vec::new();
+    for seq in 1..=5 {
+        events.extend(accepted(seq, 7, seq));
+    }
+    live.feed_engine(&events, 0);
+    let mut journal = live.take_journal_output();
+    assert_eq!(journal, events);
+    journal.extend_from_slice(&accepted(6, 7, 6)[..10]);
+    let mut rebuilt = Core::new(limits(), 1, true);
+    assert_eq!(rebuilt.restore(&journal), events.len());
+    assert_eq!(rebuilt.last_engine_seq(), 5);
+    login(&mut live, 1, 7, Role::Trader, 1);
+    login(&mut rebuilt, 1, 7, Role::Trader, 1);
+    assert_eq!(drained(&mut live, 1), drained(&mut rebuilt, 1));
+}
+
+#[test]
 fn cancel_on_disconnect_mass_cancels_the_account() {
-    let mut core = Core::new(limits(), 1);
+    let mut core = Core::new(limits(), 1, false);
     engine_up(&mut core);
     core.open_session(1, 0);
     let login = ClientMessage::Login {

@@ -39,6 +39,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reconnect_min_ms: int = 50
     reconnect_max_ms: int = 2000
     shutdown_grace_ms: int = 2000
+    journal_dir: str = ""
+    journal_max_bytes: int = 1 << 30
 
 
 SETTING_HELP: dict[str, str] = {
@@ -75,6 +77,11 @@ SETTING_HELP: dict[str, str] = {
     "reconnect_max_ms": "longest wait between engine reconnect attempts",
     "shutdown_grace_ms": "on SIGTERM/SIGINT, how long sessions get to receive their "
     "Goodbye before the process exits",
+    "journal_dir": "directory of the stream journal, so a restarted gateway replays "
+    "clients' streams with the same numbering (put it next to the engine's data); "
+    "empty keeps the streams in memory only",
+    "journal_max_bytes": "largest stream journal file; once full it stops growing and the "
+    "next start begins a new epoch",
 }
 
 

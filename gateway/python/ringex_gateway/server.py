@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from ringex_gateway._native import GatewayCore
@@ -15,6 +16,7 @@ from ringex_gateway.config import GatewayConfig, UserConfig, parse_address
 from ringex_gateway.credentials import hash_password, verify_password
 from ringex_gateway.engine_link import EngineLink
 from ringex_gateway.metrics import GatewayMetrics, serve_metrics
+from ringex_gateway.stream_journal import StreamJournal
 
 log = logging.getLogger("ringex_gateway")
 
@@ -29,8 +31,13 @@ class Gateway:
         self.config = config
         self.settings = config.gateway
         s = self.settings
+        self.journal: StreamJournal | None = None
+        epoch, frames = time.time_ns(), b""
+        if s.journal_dir:
+            self.journal = StreamJournal(Path(s.journal_dir), s.journal_max_bytes)
+            epoch, frames = self.journal.open()
         self.core = GatewayCore(
-            epoch=time.time_ns(),
+            epoch=epoch,
             journal_messages=s.journal_messages,
             max_backlog=s.max_backlog,
             unsequenced_bytes=s.unsequenced_bytes,
@@ -39,7 +46,12 @@ class Gateway:
             idle_timeout_ns=s.idle_timeout_ms * _MS,
             frame_timeout_ns=s.frame_timeout_ms * _MS,
             login_timeout_ns=s.login_timeout_ms * _MS,
+            persist=self.journal is not None,
         )
+        if self.journal is not None:
+            kept = self.core.restore(frames)
+            self.journal.keep(kept)
+            log.info("stream journal: epoch %d, %d bytes of events restored", epoch, kept)
         self.users: dict[str, UserConfig] = {u.username: u for u in config.users}
         # Unknown usernames are checked against this, so a miss takes as long as a hit.
         self._decoy_hash = hash_password("", n=1 << 14)
@@ -197,6 +209,9 @@ class Gateway:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        if self.journal is not None:
+            # Journaled before any message it produced reaches a client.
+            self.journal.append(self.core.take_journal_output())
         out = self.core.take_engine_output()
         if out:
             self.link.write(out)
@@ -264,4 +279,6 @@ class Gateway:
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()
+        if self.journal is not None:
+            self.journal.close()
         log.info("gateway stopped")
