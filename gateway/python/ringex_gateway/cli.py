@@ -38,6 +38,12 @@ SIGTERM or SIGINT shuts down gracefully: every session gets a Goodbye (Shutdown)
 """
 
 
+def _metavar(name: str, default: object) -> str:
+    if isinstance(default, int):
+        return "N"
+    return "DIR" if name.endswith("_dir") else "HOST:PORT"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ringex-gateway",
@@ -59,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
             dest=field.name,
             type=type(default),
             default=None,
-            metavar="ADDR" if isinstance(default, str) else "N",
+            metavar=_metavar(field.name, default),
             help=f"{SETTING_HELP[field.name]} [default: {default!r}]",
         )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
