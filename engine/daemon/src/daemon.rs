@@ -20,6 +20,7 @@ use ringex_protocol::link::GoodbyeReason;
 use ringex_protocol::Input;
 
 use crate::config::{Config, Durability};
+use crate::data_dir_lock::DataDirLock;
 use crate::input_ring::{input_ring, InputSender, LinkInput, DAEMON_LINK};
 use crate::journal;
 use crate::journaller::{Journaller, JournallerEnd};
@@ -71,6 +72,7 @@ pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 /// A daemon that recovered and serves: its threads, until [`Running::wait`].
 pub struct Running {
     config: Config,
+    data_dir_lock: DataDirLock,
     notifier: Arc<Notifier>,
     progress: Arc<Progress>,
     output: Arc<OutputRing>,
@@ -91,6 +93,7 @@ impl Running {
         let notifier = Arc::new(Notifier::from_env());
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
+        let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
 
         let started = Instant::now();
         notifier.status("recovering");
@@ -199,6 +202,7 @@ impl Running {
         );
         Ok(Running {
             config: config.clone(),
+            data_dir_lock,
             notifier,
             progress,
             output,
@@ -222,6 +226,7 @@ impl Running {
     pub fn wait(self) -> Outcome {
         let Running {
             config,
+            data_dir_lock,
             notifier,
             progress,
             output,
@@ -270,6 +275,7 @@ impl Running {
         }
         drop(signal_thread);
         snapshot_thread.finish();
+        drop(data_dir_lock);
         outcome
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod daemon;
+pub mod data_dir_lock;
 pub mod event_batch;
 pub mod input_ring;
 pub mod journal;

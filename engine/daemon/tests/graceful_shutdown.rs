@@ -101,3 +101,24 @@ fn a_shutdown_input_stops_the_daemon_after_its_events() {
     assert_eq!(last, Some(Frame::Goodbye(GoodbyeReason::Shutdown as u8, 0)));
     assert_eq!(daemon.wait_exit(Duration::from_secs(30)).code(), Some(0));
 }
+
+#[test]
+fn a_second_daemon_on_the_same_data_directory_is_refused() {
+    let dir = TempDir::new("second-daemon");
+    let data = dir.0.join("data");
+    let mut first = Daemon::start(&data, &["--durability", "none"]);
+    let second = std::process::Command::new(support::BIN)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--tcp", &format!("127.0.0.1:{}", support::free_port())])
+        .args(["--unix-socket", ""])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("in use by another"));
+    // The first one is unharmed.
+    let mut link = first.link();
+    link.welcome();
+    first.signal(libc::SIGTERM);
+    assert_eq!(first.wait_exit(Duration::from_secs(30)).code(), Some(0));
+}

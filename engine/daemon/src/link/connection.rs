@@ -83,15 +83,18 @@ pub(super) fn open<S: LinkStream>(context: &Arc<LinkContext>, stream: S) {
         };
         reader.stream.set_read_timeout(FLAG_CHECK_INTERVAL)?;
         writer.stream.set_write_timeout(context.heartbeat_timeout)?;
-        let w = std::thread::Builder::new()
+        // Both threads run detached; the link's slot tracks them instead.
+        let tell_writer = reader.closing.clone();
+        std::thread::Builder::new()
             .name(format!("link-{link}-write"))
             .spawn(move || writer.run(subscription, closing_rx))?;
-        // If the reader cannot start, its end of `closing` is dropped with it, and the
-        // writer, seeing that, closes the link.
         std::thread::Builder::new()
             .name(format!("link-{link}-read"))
-            .spawn(move || reader.run())?;
-        drop(w);
+            .spawn(move || reader.run())
+            .inspect_err(|_| {
+                // No reader: nothing would notice the peer leave, so close now.
+                let _ = tell_writer.try_send(Closing::PeerGone);
+            })?;
         Ok(())
     });
     match started {
