@@ -20,7 +20,7 @@ demo: setup
 
 test: setup lint-rust test-rust lint-python test-python
 
-setup: setup-rust setup-python bindings gateway client
+setup: setup-rust setup-python bindings client gateway
 
 setup-rust:
 	rustup component add clippy rustfmt >/dev/null
@@ -37,11 +37,11 @@ setup-python: $(VENV)/.stamp
 bindings: setup-python
 	$(VENV)/bin/maturin develop --release -q
 
-# The gateway (with its native codec) and the client library, installed editable.
-gateway: setup-python
-	cd gateway && VIRTUAL_ENV=$(CURDIR)/$(VENV) $(CURDIR)/$(VENV)/bin/maturin develop --release -q
+# The client library, then the gateway (with its native codec), installed editable.
 client: setup-python
 	$(PY) -m pip install -q -e clients/python
+gateway: client
+	cd gateway && VIRTUAL_ENV=$(CURDIR)/$(VENV) $(CURDIR)/$(VENV)/bin/maturin develop --release -q
 
 # Tests build in the dev profile (the core itself is optimised there, see Cargo.toml):
 # release's fat LTO per test binary would cost minutes and test nothing more.

@@ -26,7 +26,7 @@ def test_metrics_endpoint(connect: ClientFactory, gateway: Gateway) -> None:
         "ringex_gateway_engine_link_up 1.0",
         "ringex_gateway_messages_in_total",
         "ringex_gateway_messages_out_total",
-        'ringex_gateway_rejects_total{reason="UnknownInstrument"}',
+        'ringex_gateway_rejects_total{reason="unknown_instrument"}',
         "ringex_gateway_order_latency_seconds_bucket",
         "ringex_gateway_order_latency_seconds_count",
     ):

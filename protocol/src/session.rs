@@ -58,7 +58,7 @@ pub enum SessionEndReason {
     Shutdown = 5,
     /// No login arrived in time after connecting.
     LoginTimeout = 6,
-    /// A message other than Login before login, or a second Login.
+    /// A message other than Login or Heartbeat before login, or a second Login.
     NotLoggedIn = 7,
     /// A frame stayed incomplete for longer than the frame timeout.
     FrameTimeout = 8,

@@ -247,7 +247,8 @@ impl Core {
                 reason: SessionEndReason::Logout,
                 detail: 0,
             },
-            (Phase::Active, ClientMessage::Heartbeat) => SessionAction::Continue,
+            // A heartbeat is welcome at any point; it only keeps the session alive.
+            (_, ClientMessage::Heartbeat) => SessionAction::Continue,
             (
                 Phase::Active,
                 ClientMessage::Subscribe {

@@ -222,7 +222,7 @@ fn bad_bytes_and_slow_drips_end_the_session() {
     assert_eq!(core.tick(1001 * MS), [(2, SessionEndReason::FrameTimeout)]);
     core.open_session(3, 0);
     assert_eq!(
-        core.feed_session(3, &framed(&ClientMessage::Heartbeat), 0),
+        core.feed_session(3, &framed(&ClientMessage::Logout), 0),
         SessionAction::Close {
             reason: SessionEndReason::NotLoggedIn,
             detail: 0

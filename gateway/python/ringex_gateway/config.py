@@ -9,7 +9,7 @@ from typing import Literal
 
 import msgspec
 
-from ringex_gateway.codes import Role
+from ringex_client.enums import Role
 from ringex_gateway.credentials import check_hash_format
 
 USERNAME_MAX = 16

@@ -17,25 +17,10 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from ringex_client.enums import RejectReason, SessionEndReason
 from ringex_gateway._native import latency_bounds_ns
-from ringex_gateway.codes import SessionEndReason
 
 _BOUNDS_S = [b / 1e9 for b in latency_bounds_ns()]
-
-# Reject reason names (engine 1-24, gateway 100-102) for the `reason` label.
-REJECT_NAMES: dict[int, str] = dict(
-    enumerate(
-        [
-            "UnknownInstrument", "UnknownAccount", "InvalidQuantity", "InvalidPrice",
-            "PriceNotOnTick", "QtyNotOnLot", "InvalidOrderType", "DuplicateClientOrderId",
-            "UnknownOrder", "TooLateToCancel", "MaxOrderQty", "MaxOrderNotional",
-            "PriceBand", "MaxOpenOrders", "PostOnlyWouldCross", "InstrumentHalted",
-            "BookFull", "DailyOrderLimit", "DuplicateInstrument", "DuplicateAccount",
-            "InvalidInstrument", "InvalidAccount", "SequenceGap", "TimestampRegressed",
-        ],
-        start=1,
-    )
-) | {100: "RateLimited", 101: "EngineUnavailable", 102: "NotPermitted"}  # fmt: skip
 
 
 class GatewayMetrics(Collector):
@@ -87,7 +72,7 @@ class GatewayMetrics(Collector):
             "ringex_gateway_rejects", "Order rejects sent, by reason.", labels=["reason"]
         )
         for code, count in sorted(s["rejects"].items()):
-            rejects.add_metric([REJECT_NAMES.get(code, str(code))], count)
+            rejects.add_metric([RejectReason(code).name.lower()], count)
         yield rejects
         ends = CounterMetricFamily(
             "ringex_gateway_session_ends", "Sessions ended by the gateway, by reason.",

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ringex_client.enums import LoginRejectReason, SessionEndReason
 from ringex_gateway._native import GatewayCore
 from ringex_gateway.client_session import ClientSession
-from ringex_gateway.codes import LoginRejectReason, SessionEndReason
 from ringex_gateway.config import GatewayConfig, UserConfig, parse_address
 from ringex_gateway.credentials import hash_password, verify_password
 from ringex_gateway.engine_link import EngineLink

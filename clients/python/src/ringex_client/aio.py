@@ -128,7 +128,7 @@ class AsyncClient(OrderEntry):
                         self.on_message(message)
                     self._queue.put_nowait(message)
                 self._flush()
-            if time.monotonic() - last_sent >= self.heartbeat_s:
+            if self.protocol.logged_in and time.monotonic() - last_sent >= self.heartbeat_s:
                 writer.write(encode(Heartbeat()))
                 last_sent = time.monotonic()
             await writer.drain()
