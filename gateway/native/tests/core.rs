@@ -291,3 +291,48 @@ fn cancel_on_disconnect_mass_cancels_the_account() {
         matches!(sent[..], [Command::MassCancel(m)] if m.account == 9 && m.instrument.is_none())
     );
 }
+
+#[test]
+fn random_bytes_never_panic_and_end_their_session_with_a_reason() {
+    // xorshift64*: seeded, so a failure reproduces.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let mut core = Core::new(limits(), 1, false);
+    engine_up(&mut core);
+    for sid in 0..2000u64 {
+        if sid % 2 == 0 {
+            login(&mut core, sid, 7, Role::Admin, 0);
+        } else {
+            core.open_session(sid, 0);
+        }
+        let len = (next() % 300) as usize;
+        let data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        match core.feed_session(sid, &data, 0) {
+            SessionAction::Close { reason, .. } => {
+                assert!(matches!(
+                    reason,
+                    SessionEndReason::BadInput | SessionEndReason::NotLoggedIn
+                ));
+                core.end_session(sid, Some((reason, 0)));
+            }
+            _ => {
+                core.end_session(sid, None);
+            }
+        }
+        core.take_engine_output();
+        core.drain(0);
+    }
+    assert_eq!(core.session_count(), 0);
+    // Random bytes on the engine link are refused with a decode error, never a panic.
+    for _ in 0..2000 {
+        let len = (next() % 300) as usize;
+        let data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        let mut fresh = Core::new(limits(), 1, false);
+        let _ = fresh.feed_engine(&data, 0);
+    }
+}
