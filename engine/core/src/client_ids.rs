@@ -6,14 +6,18 @@
 //! that finished today (touched only when a new id is checked). Both are sized at
 //! startup; the day's capacity bounds them together.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+mod open_ids;
+
+use rustc_hash::FxHashSet;
+
+use open_ids::OpenIds;
 
 use crate::types::{AccountId, ClientOrderId};
 
 type Key = (AccountId, ClientOrderId);
 
 pub struct ClientIds {
-    open: FxHashMap<Key, u32>,
+    open: OpenIds,
     closed: FxHashSet<Key>,
     day_capacity: usize,
     /// Order-independent digest of every id used today, for the state hash.
@@ -40,7 +44,7 @@ impl ClientIds {
     pub fn with_capacity(open_capacity: usize, day_capacity: usize) -> ClientIds {
         assert!(open_capacity <= day_capacity);
         ClientIds {
-            open: FxHashMap::with_capacity_and_hasher(open_capacity, Default::default()),
+            open: OpenIds::with_capacity(open_capacity),
             closed: FxHashSet::with_capacity_and_hasher(day_capacity, Default::default()),
             day_capacity,
             digest: 0,
@@ -49,7 +53,7 @@ impl ClientIds {
 
     #[inline]
     pub fn lookup(&self, account: AccountId, id: ClientOrderId) -> Lookup {
-        if let Some(&slot) = self.open.get(&(account, id)) {
+        if let Some(slot) = self.open.get(&(account, id)) {
             return Lookup::Open(slot);
         }
         if self.closed.contains(&(account, id)) {
@@ -80,8 +84,8 @@ impl ClientIds {
     /// Records a new id of a resting order.
     pub fn use_open(&mut self, account: AccountId, id: ClientOrderId, slot: u32) {
         assert!(self.has_room());
-        let previous = self.open.insert((account, id), slot);
-        assert!(previous.is_none(), "client order id used twice");
+        let fresh = self.open.insert((account, id), slot);
+        assert!(fresh, "client order id used twice");
         self.digest = self.digest.wrapping_add(client_id_digest_term(account, id));
     }
 
@@ -116,13 +120,10 @@ impl ClientIds {
         }
         // Account ids are below 2^24, so these keys never meet a real one.
         let fake = |i: usize| (AccountId::MAX, i as ClientOrderId);
-        for i in 0..self.open.capacity() {
-            self.open.insert(fake(i), 0);
-        }
+        self.open.prefault(fake);
         for i in 0..self.closed.capacity() {
             self.closed.insert(fake(i));
         }
-        self.open.clear();
         self.closed.clear();
     }
 
@@ -147,11 +148,10 @@ mod tests {
     #[test]
     fn prefault_leaves_the_tables_as_new() {
         let mut ids = ClientIds::with_capacity(64, 256);
-        let (open_capacity, closed_capacity) = (ids.open.capacity(), ids.closed.capacity());
+        let closed_capacity = ids.closed.capacity();
         ids.prefault();
         assert_eq!(ids.used_today(), 0);
         assert_eq!(ids.digest(), 0);
-        assert_eq!(ids.open.capacity(), open_capacity);
         assert_eq!(ids.closed.capacity(), closed_capacity);
         assert!(matches!(ids.lookup(AccountId::MAX, 3), Lookup::Unknown));
         ids.use_open(1, 7, 0);
