@@ -196,3 +196,14 @@ def test_market_data_top_of_book_and_trades(connect: ClientFactory) -> None:
     expect(viewer, TopOfBook, instrument=1, bid_price=P - 5, bid_qty=4)
     alice.cancel(bid)
     expect(viewer, TopOfBook, instrument=1, bid_qty=0)
+
+
+def test_end_of_day_expires_day_orders(connect: ClientFactory) -> None:
+    admin, alice = connect("admin"), connect("alice")
+    day = alice.buy(1, 3, P - 700, time_in_force=TimeInForce.DAY)
+    gtc = alice.buy(1, 3, P - 701)
+    expect(alice, Accepted, client_order_id=gtc)
+    admin.end_of_day()
+    expired = expect(alice, Cancelled, client_order_id=day)
+    assert (expired.reason, expired.qty) == (CancelReason.EXPIRED, 3)
+    assert [o.client_order_id for o in alice.tracker.open_orders()] == [gtc]
