@@ -61,6 +61,7 @@ class Gateway:
         self._flush_scheduled = False
         self._server: asyncio.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._logins: set[asyncio.Task[None]] = set()
         self._metrics = GatewayMetrics()
         self._metrics_server: Any = None
         self.metrics_port: int | None = None
@@ -119,9 +120,12 @@ class Gateway:
         if action is not None:
             if action[0] == "login":
                 _, username, password, next_seq = action
-                asyncio.get_running_loop().create_task(
+                task = asyncio.get_running_loop().create_task(
                     self._login(session, username, password, next_seq)
                 )
+                # The loop holds tasks weakly: keep each login alive until it is done.
+                self._logins.add(task)
+                task.add_done_callback(self._logins.discard)
             else:
                 _, reason, detail = action
                 self.end_session(session, SessionEndReason(reason), detail)
@@ -163,8 +167,9 @@ class Gateway:
         elif self._stopped.is_set():
             reason = LoginRejectReason.UNAVAILABLE
         if reason is not None or user is None:
-            log.info("login refused for %r: %s", username, reason)
-            rejected = self.core.reject_login(session.sid, int(reason or 1))
+            reason = reason or LoginRejectReason.NOT_AUTHORIZED
+            log.info("login refused for %r: %s", username, reason.name)
+            rejected = self.core.reject_login(session.sid, int(reason))
             self.sessions.pop(session.sid, None)
             session.close_with(rejected, self.settings.shutdown_grace_ms / 1000)
             return
