@@ -110,7 +110,7 @@ class AsyncClient(OrderEntry):
         self._queue.put_nowait(error)
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        last_sent = time.monotonic()
+        last_sent = last_heard = time.monotonic()
         while True:
             try:
                 data = await asyncio.wait_for(reader.read(65536), self.heartbeat_s)
@@ -118,6 +118,10 @@ class AsyncClient(OrderEntry):
                 data = None
             if data == b"":
                 return
+            if data:
+                last_heard = time.monotonic()
+            elif time.monotonic() - last_heard > self.timeout_s:
+                raise TimeoutError("gateway silent for longer than the timeout")
             if data:
                 for message in self.protocol.receive(data):
                     waiting = self._logged_in is not None and not self._logged_in.done()

@@ -20,9 +20,10 @@ log = logging.getLogger("ringex_client")
 class Client(OrderEntry):
     """A session with the gateway over a blocking socket.
 
-    ``reconnect`` makes it log in again after a lost connection (with the next sequence
-    number it expects, so the gateway replays what it missed) and resend unanswered
-    orders. ``on_message`` is called for every delivered message.
+    ``reconnect`` makes it log in again after a lost connection, or after the gateway
+    was silent for ``timeout_s`` (with the next sequence number it expects, so the
+    gateway replays what it missed), and resend unanswered orders. ``on_message`` is
+    called for every delivered message.
     """
 
     def __init__(
@@ -116,6 +117,8 @@ class Client(OrderEntry):
             try:
                 if self._sock is None:
                     self._reconnect()
+                elif time.monotonic() - self._last_heard > self.timeout_s:
+                    raise TimeoutError("gateway silent for longer than the timeout")
                 elif time.monotonic() - self._last_sent >= self.heartbeat_s:
                     self._write(encode(Heartbeat()))
                 if self._sock is not None:
