@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender};
 use ringex_core::{Engine, Event};
 use ringex_protocol::Input;
 
@@ -77,29 +77,31 @@ impl Matcher {
     /// Hands the state to the snapshot writer. A periodic snapshot is skipped while the
     /// writer is still busy with the previous one; a requested one waits for it.
     fn snapshot(&self, requested: bool) {
+        let seq = self.engine.last_seq();
+        // Encoding stalls matching (it is proportional to the state, the day's client
+        // order ids included), so a snapshot that would be dropped is not encoded.
+        if !requested && self.snapshots.is_full() {
+            tracing::info!(
+                seq,
+                "periodic snapshot skipped: the previous one is still being written"
+            );
+            return;
+        }
+        let started = std::time::Instant::now();
         let job = SnapshotJob {
-            seq: self.engine.last_seq(),
+            seq,
             bytes: self.engine.encode_snapshot(),
         };
-        let seq = job.seq;
-        let sent = if requested {
-            self.snapshots
-                .send(job)
-                .map_err(|e| TrySendError::Disconnected(e.0))
-        } else {
-            self.snapshots.try_send(job)
-        };
-        match sent {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                tracing::info!(
-                    seq,
-                    "periodic snapshot skipped: the previous one is still being written"
-                )
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                tracing::warn!(seq, "snapshot skipped: the snapshot writer has stopped")
-            }
+        tracing::info!(
+            seq,
+            bytes = job.bytes.len(),
+            encode_us = started.elapsed().as_micros() as u64,
+            "snapshot cut"
+        );
+        // This thread is the only sender and the queue had room, so only a requested
+        // snapshot can wait here, for the writer to finish the one before.
+        if self.snapshots.send(job).is_err() {
+            tracing::warn!(seq, "snapshot skipped: the snapshot writer has stopped");
         }
     }
 }
