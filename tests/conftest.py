@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-# The test modules import their helpers as `tests.…` from the repository root.
+# The test modules import their shared code as `tests.…` from the repository root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ringex_client import ALL_INSTRUMENTS, Client

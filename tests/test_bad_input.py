@@ -17,7 +17,7 @@ from ringex_client import (
     SessionEndReason,
     encode,
 )
-from tests.system_helpers import RawSession, expect, frame
+from tests.session_tools import RawSession, expect, frame
 from tests.system_processes import PASSWORD, ClientFactory, Gateway
 
 pytestmark = pytest.mark.timeout(60)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ringex_client import Accepted, Client, Executed, Message
-from tests.system_helpers import expect
+from tests.session_tools import expect
 from tests.system_processes import PASSWORD, Engine, Gateway, wait_engine_up
 
 pytestmark = pytest.mark.timeout(90)

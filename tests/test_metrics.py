@@ -5,7 +5,7 @@ import urllib.request
 import pytest
 
 from ringex_client import Rejected
-from tests.system_helpers import expect
+from tests.session_tools import expect
 from tests.system_processes import ClientFactory, Gateway
 
 pytestmark = pytest.mark.timeout(30)

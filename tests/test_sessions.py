@@ -28,7 +28,7 @@ from ringex_client import (
     TimeInForce,
     encode,
 )
-from tests.system_helpers import RawSession, expect
+from tests.session_tools import RawSession, expect
 from tests.system_processes import PASSWORD, ClientFactory, Gateway
 
 pytestmark = pytest.mark.timeout(60)

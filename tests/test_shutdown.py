@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ringex_client import Goodbye, LoginAccepted, SessionEndReason
-from tests.system_helpers import RawSession
+from tests.session_tools import RawSession
 from tests.system_processes import PASSWORD, Engine, Gateway, wait_engine_up
 
 pytestmark = pytest.mark.timeout(60)

@@ -21,7 +21,7 @@ from ringex_client import (
     TopOfBook,
     TradeReport,
 )
-from tests.system_helpers import expect
+from tests.session_tools import expect
 from tests.system_processes import ClientFactory
 
 pytestmark = pytest.mark.timeout(60)

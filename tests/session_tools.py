@@ -1,4 +1,4 @@
-"""Small helpers the system tests share."""
+"""Tools the system tests share: waiting for a message, raw protocol sessions, frames."""
 
 import socket
 import struct
