@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -76,6 +77,17 @@ def run_info() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+
+
+def journal_commits(engine_log: str) -> dict[str, int]:
+    """The engine's own count of group commits, from its shutdown log line: a large
+    largest commit marks an fsync stall, which the latency tail then shows."""
+    figures: dict[str, int] = {}
+    for key in ("commits", "inputs", "largest_commit_inputs"):
+        found = re.search(rf"group commits.* {key}=(\d+)", engine_log)
+        if found:
+            figures[f"engine_journal_{key}"] = int(found.group(1))
+    return figures
 
 
 async def sessions_for(port: int, users: list[str], first_coid: int) -> list[LoadSession]:
@@ -151,6 +163,7 @@ def main() -> int:
         finally:
             gateway.stop()
             engine.stop()
+        figures["extra"] |= journal_commits((workdir / "engine" / "engine-1.log").read_text())
     result = {"benchmark": "e2e", "command": "make bench-e2e", **run_info(), **figures}
     out = ROOT / "bench" / "results" / "e2e.json"
     out.parent.mkdir(parents=True, exist_ok=True)
