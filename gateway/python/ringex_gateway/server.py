@@ -62,6 +62,7 @@ class Gateway:
         self._server: asyncio.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._logins: set[asyncio.Task[None]] = set()
+        self._reading_paused = False
         self._metrics = GatewayMetrics()
         self._metrics_server: Any = None
         self.metrics_port: int | None = None
@@ -113,6 +114,9 @@ class Gateway:
             return
         self.sessions[session.sid] = session
         self.core.open_session(session.sid, time.monotonic_ns())
+        if self._reading_paused:
+            assert session.transport is not None
+            session.transport.pause_reading()
 
     def session_data(self, session: ClientSession, data: bytes) -> None:
         """A batch of bytes from a client."""
@@ -197,6 +201,7 @@ class Gateway:
 
     def pause_sessions(self, paused: bool) -> None:
         """Back-pressure from the engine link: stop (or resume) reading from clients."""
+        self._reading_paused = paused
         for session in self.sessions.values():
             if session.transport is not None and not session.closing:
                 if paused:
