@@ -42,6 +42,20 @@ impl CoreDriver {
         start.elapsed()
     }
 
+    /// Applies every command back to back, recording each one's service time (from
+    /// the previous command's completion to its own, so one clock read apiece): the
+    /// core's own latency, without queueing.
+    pub fn run_service_times(&mut self, commands: &[Command], service: &mut Histogram<u64>) {
+        let start = Instant::now();
+        let mut last_ns = 0u64;
+        for cmd in commands {
+            self.apply(cmd);
+            let now_ns = start.elapsed().as_nanos() as u64;
+            service.saturating_record((now_ns - last_ns).max(1));
+            last_ns = now_ns;
+        }
+    }
+
     /// Applies command `i` at its planned time on a schedule of `rate_per_s`, recording
     /// completion minus planned time into `latencies`.
     pub fn run_open_loop(

@@ -99,6 +99,12 @@ fn main() {
     let rates = measure_throughput(&mut driver, &mut workload, plan, &mut result);
     measured_stats.merge(&workload.take_stats());
     measure_latency(&mut driver, &mut workload, plan, &mut result);
+    let mut service = latency_histogram();
+    driver.run_service_times(&workload.next_commands(plan.commands_per_run), &mut service);
+    result.extra.insert(
+        "service_time_ns".into(),
+        LatencySummary::from_histogram(&service).to_json(),
+    );
     measured_stats.merge(&workload.take_stats());
     let mut idle = latency_histogram();
     idle_latency(1_000_000, plan.latency_commands_max as u64, &mut idle);
