@@ -106,10 +106,10 @@ pub struct Overrides {
     /// Peer silence after which a link is closed [link.heartbeat_timeout_ms].
     #[arg(long, value_name = "MS")]
     pub heartbeat_timeout_ms: Option<u64>,
-    /// Event batches queued per link before it is closed as a slow consumer
-    /// [link.queue_batches].
-    #[arg(long, value_name = "N")]
-    pub queue_batches: Option<u32>,
+    /// Bytes of events queued per link before it is closed as a slow consumer
+    /// [link.queue_bytes].
+    #[arg(long, value_name = "BYTES")]
+    pub queue_bytes: Option<u64>,
     /// Inputs waiting to be sequenced; a full ring stops the links reading
     /// [pipeline.input_ring_capacity].
     #[arg(long, value_name = "N")]
@@ -184,7 +184,7 @@ pub struct LinkConfig {
     pub max_links: u32,
     pub heartbeat_interval_ms: u64,
     pub heartbeat_timeout_ms: u64,
-    pub queue_batches: u32,
+    pub queue_bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -296,7 +296,7 @@ impl Config {
             &o.heartbeat_interval_ms,
         );
         set(&mut self.link.heartbeat_timeout_ms, &o.heartbeat_timeout_ms);
-        set(&mut self.link.queue_batches, &o.queue_batches);
+        set(&mut self.link.queue_bytes, &o.queue_bytes);
         set(
             &mut self.pipeline.input_ring_capacity,
             &o.input_ring_capacity,
@@ -329,8 +329,8 @@ impl Config {
         {
             return fail("link: 0 < heartbeat_interval_ms < heartbeat_timeout_ms");
         }
-        if self.link.queue_batches == 0 {
-            return fail("link.queue_batches must be at least 1");
+        if self.link.queue_bytes == 0 {
+            return fail("link.queue_bytes must be at least 1");
         }
         if self.pipeline.input_ring_capacity == 0 || self.pipeline.batch_max == 0 {
             return fail("pipeline: input_ring_capacity and batch_max must be at least 1");

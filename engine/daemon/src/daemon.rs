@@ -130,7 +130,7 @@ impl Running {
         let progress = Arc::new(Progress::new(recovered_seq));
         let output = Arc::new(OutputRing::new(
             recovered_seq,
-            config.link.queue_batches as usize,
+            usize::try_from(config.link.queue_bytes).unwrap_or(usize::MAX),
         ));
         let (inputs_tx, inputs_rx) = input_ring(config.pipeline.input_ring_capacity as usize);
         let (batches_tx, batches_rx) = crossbeam_channel::bounded(MATCHER_QUEUE_BATCHES);

@@ -69,10 +69,6 @@ impl EventBatch {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-
     pub fn len_bytes(&self) -> usize {
         self.bytes.len()
     }

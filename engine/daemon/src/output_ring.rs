@@ -1,11 +1,13 @@
 //! The output ring: the matcher publishes each batch of events once and every link
-//! receives it, through a bounded queue of its own. The matcher never waits for a link:
-//! a link whose queue is full is dropped as a slow consumer (its writer says so), so one
-//! stuck gateway can neither stall matching nor grow memory past `queue_batches`.
+//! receives it, through a queue of its own bounded in bytes. The matcher never waits
+//! for a link: a link whose queue would pass `queue_bytes` is dropped as a slow consumer
+//! (its writer says so), so one stuck gateway can neither stall matching nor hold more
+//! than `queue_bytes` of the engine's memory.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender};
 use ringex_protocol::link::GoodbyeReason;
 
 use crate::event_batch::EventBatch;
@@ -17,15 +19,31 @@ pub struct Subscription {
     /// starts right after it, so the link sees every later sequence number.
     pub welcome_seq: u64,
     pub batches: Receiver<Arc<EventBatch>>,
+    /// Bytes queued for the link; its writer subtracts each batch it has sent.
+    pub queued_bytes: Arc<AtomicUsize>,
+}
+
+impl Subscription {
+    /// The writer is done with `batch`: its bytes no longer count against the link.
+    pub fn sent(&self, batch: &EventBatch) {
+        self.queued_bytes
+            .fetch_sub(batch.len_bytes(), Ordering::AcqRel);
+    }
 }
 
 pub struct OutputRing {
     hub: Mutex<Hub>,
-    queue_batches: usize,
+    queue_bytes: usize,
+}
+
+struct Subscriber {
+    link: LinkId,
+    batches: Sender<Arc<EventBatch>>,
+    queued_bytes: Arc<AtomicUsize>,
 }
 
 struct Hub {
-    links: Vec<(LinkId, Sender<Arc<EventBatch>>)>,
+    links: Vec<Subscriber>,
     /// Last sequence number published.
     published_seq: u64,
     /// Set once the engine stops publishing, with the reason links are told.
@@ -34,15 +52,15 @@ struct Hub {
 
 impl OutputRing {
     /// `recovered_seq` is the last input applied before the first publish.
-    pub fn new(recovered_seq: u64, queue_batches: usize) -> OutputRing {
-        assert!(queue_batches > 0);
+    pub fn new(recovered_seq: u64, queue_bytes: usize) -> OutputRing {
+        assert!(queue_bytes > 0);
         OutputRing {
             hub: Mutex::new(Hub {
                 links: Vec::new(),
                 published_seq: recovered_seq,
                 closed: None,
             }),
-            queue_batches,
+            queue_bytes,
         }
     }
 
@@ -58,21 +76,29 @@ impl OutputRing {
         if let Some(reason) = hub.closed {
             return Err(reason);
         }
-        let (tx, rx) = crossbeam_channel::bounded(self.queue_batches);
-        hub.links.push((link, tx));
+        // Unbounded in count, bounded in bytes by `publish`.
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
+        hub.links.push(Subscriber {
+            link,
+            batches: tx,
+            queued_bytes: Arc::clone(&queued_bytes),
+        });
         Ok(Subscription {
             welcome_seq: hub.published_seq,
             batches: rx,
+            queued_bytes,
         })
     }
 
     pub fn unsubscribe(&self, link: LinkId) {
-        self.hub().links.retain(|(id, _)| *id != link);
+        self.hub().links.retain(|s| s.link != link);
     }
 
     /// Hands a batch to every link; returns the links dropped as slow consumers.
     pub fn publish(&self, batch: EventBatch) -> Vec<LinkId> {
         let (first, last) = batch.seqs();
+        let bytes = batch.len_bytes();
         let batch = Arc::new(batch);
         let mut hub = self.hub();
         assert!(hub.closed.is_none(), "publish after the output ring closed");
@@ -83,16 +109,20 @@ impl OutputRing {
             hub.published_seq
         );
         hub.published_seq = last;
+        let limit = self.queue_bytes;
         let mut dropped = Vec::new();
-        hub.links
-            .retain(|(id, tx)| match tx.try_send(Arc::clone(&batch)) {
-                Ok(()) => true,
-                Err(TrySendError::Full(_)) => {
-                    dropped.push(*id);
-                    false
-                }
-                Err(TrySendError::Disconnected(_)) => false,
-            });
+        hub.links.retain(|s| {
+            let queued = s.queued_bytes.fetch_add(bytes, Ordering::AcqRel) + bytes;
+            // A link with nothing queued always takes a batch, however large, so a
+            // small limit slows a link down but never shuts every link out.
+            if queued > limit && queued != bytes {
+                s.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
+                dropped.push(s.link);
+                return false;
+            }
+            // Disconnected: the writer has ended; the link is leaving anyway.
+            s.batches.send(Arc::clone(&batch)).is_ok()
+        });
         dropped
     }
 
@@ -108,10 +138,6 @@ impl OutputRing {
     /// link was dropped for falling behind.
     pub fn end_reason(&self) -> GoodbyeReason {
         self.hub().closed.unwrap_or(GoodbyeReason::SlowConsumer)
-    }
-
-    pub fn published_seq(&self) -> u64 {
-        self.hub().published_seq
     }
 }
 
@@ -130,22 +156,34 @@ mod tests {
 
     #[test]
     fn links_join_at_the_published_seq_and_slow_ones_are_dropped() {
-        let ring = OutputRing::new(10, 2);
+        let one = batch(1..=1).len_bytes();
+        let ring = OutputRing::new(10, 2 * one);
         let early = ring.subscribe(1).unwrap();
         assert_eq!(early.welcome_seq, 10);
-        assert!(ring.publish(batch(11..=12)).is_empty());
+        assert!(ring.publish(batch(11..=11)).is_empty());
         let late = ring.subscribe(2).unwrap();
-        assert_eq!(late.welcome_seq, 12);
-        assert!(ring.publish(batch(13..=13)).is_empty());
-        // Link 1 now holds two batches and has not read: the third drops it.
-        assert_eq!(ring.publish(batch(14..=14)), vec![1]);
+        assert_eq!(late.welcome_seq, 11);
+        assert!(ring.publish(batch(12..=12)).is_empty());
+        // The late link sends what it has; the early one has two batches and has not.
+        let sent = late.batches.try_recv().unwrap();
+        late.sent(&sent);
+        assert_eq!(ring.publish(batch(13..=13)), vec![1]);
         assert_eq!(early.batches.len(), 2);
-        assert_eq!(late.batches.len(), 2);
+        assert_eq!(late.batches.len(), 1);
         assert_eq!(ring.end_reason(), GoodbyeReason::SlowConsumer);
         ring.close(GoodbyeReason::Shutdown);
-        assert_eq!(late.batches.len(), 2);
-        assert!(late.batches.iter().count() == 2);
+        assert_eq!(late.batches.iter().count(), 1);
         assert_eq!(ring.end_reason(), GoodbyeReason::Shutdown);
         assert!(ring.subscribe(3).is_err());
+    }
+
+    #[test]
+    fn an_idle_link_takes_a_batch_larger_than_the_limit() {
+        let ring = OutputRing::new(0, 1);
+        let link = ring.subscribe(1).unwrap();
+        assert!(ring.publish(batch(1..=3)).is_empty());
+        let b = link.batches.try_recv().unwrap();
+        link.sent(&b);
+        assert!(ring.publish(batch(4..=4)).is_empty());
     }
 }

@@ -36,10 +36,6 @@ impl Sequencer {
         self.last_timestamp_ns = timestamp_ns;
         (seq, timestamp_ns)
     }
-
-    pub fn last_seq(&self) -> u64 {
-        self.last_seq
-    }
 }
 
 /// Nanoseconds since the Unix epoch; 0 if the clock reads before it (the floor then
@@ -61,7 +57,6 @@ mod tests {
         // The clock stepped back: the stamp still moves forward.
         assert_eq!(s.stamp_at(10), (43, 5_001));
         assert_eq!(s.stamp_at(5_001), (44, 5_002));
-        assert_eq!(s.last_seq(), 44);
         let (_, now) = Sequencer::resume(0, 0).stamp();
         assert!(now > 1_600_000_000_000_000_000);
     }

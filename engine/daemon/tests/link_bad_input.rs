@@ -139,8 +139,8 @@ fn slow_and_silent_links_are_closed_and_the_rest_go_on() {
         &[
             "--durability",
             "none",
-            "--queue-batches",
-            "4",
+            "--queue-bytes",
+            "65536",
             "--heartbeat-interval-ms",
             "200",
             "--heartbeat-timeout-ms",

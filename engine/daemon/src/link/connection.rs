@@ -262,7 +262,7 @@ impl<S: LinkStream> Writer<S> {
         let mut out = Vec::with_capacity(WRITE_BATCH_BYTES * 2);
         write_welcome(&mut out, subscription.welcome_seq);
         self.flush(&mut out)?;
-        let batches = subscription.batches;
+        let batches = &subscription.batches;
         let mut closing = closing.clone();
         loop {
             select! {
@@ -277,10 +277,14 @@ impl<S: LinkStream> Writer<S> {
                 recv(batches) -> batch => match batch {
                     Ok(batch) => {
                         batch.write_for(self.link, &mut out);
+                        subscription.sent(&batch);
                         // Gather whatever else is queued into the same write.
                         while out.len() < WRITE_BATCH_BYTES {
                             match batches.try_recv() {
-                                Ok(more) => more.write_for(self.link, &mut out),
+                                Ok(more) => {
+                                    more.write_for(self.link, &mut out);
+                                    subscription.sent(&more);
+                                }
                                 Err(_) => break,
                             }
                         }
