@@ -26,8 +26,15 @@ pub const DEFAULT_CONFIG_TOML: &str = include_str!("../config/default.toml");
                   applied by one matching thread, and its events are sent back only once \
                   it is durable.\n\nWith no arguments it runs with the built-in \
                   configuration (see --print-config). Settings come from the built-in \
-                  file, then --config FILE, then the flags below.\n\nSIGTERM or SIGINT \
-                  drains the pipeline, syncs the journal and exits 0."
+                  file, then --config FILE, then the flags below. Each flag names its key \
+                  in the file; the engine capacities ([engine]: max_orders, \
+                  max_instruments, max_accounts, max_client_ids_per_day, \
+                  levels_per_side) and the instruments and accounts created on the first \
+                  start ([[instruments]], [[accounts]]) are set in the file only. \
+                  --print-default-config prints the built-in file with a comment on every \
+                  setting.\n\nSIGTERM or SIGINT drains the pipeline, syncs the journal and \
+                  exits 0. Exit status 1: a journal failure (fail-stop) or a start error; \
+                  2: a bad configuration."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,6 +47,9 @@ pub struct Cli {
     /// Print the effective configuration as TOML and exit.
     #[arg(long)]
     pub print_config: bool,
+    /// Print the built-in configuration file, every setting commented, and exit.
+    #[arg(long)]
+    pub print_default_config: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -3,11 +3,15 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ringex_daemon::config::{Cli, CliCommand, Config};
+use ringex_daemon::config::{Cli, CliCommand, Config, DEFAULT_CONFIG_TOML};
 use ringex_daemon::{daemon, journal_cli, logging};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.print_default_config {
+        print!("{DEFAULT_CONFIG_TOML}");
+        return ExitCode::SUCCESS;
+    }
     let config = match Config::load(cli.config.as_deref(), &cli.overrides) {
         Ok(c) => c,
         Err(e) => {
