@@ -7,20 +7,30 @@ PY := $(VENV)/bin/python
 CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test setup setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python bench-core bench-daemon bench-e2e demo clean gateway client
+.PHONY: run test setup setup-apt setup-python setup-rust bindings lint-rust lint-python \
+        test-rust test-python bench-core bench-daemon bench-e2e bench-locust demo clean gateway \
+        client
 
-# The engine daemon in the foreground with its built-in configuration (demo instruments
-# and accounts, data in ./ringex-data, links on 127.0.0.1:7700). Ctrl-C drains and stops.
-run: setup-rust
-	$(CARGO) run --release -p ringex-engine --bin ringex-engine
+# The local exchange: the engine daemon with its built-in configuration (demo instruments
+# and accounts, data in ./ringex-data, engine link on 127.0.0.1:7700) and the gateway
+# (ops/local/gateway.toml: clients on 127.0.0.1:7701). Ctrl-C drains and stops both.
+run: setup
+	$(CARGO) build --release -p ringex-engine --bin ringex-engine
+	ops/local/run.sh target/release/ringex-engine $(VENV)/bin/ringex-gateway
 
 demo: setup
 	$(PY) -m ringex_engine.demo
 
 test: setup lint-rust test-rust lint-python test-python
 
-setup: setup-rust setup-python bindings client gateway
+setup: setup-apt setup-rust setup-python bindings client gateway
+
+# Debian packages: prometheus (the server and promtool) for the system tests of
+# ops/prometheus/. The package's own service is not needed: tests start their own server.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+setup-apt:
+	command -v prometheus >/dev/null || ($(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y prometheus)
 
 setup-rust:
 	rustup component add clippy rustfmt >/dev/null
@@ -69,6 +79,11 @@ bench-daemon:
 # Through the gateway to the daemon and back, fsync on: bench/results/e2e.json.
 bench-e2e: setup
 	$(PY) bench/e2e/run.py
+
+# Locust (bench/locust/locustfile.py) driving the gateway for 30 s with 16 sessions, daemon
+# and gateway started as for bench-e2e: bench/results/locust.json.
+bench-locust: setup
+	$(PY) bench/locust/run_locust.py
 
 clean:
 	rm -rf target $(VENV)
