@@ -41,6 +41,10 @@ impl EngineConfig {
         if self.max_client_ids_per_day < self.max_orders {
             return Err("max_client_ids_per_day must be at least max_orders");
         }
+        // Its table is reserved at start: keep it to what a machine can hold.
+        if self.max_client_ids_per_day > 1 << 26 {
+            return Err("max_client_ids_per_day must be at most 67108864");
+        }
         if self.levels_per_side == 0 || self.levels_per_side > 1 << 20 {
             return Err("levels_per_side must be in 1..=1048576");
         }

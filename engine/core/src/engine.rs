@@ -143,6 +143,7 @@ impl Engine {
     fn check_risk(
         account: &Account,
         inst: &Instrument,
+        side: Side,
         price: Price,
         qty: Qty,
         band_applies: bool,
@@ -157,6 +158,17 @@ impl Engine {
         }
         if band_applies && !inst.price_in_band(price) {
             return Err(RejectReason::PriceBand);
+        }
+        // Both terms are far inside i64: the position is at most POSITION_MAX plus what
+        // every resting order could add, qty at most QTY_MAX.
+        let position = account.position(inst.spec.instrument);
+        let signed_qty = qty as i64;
+        let after = match side {
+            Side::Buy => position + signed_qty,
+            Side::Sell => position - signed_qty,
+        };
+        if after.unsigned_abs() > POSITION_MAX.unsigned_abs() {
+            return Err(RejectReason::PositionLimit);
         }
         Ok(())
     }
@@ -199,7 +211,9 @@ impl Engine {
                 if c.price != 0 {
                     return Err(RejectReason::InvalidPrice);
                 }
-                if c.post_only || c.time_in_force.may_rest() {
+                // Without a band nothing would bound the prices a market order sweeps
+                // through, nor its notional: such instruments take limit orders only.
+                if c.post_only || c.time_in_force.may_rest() || inst.band().is_none() {
                     return Err(RejectReason::InvalidOrderType);
                 }
                 // The reference price passes every shape check; only qty can fail.
@@ -214,7 +228,7 @@ impl Engine {
             return Err(RejectReason::DailyOrderLimit);
         }
         let band_applies = c.order_type == OrderType::Limit;
-        Self::check_risk(account, inst, check_price, c.qty, band_applies)?;
+        Self::check_risk(account, inst, c.side, check_price, c.qty, band_applies)?;
         if c.order_type == OrderType::Limit && c.time_in_force.may_rest() {
             if account.open_orders >= account.limits.max_open_orders {
                 return Err(RejectReason::MaxOpenOrders);
@@ -378,6 +392,8 @@ impl Engine {
         if inst.halted {
             return Err(RejectReason::InstrumentHalted);
         }
+        // Shape, then ids, then risk: the order in which new orders are checked.
+        Self::check_shape(inst, c.price, c.qty)?;
         if c.client_order_id != c.orig_client_order_id {
             if self.ids.is_used(c.account, c.client_order_id) {
                 return Err(RejectReason::DuplicateClientOrderId);
@@ -386,12 +402,11 @@ impl Engine {
                 return Err(RejectReason::DailyOrderLimit);
             }
         }
-        Self::check_shape(inst, c.price, c.qty)?;
         // The band guards prices being entered. A reduction enters no new price and only
         // lowers exposure, so it stays allowed after the band has moved away from the
         // order's price; otherwise the owner could only cancel and lose the queue place.
         let band_applies = !is_reduction(order, c);
-        Self::check_risk(account, inst, c.price, c.qty, band_applies)?;
+        Self::check_risk(account, inst, order.side, c.price, c.qty, band_applies)?;
         if order.post_only && Self::would_cross(inst, order.side, c.price) {
             return Err(RejectReason::PostOnlyWouldCross);
         }
@@ -583,22 +598,18 @@ fn is_reduction(o: &Order, c: &Replace) -> bool {
     c.price == o.price && c.qty <= o.leaves
 }
 
-/// The price a market order may trade up to: the edge of the band, or anything.
+/// The price a market order may trade up to (the edge of the band, which the caller has
+/// checked exists), and the price its notional is checked at: the most a fill can be
+/// priced at — the band's top for a buy, the best bid (or the reference) for a sell.
 fn market_limit(inst: &Instrument, side: Side) -> (Price, Price) {
-    let reference = inst.reference_price();
-    let limit = match (inst.band(), side) {
-        (Some((_, high)), Side::Buy) => high,
-        (Some((low, _)), Side::Sell) => low,
-        (None, Side::Buy) => PRICE_MAX,
-        (None, Side::Sell) => 1,
-    };
-    // Notional is checked at the highest price a buy can pay when the band caps it,
-    // otherwise at the reference price.
-    let check = match (inst.band(), side) {
-        (Some((_, high)), Side::Buy) => high,
-        _ => reference,
-    };
-    (limit, check)
+    let (low, high) = inst.band().expect("market orders need a band");
+    match side {
+        Side::Buy => (high, high),
+        Side::Sell => {
+            let best_bid = inst.book.side(Side::Buy).best().map(|level| level.price);
+            (low, best_bid.unwrap_or(0).max(inst.reference_price()))
+        }
+    }
 }
 
 /// An order while it trades on entry (or after a replace that lost priority).

@@ -39,6 +39,9 @@ pub enum RejectReason {
     SequenceGap = 23,
     /// `timestamp_ns` was earlier than the last applied timestamp.
     TimestampRegressed = 24,
+    /// The order could take the account's net position in the instrument past the
+    /// largest the core holds (`POSITION_MAX`).
+    PositionLimit = 25,
 }
 
 /// Why an order left the book or never rested.

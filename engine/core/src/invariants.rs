@@ -10,7 +10,8 @@ impl Engine {
     /// Checks every structural invariant; returns the first violation found.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut in_books = 0u64;
-        let mut net: Vec<i64> = vec![0; self.instruments.len()];
+        // Summed wide: partial sums over many accounts may pass i64 even though they net to 0.
+        let mut net: Vec<i128> = vec![0; self.instruments.len()];
         for (id, inst) in self.instruments.iter().enumerate() {
             let Some(inst) = inst else { continue };
             if !inst.book.is_uncrossed() {
@@ -81,7 +82,7 @@ impl Engine {
             }
             in_accounts += u64::from(count);
             for &(instrument, position) in account.positions() {
-                net[instrument as usize] += position;
+                net[instrument as usize] += i128::from(position);
             }
         }
         let live = u64::from(self.pool.live());

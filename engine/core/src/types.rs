@@ -25,6 +25,9 @@ pub const PRICE_MAX: Price = 1 << 52;
 /// Largest quantity the core accepts. With at most 2^24 resting orders the sum of a
 /// level can never overflow `u64`.
 pub const QTY_MAX: Qty = 1 << 38;
+/// Largest net position an order may take an account to, either way. With every resting
+/// order filling on top (at most 2^24 orders of `QTY_MAX`) a position stays inside `i64`.
+pub const POSITION_MAX: i64 = 1 << 50;
 /// Basis points in one whole (100%).
 pub const BPS_ONE: u32 = 10_000;
 
@@ -131,7 +134,8 @@ u8_enum_conversions!(crate::event::RejectReason {
     InvalidInstrument,
     InvalidAccount,
     SequenceGap,
-    TimestampRegressed
+    TimestampRegressed,
+    PositionLimit
 });
 u8_enum_conversions!(crate::event::CancelReason {
     Requested,

@@ -538,3 +538,111 @@ fn a_market_buy_is_sized_at_the_top_of_the_band() {
     );
     assert_eq!(trades(&h.run(market(900))), vec![(1000, 900, 1)]);
 }
+
+#[test]
+fn positions_stop_at_the_core_bound_and_reducing_orders_still_pass() {
+    let config = EngineConfig {
+        max_orders: 16,
+        max_instruments: 2,
+        max_accounts: 4,
+        max_client_ids_per_day: 1 << 14,
+        levels_per_side: 4,
+    };
+    let mut engine = Engine::new(config).unwrap();
+    let mut out = Vec::new();
+    let mut seq = 0;
+    let mut run = |engine: &mut Engine, cmd: Command, out: &mut Vec<Event>| {
+        seq += 1;
+        out.clear();
+        engine.apply(seq, seq, &cmd, out);
+    };
+    run(
+        &mut engine,
+        Command::AddInstrument(InstrumentSpec {
+            instrument: 1,
+            tick_size: 1,
+            lot_size: 1,
+            reference_price: 1,
+            price_band_bps: 0,
+        }),
+        &mut out,
+    );
+    let limits = AccountLimits {
+        max_order_qty: QTY_MAX,
+        max_order_notional: u128::MAX,
+        max_open_orders: 16,
+    };
+    for account in [1, 2] {
+        run(
+            &mut engine,
+            Command::AddAccount(AccountSpec { account, limits }),
+            &mut out,
+        );
+    }
+    let order = |account, id, side, tif| {
+        Command::NewOrder(NewOrder {
+            account,
+            instrument: 1,
+            client_order_id: id,
+            side,
+            order_type: OrderType::Limit,
+            time_in_force: tif,
+            post_only: false,
+            price: 1,
+            qty: QTY_MAX,
+        })
+    };
+    let rounds = (POSITION_MAX as u64 / QTY_MAX) as usize;
+    for i in 0..rounds as u64 {
+        run(
+            &mut engine,
+            order(2, i, Side::Sell, TimeInForce::Gtc),
+            &mut out,
+        );
+        run(
+            &mut engine,
+            order(1, i, Side::Buy, TimeInForce::Ioc),
+            &mut out,
+        );
+        assert_eq!(trades(&out).len(), 1);
+    }
+    assert_eq!(engine.position(1, 1), Some(POSITION_MAX));
+    run(
+        &mut engine,
+        order(2, 1 << 20, Side::Sell, TimeInForce::Gtc),
+        &mut out,
+    );
+    assert_eq!(reject_reason(&out), Some(RejectReason::PositionLimit));
+    // Orders that bring a position back towards zero are always allowed.
+    run(
+        &mut engine,
+        order(1, 1 << 20, Side::Sell, TimeInForce::Gtc),
+        &mut out,
+    );
+    assert!(matches!(out[0], Event::Accepted { .. }));
+    engine.check_invariants().unwrap();
+}
+
+#[test]
+fn market_orders_need_a_price_band() {
+    let mut h = Harness::new();
+    h.run(Command::AddInstrument(InstrumentSpec {
+        instrument: 8,
+        tick_size: 1,
+        lot_size: 1,
+        reference_price: 100,
+        price_band_bps: 0,
+    }));
+    let events = h.run(Command::NewOrder(NewOrder {
+        account: ALICE,
+        instrument: 8,
+        client_order_id: 1,
+        side: Side::Buy,
+        order_type: OrderType::Market,
+        time_in_force: TimeInForce::Ioc,
+        post_only: false,
+        price: 0,
+        qty: 1,
+    }));
+    assert_eq!(reject_reason(&events), Some(RejectReason::InvalidOrderType));
+}

@@ -169,4 +169,5 @@ core_enum!(RejectReason, [
     InvalidAccount => "INVALID_ACCOUNT",
     SequenceGap => "SEQUENCE_GAP",
     TimestampRegressed => "TIMESTAMP_REGRESSED",
+    PositionLimit => "POSITION_LIMIT",
 ]);

@@ -22,6 +22,8 @@ impl Reference {
         if inst.halted {
             return Err(RejectReason::InstrumentHalted);
         }
+        check_qty(inst, c.qty)?;
+        check_price(inst, c.price)?;
         let renamed = c.client_order_id != c.orig_client_order_id;
         if renamed {
             if self.used_ids.contains(&(c.account, c.client_order_id)) {
@@ -31,8 +33,6 @@ impl Reference {
                 return Err(RejectReason::DailyOrderLimit);
             }
         }
-        check_qty(inst, c.qty)?;
-        check_price(inst, c.price)?;
         check_size_and_notional(account, c.price, c.qty)?;
         // Only a smaller (or equal) quantity at the same price keeps the queue position;
         // such a reduction enters no new price, so the band does not apply to it.
@@ -40,6 +40,7 @@ impl Reference {
         if !priority_kept {
             check_band(inst, c.price)?;
         }
+        check_position(account, instrument, order.side, c.qty)?;
         if order.post_only && would_trade(inst, order.side, c.price) {
             return Err(RejectReason::PostOnlyWouldCross);
         }

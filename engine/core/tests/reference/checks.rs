@@ -44,6 +44,24 @@ pub fn check_size_and_notional(
     Ok(())
 }
 
+/// The net position after the order fills completely stays within `POSITION_MAX`.
+pub fn check_position(
+    account: &Account,
+    instrument: InstrumentId,
+    side: Side,
+    qty: Qty,
+) -> Result<(), RejectReason> {
+    let position = i128::from(account.position(instrument));
+    let after = match side {
+        Side::Buy => position + i128::from(qty),
+        Side::Sell => position - i128::from(qty),
+    };
+    if after.abs() > i128::from(POSITION_MAX) {
+        return Err(RejectReason::PositionLimit);
+    }
+    Ok(())
+}
+
 pub fn check_band(inst: &Instrument, price: Price) -> Result<(), RejectReason> {
     if inst.price_in_band(price) {
         Ok(())

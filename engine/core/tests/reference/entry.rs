@@ -104,17 +104,22 @@ impl Reference {
             if c.price != 0 {
                 return Err(RejectReason::InvalidPrice);
             }
+            // Market orders need a band: it bounds where they trade and their notional.
+            let Some((low, high)) = inst.band() else {
+                return Err(RejectReason::InvalidOrderType);
+            };
             if c.post_only || may_rest(c.time_in_force) {
                 return Err(RejectReason::InvalidOrderType);
             }
             check_qty(inst, c.qty)?;
-            // A market order trades anywhere inside the band; with no band, anywhere.
-            // Its notional is checked at the most a buy could pay inside the band, or at
-            // the reference price when nothing bounds it.
-            match (inst.band(), c.side) {
-                (Some((_, high)), Side::Buy) => (Some(high), high),
-                (Some((low, _)), Side::Sell) => (Some(low), inst.reference_price()),
-                (None, _) => (None, inst.reference_price()),
+            // Notional at the highest price a fill can have: the band's top for a buy,
+            // the best bid (or the reference, if higher or no bid) for a sell.
+            match c.side {
+                Side::Buy => (Some(high), high),
+                Side::Sell => {
+                    let best_bid = inst.best_price(Side::Buy).unwrap_or(0);
+                    (Some(low), best_bid.max(inst.reference_price()))
+                }
             }
         };
         if self.used_ids.contains(&(c.account, c.client_order_id)) {
@@ -127,6 +132,7 @@ impl Reference {
         if is_limit {
             check_band(inst, c.price)?;
         }
+        check_position(account, c.instrument, c.side, c.qty)?;
         if rests {
             if self.open_order_count(c.account) >= account.limits.max_open_orders as usize {
                 return Err(RejectReason::MaxOpenOrders);

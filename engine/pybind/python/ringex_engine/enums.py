@@ -76,6 +76,8 @@ class RejectReason(_CoreEnum):
     """``seq`` was not exactly one more than the last applied sequence number."""
     TIMESTAMP_REGRESSED = 24
     """``timestamp_ns`` was earlier than the last applied timestamp."""
+    POSITION_LIMIT = 25
+    """The order could take the account's net position past the core's bound."""
 
 
 class CancelReason(_CoreEnum):
