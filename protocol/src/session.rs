@@ -64,7 +64,7 @@ pub enum SessionEndReason {
     FrameTimeout = 8,
 }
 
-/// Reject reasons the gateway gives itself (the engine's are 1–24). These rejects are
+/// Reject reasons the gateway gives itself (the engine's are 1–25). These rejects are
 /// unsequenced: they are not part of the account's replayable stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]

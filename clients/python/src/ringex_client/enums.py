@@ -40,7 +40,7 @@ class CommandKind(IntEnum):
 
 
 class RejectReason(IntEnum):
-    """Why an order message was refused: the engine's reasons (1-24), then the
+    """Why an order message was refused: the engine's reasons (1-25), then the
     gateway's own (100-102), which arrive unsequenced."""
 
     UNKNOWN_INSTRUMENT = 1
