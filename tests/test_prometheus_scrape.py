@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -70,9 +71,25 @@ def prometheus(gateway: Gateway, tmp_path: Path) -> Iterator[str]:
         )
     try:
         wait_for_port(port, proc)
+        wait_ready(f"http://{own}")
         yield f"http://{own}"
     finally:
         stop(proc)
+
+
+def wait_ready(base: str, timeout: float = 30.0) -> None:
+    """Waits for /-/ready: Prometheus listens before its storage is open and answers
+    503 to API calls until then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/-/ready", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except urllib.error.HTTPError as error:
+            if error.code != 503 or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
 
 
 def query(base: str, promql: str) -> float | None:
