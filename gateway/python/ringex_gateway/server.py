@@ -59,6 +59,8 @@ class Gateway:
         self.logged_in: set[int] = set()
         self._ids = itertools.count(1)
         self._flush_scheduled = False
+        # Kept once: asyncio.get_running_loop() costs a getpid() system call each time.
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._logins: set[asyncio.Task[None]] = set()
@@ -80,7 +82,7 @@ class Gateway:
         """Binds the listener and the metrics endpoint and starts the engine link."""
         s = self.settings
         host, port = parse_address(s.listen)
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
             lambda: ClientSession(self, next(self._ids)), host, port, reuse_address=True
         )
@@ -215,7 +217,8 @@ class Gateway:
         """Writes everything the core produced, once per loop iteration."""
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            assert self._loop is not None
+            self._loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         self._flush_scheduled = False
