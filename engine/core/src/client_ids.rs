@@ -19,6 +19,10 @@ type Key = (AccountId, ClientOrderId);
 pub struct ClientIds {
     open: OpenIds,
     closed: FxHashSet<Key>,
+    /// The same ids as `closed`, in the order they closed. A snapshot writes them in
+    /// this order, which every engine fed the same stream shares, so encoding needs no
+    /// sort of a set that grows all day and the matcher pauses only for a copy.
+    closed_in_order: Vec<Key>,
     day_capacity: usize,
     /// Order-independent digest of every id used today, for the state hash.
     digest: u64,
@@ -46,6 +50,7 @@ impl ClientIds {
         ClientIds {
             open: OpenIds::with_capacity(open_capacity),
             closed: FxHashSet::with_capacity_and_hasher(day_capacity, Default::default()),
+            closed_in_order: Vec::with_capacity(day_capacity),
             day_capacity,
             digest: 0,
         }
@@ -78,6 +83,7 @@ impl ClientIds {
         assert!(self.has_room());
         let fresh = self.closed.insert((account, id));
         assert!(fresh, "client order id used twice");
+        self.closed_in_order.push((account, id));
         self.digest = self.digest.wrapping_add(client_id_digest_term(account, id));
     }
 
@@ -95,12 +101,14 @@ impl ClientIds {
         assert!(slot.is_some(), "closing an id that is not open");
         let fresh = self.closed.insert((account, id));
         assert!(fresh);
+        self.closed_in_order.push((account, id));
     }
 
     /// A new trading day: forget closed ids. Open ids stay used while their orders rest,
     /// and the digest is rebuilt from them by the caller through `carry_over`.
     pub fn start_day(&mut self) {
         self.closed.clear();
+        self.closed_in_order.clear();
         self.digest = 0;
     }
 
@@ -125,11 +133,14 @@ impl ClientIds {
             self.closed.insert(fake(i));
         }
         self.closed.clear();
+        self.closed_in_order.resize(self.day_capacity, fake(0));
+        self.closed_in_order.clear();
     }
 
-    /// Ids of orders that finished today, in no particular order (snapshots sort them).
-    pub fn closed_ids(&self) -> impl Iterator<Item = Key> + '_ {
-        self.closed.iter().copied()
+    /// Ids of orders that finished today, in the order they finished.
+    pub fn closed_ids(&self) -> &[Key] {
+        assert_eq!(self.closed_in_order.len(), self.closed.len());
+        &self.closed_in_order
     }
 
     pub fn digest(&self) -> u64 {
