@@ -13,6 +13,8 @@ pub struct AccountStream {
     first_seq: u64,
     frames: VecDeque<Box<[u8]>>,
     capacity: usize,
+    /// Where each frame is encoded before it is boxed at its exact size.
+    scratch: Vec<u8>,
 }
 
 impl AccountStream {
@@ -21,6 +23,7 @@ impl AccountStream {
             first_seq: 1,
             frames: VecDeque::new(),
             capacity: capacity.max(1),
+            scratch: Vec::with_capacity(CLIENT_FRAME_MAX + 2),
         }
     }
 
@@ -37,15 +40,15 @@ impl AccountStream {
     /// Appends the message `build` makes for the next sequence number.
     pub fn push(&mut self, build: impl FnOnce(u64) -> ServerMessage) {
         let message = build(self.next_seq());
-        let mut frame = Vec::with_capacity(80);
-        write_frame(&mut frame, CLIENT_PREFIX, CLIENT_FRAME_MAX, |b| {
+        self.scratch.clear();
+        write_frame(&mut self.scratch, CLIENT_PREFIX, CLIENT_FRAME_MAX, |b| {
             encode_server(&message, b)
         });
         if self.frames.len() == self.capacity {
             self.frames.pop_front();
             self.first_seq += 1;
         }
-        self.frames.push_back(frame.into_boxed_slice());
+        self.frames.push_back(Box::from(&self.scratch[..]));
     }
 
     /// The frame of `seq`, if still held.

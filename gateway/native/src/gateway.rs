@@ -99,6 +99,16 @@ fn frame(buf: &mut Vec<u8>, message: &ServerMessage) {
     });
 }
 
+/// Puts a session on the list to drain, once.
+fn mark_dirty(sessions: &mut HashMap<u64, Session>, dirty: &mut Vec<u64>, sid: u64) {
+    if let Some(s) = sessions.get_mut(&sid) {
+        if !s.dirty {
+            s.dirty = true;
+            dirty.push(sid);
+        }
+    }
+}
+
 fn remove_id(list: &mut Vec<u64>, sid: u64) {
     list.retain(|&s| s != sid);
 }
@@ -144,18 +154,13 @@ impl Core {
     }
 
     fn mark(&mut self, sid: u64) {
-        if let Some(s) = self.sessions.get_mut(&sid) {
-            if !s.dirty {
-                s.dirty = true;
-                self.dirty.push(sid);
-            }
-        }
+        mark_dirty(&mut self.sessions, &mut self.dirty, sid);
     }
 
     fn mark_account(&mut self, account: u32) {
         if let Some(list) = self.account_sessions.get(&account) {
-            for sid in list.clone() {
-                self.mark(sid);
+            for &sid in list {
+                mark_dirty(&mut self.sessions, &mut self.dirty, sid);
             }
         }
     }
