@@ -189,6 +189,14 @@ async def measure(port: int, metrics_port: int) -> dict[str, Any]:
             "latency_from": "planned send time to the Accepted message at the client",
             "open_loop_send_lag": send_lag,
             "gateway_to_engine_and_back": engine,
+            "reading_the_tail": (
+                "engine_journal_largest_commit_inputs above the whole window "
+                f"({len(sessions) * WINDOW}) means an fsync stall held a group commit "
+                "(on the benchmark machine fdatasync took up to 181 ms while other "
+                "processes wrote to the disk); gateway_to_engine_and_back bounds the "
+                "engine leg as the gateway measures it; open_loop_send_lag is the load "
+                "generator's own lateness. gateway/PROFILE.md has the breakdown."
+            ),
         },
     }
 
