@@ -18,6 +18,7 @@ mod engine;
 mod event;
 mod instrument;
 mod invariants;
+pub mod market_data;
 mod matching;
 mod order;
 mod snapshot;

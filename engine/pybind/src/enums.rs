@@ -8,6 +8,7 @@ use pyo3::exceptions::{PyImportError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyInt, PyType};
+use ringex_core::market_data::{LevelAction, RemoveReason};
 use ringex_core::{CancelReason, CommandKind, OrderType, RejectReason, Side, TimeInForce};
 
 /// A fieldless core enum with a Python `IntEnum` twin in `ringex_engine.enums`.
@@ -171,3 +172,5 @@ core_enum!(RejectReason, [
     TimestampRegressed => "TIMESTAMP_REGRESSED",
     PositionLimit => "POSITION_LIMIT",
 ]);
+core_enum!(RemoveReason, [Filled => "FILLED", Cancelled => "CANCELLED", Expired => "EXPIRED"]);
+core_enum!(LevelAction, [Add => "ADD", Change => "CHANGE", Delete => "DELETE"]);

@@ -3,10 +3,13 @@
 //! The same core the daemon runs, so a backtest in Python reproduces production bit for
 //! bit. The Python package re-exports everything here with the `IntEnum`s it defines.
 
+mod book_events;
+mod book_feed;
 mod commands;
 mod engine;
 mod enums;
 mod errors;
+mod event_input;
 mod events;
 mod record;
 mod views;
@@ -17,13 +20,20 @@ use pyo3::prelude::*;
 #[pymodule]
 mod _native {
     #[pymodule_export]
+    use crate::book_events::{
+        BookTrade, L2Snapshot, L3Snapshot, LevelUpdate, OrderAdded, OrderReduced, OrderRemoved,
+        OrderReplaced, PriceLevel, TradingStatus,
+    };
+    #[pymodule_export]
+    use crate::book_feed::PyBookFeed;
+    #[pymodule_export]
     use crate::commands::{
         AddAccount, AddInstrument, Cancel, EndOfDay, MassCancel, NewOrder, Replace, SetHalted,
     };
     #[pymodule_export]
     use crate::engine::PyEngine;
     #[pymodule_export]
-    use crate::errors::InvariantError;
+    use crate::errors::{BookFeedError, InvariantError};
     #[pymodule_export]
     use crate::events::{
         Accepted, AccountAdded, Cancelled, DayEnded, Expired, HaltChanged, InstrumentAdded,

@@ -25,6 +25,9 @@ from ringex_engine._native import (
     AddAccount,
     AddInstrument,
     Book,
+    BookFeed,
+    BookFeedError,
+    BookTrade,
     Cancel,
     Cancelled,
     DayEnded,
@@ -35,10 +38,18 @@ from ringex_engine._native import (
     InstrumentAdded,
     InstrumentState,
     InvariantError,
+    L2Snapshot,
+    L3Snapshot,
     Level,
+    LevelUpdate,
     MassCancel,
     MassCancelled,
     NewOrder,
+    OrderAdded,
+    OrderReduced,
+    OrderRemoved,
+    OrderReplaced,
+    PriceLevel,
     Rejected,
     Replace,
     Replaced,
@@ -46,12 +57,15 @@ from ringex_engine._native import (
     SetHalted,
     TopOfBook,
     Trade,
+    TradingStatus,
 )
 from ringex_engine.enums import (
     CancelReason,
     CommandKind,
+    LevelAction,
     OrderType,
     RejectReason,
+    RemoveReason,
     Side,
     TimeInForce,
 )
@@ -76,12 +90,21 @@ Event: TypeAlias = (
 )
 """Anything :meth:`Engine.apply` returns."""
 
+BookEvent: TypeAlias = (
+    OrderAdded | OrderReduced | OrderRemoved | OrderReplaced | BookTrade | TradingStatus
+)
+"""Anything :meth:`BookFeed.apply` reports as a change to a public book."""
+
 __all__ = [
     "Accepted",
     "AccountAdded",
     "AddAccount",
     "AddInstrument",
     "Book",
+    "BookEvent",
+    "BookFeed",
+    "BookFeedError",
+    "BookTrade",
     "Cancel",
     "CancelReason",
     "Cancelled",
@@ -96,13 +119,23 @@ __all__ = [
     "InstrumentAdded",
     "InstrumentState",
     "InvariantError",
+    "L2Snapshot",
+    "L3Snapshot",
     "Level",
+    "LevelAction",
+    "LevelUpdate",
     "MassCancel",
     "MassCancelled",
     "NewOrder",
+    "OrderAdded",
+    "OrderReduced",
+    "OrderRemoved",
+    "OrderReplaced",
     "OrderType",
+    "PriceLevel",
     "RejectReason",
     "Rejected",
+    "RemoveReason",
     "Replace",
     "Replaced",
     "RestingOrder",
@@ -111,4 +144,5 @@ __all__ = [
     "TimeInForce",
     "TopOfBook",
     "Trade",
+    "TradingStatus",
 ]

@@ -6,7 +6,16 @@ value changed on one side only fails loudly instead of mislabelling events.
 
 from enum import IntEnum
 
-__all__ = ["CancelReason", "CommandKind", "OrderType", "RejectReason", "Side", "TimeInForce"]
+__all__ = [
+    "CancelReason",
+    "CommandKind",
+    "LevelAction",
+    "OrderType",
+    "RejectReason",
+    "RemoveReason",
+    "Side",
+    "TimeInForce",
+]
 
 
 class _CoreEnum(IntEnum):
@@ -104,3 +113,23 @@ class CommandKind(_CoreEnum):
     ADD_INSTRUMENT = 6
     ADD_ACCOUNT = 7
     SET_HALTED = 8
+
+
+class RemoveReason(_CoreEnum):
+    """Why an order left a public book (``OrderRemoved``)."""
+
+    FILLED = 1
+    CANCELLED = 2
+    """By its owner, a mass cancel or an operator."""
+    EXPIRED = 3
+    """A DAY order at the end of the trading day."""
+
+
+class LevelAction(_CoreEnum):
+    """What a ``LevelUpdate`` did to the top levels of a side."""
+
+    ADD = 1
+    """A level entered the top: new, or moved up from below."""
+    CHANGE = 2
+    DELETE = 3
+    """A level left the top: emptied, or pushed below it."""
