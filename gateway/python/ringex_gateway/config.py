@@ -45,8 +45,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     login_workers: int = 1
     login_queue: int = 64
     login_queue_per_source: int = 4
-    login_failures_per_source: int = 10
-    login_failures_per_user: int = 20
+    login_failures_per_source: int = 5
+    login_failures_per_user: int = 10
     login_backoff_ms: int = 1000
     login_backoff_max_ms: int = 60_000
     login_failure_half_life_ms: int = 60_000

@@ -12,6 +12,7 @@ Memory is bounded: at most ``max_keys`` keys per throttle are tracked; the one u
 longest ago is forgotten first.
 """
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -58,8 +59,10 @@ class FailureThrottle:
         entry = self._keys.pop(key, None) or _Failures(0.0, now, 0)
         entry.score = self._decayed(entry, now) + 1
         entry.at_ns = now
-        if entry.score >= p.threshold:
-            doublings = min(int(entry.score - p.threshold), 32)
+        # Within half a failure counts: failures a moment apart have decayed a little.
+        over = entry.score - p.threshold
+        if over > -0.5:
+            doublings = min(max(math.ceil(over), 0), 32)
             window_ms = min(p.backoff_ms << doublings, p.backoff_max_ms)
             entry.refused_until_ns = now + window_ms * 1_000_000
         self._keys[key] = entry
