@@ -1,0 +1,132 @@
+"""Order entry while wrong logins flood the gateway: one session's order round trips
+(NewOrder sent to Accepted received, one at a time) measured quiet, then while one
+address keeps sending wrong logins (1,000 connections per wave, 100 at a time), with the
+gateway's production password cost and login settings.
+
+Writes bench/results/login_flood.json: both p99s and their ratio (the bound is 2x), the
+waves' answers, and a correct login's time from another address during the flood. Run
+with ``.venv/bin/python bench/e2e/login_flood.py``.
+"""
+
+import asyncio
+import functools
+import json
+import multiprocessing
+import sys
+import tempfile
+import time
+from collections import Counter
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event as EventType
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from run import run_info  # noqa: E402
+
+from ringex_client import Accepted, Client, Message  # noqa: E402
+from tests.system_processes import (  # noqa: E402
+    PASSWORD,
+    Engine,
+    Gateway,
+    engine_binary,
+    wait_engine_up,
+)
+from tests.wrong_logins import timed_login, wrong_logins  # noqa: E402
+
+ORDERS = 2000
+WAVE = 1000
+PRICE = 101_000
+
+
+def accepted(client_order_id: int, message: Message) -> bool:
+    return isinstance(message, Accepted) and message.client_order_id == client_order_id
+
+
+def round_trips_us(client: Client, count: int) -> list[float]:
+    """Microseconds from each NewOrder's send to its Accepted."""
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        client.wait_for(functools.partial(accepted, client.sell(1, 1, PRICE)))
+        times.append((time.perf_counter() - start) * 1e6)
+    client.mass_cancel()
+    client.poll(0.3)
+    return times
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+def flood_until(port: int, stop: "EventType", answers: "Queue[Counter[str]]") -> None:
+    """In its own process, so the flood does not share the measuring client's GIL."""
+    total: Counter[str] = Counter()
+    while not stop.is_set():
+        total.update(asyncio.run(wrong_logins(port, WAVE)))
+    answers.put(total)
+
+
+def measure(gateway: Gateway) -> dict[str, object]:
+    with Client("127.0.0.1", gateway.port, "erin", PASSWORD) as client:
+        round_trips_us(client, 200)  # warm-up
+        quiet = round_trips_us(client, ORDERS)
+        spawn = multiprocessing.get_context("spawn")
+        stop, results = spawn.Event(), spawn.Queue()
+        flood = spawn.Process(target=flood_until, args=(gateway.port, stop, results))
+        flood.start()
+        time.sleep(0.2)
+        login_s = timed_login(gateway.port, "127.0.0.2", "bob", PASSWORD)
+        flooded = round_trips_us(client, ORDERS)
+        stop.set()
+        answers = results.get(timeout=120)
+        flood.join(30)
+    return {
+        "orders_per_phase": ORDERS,
+        "quiet_p50_us": round(percentile(quiet, 50), 1),
+        "flood_p50_us": round(percentile(flooded, 50), 1),
+        "quiet_p99_us": round(percentile(quiet, 99), 1),
+        "flood_p99_us": round(percentile(flooded, 99), 1),
+        "p99_ratio": round(percentile(flooded, 99) / percentile(quiet, 99), 2),
+        "correct_login_during_flood_s": round(login_s, 3),
+        "wrong_logins_sent": sum(answers.values()),
+        "wrong_login_answers": dict(answers),
+    }
+
+
+def main() -> int:
+    binary = engine_binary()
+    with tempfile.TemporaryDirectory(prefix="ringex-login-flood-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "engine").mkdir()
+        (workdir / "gateway").mkdir()
+        engine = Engine(binary, workdir / "engine")
+        engine.start()
+        gateway = Gateway(
+            workdir / "gateway",
+            engine.port,
+            password_cost=1 << 14,
+            rate_per_s=0,
+            max_backlog=1_000_000,
+            journal_messages=200_000,
+            write_buffer_bytes=1 << 20,
+        )
+        gateway.start()
+        try:
+            wait_engine_up(gateway)
+            figures = measure(gateway)
+        finally:
+            gateway.stop()
+            engine.stop()
+    command = ".venv/bin/python bench/e2e/login_flood.py"
+    result = {"benchmark": "login_flood", "command": command, **run_info(), **figures}
+    out = ROOT / "bench" / "results" / "login_flood.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
