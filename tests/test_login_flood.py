@@ -1,6 +1,6 @@
 """A flood of wrong logins from one address neither delays a correct login from another
 nor stalls the sessions already trading: the flood is throttled (refused without
-hashing), and what it cost shows in /metrics."""
+hashing, or cut before it is read), and what it cost shows in /metrics."""
 
 import asyncio
 import re
@@ -64,8 +64,8 @@ def test_a_correct_login_is_answered_within_a_second_during_a_flood(
             throttled_sources = max(throttled_sources, gauge)
         flood.join(60)
         assert sum(reasons.values()) == FLOOD
-        assert set(reasons) <= {"NOT_AUTHORIZED", "THROTTLED"}, reasons
-        assert reasons["THROTTLED"] > FLOOD // 2, reasons
+        assert set(reasons) <= {"NOT_AUTHORIZED", "THROTTLED", "cut"}, reasons
+        assert reasons["THROTTLED"] + reasons["cut"] > FLOOD // 2, reasons
         assert login_times, "the flood ended before a login was tried"
         assert max(login_times) < LOGIN_BOUND_S + SLACK_S, login_times
         assert orders >= 1
@@ -75,6 +75,7 @@ def test_a_correct_login_is_answered_within_a_second_during_a_flood(
         assert metric(text, failures % "not_authorized") >= 1
         refused_unchecked = metric(text, failures % "throttled") + metric(text, failures % "busy")
         assert refused_unchecked == reasons["THROTTLED"]
+        assert metric(text, "ringex_gateway_login_connections_cut_total") == reasons["cut"]
         assert throttled_sources >= 1
         assert metric(text, "ringex_gateway_logins_total") >= len(login_times)
         trader.mass_cancel()

@@ -18,7 +18,9 @@ async def _one_wrong_login(port: int, i: int, reasons: Counter[str]) -> None:
         data = await asyncio.wait_for(reader.read(), 30)
         frames = list(FrameReader().feed(data))
         answer = decode_server(frames[0]) if frames else None
-        reasons[answer.reason.name if isinstance(answer, LoginRejected) else "none"] += 1
+        reasons[answer.reason.name if isinstance(answer, LoginRejected) else "cut"] += 1
+    except ConnectionResetError:
+        reasons["cut"] += 1  # cut before anything was read
     except (OSError, TimeoutError):
         reasons["error"] += 1
     finally:
@@ -27,7 +29,8 @@ async def _one_wrong_login(port: int, i: int, reasons: Counter[str]) -> None:
 
 async def wrong_logins(port: int, count: int, concurrency: int = 100) -> Counter[str]:
     """``count`` connections from 127.0.0.1, each sending one wrong login; returns how
-    they were answered (LoginRejected reason names, "none" or "error")."""
+    they were answered (LoginRejected reason names, "cut" when the connection was closed
+    unanswered, or "error")."""
     reasons: Counter[str] = Counter()
     slots = asyncio.Semaphore(concurrency)
 

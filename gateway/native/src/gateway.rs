@@ -186,12 +186,12 @@ impl Core {
         s.last_in_ns = now_ns;
         if s.phase == Phase::LoginPending {
             // Held until the login is answered, then fed on by accept_login.
-            return match s.hold(data) {
-                true => SessionAction::Continue,
-                false => SessionAction::Close {
-                    reason: SessionEndReason::NotLoggedIn,
-                    detail: 0,
-                },
+            if s.hold(data) {
+                return SessionAction::Continue;
+            }
+            return SessionAction::Close {
+                reason: SessionEndReason::NotLoggedIn,
+                detail: 0,
             };
         }
         let mut buf = std::mem::take(&mut s.inbound);
@@ -228,7 +228,7 @@ impl Core {
             s.inbound = buf;
             if s.phase == Phase::LoginPending {
                 s.partial_since_ns = None;
-                if !s.hold(&[]) {
+                if !s.holds_within_bound() {
                     action = SessionAction::Close {
                         reason: SessionEndReason::NotLoggedIn,
                         detail: 0,

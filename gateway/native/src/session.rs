@@ -71,11 +71,13 @@ impl Session {
     /// Keeps bytes that arrived while the login is checked; false once they exceed
     /// [`LOGIN_HOLD_BYTES`].
     pub fn hold(&mut self, data: &[u8]) -> bool {
-        if self.inbound.len() + data.len() > LOGIN_HOLD_BYTES {
-            return false;
-        }
         self.inbound.extend_from_slice(data);
-        true
+        self.holds_within_bound()
+    }
+
+    /// Whether the bytes kept behind a pending login are within [`LOGIN_HOLD_BYTES`].
+    pub fn holds_within_bound(&self) -> bool {
+        self.inbound.len() <= LOGIN_HOLD_BYTES
     }
 
     /// Whether this session enters orders for its account.

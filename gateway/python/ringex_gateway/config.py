@@ -45,6 +45,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     login_workers: int = 1
     login_queue: int = 64
     login_queue_per_source: int = 4
+    login_pending_per_source: int = 16
     login_failures_per_source: int = 5
     login_failures_per_user: int = 10
     login_backoff_ms: int = 1000
@@ -100,6 +101,8 @@ SETTING_HELP: dict[str, str] = {
     "refused at once (Throttled)",
     "login_queue_per_source": "password checks one source address may have waiting; "
     "further logins from it are refused at once (Throttled)",
+    "login_pending_per_source": "connections from one address that may await their "
+    "login's answer at once; further ones are cut before anything is read",
     "login_failures_per_source": "failed logins (decaying) from one address before its "
     "logins are refused unchecked (Throttled) for a back-off window",
     "login_failures_per_user": "failed logins (decaying) for one username before its "
@@ -114,6 +117,7 @@ _AT_LEAST_ONE = (
     "login_workers",
     "login_queue",
     "login_queue_per_source",
+    "login_pending_per_source",
     "login_failures_per_source",
     "login_failures_per_user",
     "login_failure_half_life_ms",

@@ -35,6 +35,8 @@ class LoginStats:
     refused_sources: int = 0
     refused_users: int = 0
     waiting: int = 0
+    #: Connections cut at once: their address had too many awaiting their login.
+    connections_cut: int = 0
 
 
 class GatewayMetrics(Collector):
@@ -142,6 +144,12 @@ def _login_metrics(logins: LoginStats) -> Iterator[Metric]:
     throttled.add_metric(["source"], logins.refused_sources)
     throttled.add_metric(["user"], logins.refused_users)
     yield throttled
+    yield CounterMetricFamily(
+        "ringex_gateway_login_connections_cut",
+        "Connections cut before reading: their address had login_pending_per_source "
+        "connections awaiting their login's answer.",
+        value=logins.connections_cut,
+    )
     yield GaugeMetricFamily(
         "ringex_gateway_login_checks_waiting",
         "Password checks waiting for a worker.",

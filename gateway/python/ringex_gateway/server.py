@@ -21,6 +21,7 @@ from ringex_gateway.engine_link import EngineLink
 from ringex_gateway.login_queue import LoginQueue
 from ringex_gateway.login_throttle import LoginThrottles, ThrottlePolicy
 from ringex_gateway.metrics import GatewayMetrics, LoginStats, serve_metrics
+from ringex_gateway.pending_logins import PendingLogins
 from ringex_gateway.stream_journal import StreamJournal
 
 log = logging.getLogger("ringex_gateway")
@@ -85,6 +86,7 @@ class Gateway:
             self._throttle_policy(s.login_failures_per_source),
             self._throttle_policy(s.login_failures_per_user),
         )
+        self.pending = PendingLogins(s.login_pending_per_source)
         self._logins_accepted = 0
         self._login_failures: Counter[str] = Counter()
         self._reading_paused = False
@@ -142,8 +144,12 @@ class Gateway:
 
     def session_opened(self, session: ClientSession) -> None:
         """A client connected."""
-        if len(self.sessions) >= 2 * self.settings.max_sessions:
-            assert session.transport is not None
+        assert session.transport is not None
+        peer = session.transport.get_extra_info("peername")
+        source = str(peer[0]) if peer else ""
+        if len(self.sessions) >= 2 * self.settings.max_sessions or not self.pending.admit(
+            session.sid, source
+        ):
             session.transport.abort()
             return
         self.sessions[session.sid] = session
@@ -175,6 +181,7 @@ class Gateway:
 
     def session_lost(self, session: ClientSession) -> None:
         """A client connection closed, by either side."""
+        self.pending.done(session.sid)
         if self.sessions.pop(session.sid, None) is not None:
             self.core.end_session(session.sid)
             self.logged_in.discard(session.sid)
@@ -187,6 +194,7 @@ class Gateway:
         if reason != SessionEndReason.LOGOUT:
             log.info("session %d ended: %s (%d)", session.sid, reason.name, detail)
         goodbye = self.core.end_session(session.sid, int(reason), detail)
+        self.pending.done(session.sid)
         self.logged_in.discard(session.sid)
         self.sessions.pop(session.sid, None)
         session.close_with(goodbye, self.settings.shutdown_grace_ms / 1000)
@@ -196,9 +204,7 @@ class Gateway:
         self, session: ClientSession, username: str, password: str, next_seq: int
     ) -> None:
         """Refuses a throttled login at once, else queues its password check."""
-        assert session.transport is not None
-        peer = session.transport.get_extra_info("peername")
-        source = str(peer[0]) if peer else ""
+        source = self.pending.source(session.sid)
         if self.throttles.refused(source, username):
             self._refuse_login(session, username, LoginRejectReason.THROTTLED, "throttled")
             return
@@ -254,6 +260,7 @@ class Gateway:
             time.monotonic_ns(),
         )
         self.logged_in.add(session.sid)
+        self.pending.done(session.sid)
         self._logins_accepted += 1
         log.info(
             "session %d logged in: %s, account %d, from seq %d",
@@ -280,6 +287,7 @@ class Gateway:
         level = logging.DEBUG if reason == LoginRejectReason.THROTTLED else logging.INFO
         log.log(level, "login refused for %r: %s", username, label)
         rejected = self.core.reject_login(session.sid, int(reason))
+        self.pending.done(session.sid)
         self.sessions.pop(session.sid, None)
         session.close_with(rejected, self.settings.shutdown_grace_ms / 1000)
         self.schedule_flush()
@@ -350,6 +358,7 @@ class Gateway:
             refused_sources=self.throttles.sources.refused_count(),
             refused_users=self.throttles.users.refused_count(),
             waiting=self.login_queue.waiting,
+            connections_cut=self.pending.refused,
         )
 
     # Shutdown -----------------------------------------------------------------------
