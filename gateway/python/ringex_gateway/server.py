@@ -230,11 +230,15 @@ class Gateway:
         next_seq: int,
         checked: "asyncio.Future[bool | None]",
     ) -> None:
-        if checked.exception() is not None:
-            log.error("password check failed", exc_info=checked.exception())
-        ok = None if checked.exception() is not None else checked.result()
-        if ok is None or session.sid not in self.sessions:
+        if session.sid not in self.sessions:
             return  # the connection went away before or during the check
+        if (error := checked.exception()) is not None:
+            log.error("password check for %r failed", username, exc_info=error)
+            self._refuse_login(session, username, LoginRejectReason.UNAVAILABLE)
+            return
+        ok = checked.result()
+        if ok is None:
+            return  # skipped: the gateway is stopping
         user = self.users.get(username)
         if user is None or not ok:
             self.throttles.failed(source, username)
