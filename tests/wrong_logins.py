@@ -12,8 +12,9 @@ from ringex_client import FrameReader, Login, LoginAccepted, LoginRejected, deco
 async def _one_wrong_login(port: int, i: int, reasons: Counter[str]) -> None:
     # Half for a real user, half for unknown names: both must count as failures.
     username = "alice" if i % 2 else f"nobody{i}"
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer: asyncio.StreamWriter | None = None
     try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(encode(Login(username, "wrong password", 0)))
         data = await asyncio.wait_for(reader.read(), 30)
         frames = list(FrameReader().feed(data))
@@ -24,7 +25,8 @@ async def _one_wrong_login(port: int, i: int, reasons: Counter[str]) -> None:
     except (OSError, TimeoutError):
         reasons["error"] += 1
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
 
 
 async def wrong_logins(port: int, count: int, concurrency: int = 100) -> Counter[str]:
