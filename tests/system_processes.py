@@ -151,11 +151,17 @@ class Engine:
 class Gateway:
     """A ringex-gateway process in front of an engine."""
 
-    def __init__(self, workdir: Path, engine_port: int, **settings: int | str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        engine_port: int,
+        password_cost: int = 1 << 10,
+        **settings: int | str,
+    ) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.metrics_port = free_port()
-        pw = hash_password(PASSWORD, n=1 << 10)
+        pw = hash_password(PASSWORD, n=password_cost)
         lines = ["[gateway]"]
         base = {
             "heartbeat_ms": 300,

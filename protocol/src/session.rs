@@ -40,6 +40,9 @@ pub enum LoginRejectReason {
     SessionLimit = 2,
     /// The gateway is shutting down.
     Unavailable = 3,
+    /// Too many failed logins from this address or for this user, or too many logins
+    /// waiting to be checked: try again later (no password was checked).
+    Throttled = 4,
 }
 
 /// Why the gateway ended a session: the `reason` of a Goodbye message.
@@ -110,7 +113,8 @@ u8_codes!(Role {
 u8_codes!(LoginRejectReason {
     NotAuthorized,
     SessionLimit,
-    Unavailable
+    Unavailable,
+    Throttled
 });
 u8_codes!(SessionEndReason {
     Logout,

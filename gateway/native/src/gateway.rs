@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use ringex_core::{Command, CommandKind, Event, MassCancel};
+use ringex_core::{Command, CommandKind, Event, MassCancel, RejectReason};
 use ringex_protocol::client::{
     decode_client, is_admin, stamp, ClientMessage, ServerMessage, Stamp,
 };
@@ -23,6 +23,7 @@ use ringex_protocol::session::{
 use ringex_protocol::wire::Writer;
 
 use crate::account_stream::AccountStream;
+use crate::acked_ids::{self, AckedIds};
 use crate::rate_limit::TokenBucket;
 use crate::session::{Phase, Session};
 use crate::stats::Stats;
@@ -44,6 +45,8 @@ pub struct Limits {
     pub idle_timeout_ns: u64,
     pub frame_timeout_ns: u64,
     pub login_timeout_ns: u64,
+    /// Acknowledged client order ids kept for the day (see [`AckedIds`]).
+    pub acked_ids_max: usize,
 }
 
 /// What Python must do after feeding a session.
@@ -90,6 +93,7 @@ pub struct Core {
     last_engine_seq: u64,
     /// Events frames to append to the gateway's stream journal, when it keeps one.
     journal: Option<Vec<u8>>,
+    pub acked: AckedIds,
     pub stats: Stats,
 }
 
@@ -133,6 +137,7 @@ impl Core {
             in_flight: HashMap::new(),
             last_engine_seq: 0,
             journal: persist.then(Vec::new),
+            acked: AckedIds::new(limits.acked_ids_max, persist),
             stats: Stats::default(),
         }
     }
@@ -179,6 +184,16 @@ impl Core {
             return SessionAction::Continue;
         };
         s.last_in_ns = now_ns;
+        if s.phase == Phase::LoginPending {
+            // Held until the login is answered, then fed on by accept_login.
+            if s.hold(data) {
+                return SessionAction::Continue;
+            }
+            return SessionAction::Close {
+                reason: SessionEndReason::NotLoggedIn,
+                detail: 0,
+            };
+        }
         let mut buf = std::mem::take(&mut s.inbound);
         buf.extend_from_slice(data);
         let mut used = 0;
@@ -211,6 +226,15 @@ impl Core {
                 (false, _) => Some(now_ns),
             };
             s.inbound = buf;
+            if s.phase == Phase::LoginPending {
+                s.partial_since_ns = None;
+                if !s.holds_within_bound() {
+                    action = SessionAction::Close {
+                        reason: SessionEndReason::NotLoggedIn,
+                        detail: 0,
+                    };
+                }
+            }
         }
         action
     }
@@ -297,8 +321,12 @@ impl Core {
             None
         };
         let account = s.account;
+        let refused = refused.map(|r| r as u8).or_else(|| {
+            acked_ids::new_id(cmd)
+                .filter(|&id| self.acked.contains(account, id))
+                .map(|_| RejectReason::DuplicateClientOrderId as u8)
+        });
         if let Some(reason) = refused {
-            let reason = reason as u8;
             self.stats.reject(reason);
             let unsequenced = Stamp {
                 seq: 0,
@@ -323,8 +351,9 @@ impl Core {
         self.stats.engine_inputs += 1;
     }
 
-    /// Logs a session in after Python checked its credentials; queues LoginAccepted and
-    /// starts its stream at the requested sequence number.
+    /// Logs a session in after Python checked its credentials; queues LoginAccepted,
+    /// starts its stream at the requested sequence number, and feeds on the bytes that
+    /// arrived after the Login (what to do about them is returned).
     #[allow(clippy::too_many_arguments)]
     pub fn accept_login(
         &mut self,
@@ -336,7 +365,7 @@ impl Core {
         burst: u64,
         cancel_on_disconnect: bool,
         now_ns: u64,
-    ) {
+    ) -> SessionAction {
         let capacity = self.limits.journal_messages;
         let stream = self
             .streams
@@ -345,7 +374,7 @@ impl Core {
         let start = stream.start_for(next_seq);
         let replay_end = stream.next_seq();
         let Some(s) = self.sessions.get_mut(&sid) else {
-            return;
+            return SessionAction::Continue;
         };
         s.phase = Phase::Active;
         s.account = account;
@@ -362,6 +391,7 @@ impl Core {
             replay_end,
         };
         self.send_unsequenced(sid, &accepted);
+        self.feed_session(sid, &[], now_ns)
     }
 
     /// Refuses a login: returns the LoginRejected frame to write before closing.
@@ -673,6 +703,7 @@ impl Core {
                     qty,
                 };
                 self.push(account, s);
+                self.acked.insert(account, client_order_id);
                 let b = &mut self.books;
                 b.accepted(
                     order_id,
@@ -787,6 +818,7 @@ impl Core {
                     qty,
                     priority_kept,
                 });
+                self.acked.insert(account, client_order_id);
                 self.books.replaced(order_id, price, qty);
             }
             Event::MassCancelled {
@@ -800,8 +832,8 @@ impl Core {
                     count,
                 });
             }
-            Event::DayEnded { .. }
-            | Event::InstrumentAdded { .. }
+            Event::DayEnded { .. } => self.acked.clear(),
+            Event::InstrumentAdded { .. }
             | Event::AccountAdded { .. }
             | Event::HaltChanged { .. } => {}
         }

@@ -2,6 +2,7 @@
 //! the sockets and timers and calls in once per batch of bytes; see [`gateway::Core`].
 
 pub mod account_stream;
+pub mod acked_ids;
 pub mod gateway;
 pub mod rate_limit;
 pub mod session;
@@ -16,6 +17,23 @@ use ringex_protocol::session::{LoginRejectReason, Role, SessionEndReason};
 
 use crate::gateway::{Core, Limits, SessionAction};
 use crate::stats::LATENCY_BOUNDS_NS;
+
+/// None, ("login", username, password, next_seq) or ("close", reason, detail).
+fn action_to_py(py: Python<'_>, action: SessionAction) -> PyResult<Bound<'_, PyAny>> {
+    Ok(match action {
+        SessionAction::Continue => py.None().into_bound(py),
+        SessionAction::Login {
+            username,
+            password,
+            next_seq,
+        } => ("login", username, password, next_seq)
+            .into_pyobject(py)?
+            .into_any(),
+        SessionAction::Close { reason, detail } => ("close", reason as u8, detail)
+            .into_pyobject(py)?
+            .into_any(),
+    })
+}
 
 fn code<T: TryFrom<u8>>(value: u8, what: &str) -> PyResult<T> {
     T::try_from(value).map_err(|_| PyValueError::new_err(format!("unknown {what} {value}")))
@@ -32,7 +50,7 @@ impl PyGatewayCore {
     #[new]
     #[pyo3(signature = (*, epoch, journal_messages, max_backlog, unsequenced_bytes,
         drain_bytes, heartbeat_ns, idle_timeout_ns, frame_timeout_ns, login_timeout_ns,
-        persist=false))]
+        persist=false, acked_ids_max=1_000_000))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         epoch: u64,
@@ -45,6 +63,7 @@ impl PyGatewayCore {
         frame_timeout_ns: u64,
         login_timeout_ns: u64,
         persist: bool,
+        acked_ids_max: usize,
     ) -> PyGatewayCore {
         let limits = Limits {
             journal_messages,
@@ -55,6 +74,7 @@ impl PyGatewayCore {
             idle_timeout_ns,
             frame_timeout_ns,
             login_timeout_ns,
+            acked_ids_max,
         };
         PyGatewayCore {
             core: Core::new(limits, epoch, persist),
@@ -73,24 +93,14 @@ impl PyGatewayCore {
         data: &[u8],
         now_ns: u64,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Ok(match self.core.feed_session(sid, data, now_ns) {
-            SessionAction::Continue => py.None().into_bound(py),
-            SessionAction::Login {
-                username,
-                password,
-                next_seq,
-            } => ("login", username, password, next_seq)
-                .into_pyobject(py)?
-                .into_any(),
-            SessionAction::Close { reason, detail } => ("close", reason as u8, detail)
-                .into_pyobject(py)?
-                .into_any(),
-        })
+        action_to_py(py, self.core.feed_session(sid, data, now_ns))
     }
 
+    /// Returns what to do about the bytes that followed the Login, as feed_session.
     #[allow(clippy::too_many_arguments)]
-    fn accept_login(
+    fn accept_login<'py>(
         &mut self,
+        py: Python<'py>,
         sid: u64,
         account: u32,
         role: u8,
@@ -99,9 +109,9 @@ impl PyGatewayCore {
         burst: u64,
         cancel_on_disconnect: bool,
         now_ns: u64,
-    ) -> PyResult<()> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let role: Role = code(role, "role")?;
-        self.core.accept_login(
+        let action = self.core.accept_login(
             sid,
             account,
             role,
@@ -111,7 +121,7 @@ impl PyGatewayCore {
             cancel_on_disconnect,
             now_ns,
         );
-        Ok(())
+        action_to_py(py, action)
     }
 
     fn reject_login<'py>(
@@ -211,6 +221,18 @@ impl PyGatewayCore {
         self.core.restore(data)
     }
 
+    /// (whether the acked-id journal must be emptied first, records to append after).
+    fn take_acked_output<'py>(&mut self, py: Python<'py>) -> (bool, Bound<'py, PyBytes>) {
+        let (cleared, records) = self.core.acked.take_output();
+        (cleared, PyBytes::new(py, &records))
+    }
+
+    /// Replaces the acknowledged ids with an acked-id journal's records; returns the
+    /// length of its whole, undamaged records.
+    fn restore_acked(&mut self, data: &[u8]) -> usize {
+        self.core.acked.restore(data)
+    }
+
     /// Counters for the metrics endpoint.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = &self.core.stats;
@@ -227,6 +249,8 @@ impl PyGatewayCore {
         d.set_item("session_ends", s.session_ends.clone())?;
         d.set_item("latency_buckets", s.latency_buckets.to_vec())?;
         d.set_item("latency_sum_ns", s.latency_sum_ns)?;
+        d.set_item("acked_ids", self.core.acked.len())?;
+        d.set_item("acked_ids_dropped", self.core.acked.dropped)?;
         Ok(d)
     }
 }

@@ -6,6 +6,10 @@ use ringex_protocol::session::Role;
 
 use crate::rate_limit::TokenBucket;
 
+/// Bytes a client may send after its Login before the login is answered (a pipelining
+/// client's first orders); past it the session ends (`NotLoggedIn`).
+pub const LOGIN_HOLD_BYTES: usize = 16 * 1024;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
     /// Connected; only Login is allowed.
@@ -21,7 +25,7 @@ pub struct Session {
     pub account: u32,
     pub role: Role,
     pub cancel_on_disconnect: bool,
-    /// Bytes of an incomplete frame.
+    /// Bytes of an incomplete frame (while the login is checked: every byte after it).
     pub inbound: Vec<u8>,
     /// When the incomplete frame in `inbound` began.
     pub partial_since_ns: Option<u64>,
@@ -62,6 +66,18 @@ impl Session {
             bucket: TokenBucket::new(0, 1, now_ns),
             subscriptions: Vec::new(),
         }
+    }
+
+    /// Keeps bytes that arrived while the login is checked; false once they exceed
+    /// [`LOGIN_HOLD_BYTES`].
+    pub fn hold(&mut self, data: &[u8]) -> bool {
+        self.inbound.extend_from_slice(data);
+        self.holds_within_bound()
+    }
+
+    /// Whether the bytes kept behind a pending login are within [`LOGIN_HOLD_BYTES`].
+    pub fn holds_within_bound(&self) -> bool {
+        self.inbound.len() <= LOGIN_HOLD_BYTES
     }
 
     /// Whether this session enters orders for its account.

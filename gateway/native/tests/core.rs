@@ -2,6 +2,7 @@
 //! engine-link frames out; engine events in, per-session server frames out.
 
 use ringex_core::*;
+use ringex_gateway_native::acked_ids::{decode_records, encode_record, RECORD_BYTES};
 use ringex_gateway_native::gateway::{Core, Limits, SessionAction};
 use ringex_protocol::client::{decode_server, encode_client, ClientMessage, ServerMessage};
 use ringex_protocol::frame::{split_frame, write_frame, LengthPrefix};
@@ -22,6 +23,7 @@ fn limits() -> Limits {
         idle_timeout_ns: 5000 * MS,
         frame_timeout_ns: 1000 * MS,
         login_timeout_ns: 2000 * MS,
+        acked_ids_max: 1000,
     }
 }
 
@@ -294,14 +296,7 @@ fn cancel_on_disconnect_mass_cancels_the_account() {
 
 #[test]
 fn random_bytes_never_panic_and_end_their_session_with_a_reason() {
-    // xorshift64*: seeded, so a failure reproduces.
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    };
+    let mut next = rng(0x9E37_79B9_7F4A_7C15);
     let mut core = Core::new(limits(), 1, false);
     engine_up(&mut core);
     for sid in 0..2000u64 {
@@ -334,5 +329,229 @@ fn random_bytes_never_panic_and_end_their_session_with_a_reason() {
         let data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
         let mut fresh = Core::new(limits(), 1, false);
         let _ = fresh.feed_engine(&data, 0);
+    }
+}
+
+/// xorshift64*: seeded, so a failure reproduces.
+fn rng(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+fn login_frame() -> Vec<u8> {
+    framed(&ClientMessage::Login {
+        username: encode_text("u").unwrap(),
+        password: encode_text("p").unwrap(),
+        next_seq: 0,
+    })
+}
+
+/// Feeds `bytes` in two reads split at `at`, the login check answered after the read
+/// named by `accept_after` (0: after the first, 1: after the second); returns the
+/// client order ids that reached the engine and the session's end, if any.
+fn pipelined(bytes: &[u8], at: usize, accept_after: usize) -> (Vec<u64>, Option<SessionAction>) {
+    let mut core = Core::new(limits(), 1, false);
+    engine_up(&mut core);
+    core.open_session(1, 0);
+    let mut pending_login = false;
+    for (i, part) in [&bytes[..at], &bytes[at..]].into_iter().enumerate() {
+        match core.feed_session(1, part, 0) {
+            SessionAction::Continue => {}
+            SessionAction::Login { .. } => pending_login = true,
+            close => return (Vec::new(), Some(close)),
+        }
+        if pending_login && i >= accept_after {
+            pending_login = false;
+            let after = core.accept_login(1, 7, Role::Trader, 0, 0, 100, false, 0);
+            if after != SessionAction::Continue {
+                return (Vec::new(), Some(after));
+            }
+        }
+    }
+    let ids = inputs(&mut core)
+        .iter()
+        .map(|c| c.client_order_id())
+        .collect();
+    (ids, None)
+}
+
+#[test]
+fn orders_pipelined_behind_a_login_go_on_at_once_for_every_split() {
+    let mut bytes = login_frame();
+    for coid in [1, 2, 3] {
+        bytes.extend(framed(&order(coid, Side::Buy, 100, 5)));
+    }
+    for at in 0..=bytes.len() {
+        for accept_after in [0, 1] {
+            let (ids, end) = pipelined(&bytes, at, accept_after);
+            assert_eq!(
+                end, None,
+                "split at {at}, accepted after read {accept_after}"
+            );
+            assert_eq!(
+                ids,
+                [1, 2, 3],
+                "split at {at}, accepted after read {accept_after}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bytes_held_behind_a_login_are_bounded_and_dropped_on_reject() {
+    let mut core = Core::new(limits(), 1, false);
+    engine_up(&mut core);
+    core.open_session(1, 0);
+    let mut bytes = login_frame();
+    bytes.extend(framed(&order(1, Side::Buy, 100, 5)));
+    assert!(matches!(
+        core.feed_session(1, &bytes, 0),
+        SessionAction::Login { .. }
+    ));
+    // A slow check does not turn the held partial frame into a frame timeout.
+    assert!(core.tick(1500 * MS).is_empty());
+    core.reject_login(1, LoginRejectReason::NotAuthorized);
+    assert!(inputs(&mut core).is_empty());
+    core.open_session(2, 0);
+    core.feed_session(2, &login_frame(), 0);
+    let flood = vec![0u8; ringex_gateway_native::session::LOGIN_HOLD_BYTES + 1];
+    assert_eq!(
+        core.feed_session(2, &flood, 0),
+        SessionAction::Close {
+            reason: SessionEndReason::NotLoggedIn,
+            detail: 0
+        }
+    );
+}
+
+fn replaced(seq: u64, account: u32, orig: u64, coid: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let event = Event::Replaced {
+        order_id: orig,
+        account,
+        instrument: 1,
+        orig_client_order_id: orig,
+        client_order_id: coid,
+        price: 100,
+        qty: 5,
+        priority_kept: true,
+    };
+    write_events(&mut out, seq, seq * 10, 0, &[event]);
+    out
+}
+
+fn rejects(core: &mut Core, sid: u64) -> Vec<(u64, u8, u64)> {
+    drained(core, sid)
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::Rejected {
+                stamp,
+                reason,
+                client_order_id,
+                ..
+            } => Some((stamp.seq, *reason, *client_order_id)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_acknowledged_client_order_id_is_refused_at_the_gateway_until_day_end() {
+    let mut live = Core::new(limits(), 1, true);
+    engine_up(&mut live);
+    login(&mut live, 1, 7, Role::Trader, 0);
+    let mut events = accepted(1, 7, 11);
+    events.extend(replaced(2, 7, 11, 12));
+    live.feed_engine(&events, 0);
+    let (cleared, records) = live.acked.take_output();
+    assert!(!cleared);
+    // A restarted gateway gets the ids back from the records (a torn tail cut off).
+    let mut journal = records.clone();
+    journal.extend_from_slice(&records[..5]);
+    let mut core = Core::new(limits(), 1, true);
+    assert_eq!(core.acked.restore(&journal), records.len());
+    engine_up(&mut core);
+    login(&mut core, 1, 7, Role::Trader, 0);
+    login(&mut core, 2, 8, Role::Trader, 0);
+    core.drain(0);
+    let duplicate = RejectReason::DuplicateClientOrderId as u8;
+    for coid in [11, 12] {
+        core.feed_session(1, &framed(&order(coid, Side::Buy, 100, 5)), 0);
+        assert_eq!(rejects(&mut core, 1), [(0, duplicate, coid)]);
+    }
+    // Another account's ids are its own; a new id goes through.
+    core.feed_session(2, &framed(&order(11, Side::Buy, 100, 5)), 0);
+    core.feed_session(1, &framed(&order(13, Side::Buy, 100, 5)), 0);
+    let sent: Vec<u64> = inputs(&mut core)
+        .iter()
+        .map(|c| c.client_order_id())
+        .collect();
+    assert_eq!(sent, [11, 13]);
+    // The day ends: the ids may be used again, and the journal is to be emptied.
+    let mut day_end = Vec::new();
+    write_events(&mut day_end, 3, 30, 0, &[Event::DayEnded { expired: 0 }]);
+    core.feed_engine(&day_end, 0);
+    assert_eq!(core.acked.take_output(), (true, Vec::new()));
+    core.feed_session(1, &framed(&order(11, Side::Buy, 100, 5)), 0);
+    assert_eq!(inputs(&mut core).len(), 1);
+}
+
+#[test]
+fn the_acknowledged_id_set_is_bounded() {
+    let mut core = Core::new(limits(), 1, true);
+    engine_up(&mut core);
+    let mut events = Vec::new();
+    for seq in 1..=1010 {
+        events.extend(accepted(seq, 7, seq));
+    }
+    core.feed_engine(&events, 0);
+    assert_eq!(core.acked.len(), 1000);
+    assert_eq!(core.acked.dropped, 10);
+    let (_, records) = core.acked.take_output();
+    assert_eq!(records.len(), 1000 * RECORD_BYTES);
+}
+
+fn reencoded(records: &[(u32, u64)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &(account, coid) in records {
+        encode_record(account, coid, &mut out);
+    }
+    out
+}
+
+/// The acked-id journal's decoder fed damaged records: it never panics, keeps every
+/// whole record before the damage, and what it accepts re-encodes to the same bytes.
+#[test]
+fn acked_id_records_decode_up_to_the_first_damage() {
+    let mut next = rng(0x2545_F491_4F6C_DD1D);
+    let mut below = |n: usize| (next() % n as u64) as usize;
+    for _ in 0..20_000 {
+        let valid: Vec<(u32, u64)> = (0..below(6))
+            .map(|_| (below(1 << 31) as u32, below(usize::MAX) as u64))
+            .collect();
+        let mut bytes = reencoded(&valid);
+        match below(4) {
+            0 if !bytes.is_empty() => {
+                let i = below(bytes.len());
+                bytes[i] ^= 1 << below(8);
+            }
+            1 if !bytes.is_empty() => bytes.truncate(below(bytes.len())),
+            2 => bytes.extend((0..below(40)).map(|_| below(256) as u8)),
+            _ => {}
+        }
+        let (records, used) = decode_records(&bytes);
+        assert_eq!(used, records.len() * RECORD_BYTES);
+        assert!(used <= bytes.len());
+        assert_eq!(reencoded(&records), bytes[..used]);
+        let intact = valid
+            .iter()
+            .zip(bytes.chunks_exact(RECORD_BYTES))
+            .take_while(|(&(a, c), chunk)| reencoded(&[(a, c)]) == **chunk)
+            .count();
+        assert!(records.len() >= intact);
     }
 }

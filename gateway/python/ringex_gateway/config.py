@@ -41,6 +41,16 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     shutdown_grace_ms: int = 2000
     journal_dir: str = ""
     journal_max_bytes: int = 1 << 30
+    acked_ids_max: int = 1_000_000
+    login_workers: int = 1
+    login_queue: int = 64
+    login_queue_per_source: int = 4
+    login_pending_per_source: int = 16
+    login_failures_per_source: int = 5
+    login_failures_per_user: int = 10
+    login_backoff_ms: int = 1000
+    login_backoff_max_ms: int = 60_000
+    login_failure_half_life_ms: int = 60_000
 
 
 SETTING_HELP: dict[str, str] = {
@@ -82,7 +92,36 @@ SETTING_HELP: dict[str, str] = {
     "empty keeps the streams in memory only",
     "journal_max_bytes": "largest stream journal file; once full it stops growing and the "
     "next start begins a new epoch",
+    "acked_ids_max": "client order ids acknowledged today the gateway remembers (and "
+    "journals in journal_dir, 16 bytes each) to refuse their reuse itself; past it, "
+    "only the engine's own check applies",
+    "login_workers": "threads that check passwords (each check is a deliberately slow "
+    "hash); keep below the machine's cores so order entry keeps one",
+    "login_queue": "password checks that may wait for a worker; further logins are "
+    "refused at once (Throttled)",
+    "login_queue_per_source": "password checks one source address may have waiting; "
+    "further logins from it are refused at once (Throttled)",
+    "login_pending_per_source": "connections from one address that may await their "
+    "login's answer at once; further ones are cut before anything is read",
+    "login_failures_per_source": "failed logins (decaying) from one address before its "
+    "logins are refused unchecked (Throttled) for a back-off window",
+    "login_failures_per_user": "failed logins (decaying) for one username before its "
+    "logins are refused unchecked (Throttled) for a back-off window",
+    "login_backoff_ms": "first refusal window once a failure limit is reached; doubles "
+    "with each further failure",
+    "login_backoff_max_ms": "longest refusal window",
+    "login_failure_half_life_ms": "failed logins count half as much after this long",
 }
+
+_AT_LEAST_ONE = (
+    "login_workers",
+    "login_queue",
+    "login_queue_per_source",
+    "login_pending_per_source",
+    "login_failures_per_source",
+    "login_failures_per_user",
+    "login_failure_half_life_ms",
+)
 
 
 class AccountConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -121,6 +160,9 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             value = getattr(self.gateway, field.name)
             if isinstance(value, int) and value < 0:
                 raise ValueError(f"gateway.{field.name} must not be negative")
+        for name in _AT_LEAST_ONE:
+            if getattr(self.gateway, name) < 1:
+                raise ValueError(f"gateway.{name} must be at least 1")
         parse_address(self.gateway.listen)
         parse_address(self.gateway.engine)
         if self.gateway.metrics:

@@ -6,6 +6,7 @@ snapshot (:meth:`GatewayMetrics.refresh`) and the HTTP thread only reads snapsho
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, start_http_server
@@ -23,6 +24,21 @@ from ringex_gateway._native import latency_bounds_ns
 _BOUNDS_S = [b / 1e9 for b in latency_bounds_ns()]
 
 
+@dataclass(frozen=True)
+class LoginStats:
+    """The login path's counters, kept by the gateway outside the native core."""
+
+    accepted: int = 0
+    #: Refused logins by reason: the LoginRejected reason in lower case, or "busy" for
+    #: a Throttled refusal because the check queue was full.
+    failures: dict[str, int] = field(default_factory=dict)
+    refused_sources: int = 0
+    refused_users: int = 0
+    waiting: int = 0
+    #: Connections cut at once: their address had too many awaiting their login.
+    connections_cut: int = 0
+
+
 class GatewayMetrics(Collector):
     """Exposes the latest snapshot of the gateway's counters."""
 
@@ -30,6 +46,7 @@ class GatewayMetrics(Collector):
         self._lock = threading.Lock()
         self._stats: dict[str, Any] = {}
         self._connections = 0
+        self._logins = LoginStats()
 
     def refresh(self, stats: dict[str, Any], connections: int) -> None:
         """Called on the event loop: stores a copy of the core's counters."""
@@ -37,13 +54,20 @@ class GatewayMetrics(Collector):
             self._stats = stats
             self._connections = connections
 
+    def refresh_logins(self, logins: LoginStats) -> None:
+        """Called on the event loop: stores the login path's counters."""
+        with self._lock:
+            self._logins = logins
+
     def collect(self) -> Iterator[Metric]:
         """Called by the HTTP thread on every scrape."""
         with self._lock:
             s = self._stats
             connections = self._connections
+            logins = self._logins
         if not s:
             return
+        yield from _login_metrics(logins)
         yield GaugeMetricFamily(
             "ringex_gateway_sessions", "Client sessions open (logged in or not).", s["sessions"]
         )
@@ -66,8 +90,18 @@ class GatewayMetrics(Collector):
             ("engine_inputs", "Inputs forwarded to the engine."),
             ("engine_events", "Engine events received."),
             ("engine_seq_gaps", "Engine sequence numbers never seen (link outages)."),
+            (
+                "acked_ids_dropped",
+                "Acknowledged client order ids not remembered: the "
+                "acked-id set was full (acked_ids_max).",
+            ),
         ):
             yield CounterMetricFamily(f"ringex_gateway_{key}", text, value=s[key])
+        yield GaugeMetricFamily(
+            "ringex_gateway_acked_ids",
+            "Client order ids acknowledged today that the gateway refuses to see reused.",
+            s["acked_ids"],
+        )
         rejects = CounterMetricFamily(
             "ringex_gateway_rejects", "Order rejects sent, by reason.", labels=["reason"]
         )
@@ -92,6 +126,35 @@ class GatewayMetrics(Collector):
             buckets=buckets,
             sum_value=s["latency_sum_ns"] / 1e9,
         )
+
+
+def _login_metrics(logins: LoginStats) -> Iterator[Metric]:
+    yield CounterMetricFamily("ringex_gateway_logins", "Logins accepted.", value=logins.accepted)
+    failures = CounterMetricFamily(
+        "ringex_gateway_login_failures", "Logins refused, by reason.", labels=["reason"]
+    )
+    for reason, count in sorted(logins.failures.items()):
+        failures.add_metric([reason], count)
+    yield failures
+    throttled = GaugeMetricFamily(
+        "ringex_gateway_login_throttled",
+        "Source addresses and usernames whose logins are refused unchecked right now.",
+        labels=["kind"],
+    )
+    throttled.add_metric(["source"], logins.refused_sources)
+    throttled.add_metric(["user"], logins.refused_users)
+    yield throttled
+    yield CounterMetricFamily(
+        "ringex_gateway_login_connections_cut",
+        "Connections cut before reading: their address had login_pending_per_source "
+        "connections awaiting their login's answer.",
+        value=logins.connections_cut,
+    )
+    yield GaugeMetricFamily(
+        "ringex_gateway_login_checks_waiting",
+        "Password checks waiting for a worker.",
+        logins.waiting,
+    )
 
 
 def serve_metrics(metrics: GatewayMetrics, host: str, port: int) -> tuple[Any, int]:

@@ -3,19 +3,25 @@ metrics and graceful shutdown, around one native core that does the per-message 
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import time
+from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ringex_client.enums import LoginRejectReason, SessionEndReason
 from ringex_gateway._native import GatewayCore
+from ringex_gateway.acked_id_journal import AckedIdJournal
 from ringex_gateway.client_session import ClientSession
 from ringex_gateway.config import GatewayConfig, UserConfig, parse_address
 from ringex_gateway.credentials import hash_password, verify_password
 from ringex_gateway.engine_link import EngineLink
-from ringex_gateway.metrics import GatewayMetrics, serve_metrics
+from ringex_gateway.login_queue import LoginQueue
+from ringex_gateway.login_throttle import LoginThrottles, ThrottlePolicy
+from ringex_gateway.metrics import GatewayMetrics, LoginStats, serve_metrics
+from ringex_gateway.pending_logins import PendingLogins
 from ringex_gateway.stream_journal import StreamJournal
 
 log = logging.getLogger("ringex_gateway")
@@ -32,9 +38,11 @@ class Gateway:
         self.settings = config.gateway
         s = self.settings
         self.journal: StreamJournal | None = None
+        self.acked_journal: AckedIdJournal | None = None
         epoch, frames = time.time_ns(), b""
         if s.journal_dir:
             self.journal = StreamJournal(Path(s.journal_dir), s.journal_max_bytes)
+            self.acked_journal = AckedIdJournal(Path(s.journal_dir), s.acked_ids_max)
             epoch, frames = self.journal.open()
         self.core = GatewayCore(
             epoch=epoch,
@@ -47,11 +55,17 @@ class Gateway:
             frame_timeout_ns=s.frame_timeout_ms * _MS,
             login_timeout_ns=s.login_timeout_ms * _MS,
             persist=self.journal is not None,
+            acked_ids_max=s.acked_ids_max,
         )
         if self.journal is not None:
             kept = self.core.restore(frames)
             self.journal.keep(kept)
             log.info("stream journal: epoch %d, %d bytes of events restored", epoch, kept)
+        if self.acked_journal is not None:
+            # After the streams: the acked-id journal alone says which ids are taken.
+            kept = self.core.restore_acked(self.acked_journal.open())
+            self.acked_journal.keep(kept)
+            log.info("acked-id journal: %d bytes of ids restored", kept)
         self.users: dict[str, UserConfig] = {u.username: u for u in config.users}
         # Unknown usernames are checked against this, so a miss takes as long as a hit.
         self._decoy_hash = hash_password("", n=1 << 14)
@@ -63,13 +77,33 @@ class Gateway:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._logins: set[asyncio.Task[None]] = set()
+        self.login_queue = LoginQueue(
+            workers=s.login_workers,
+            max_waiting=s.login_queue,
+            max_waiting_per_source=s.login_queue_per_source,
+        )
+        self.throttles = LoginThrottles(
+            self._throttle_policy(s.login_failures_per_source),
+            self._throttle_policy(s.login_failures_per_user),
+        )
+        self.pending = PendingLogins(s.login_pending_per_source)
+        self._logins_accepted = 0
+        self._login_failures: Counter[str] = Counter()
         self._reading_paused = False
         self._metrics = GatewayMetrics()
         self._metrics_server: Any = None
         self.metrics_port: int | None = None
         self.link = EngineLink(self, *parse_address(s.engine))
         self._stopped = asyncio.Event()
+
+    def _throttle_policy(self, failures: int) -> ThrottlePolicy:
+        s = self.settings
+        return ThrottlePolicy(
+            threshold=failures,
+            backoff_ms=s.login_backoff_ms,
+            backoff_max_ms=s.login_backoff_max_ms,
+            half_life_ms=s.login_failure_half_life_ms,
+        )
 
     @property
     def address(self) -> tuple[str, int]:
@@ -110,8 +144,12 @@ class Gateway:
 
     def session_opened(self, session: ClientSession) -> None:
         """A client connected."""
-        if len(self.sessions) >= 2 * self.settings.max_sessions:
-            assert session.transport is not None
+        assert session.transport is not None
+        peer = session.transport.get_extra_info("peername")
+        source = str(peer[0]) if peer else ""
+        if len(self.sessions) >= 2 * self.settings.max_sessions or not self.pending.admit(
+            session.sid, source
+        ):
             session.transport.abort()
             return
         self.sessions[session.sid] = session
@@ -123,22 +161,27 @@ class Gateway:
     def session_data(self, session: ClientSession, data: bytes) -> None:
         """A batch of bytes from a client."""
         action = self.core.feed_session(session.sid, data, time.monotonic_ns())
-        if action is not None:
-            if action[0] == "login":
-                _, username, password, next_seq = action
-                task = asyncio.get_running_loop().create_task(
-                    self._login(session, username, password, next_seq)
-                )
-                # The loop holds tasks weakly: keep each login alive until it is done.
-                self._logins.add(task)
-                task.add_done_callback(self._logins.discard)
-            else:
-                _, reason, detail = action
-                self.end_session(session, SessionEndReason(reason), detail)
+        self._act(session, action)
         self.schedule_flush()
+
+    def _act(
+        self,
+        session: ClientSession,
+        action: tuple[Literal["login"], str, str, int] | tuple[Literal["close"], int, int] | None,
+    ) -> None:
+        """Does what the core asked after it was fed a session's bytes."""
+        if action is None:
+            return
+        if action[0] == "login":
+            _, username, password, next_seq = action
+            self._begin_login(session, username, password, next_seq)
+        else:
+            _, reason, detail = action
+            self.end_session(session, SessionEndReason(reason), detail)
 
     def session_lost(self, session: ClientSession) -> None:
         """A client connection closed, by either side."""
+        self.pending.done(session.sid)
         if self.sessions.pop(session.sid, None) is not None:
             self.core.end_session(session.sid)
             self.logged_in.discard(session.sid)
@@ -151,37 +194,66 @@ class Gateway:
         if reason != SessionEndReason.LOGOUT:
             log.info("session %d ended: %s (%d)", session.sid, reason.name, detail)
         goodbye = self.core.end_session(session.sid, int(reason), detail)
+        self.pending.done(session.sid)
         self.logged_in.discard(session.sid)
         self.sessions.pop(session.sid, None)
         session.close_with(goodbye, self.settings.shutdown_grace_ms / 1000)
         self.schedule_flush()
 
-    async def _login(
+    def _begin_login(
         self, session: ClientSession, username: str, password: str, next_seq: int
     ) -> None:
+        """Refuses a throttled login at once, else queues its password check."""
+        source = self.pending.source(session.sid)
+        if self.throttles.refused(source, username):
+            self._refuse_login(session, username, LoginRejectReason.THROTTLED, "throttled")
+            return
         user = self.users.get(username)
         stored = user.password_hash if user is not None else self._decoy_hash
-        loop = asyncio.get_running_loop()
-        ok = await loop.run_in_executor(None, verify_password, password, stored)
+        checked = self.login_queue.submit(
+            source,
+            functools.partial(verify_password, password, stored),
+            lambda: session.sid in self.sessions,
+        )
+        if checked is None:
+            self._refuse_login(session, username, LoginRejectReason.THROTTLED, "busy")
+            return
+        checked.add_done_callback(
+            lambda done: self._login_checked(session, source, username, next_seq, done)
+        )
+
+    def _login_checked(
+        self,
+        session: ClientSession,
+        source: str,
+        username: str,
+        next_seq: int,
+        checked: "asyncio.Future[bool | None]",
+    ) -> None:
         if session.sid not in self.sessions:
+            return  # the connection went away before or during the check
+        if (error := checked.exception()) is not None:
+            log.error("password check for %r failed", username, exc_info=error)
+            self._refuse_login(session, username, LoginRejectReason.UNAVAILABLE)
             return
-        reason: LoginRejectReason | None = None
+        ok = checked.result()
+        if ok is None:
+            return  # skipped: the gateway is stopping
+        user = self.users.get(username)
         if user is None or not ok:
-            reason = LoginRejectReason.NOT_AUTHORIZED
-        elif len(self.logged_in) >= self.settings.max_sessions:
-            reason = LoginRejectReason.SESSION_LIMIT
-        elif self._stopped.is_set():
-            reason = LoginRejectReason.UNAVAILABLE
-        if reason is not None or user is None:
-            reason = reason or LoginRejectReason.NOT_AUTHORIZED
-            log.info("login refused for %r: %s", username, reason.name)
-            rejected = self.core.reject_login(session.sid, int(reason))
-            self.sessions.pop(session.sid, None)
-            session.close_with(rejected, self.settings.shutdown_grace_ms / 1000)
+            self.throttles.failed(source, username)
+            self._refuse_login(session, username, LoginRejectReason.NOT_AUTHORIZED)
             return
+        if len(self.logged_in) >= self.settings.max_sessions:
+            self._refuse_login(session, username, LoginRejectReason.SESSION_LIMIT)
+            return
+        if self._stopped.is_set():
+            self._refuse_login(session, username, LoginRejectReason.UNAVAILABLE)
+            return
+        self.throttles.succeeded(username)
         account = self.config.account(user.account)
         s = self.settings
-        self.core.accept_login(
+        after = self.core.accept_login(
             session.sid,
             user.account,
             int(user.role_code),
@@ -192,6 +264,8 @@ class Gateway:
             time.monotonic_ns(),
         )
         self.logged_in.add(session.sid)
+        self.pending.done(session.sid)
+        self._logins_accepted += 1
         log.info(
             "session %d logged in: %s, account %d, from seq %d",
             session.sid,
@@ -199,6 +273,27 @@ class Gateway:
             user.account,
             next_seq,
         )
+        # Bytes the client sent after its Login were held during the check.
+        self._act(session, after)
+        self.schedule_flush()
+
+    def _refuse_login(
+        self,
+        session: ClientSession,
+        username: str,
+        reason: LoginRejectReason,
+        label: str = "",
+    ) -> None:
+        """Answers LoginRejected and closes; counted in the metrics by ``label``."""
+        label = label or reason.name.lower()
+        self._login_failures[label] += 1
+        # Refusals without a check come in floods: keep them out of the info log.
+        level = logging.DEBUG if reason == LoginRejectReason.THROTTLED else logging.INFO
+        log.log(level, "login refused for %r: %s", username, label)
+        rejected = self.core.reject_login(session.sid, int(reason))
+        self.pending.done(session.sid)
+        self.sessions.pop(session.sid, None)
+        session.close_with(rejected, self.settings.shutdown_grace_ms / 1000)
         self.schedule_flush()
 
     def pause_sessions(self, paused: bool) -> None:
@@ -225,6 +320,8 @@ class Gateway:
         if self.journal is not None:
             # Journaled before any message it produced reaches a client.
             self.journal.append(self.core.take_journal_output())
+        if self.acked_journal is not None:
+            self.acked_journal.append(*self.core.take_acked_output())
         out = self.core.take_engine_output()
         if out:
             self.link.write(out)
@@ -255,7 +352,18 @@ class Gateway:
                 self.link.heartbeat(now)
                 next_link_beat = now + s.engine_heartbeat_ms * _MS
             self._metrics.refresh(self.core.stats(), len(self.sessions))
+            self._metrics.refresh_logins(self._login_stats())
             self.schedule_flush()
+
+    def _login_stats(self) -> LoginStats:
+        return LoginStats(
+            accepted=self._logins_accepted,
+            failures=dict(self._login_failures),
+            refused_sources=self.throttles.sources.refused_count(),
+            refused_users=self.throttles.users.refused_count(),
+            waiting=self.login_queue.waiting,
+            connections_cut=self.pending.refused,
+        )
 
     # Shutdown -----------------------------------------------------------------------
 
@@ -292,6 +400,9 @@ class Gateway:
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()
+        self.login_queue.close()
         if self.journal is not None:
             self.journal.close()
+        if self.acked_journal is not None:
+            self.acked_journal.close()
         log.info("gateway stopped")

@@ -105,6 +105,7 @@ class LoginRejectReason(IntEnum):
     NOT_AUTHORIZED = 1
     SESSION_LIMIT = 2
     UNAVAILABLE = 3
+    THROTTLED = 4
 
 
 class SessionEndReason(IntEnum):
