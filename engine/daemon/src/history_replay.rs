@@ -87,7 +87,7 @@ impl HistoryReplay {
         let (mut engine, chain) = match start {
             Some((engine, stored)) => (engine, stored.chain_checksum),
             None => (
-                ringex_core::Engine::new(self.engine_config.clone()).map_err(|e| e.to_string())?,
+                ringex_core::Engine::new(self.engine_config).map_err(|e| e.to_string())?,
                 0,
             ),
         };

@@ -71,6 +71,7 @@ class RejectReason(IntEnum):
     RATE_LIMITED = 100
     ENGINE_UNAVAILABLE = 101
     NOT_PERMITTED = 102
+    ENGINE_BEHIND = 103
 
 
 class CancelReason(IntEnum):

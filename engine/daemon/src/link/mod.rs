@@ -44,6 +44,7 @@ pub struct LinkContext {
 }
 
 impl LinkContext {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         inputs: InputSender,
         output: Arc<OutputRing>,
