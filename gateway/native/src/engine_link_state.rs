@@ -53,6 +53,9 @@ pub struct EngineLinkState {
     /// Set while the engine's last sequence is below what this gateway has seen:
     /// `(engine's, ours)`.
     regressed: Option<(u64, u64)>,
+    /// The engine said it cannot serve the history asked for: the next link opens live
+    /// (the missed sequence numbers are counted as gaps) rather than retry forever.
+    history_lost: bool,
     pub counters: LinkCounters,
 }
 
@@ -67,6 +70,7 @@ impl EngineLinkState {
             deadline_allowance_ns,
             clock_offset_ns: 0,
             regressed: None,
+            history_lost: false,
             counters: LinkCounters::default(),
         }
     }
@@ -90,10 +94,15 @@ impl EngineLinkState {
         self.regressed
     }
 
+    /// The engine no longer holds the history after our last sequence number.
+    pub fn history_unavailable(&mut self) {
+        self.history_lost = true;
+    }
+
     /// The opening frame's position: after everything seen, or live for a gateway that
-    /// has seen nothing.
-    pub fn resume_from(last_seen_seq: u64) -> ResumeFrom {
-        if last_seen_seq == 0 {
+    /// has seen nothing or was told the history is gone.
+    pub fn resume_from(&mut self, last_seen_seq: u64) -> ResumeFrom {
+        if last_seen_seq == 0 || std::mem::take(&mut self.history_lost) {
             ResumeFrom::Live
         } else {
             ResumeFrom::After(last_seen_seq)
@@ -222,8 +231,11 @@ mod tests {
     #[test]
     fn an_engine_behind_the_gateway_is_refused_until_it_is_not() {
         let mut s = EngineLinkState::new(0, 0);
-        assert_eq!(EngineLinkState::resume_from(0), ResumeFrom::Live);
-        assert_eq!(EngineLinkState::resume_from(7), ResumeFrom::After(7));
+        assert_eq!(s.resume_from(0), ResumeFrom::Live);
+        assert_eq!(s.resume_from(7), ResumeFrom::After(7));
+        s.history_unavailable();
+        assert_eq!(s.resume_from(7), ResumeFrom::Live);
+        assert_eq!(s.resume_from(7), ResumeFrom::After(7));
         assert!(s.welcome(10, 10));
         assert_eq!(s.refusal(true), None);
         assert!(!s.welcome(3, 10));

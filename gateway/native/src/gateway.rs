@@ -14,7 +14,7 @@ use ringex_protocol::command_codec::{encode_command, ALL_INSTRUMENTS};
 use ringex_protocol::frame::{split_frame, write_frame, LengthPrefix};
 use ringex_protocol::link::{
     decode_from_engine, events, write_heartbeat, write_resume, EventsHeader, FromEngine,
-    LINK_FRAME_MAX, LINK_INPUT,
+    GoodbyeReason, LINK_FRAME_MAX, LINK_INPUT,
 };
 use ringex_protocol::session::{
     decode_text, GatewayRejectReason, Liquidity, LoginRejectReason, Role, SessionEndReason,
@@ -527,10 +527,8 @@ impl Core {
         self.link_in.clear();
         self.engine_out.clear();
         self.engine_up = false;
-        write_resume(
-            &mut self.engine_out,
-            EngineLinkState::resume_from(self.last_engine_seq),
-        );
+        let from = self.link.resume_from(self.last_engine_seq);
+        write_resume(&mut self.engine_out, from);
     }
 
     /// Raises the last sequence number seen to one persisted by an earlier run.
@@ -602,6 +600,9 @@ impl Core {
                 }
                 Ok(FromEngine::Heartbeat) => {}
                 Ok(FromEngine::Goodbye { reason, detail }) => {
+                    if reason == GoodbyeReason::HistoryUnavailable as u8 {
+                        self.link.history_unavailable();
+                    }
                     outcome.goodbye = Some((reason, detail));
                 }
                 Ok(FromEngine::Events {

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, cast
 if TYPE_CHECKING:
     from ringex_gateway.server import Gateway
 
+#: Goodbye reason: the engine no longer holds the history asked for.
+_GOODBYE_HISTORY_UNAVAILABLE = 6
 #: Goodbye reason: the gateway asked to resume past the engine's last sequence.
 _GOODBYE_AHEAD_OF_ENGINE = 7
 
@@ -91,7 +93,14 @@ class EngineLink:
             self.gateway.core.set_engine_up(True)
         if refused:
             return
-        if goodbye is not None and goodbye[0] == _GOODBYE_AHEAD_OF_ENGINE:
+        if goodbye is not None and goodbye[0] == _GOODBYE_HISTORY_UNAVAILABLE:
+            log.error(
+                "engine no longer holds the events after seq %d: relinking live; the "
+                "events in between are missing from the streams (engine_seq_gaps)",
+                self.gateway.core.last_engine_seq(),
+            )
+            self.drop()
+        elif goodbye is not None and goodbye[0] == _GOODBYE_AHEAD_OF_ENGINE:
             log.error("ALARM engine refused the resume: it is behind this gateway; retrying")
             self.drop()
         elif goodbye is not None:
