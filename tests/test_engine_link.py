@@ -202,3 +202,29 @@ def test_a_stalled_engine_answers_within_the_bound_and_executes_nothing_later(
     dump = journal_dump(engine_bin, engine.workdir / "data")
     for coid in sent:
         assert f'"client_order_id":{coid}' not in dump
+
+
+def test_a_returning_engine_is_relinked_within_200_ms(engine_bin: Path, tmp_path: Path) -> None:
+    (tmp_path / "e").mkdir()
+    (tmp_path / "g").mkdir()
+    engine = Engine(engine_bin, tmp_path / "e")
+    engine.start()
+    # The gateway's own defaults for loopback, not the test harness's slower back-off.
+    gateway = Gateway(tmp_path / "g", engine.port, reconnect_min_ms=10, reconnect_max_ms=100)
+    gateway.start()
+    try:
+        wait_engine_up(gateway)
+        engine.kill()
+        wait_metric(gateway, "ringex_gateway_engine_link_up", 0.0)
+        time.sleep(1.0)  # long enough for the back-off to reach its ceiling
+        engine.start()  # returns once the engine listens
+        listening = time.monotonic()
+        wait_metric(gateway, "ringex_gateway_engine_link_up", 1.0)
+        relinked_s = time.monotonic() - listening
+        print(f"relinked {relinked_s * 1000:.0f} ms after the engine listened")
+        # 200 ms is the design bound; the slack is for a loaded machine and for the
+        # metric's refresh period (100 ms) on top.
+        assert relinked_s < 0.2 + 0.8
+    finally:
+        gateway.stop()
+        engine.stop()

@@ -41,7 +41,7 @@ class CommandKind(IntEnum):
 
 class RejectReason(IntEnum):
     """Why an order message was refused: the engine's reasons (1-25), then the
-    gateway's own (100-102), which arrive unsequenced."""
+    gateway's own (100-103), which arrive unsequenced."""
 
     UNKNOWN_INSTRUMENT = 1
     UNKNOWN_ACCOUNT = 2
