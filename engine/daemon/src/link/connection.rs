@@ -27,6 +27,7 @@ use ringex_protocol::DecodeError;
 
 use super::stream::LinkStream;
 use super::{LinkContext, LinkSlot};
+use crate::event_batch::EventBatch;
 use crate::input_ring::{LinkId, LinkInput};
 use crate::output_ring::Subscription;
 
@@ -320,9 +321,19 @@ impl<S: LinkStream> Writer<S> {
         let mut out = Vec::with_capacity(WRITE_BATCH_BYTES * 2);
         write_welcome(&mut out, subscription.welcome_seq);
         self.flush(&mut out)?;
+        // Waiting for the opening, the writer keeps the live batches that arrive (sent
+        // after any history; they still count against the link's queue bytes until
+        // sent, so the slow-consumer bound holds), and notices at once when the engine
+        // stops publishing.
+        let mut held: Vec<Arc<EventBatch>> = Vec::new();
         let from = loop {
             select! {
                 recv(ch.opening) -> from => break from.unwrap_or(ResumeFrom::Live),
+                recv(subscription.batches) -> batch => match batch {
+                    Ok(batch) => held.push(batch),
+                    // The engine stopped: no history matters now, only the Goodbye.
+                    Err(_) => break ResumeFrom::Live,
+                },
                 recv(ch.closing) -> why => if let Some(end) = self.on_closing(why, &mut ch, &mut out) {
                     return end;
                 },
@@ -335,6 +346,14 @@ impl<S: LinkStream> Writer<S> {
                 return end;
             }
         }
+        for batch in held {
+            batch.write_for(self.link, &mut out);
+            subscription.sent(&batch);
+            if out.len() >= WRITE_BATCH_BYTES {
+                self.flush(&mut out)?;
+            }
+        }
+        self.flush(&mut out)?;
         let batches = &subscription.batches;
         loop {
             select! {
