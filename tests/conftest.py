@@ -60,6 +60,23 @@ def gateway(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture
+def pair(engine_bin: Path, tmp_path: Path) -> Iterator[tuple[Engine, Gateway]]:
+    """An engine and a gateway of the test's own, for tests that stop or stall them."""
+    (tmp_path / "e").mkdir()
+    (tmp_path / "g").mkdir()
+    engine = Engine(engine_bin, tmp_path / "e")
+    engine.start()
+    gateway = Gateway(tmp_path / "g", engine.port)
+    gateway.start()
+    try:
+        wait_engine_up(gateway)
+        yield engine, gateway
+    finally:
+        gateway.stop()
+        engine.stop()
+
+
+@pytest.fixture
 def connect(gateway: Gateway) -> Iterator[ClientFactory]:
     """Logs clients in to the session gateway; logs them out after the test, and
     cancels every trader's orders so tests do not see each other's book."""

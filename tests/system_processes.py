@@ -109,9 +109,10 @@ def engine_binary() -> Path:
 class Engine:
     """A ringex-engine process with its own data directory and link port."""
 
-    def __init__(self, binary: Path, workdir: Path) -> None:
+    def __init__(self, binary: Path, workdir: Path, extra_args: tuple[str, ...] = ()) -> None:
         self.binary = binary
         self.workdir = workdir
+        self.extra_args = extra_args
         self.port = free_port()
         self.config = workdir / "engine.toml"
         self.config.write_text(ENGINE_CONFIG)
@@ -132,6 +133,7 @@ class Engine:
                 f"127.0.0.1:{self.port}",
                 "--unix-socket",
                 "",
+                *self.extra_args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -2,8 +2,6 @@
 resting orders survive it, and clients carry on (and catch up by replay)."""
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,22 +12,6 @@ from tests.system_processes import PASSWORD, Engine, Gateway, wait_engine_up
 pytestmark = pytest.mark.timeout(120)
 
 P = 100_000
-
-
-@pytest.fixture
-def pair(engine_bin: Path, tmp_path: Path) -> Iterator[tuple[Engine, Gateway]]:
-    (tmp_path / "e").mkdir()
-    (tmp_path / "g").mkdir()
-    engine = Engine(engine_bin, tmp_path / "e")
-    engine.start()
-    gateway = Gateway(tmp_path / "g", engine.port)
-    gateway.start()
-    try:
-        wait_engine_up(gateway)
-        yield engine, gateway
-    finally:
-        gateway.stop()
-        engine.stop()
 
 
 @pytest.mark.parametrize("how", ["stop", "kill"])

@@ -222,7 +222,7 @@ pub enum ServerMessage {
     Rejected {
         stamp: Stamp,
         command: CommandKind,
-        /// An engine reject reason (1–25) or a gateway one (100–102).
+        /// An engine reject reason (1–25) or a gateway one (100–103).
         reason: u8,
         client_order_id: ClientOrderId,
     },

@@ -15,6 +15,13 @@ pub const LINK_FRAME_MAX: usize = 64 * 1024;
 
 /// Gateway to engine: an input to sequence, with the gateway's correlation token.
 pub const LINK_INPUT: u8 = b'C';
+/// Gateway to engine: an input with a deadline; the engine drops it unsequenced (and
+/// answers [`LINK_EXPIRED`]) if its sequencer reaches it after the deadline.
+pub const LINK_TIMED_INPUT: u8 = b'T';
+/// Gateway to engine, first on a link: where the gateway's copy of the stream ends.
+pub const LINK_RESUME: u8 = b'R';
+/// Engine to gateway: a timed input was dropped unsequenced, past its deadline.
+pub const LINK_EXPIRED: u8 = b'X';
 /// Either way: nothing to say, still alive.
 pub const LINK_HEARTBEAT: u8 = b'H';
 /// Engine to gateway, first on every link: the last sequence number applied.
@@ -26,6 +33,10 @@ pub const LINK_GOODBYE: u8 = b'Z';
 
 /// `LINK_EVENTS` flag: no more events follow for this sequence number.
 pub const EVENTS_LAST: u8 = 0x01;
+
+/// `LINK_RESUME` flag: the gateway holds no history; send only what comes after the
+/// Welcome (`after_seq` is then 0).
+pub const RESUME_LIVE: u8 = 0x01;
 
 /// Type, seq, timestamp, correlation, flags, count.
 const EVENTS_HEADER_LEN: usize = 1 + 8 + 8 + 8 + 1 + 2;
@@ -44,6 +55,21 @@ pub enum GoodbyeReason {
     SlowConsumer = 4,
     /// The engine stopped after an I/O error rather than acknowledge what is not durable.
     Failed = 5,
+    /// The history the gateway asked to resume from is no longer held (journal purged
+    /// past it, or it could not be read back).
+    HistoryUnavailable = 6,
+    /// The gateway asked to resume after a sequence number this engine never reached:
+    /// the engine is behind the gateway and must not be trusted.
+    AheadOfEngine = 7,
+}
+
+/// Where a link starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResumeFrom {
+    /// Every event after this sequence number, then live.
+    After(u64),
+    /// Only events after the Welcome.
+    Live,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,8 +84,14 @@ pub struct EventsHeader {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToEngine {
-    Input { correlation: u64, input: Input },
+    /// `deadline_ns` is Unix-epoch nanoseconds, 0 for none.
+    Input {
+        correlation: u64,
+        deadline_ns: u64,
+        input: Input,
+    },
     Heartbeat,
+    Resume(ResumeFrom),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +107,9 @@ pub enum FromEngine<'a> {
     Goodbye {
         reason: u8,
         detail: u8,
+    },
+    Expired {
+        correlation: u64,
     },
 }
 
@@ -97,6 +132,39 @@ pub fn write_input_bytes(
         Writer::new(b).u8(LINK_INPUT).u64(correlation).bytes(input);
     });
     Ok(())
+}
+
+/// Writes an input frame with a deadline (Unix-epoch nanoseconds), from bytes the caller
+/// already checked decode.
+pub fn write_timed_input_with(
+    buf: &mut Vec<u8>,
+    correlation: u64,
+    deadline_ns: u64,
+    input: impl FnOnce(&mut Vec<u8>),
+) {
+    write_frame(buf, LengthPrefix::U32, LINK_FRAME_MAX, |b| {
+        Writer::new(b)
+            .u8(LINK_TIMED_INPUT)
+            .u64(correlation)
+            .u64(deadline_ns);
+        input(b);
+    });
+}
+
+pub fn write_resume(buf: &mut Vec<u8>, from: ResumeFrom) {
+    let (after_seq, flags) = match from {
+        ResumeFrom::After(seq) => (seq, 0),
+        ResumeFrom::Live => (0, RESUME_LIVE),
+    };
+    write_frame(buf, LengthPrefix::U32, LINK_FRAME_MAX, |b| {
+        Writer::new(b).u8(LINK_RESUME).u64(after_seq).u8(flags);
+    });
+}
+
+pub fn write_expired(buf: &mut Vec<u8>, correlation: u64) {
+    write_frame(buf, LengthPrefix::U32, LINK_FRAME_MAX, |b| {
+        Writer::new(b).u8(LINK_EXPIRED).u64(correlation);
+    });
 }
 
 pub fn write_heartbeat(buf: &mut Vec<u8>) {
@@ -168,9 +236,34 @@ pub fn decode_to_engine(body: &[u8]) -> Result<ToEngine, DecodeError> {
         LINK_INPUT => {
             let correlation = r.u64()?;
             let input = decode_input(r.rest())?;
-            Ok(ToEngine::Input { correlation, input })
+            Ok(ToEngine::Input {
+                correlation,
+                deadline_ns: 0,
+                input,
+            })
+        }
+        LINK_TIMED_INPUT => {
+            let correlation = r.u64()?;
+            let deadline_ns = r.u64()?;
+            let input = decode_input(r.rest())?;
+            Ok(ToEngine::Input {
+                correlation,
+                deadline_ns,
+                input,
+            })
         }
         LINK_HEARTBEAT => r.finish().map(|()| ToEngine::Heartbeat),
+        LINK_RESUME => {
+            let after_seq = r.u64()?;
+            let flags = r.u8()?;
+            r.finish()?;
+            match flags {
+                0 => Ok(ToEngine::Resume(ResumeFrom::After(after_seq))),
+                // Live carries no sequence number: a non-zero one is malformed.
+                RESUME_LIVE if after_seq == 0 => Ok(ToEngine::Resume(ResumeFrom::Live)),
+                _ => Err(DecodeError::BadFlags),
+            }
+        }
         _ => Err(DecodeError::UnknownType),
     }
 }
@@ -185,6 +278,9 @@ pub fn decode_from_engine(body: &[u8]) -> Result<FromEngine<'_>, DecodeError> {
         LINK_GOODBYE => FromEngine::Goodbye {
             reason: r.u8()?,
             detail: r.u8()?,
+        },
+        LINK_EXPIRED => FromEngine::Expired {
+            correlation: r.u64()?,
         },
         LINK_EVENTS => {
             let seq = r.u64()?;
@@ -244,5 +340,76 @@ impl Iterator for EventIter<'_> {
                 Some(Err(e))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::split_frame;
+
+    fn body(buf: &[u8]) -> &[u8] {
+        let (body, used) = split_frame(buf, LengthPrefix::U32, LINK_FRAME_MAX)
+            .unwrap()
+            .unwrap();
+        assert_eq!(used, buf.len());
+        body
+    }
+
+    #[test]
+    fn resume_round_trips_and_live_carries_no_seq() {
+        for from in [
+            ResumeFrom::After(0),
+            ResumeFrom::After(u64::MAX),
+            ResumeFrom::Live,
+        ] {
+            let mut buf = Vec::new();
+            write_resume(&mut buf, from);
+            assert_eq!(decode_to_engine(body(&buf)), Ok(ToEngine::Resume(from)));
+        }
+        let live_with_seq = [LINK_RESUME, 1, 0, 0, 0, 0, 0, 0, 0, RESUME_LIVE];
+        assert_eq!(decode_to_engine(&live_with_seq), Err(DecodeError::BadFlags));
+        let bad_flags = [LINK_RESUME, 0, 0, 0, 0, 0, 0, 0, 0, 0x02];
+        assert_eq!(decode_to_engine(&bad_flags), Err(DecodeError::BadFlags));
+        assert_eq!(
+            decode_to_engine(&[LINK_RESUME, 0]),
+            Err(DecodeError::Truncated)
+        );
+    }
+
+    #[test]
+    fn timed_input_and_expired_round_trip() {
+        let input = Input::TakeSnapshot;
+        let mut buf = Vec::new();
+        write_timed_input_with(&mut buf, 7, 1_700_000_000_000_000_000, |b| {
+            encode_input(&input, b)
+        });
+        assert_eq!(
+            decode_to_engine(body(&buf)),
+            Ok(ToEngine::Input {
+                correlation: 7,
+                deadline_ns: 1_700_000_000_000_000_000,
+                input
+            })
+        );
+        let mut plain = Vec::new();
+        write_input(&mut plain, 7, &input);
+        assert_eq!(
+            decode_to_engine(body(&plain)),
+            Ok(ToEngine::Input {
+                correlation: 7,
+                deadline_ns: 0,
+                input
+            })
+        );
+        let mut expired = Vec::new();
+        write_expired(&mut expired, 42);
+        assert_eq!(
+            decode_from_engine(body(&expired)),
+            Ok(FromEngine::Expired { correlation: 42 })
+        );
+        let mut long = body(&expired).to_vec();
+        long.push(0);
+        assert_eq!(decode_from_engine(&long), Err(DecodeError::TrailingBytes));
     }
 }

@@ -78,6 +78,9 @@ pub enum GatewayRejectReason {
     EngineUnavailable = 101,
     /// The session's role may not send this message.
     NotPermitted = 102,
+    /// The engine came back behind what this gateway had already seen (it lost
+    /// acknowledged history); order entry stays closed until an engine that has it.
+    EngineBehind = 103,
 }
 
 /// Which side of a trade an order was on.
@@ -129,7 +132,8 @@ u8_codes!(SessionEndReason {
 u8_codes!(GatewayRejectReason {
     RateLimited,
     EngineUnavailable,
-    NotPermitted
+    NotPermitted,
+    EngineBehind
 });
 u8_codes!(Liquidity { Maker, Taker });
 

@@ -9,8 +9,8 @@ use ringex_protocol::command_codec::{decode_input, encode_input};
 use ringex_protocol::event_codec::{decode_event, encode_event};
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
-    decode_from_engine, decode_to_engine, events, write_events, write_input, FromEngine,
-    LINK_FRAME_MAX,
+    decode_from_engine, decode_to_engine, events, write_events, write_expired, write_input,
+    write_resume, write_timed_input_with, FromEngine, ResumeFrom, ToEngine, LINK_FRAME_MAX,
 };
 
 /// xorshift64*: tiny, seeded, good enough to drive mutations.
@@ -81,7 +81,17 @@ fn check_event(bytes: &[u8]) {
 }
 
 fn check_link(bytes: &[u8]) {
-    let _ = decode_to_engine(bytes);
+    // Fixed-size link frames the decoder accepts re-encode to the same bytes.
+    if let Ok(ToEngine::Resume(from)) = decode_to_engine(bytes) {
+        let mut again = Vec::new();
+        write_resume(&mut again, from);
+        assert_eq!(again[4..], *bytes, "accepted resume does not round-trip");
+    }
+    if let Ok(FromEngine::Expired { correlation }) = decode_from_engine(bytes) {
+        let mut again = Vec::new();
+        write_expired(&mut again, correlation);
+        assert_eq!(again[4..], *bytes, "accepted expired does not round-trip");
+    }
     if let Ok(FromEngine::Events {
         header,
         events: body,
@@ -111,7 +121,18 @@ fn decoders_survive_mutated_samples() {
         let mut frame = Vec::new();
         write_input(&mut frame, 99, &input);
         seeds.push(frame[4..].to_vec());
+        let mut timed = Vec::new();
+        write_timed_input_with(&mut timed, 99, 1 << 60, |b| encode_input(&input, b));
+        seeds.push(timed[4..].to_vec());
     }
+    for from in [ResumeFrom::After(12), ResumeFrom::Live] {
+        let mut frame = Vec::new();
+        write_resume(&mut frame, from);
+        seeds.push(frame[4..].to_vec());
+    }
+    let mut expired = Vec::new();
+    write_expired(&mut expired, 5);
+    seeds.push(expired[4..].to_vec());
     let all_events: Vec<_> = samples::events().into_iter().map(|(_, e)| e).collect();
     for (_, event) in samples::events() {
         let mut buf = Vec::new();

@@ -120,6 +120,10 @@ pub struct Overrides {
     /// [link.queue_bytes].
     #[arg(long, value_name = "BYTES")]
     pub queue_bytes: Option<u64>,
+    /// Bytes of recent events kept in memory to resume relinking gateways from; older
+    /// history is replayed from the journal [link.history_window_bytes].
+    #[arg(long, value_name = "BYTES")]
+    pub history_window_bytes: Option<u64>,
     /// Inputs waiting to be sequenced; a full ring stops the links reading
     /// [pipeline.input_ring_capacity].
     #[arg(long, value_name = "N")]
@@ -195,6 +199,7 @@ pub struct LinkConfig {
     pub heartbeat_interval_ms: u64,
     pub heartbeat_timeout_ms: u64,
     pub queue_bytes: u64,
+    pub history_window_bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -307,6 +312,7 @@ impl Config {
         );
         set(&mut self.link.heartbeat_timeout_ms, &o.heartbeat_timeout_ms);
         set(&mut self.link.queue_bytes, &o.queue_bytes);
+        set(&mut self.link.history_window_bytes, &o.history_window_bytes);
         set(
             &mut self.pipeline.input_ring_capacity,
             &o.input_ring_capacity,

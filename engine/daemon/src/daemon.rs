@@ -21,6 +21,8 @@ use ringex_protocol::Input;
 
 use crate::config::{Config, Durability};
 use crate::data_dir_lock::DataDirLock;
+use crate::expiry::ExpiryNotices;
+use crate::history_replay::HistoryReplay;
 use crate::input_ring::{input_ring, InputSender, LinkInput, DAEMON_LINK};
 use crate::journal;
 use crate::journaller::{Journaller, JournallerEnd};
@@ -131,12 +133,14 @@ impl Running {
         let output = Arc::new(OutputRing::new(
             recovered_seq,
             usize::try_from(config.link.queue_bytes).unwrap_or(usize::MAX),
+            usize::try_from(config.link.history_window_bytes).unwrap_or(usize::MAX),
         ));
         let (inputs_tx, inputs_rx) = input_ring(config.pipeline.input_ring_capacity as usize);
         let (batches_tx, batches_rx) = crossbeam_channel::bounded(MATCHER_QUEUE_BATCHES);
         let (snapshot_thread, snapshot_jobs) =
             snapshot_writer::spawn(SnapshotStore::new(FileStorage, &config.data_dir))?;
 
+        let expiries = Arc::new(ExpiryNotices::default());
         let journaller = Journaller {
             sequencer: Sequencer::resume(recovered_seq, recovered.last_timestamp_ns),
             writer: recovered.writer,
@@ -146,6 +150,7 @@ impl Running {
             wait: config.pipeline.wait_strategy,
             progress: Arc::clone(&progress),
             stopping: Arc::clone(&stopping),
+            expiries: Arc::clone(&expiries),
         };
         let matcher = Matcher {
             engine: recovered.engine,
@@ -170,6 +175,11 @@ impl Running {
             config.heartbeat_interval(),
             config.heartbeat_timeout(),
             config.link.max_links,
+            expiries,
+            Arc::new(HistoryReplay::new(
+                config.data_dir.clone(),
+                config.engine_config(),
+            )),
         ));
         let mut acceptors = Vec::new();
         for listener in listeners {
@@ -302,6 +312,7 @@ fn bootstrap(config: &Config, inputs: &InputSender) {
         let item = LinkInput {
             link: DAEMON_LINK,
             correlation: 0,
+            deadline_ns: 0,
             input: Input::Command(cmd),
         };
         // The journaller is running and the ring has room or drains; an error means

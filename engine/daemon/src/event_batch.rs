@@ -8,8 +8,10 @@ use ringex_protocol::link::write_events;
 
 use crate::input_ring::{LinkId, DAEMON_LINK};
 
+/// Offset of the seq field in an events frame: u32 length, type.
+const SEQ_OFFSET: usize = 4 + 1;
 /// Offset of the correlation field in an events frame: u32 length, type, seq, timestamp.
-const CORRELATION_OFFSET: usize = 4 + 1 + 8 + 8;
+const CORRELATION_OFFSET: usize = SEQ_OFFSET + 8 + 8;
 
 /// Where one correlation belongs.
 #[derive(Clone, Copy, Debug)]
@@ -78,6 +80,27 @@ impl EventBatch {
         (self.first_seq, self.last_seq)
     }
 
+    /// Appends the frames of inputs after `after_seq`, as history: with no correlation,
+    /// since the links that sent those inputs are not the one being resumed.
+    pub fn write_after(&self, after_seq: u64, out: &mut Vec<u8>) {
+        if self.first_seq > after_seq {
+            out.extend_from_slice(&self.bytes);
+            return;
+        }
+        let mut at = 0;
+        while at < self.bytes.len() {
+            let len = u32::from_le_bytes(self.bytes[at..at + 4].try_into().expect("4 bytes"));
+            let end = at + 4 + len as usize;
+            let seq_at = at + SEQ_OFFSET;
+            let seq = u64::from_le_bytes(self.bytes[seq_at..seq_at + 8].try_into().expect("8"));
+            if seq > after_seq {
+                out.extend_from_slice(&self.bytes[at..]);
+                return;
+            }
+            at = end;
+        }
+    }
+
     /// Appends the batch as `link` must see it.
     pub fn write_for(&self, link: LinkId, out: &mut Vec<u8>) {
         let base = out.len();
@@ -136,5 +159,24 @@ mod tests {
         assert!(of_eight.iter().all(|h| h.1 == 22));
         assert_eq!(of_eight.iter().filter(|h| h.2).count(), 1);
         assert_eq!(of_eight.iter().map(|h| h.3 as usize).sum::<usize>(), 20_000);
+    }
+
+    #[test]
+    fn history_starts_after_the_asked_seq_without_correlations() {
+        let day = Event::DayEnded { expired: 0 };
+        let mut b = EventBatch::new();
+        b.push(7, 100, 1, 11, &[day]);
+        b.push(8, 101, 2, 22, &[day, day]);
+        b.push(9, 102, 1, 33, &[]);
+        let mut out = Vec::new();
+        b.write_after(7, &mut out);
+        assert_eq!(headers(&out), vec![(8, 0, true, 2), (9, 0, true, 0)]);
+        out.clear();
+        b.write_after(6, &mut out);
+        assert_eq!(headers(&out).len(), 3);
+        assert!(headers(&out).iter().all(|h| h.1 == 0));
+        out.clear();
+        b.write_after(9, &mut out);
+        assert!(out.is_empty());
     }
 }

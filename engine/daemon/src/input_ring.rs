@@ -18,6 +18,8 @@ pub struct LinkInput {
     pub link: LinkId,
     /// The sender's token, echoed on its link only.
     pub correlation: u64,
+    /// Unix-epoch ns after which the input must not be sequenced; 0 for none.
+    pub deadline_ns: u64,
     pub input: Input,
 }
 

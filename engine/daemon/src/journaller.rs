@@ -21,6 +21,7 @@ use crossbeam_channel::{Sender, TryRecvError};
 use ringex_protocol::Input;
 
 use crate::config::WaitStrategy;
+use crate::expiry::ExpiryNotices;
 use crate::input_ring::{InputReceiver, LinkId, LinkInput};
 use crate::journal::{JournalError, JournalWriter};
 use crate::progress::Progress;
@@ -59,6 +60,8 @@ pub struct Journaller {
     pub progress: Arc<Progress>,
     /// Raised when the stage stops taking inputs, so links and listeners wind down.
     pub stopping: Arc<AtomicBool>,
+    /// Where the links hear of timed inputs dropped past their deadline.
+    pub expiries: Arc<ExpiryNotices>,
 }
 
 impl Journaller {
@@ -85,6 +88,10 @@ impl Journaller {
                     Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                 }
             }
+            // Every input taken had expired: nothing was appended, nothing to commit.
+            if batch.is_empty() {
+                continue;
+            }
             let durable = self.writer.commit()?;
             let last = batch.last().expect("a batch holds at least one input").seq;
             assert_eq!(durable, last, "the journal committed a different batch");
@@ -107,7 +114,17 @@ impl Journaller {
         item: LinkInput,
         batch: &mut Vec<Sequenced>,
     ) -> Result<bool, JournalError> {
-        let (seq, timestamp_ns) = self.sequencer.stamp();
+        let Some((seq, timestamp_ns)) = self.sequencer.stamp_unless_expired(item.deadline_ns)
+        else {
+            let told = self.expiries.notify(item.link, item.correlation);
+            tracing::warn!(
+                link = item.link,
+                correlation = item.correlation,
+                told,
+                "input dropped unsequenced: its deadline passed before sequencing"
+            );
+            return Ok(false);
+        };
         self.writer.append(seq, timestamp_ns, &item.input)?;
         batch.push(Sequenced {
             seq,

@@ -11,6 +11,7 @@ use crossbeam_channel::{Receiver, Sender};
 use ringex_protocol::link::GoodbyeReason;
 
 use crate::event_batch::EventBatch;
+use crate::history_window::HistoryWindow;
 use crate::input_ring::LinkId;
 
 /// What a new link starts from.
@@ -48,17 +49,21 @@ struct Hub {
     published_seq: u64,
     /// Set once the engine stops publishing, with the reason links are told.
     closed: Option<GoodbyeReason>,
+    /// Recent batches, for links that resume.
+    window: HistoryWindow,
 }
 
 impl OutputRing {
-    /// `recovered_seq` is the last input applied before the first publish.
-    pub fn new(recovered_seq: u64, queue_bytes: usize) -> OutputRing {
+    /// `recovered_seq` is the last input applied before the first publish; the newest
+    /// `window_bytes` of batches are kept for [`OutputRing::history`].
+    pub fn new(recovered_seq: u64, queue_bytes: usize, window_bytes: usize) -> OutputRing {
         assert!(queue_bytes > 0);
         OutputRing {
             hub: Mutex::new(Hub {
                 links: Vec::new(),
                 published_seq: recovered_seq,
                 closed: None,
+                window: HistoryWindow::new(window_bytes),
             }),
             queue_bytes,
         }
@@ -109,6 +114,7 @@ impl OutputRing {
             hub.published_seq
         );
         hub.published_seq = last;
+        hub.window.keep(&batch);
         let limit = self.queue_bytes;
         let mut dropped = Vec::new();
         hub.links.retain(|s| {
@@ -124,6 +130,12 @@ impl OutputRing {
             s.batches.send(Arc::clone(&batch)).is_ok()
         });
         dropped
+    }
+
+    /// The published batches holding every input in `(after_seq, to_seq]`, if the
+    /// history window still reaches back that far.
+    pub fn history(&self, after_seq: u64, to_seq: u64) -> Option<Vec<Arc<EventBatch>>> {
+        self.hub().window.after(after_seq, to_seq)
     }
 
     /// Stops publishing. Each link's writer sends what is queued, then a Goodbye with
@@ -157,7 +169,7 @@ mod tests {
     #[test]
     fn links_join_at_the_published_seq_and_slow_ones_are_dropped() {
         let one = batch(1..=1).len_bytes();
-        let ring = OutputRing::new(10, 2 * one);
+        let ring = OutputRing::new(10, 2 * one, 0);
         let early = ring.subscribe(1).unwrap();
         assert_eq!(early.welcome_seq, 10);
         assert!(ring.publish(batch(11..=11)).is_empty());
@@ -179,7 +191,7 @@ mod tests {
 
     #[test]
     fn an_idle_link_takes_a_batch_larger_than_the_limit() {
-        let ring = OutputRing::new(0, 1);
+        let ring = OutputRing::new(0, 1, 0);
         let link = ring.subscribe(1).unwrap();
         assert!(ring.publish(batch(1..=3)).is_empty());
         let b = link.batches.try_recv().unwrap();

@@ -26,6 +26,21 @@ impl Sequencer {
         self.stamp_at(wall_clock_ns())
     }
 
+    /// Stamps the next input unless its deadline (Unix-epoch ns, 0 for none) has passed:
+    /// a late input gets no sequence number at all, so it is never journaled or matched.
+    /// The check reads the same clock the stamp does and comes before sequencing, so
+    /// replay (which never checks deadlines) sees exactly the inputs that were stamped.
+    pub fn stamp_unless_expired(&mut self, deadline_ns: u64) -> Option<(u64, u64)> {
+        self.stamp_unless_expired_at(deadline_ns, wall_clock_ns())
+    }
+
+    fn stamp_unless_expired_at(&mut self, deadline_ns: u64, now_ns: u64) -> Option<(u64, u64)> {
+        if deadline_ns != 0 && now_ns > deadline_ns {
+            return None;
+        }
+        Some(self.stamp_at(now_ns))
+    }
+
     fn stamp_at(&mut self, now_ns: u64) -> (u64, u64) {
         let seq = self
             .last_seq
@@ -59,5 +74,15 @@ mod tests {
         assert_eq!(s.stamp_at(5_001), (44, 5_002));
         let (_, now) = Sequencer::resume(0, 0).stamp();
         assert!(now > 1_600_000_000_000_000_000);
+    }
+
+    #[test]
+    fn a_late_input_gets_no_sequence_number() {
+        let mut s = Sequencer::resume(10, 1_000);
+        assert_eq!(s.stamp_unless_expired_at(2_000, 2_001), None);
+        assert_eq!(s.stamp_unless_expired_at(2_000, 2_000), Some((11, 2_000)));
+        assert_eq!(s.stamp_unless_expired_at(0, 3_000), Some((12, 3_000)));
+        assert_eq!(s.stamp_unless_expired_at(1, 3_001), None);
+        assert_eq!(s.stamp_at(3_002), (13, 3_002));
     }
 }

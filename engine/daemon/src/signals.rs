@@ -75,6 +75,7 @@ fn request_shutdown(inputs: &InputSender) {
     let mut item = LinkInput {
         link: DAEMON_LINK,
         correlation: 0,
+        deadline_ns: 0,
         input: Input::Shutdown,
     };
     loop {

@@ -13,8 +13,8 @@ use ringex_protocol::client::{
 use ringex_protocol::command_codec::{encode_command, ALL_INSTRUMENTS};
 use ringex_protocol::frame::{split_frame, write_frame, LengthPrefix};
 use ringex_protocol::link::{
-    decode_from_engine, events, write_heartbeat, EventsHeader, FromEngine, LINK_FRAME_MAX,
-    LINK_INPUT,
+    decode_from_engine, events, write_heartbeat, write_resume, EventsHeader, FromEngine,
+    GoodbyeReason, LINK_FRAME_MAX, LINK_INPUT,
 };
 use ringex_protocol::session::{
     decode_text, GatewayRejectReason, Liquidity, LoginRejectReason, Role, SessionEndReason,
@@ -24,6 +24,7 @@ use ringex_protocol::wire::Writer;
 
 use crate::account_stream::AccountStream;
 use crate::acked_ids::{self, AckedIds};
+use crate::engine_link_state::{EngineLinkState, Pending};
 use crate::rate_limit::TokenBucket;
 use crate::session::{Phase, Session};
 use crate::stats::Stats;
@@ -70,6 +71,8 @@ pub enum SessionAction {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct LinkOutcome {
     pub welcome: Option<u64>,
+    /// The Welcome was below what this gateway has seen: the link must not be used.
+    pub refused: bool,
     pub goodbye: Option<(u8, u8)>,
     /// The engine sent bytes that do not decode: the decode error code.
     pub error: Option<u8>,
@@ -88,8 +91,8 @@ pub struct Core {
     engine_out: Vec<u8>,
     link_in: Vec<u8>,
     next_correlation: u64,
-    /// Arrival time of each order still waiting for its events, by correlation.
-    in_flight: HashMap<u64, u64>,
+    /// Orders waiting for the engine's answer, deadlines, and the engine's standing.
+    pub link: EngineLinkState,
     last_engine_seq: u64,
     /// Events frames to append to the gateway's stream journal, when it keeps one.
     journal: Option<Vec<u8>>,
@@ -134,7 +137,7 @@ impl Core {
             engine_out: Vec::new(),
             link_in: Vec::new(),
             next_correlation: 1,
-            in_flight: HashMap::new(),
+            link: EngineLinkState::new(0, 0),
             last_engine_seq: 0,
             journal: persist.then(Vec::new),
             acked: AckedIds::new(limits.acked_ids_max, persist),
@@ -315,10 +318,8 @@ impl Core {
             Some(GatewayRejectReason::NotPermitted)
         } else if !s.bucket.take(now_ns) {
             Some(GatewayRejectReason::RateLimited)
-        } else if !self.engine_up {
-            Some(GatewayRejectReason::EngineUnavailable)
         } else {
-            None
+            self.link.refusal(self.engine_up)
         };
         let account = s.account;
         let refused = refused.map(|r| r as u8).or_else(|| {
@@ -338,16 +339,16 @@ impl Core {
         }
         let correlation = self.next_correlation;
         self.next_correlation += 1;
-        write_frame(
-            &mut self.engine_out,
-            LengthPrefix::U32,
-            LINK_FRAME_MAX,
-            |b| {
-                Writer::new(b).u8(LINK_INPUT).u64(correlation);
-                stamp(body, account, b);
-            },
-        );
-        self.in_flight.insert(correlation, now_ns);
+        let pending = Pending {
+            arrival_ns: now_ns,
+            sid,
+            kind: cmd.kind(),
+            client_order_id: cmd.client_order_id(),
+        };
+        self.link
+            .write_input(&mut self.engine_out, correlation, pending, |b| {
+                stamp(body, account, b)
+            });
         self.stats.engine_inputs += 1;
     }
 
@@ -541,17 +542,40 @@ impl Core {
         for sid in beats {
             self.send_unsequenced(sid, &ServerMessage::Heartbeat);
         }
+        for p in self.link.overdue(now_ns) {
+            self.engine_unavailable(p);
+        }
         ends.sort_unstable_by_key(|(sid, _)| *sid);
         ends
     }
 
-    /// A new engine link connected: forget the old one's partial frame and in-flight
-    /// orders (their outcome arrives, if at all, as events without our correlation).
+    /// A new engine link connected: forget the old one's partial frame and open the new
+    /// one with a Resume after the last sequence number seen. Orders still waiting keep
+    /// their timers: each is answered by its bound (their events, if any, come back as
+    /// history without our correlation).
     pub fn link_reset(&mut self) {
         self.link_in.clear();
-        self.in_flight.clear();
         self.engine_out.clear();
         self.engine_up = false;
+        let from = self.link.resume_from(self.last_engine_seq);
+        write_resume(&mut self.engine_out, from);
+    }
+
+    /// Raises the last sequence number seen to one persisted by an earlier run.
+    pub fn note_engine_seq(&mut self, seq: u64) {
+        self.last_engine_seq = self.last_engine_seq.max(seq);
+    }
+
+    /// Answers an order the engine will never execute (or did not answer in time).
+    fn engine_unavailable(&mut self, p: Pending) {
+        let reason = GatewayRejectReason::EngineUnavailable as u8;
+        self.stats.reject(reason);
+        let unsequenced = Stamp {
+            seq: 0,
+            timestamp_ns: 0,
+        };
+        let message = reject(unsequenced, p.kind, reason, p.client_order_id);
+        self.send_unsequenced(p.sid, &message);
     }
 
     pub fn set_engine_up(&mut self, up: bool) {
@@ -592,14 +616,23 @@ impl Core {
                     return outcome;
                 }
                 Ok(FromEngine::Welcome { last_seq }) => {
-                    if self.last_engine_seq != 0 && last_seq > self.last_engine_seq {
-                        self.stats.engine_seq_gaps += last_seq - self.last_engine_seq;
-                    }
-                    self.last_engine_seq = last_seq;
+                    // What lies between our last seq and the Welcome follows as history.
                     outcome.welcome = Some(last_seq);
+                    if !self.link.welcome(last_seq, self.last_engine_seq) {
+                        outcome.refused = true;
+                        break;
+                    }
+                }
+                Ok(FromEngine::Expired { correlation }) => {
+                    if let Some(p) = self.link.expired(correlation) {
+                        self.engine_unavailable(p);
+                    }
                 }
                 Ok(FromEngine::Heartbeat) => {}
                 Ok(FromEngine::Goodbye { reason, detail }) => {
+                    if reason == GoodbyeReason::HistoryUnavailable as u8 {
+                        self.link.history_unavailable();
+                    }
                     outcome.goodbye = Some((reason, detail));
                 }
                 Ok(FromEngine::Events {
@@ -610,8 +643,8 @@ impl Core {
                         journal.extend_from_slice(frame);
                     }
                     self.apply_events(&header, raw);
-                    if header.last {
-                        if let Some(t) = self.in_flight.remove(&header.correlation) {
+                    if header.last && header.correlation != 0 {
+                        if let Some(t) = self.link.answered(header.correlation) {
                             self.stats.latency(now_ns.saturating_sub(t));
                         }
                     }

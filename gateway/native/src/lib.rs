@@ -3,6 +3,7 @@
 
 pub mod account_stream;
 pub mod acked_ids;
+pub mod engine_link_state;
 pub mod gateway;
 pub mod rate_limit;
 pub mod session;
@@ -191,6 +192,37 @@ impl PyGatewayCore {
         self.core.set_engine_up(up);
     }
 
+    /// Every order is answered within `bound_ns` (EngineUnavailable if the engine did
+    /// not), and its deadline is the send time plus the bound less `allowance_ns`.
+    fn set_answer_bound(&mut self, bound_ns: u64, allowance_ns: u64) -> PyResult<()> {
+        if bound_ns != 0 && allowance_ns >= bound_ns {
+            return Err(PyValueError::new_err(
+                "the deadline allowance must be below the answer bound",
+            ));
+        }
+        self.core.link = engine_link_state::EngineLinkState::new(bound_ns, allowance_ns);
+        Ok(())
+    }
+
+    /// Unix-epoch time minus the monotonic clock passed as `now_ns`, for deadlines.
+    fn set_clock_offset(&mut self, offset_ns: i64) {
+        self.core.link.set_clock_offset(offset_ns);
+    }
+
+    /// Raises the last engine sequence number seen to one an earlier run persisted.
+    fn note_engine_seq(&mut self, seq: u64) {
+        self.core.note_engine_seq(seq);
+    }
+
+    fn last_engine_seq(&self) -> u64 {
+        self.core.last_engine_seq()
+    }
+
+    /// (engine's last seq, ours) while the engine is behind what we have seen.
+    fn engine_regressed(&self) -> Option<(u64, u64)> {
+        self.core.link.regressed()
+    }
+
     fn link_heartbeat(&mut self) {
         self.core.link_heartbeat();
     }
@@ -199,16 +231,16 @@ impl PyGatewayCore {
         PyBytes::new(py, &self.core.take_engine_output())
     }
 
-    /// Returns (welcome last_seq or None, (goodbye reason, detail) or None, decode error
-    /// code or None).
+    /// Returns (welcome last_seq or None, whether that Welcome was refused as behind
+    /// this gateway, (goodbye reason, detail) or None, decode error code or None).
     #[allow(clippy::type_complexity)]
     fn feed_engine(
         &mut self,
         data: &[u8],
         now_ns: u64,
-    ) -> (Option<u64>, Option<(u8, u8)>, Option<u8>) {
+    ) -> (Option<u64>, bool, Option<(u8, u8)>, Option<u8>) {
         let o = self.core.feed_engine(data, now_ns);
-        (o.welcome, o.goodbye, o.error)
+        (o.welcome, o.refused, o.goodbye, o.error)
     }
 
     /// Events frames routed since the last call, to append to the stream journal.
@@ -245,6 +277,12 @@ impl PyGatewayCore {
         d.set_item("engine_inputs", s.engine_inputs)?;
         d.set_item("engine_events", s.engine_events)?;
         d.set_item("engine_seq_gaps", s.engine_seq_gaps)?;
+        let link = self.core.link.counters;
+        d.set_item("engine_answer_timeouts", link.answer_timeouts)?;
+        d.set_item("engine_expired", link.expired)?;
+        d.set_item("engine_late_answers", link.late_answers)?;
+        d.set_item("engine_regressions", link.regressions)?;
+        d.set_item("engine_regressed", self.core.link.regressed().is_some())?;
         d.set_item("rejects", s.rejects.clone())?;
         d.set_item("session_ends", s.session_ends.clone())?;
         d.set_item("latency_buckets", s.latency_buckets.to_vec())?;

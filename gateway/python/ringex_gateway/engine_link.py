@@ -1,8 +1,13 @@
 """The engine link: one TCP connection to the engine daemon, kept up with back-off.
 
-Bytes from the engine go to the native core, which routes the events; the link only
-reports the engine's Welcome, Goodbye and decode errors. While the link is down the
-core rejects new orders (EngineUnavailable) rather than queue them.
+Every link opens with a Resume after the last engine sequence number the gateway has
+seen, so the engine sends what happened while the link was down and account streams
+have no holes. Bytes from the engine go to the native core, which routes the events;
+the link only reports the engine's Welcome, Goodbye and decode errors. While the link
+is down the core rejects new orders (EngineUnavailable) rather than queue them. An
+engine whose Welcome is below what the gateway has seen lost acknowledged history: the
+gateway refuses it, closes order entry (EngineBehind), raises the alarm and keeps
+retrying until an engine that holds its history answers.
 """
 
 import asyncio
@@ -12,6 +17,11 @@ from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from ringex_gateway.server import Gateway
+
+#: Goodbye reason: the engine no longer holds the history asked for.
+_GOODBYE_HISTORY_UNAVAILABLE = 6
+#: Goodbye reason: the gateway asked to resume past the engine's last sequence.
+_GOODBYE_AHEAD_OF_ENGINE = 7
 
 log = logging.getLogger("ringex_gateway.engine_link")
 
@@ -50,31 +60,69 @@ class EngineLink:
         self.port = port
         self.transport: asyncio.Transport | None = None
         self.up = False
+        # Whether the current (or last) connection was welcomed and trusted.
+        self.welcomed = False
         self.last_heard_ns = 0
         self._stopping = False
+        # Logged once per regression, not once per retry.
+        self._alarmed = False
 
     def connected(self, transport: asyncio.Transport) -> None:
         """A new connection: the core forgets the old one; orders wait for Welcome."""
         self.transport = transport
+        self.welcomed = False
         self.last_heard_ns = time.monotonic_ns()
         self.gateway.core.link_reset()
+        # The Resume goes out first, before any order.
+        self.gateway.schedule_flush()
 
     def received(self, data: bytes) -> None:
         """Routes the engine's bytes through the core."""
         now = time.monotonic_ns()
         self.last_heard_ns = now
-        welcome, goodbye, error = self.gateway.core.feed_engine(data, now)
-        if welcome is not None:
+        welcome, refused, goodbye, error = self.gateway.core.feed_engine(data, now)
+        if refused:
+            self._refuse()
+        elif welcome is not None:
+            if self._alarmed:
+                log.warning("engine is no longer behind this gateway: order entry reopens")
+                self._alarmed = False
             log.info("engine link up: engine at seq %d", welcome)
             self.up = True
+            self.welcomed = True
             self.gateway.core.set_engine_up(True)
-        if goodbye is not None:
+        if refused:
+            return
+        if goodbye is not None and goodbye[0] == _GOODBYE_HISTORY_UNAVAILABLE:
+            log.error(
+                "engine no longer holds the events after seq %d: relinking live; the "
+                "events in between are missing from the streams (engine_seq_gaps)",
+                self.gateway.core.last_engine_seq(),
+            )
+            self.drop()
+        elif goodbye is not None and goodbye[0] == _GOODBYE_AHEAD_OF_ENGINE:
+            log.error("ALARM engine refused the resume: it is behind this gateway; retrying")
+            self.drop()
+        elif goodbye is not None:
             log.warning("engine said goodbye: reason %d detail %d", *goodbye)
             self.drop()
         elif error is not None:
             log.error("engine sent bytes that do not decode (error %d); reconnecting", error)
             self.drop()
         self.gateway.schedule_flush()
+
+    def _refuse(self) -> None:
+        regressed = self.gateway.core.engine_regressed()
+        if not self._alarmed:
+            engine_seq, seen = regressed or (0, 0)
+            log.error(
+                "ALARM engine went back in time: its last seq %d is below %d already seen "
+                "by this gateway; refusing it, order entry closed (EngineBehind), retrying",
+                engine_seq,
+                seen,
+            )
+            self._alarmed = True
+        self.drop()
 
     def disconnected(self, exc: Exception | None) -> None:
         """The link is gone: orders are rejected until it is back."""
@@ -130,8 +178,13 @@ class EngineLink:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, s.reconnect_max_ms / 1000)
                 continue
-            delay = s.reconnect_min_ms / 1000
             await protocol.lost
+            if self.welcomed:
+                delay = s.reconnect_min_ms / 1000
+            else:
+                # Refused or gone before its Welcome: back off as for a failed connect.
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, s.reconnect_max_ms / 1000)
 
     def stop(self) -> None:
         """Stops reconnecting and closes the link."""

@@ -84,6 +84,11 @@ class GatewayMetrics(Collector):
             "Last engine sequence number this gateway has seen.",
             s["last_engine_seq"],
         )
+        yield GaugeMetricFamily(
+            "ringex_gateway_engine_regressed",
+            "1 while the engine is behind what this gateway has seen (order entry closed).",
+            1 if s["engine_regressed"] else 0,
+        )
         for key, text in (
             ("messages_in", "Client messages received."),
             ("messages_out", "Server messages sent to clients."),
@@ -95,6 +100,10 @@ class GatewayMetrics(Collector):
                 "Acknowledged client order ids not remembered: the "
                 "acked-id set was full (acked_ids_max).",
             ),
+            ("engine_answer_timeouts", "Orders answered EngineUnavailable at the answer bound."),
+            ("engine_expired", "Orders the engine dropped unsequenced, past their deadline."),
+            ("engine_late_answers", "Orders answered at the bound whose events came later."),
+            ("engine_regressions", "Engine links refused: the engine was behind this gateway."),
         ):
             yield CounterMetricFamily(f"ringex_gateway_{key}", text, value=s[key])
         yield GaugeMetricFamily(

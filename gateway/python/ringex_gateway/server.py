@@ -22,6 +22,7 @@ from ringex_gateway.login_queue import LoginQueue
 from ringex_gateway.login_throttle import LoginThrottles, ThrottlePolicy
 from ringex_gateway.metrics import GatewayMetrics, LoginStats, serve_metrics
 from ringex_gateway.pending_logins import PendingLogins
+from ringex_gateway.seen_seq import SeenSeq
 from ringex_gateway.stream_journal import StreamJournal
 
 log = logging.getLogger("ringex_gateway")
@@ -39,11 +40,13 @@ class Gateway:
         s = self.settings
         self.journal: StreamJournal | None = None
         self.acked_journal: AckedIdJournal | None = None
+        self.seen_seq: SeenSeq | None = None
         epoch, frames = time.time_ns(), b""
         if s.journal_dir:
             self.journal = StreamJournal(Path(s.journal_dir), s.journal_max_bytes)
             self.acked_journal = AckedIdJournal(Path(s.journal_dir), s.acked_ids_max)
             epoch, frames = self.journal.open()
+            self.seen_seq = SeenSeq(Path(s.journal_dir))
         self.core = GatewayCore(
             epoch=epoch,
             journal_messages=s.journal_messages,
@@ -66,6 +69,11 @@ class Gateway:
             kept = self.core.restore_acked(self.acked_journal.open())
             self.acked_journal.keep(kept)
             log.info("acked-id journal: %d bytes of ids restored", kept)
+        if self.seen_seq is not None:
+            self.core.note_engine_seq(self.seen_seq.seq)
+            log.info("highest engine seq seen before: %d", self.core.last_engine_seq())
+        self.core.set_answer_bound(s.engine_answer_ms * _MS, s.engine_deadline_allowance_ms * _MS)
+        self.core.set_clock_offset(time.time_ns() - time.monotonic_ns())
         self.users: dict[str, UserConfig] = {u.username: u for u in config.users}
         # Unknown usernames are checked against this, so a miss takes as long as a hit.
         self._decoy_hash = hash_password("", n=1 << 14)
@@ -91,6 +99,8 @@ class Gateway:
         self._login_failures: Counter[str] = Counter()
         self._reading_paused = False
         self._metrics = GatewayMetrics()
+        self._answer_timeouts = 0
+        self._late_answers = 0
         self._metrics_server: Any = None
         self.metrics_port: int | None = None
         self.link = EngineLink(self, *parse_address(s.engine))
@@ -322,6 +332,8 @@ class Gateway:
             self.journal.append(self.core.take_journal_output())
         if self.acked_journal is not None:
             self.acked_journal.append(*self.core.take_acked_output())
+        if self.seen_seq is not None:
+            self.seen_seq.record(self.core.last_engine_seq())
         out = self.core.take_engine_output()
         if out:
             self.link.write(out)
@@ -340,10 +352,14 @@ class Gateway:
     async def _timers(self) -> None:
         s = self.settings
         period = min(s.heartbeat_ms, s.frame_timeout_ms, s.engine_heartbeat_ms, 1000) / 4000
+        if s.engine_answer_ms:
+            # Orders past the answer bound are answered within a tenth of it.
+            period = min(period, s.engine_answer_ms / 10_000)
         next_link_beat = 0
         while True:
             await asyncio.sleep(period)
             now = time.monotonic_ns()
+            self.core.set_clock_offset(time.time_ns() - now)
             for sid, reason in self.core.tick(now):
                 session = self.sessions.get(sid)
                 if session is not None:
@@ -351,7 +367,9 @@ class Gateway:
             if now >= next_link_beat:
                 self.link.heartbeat(now)
                 next_link_beat = now + s.engine_heartbeat_ms * _MS
-            self._metrics.refresh(self.core.stats(), len(self.sessions))
+            stats = self.core.stats()
+            self._report_unanswered(stats)
+            self._metrics.refresh(stats, len(self.sessions))
             self._metrics.refresh_logins(self._login_stats())
             self.schedule_flush()
 
@@ -364,6 +382,24 @@ class Gateway:
             waiting=self.login_queue.waiting,
             connections_cut=self.pending.refused,
         )
+
+    def _report_unanswered(self, stats: dict[str, Any]) -> None:
+        """Logs orders the engine left unanswered past the bound, and late answers."""
+        timeouts = int(stats["engine_answer_timeouts"])
+        late = int(stats["engine_late_answers"])
+        if timeouts > self._answer_timeouts:
+            log.warning(
+                "%d orders answered EngineUnavailable: no engine answer within %d ms",
+                timeouts - self._answer_timeouts,
+                self.settings.engine_answer_ms,
+            )
+        if late > self._late_answers:
+            log.error(
+                "%d orders the gateway answered EngineUnavailable were executed after all "
+                "(sequenced before their deadline, durable after the bound)",
+                late - self._late_answers,
+            )
+        self._answer_timeouts, self._late_answers = timeouts, late
 
     # Shutdown -----------------------------------------------------------------------
 
@@ -401,6 +437,8 @@ class Gateway:
             self._metrics_server.shutdown()
             self._metrics_server.server_close()
         self.login_queue.close()
+        if self.seen_seq is not None:
+            self.seen_seq.close()
         if self.journal is not None:
             self.journal.close()
         if self.acked_journal is not None:

@@ -41,7 +41,7 @@ class CommandKind(IntEnum):
 
 class RejectReason(IntEnum):
     """Why an order message was refused: the engine's reasons (1-25), then the
-    gateway's own (100-102), which arrive unsequenced."""
+    gateway's own (100-103), which arrive unsequenced."""
 
     UNKNOWN_INSTRUMENT = 1
     UNKNOWN_ACCOUNT = 2
@@ -71,6 +71,7 @@ class RejectReason(IntEnum):
     RATE_LIMITED = 100
     ENGINE_UNAVAILABLE = 101
     NOT_PERMITTED = 102
+    ENGINE_BEHIND = 103
 
 
 class CancelReason(IntEnum):

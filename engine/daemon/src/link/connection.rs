@@ -1,6 +1,12 @@
 //! One link: a reader thread that checks each frame whole, decodes it and publishes the
-//! input on the input ring, and a writer thread that sends the Welcome, then the link's
-//! queue of event batches (many frames per socket write) and heartbeats when idle.
+//! input on the input ring, and a writer thread that sends the Welcome, waits for the
+//! gateway's opening frame (Resume), sends the history it asked for, then the link's
+//! queue of event batches (many frames per socket write), expiry notices, and
+//! heartbeats when idle.
+//!
+//! The live queue starts right after the Welcome's sequence number, and history ends
+//! exactly there, so the hand-over has neither a gap nor a duplicate. A link whose first
+//! frame is not a Resume is live from the Welcome.
 //!
 //! Bad bytes close only this link, with a Goodbye naming the decode error; the matcher
 //! never sees them. Either thread ending ends the other: the reader tells the writer
@@ -11,15 +17,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{select, Receiver, SendTimeoutError, Sender};
+use crossbeam_channel::{select, Receiver, RecvError, SendTimeoutError, Sender};
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
-    decode_to_engine, write_goodbye, write_heartbeat, write_welcome, GoodbyeReason, ToEngine,
-    LINK_FRAME_MAX,
+    decode_to_engine, write_expired, write_goodbye, write_heartbeat, write_welcome, GoodbyeReason,
+    ResumeFrom, ToEngine, LINK_FRAME_MAX,
 };
+use ringex_protocol::DecodeError;
 
 use super::stream::LinkStream;
 use super::{LinkContext, LinkSlot};
+use crate::event_batch::EventBatch;
 use crate::input_ring::{LinkId, LinkInput};
 use crate::output_ring::Subscription;
 
@@ -63,6 +71,8 @@ pub(super) fn open<S: LinkStream>(context: &Arc<LinkContext>, stream: S) {
         }
     };
     let (closing_tx, closing_rx) = crossbeam_channel::bounded(1);
+    let (opening_tx, opening_rx) = crossbeam_channel::bounded(1);
+    let expired = context.expiries.register(link);
     let shared = Arc::new(Shared {
         _slot: slot,
         writer_done: AtomicBool::new(false),
@@ -80,6 +90,7 @@ pub(super) fn open<S: LinkStream>(context: &Arc<LinkContext>, stream: S) {
             context: Arc::clone(context),
             shared,
             closing: closing_tx,
+            opening: Some(opening_tx),
         };
         reader.stream.set_read_timeout(FLAG_CHECK_INTERVAL)?;
         writer.stream.set_write_timeout(context.heartbeat_timeout)?;
@@ -87,7 +98,14 @@ pub(super) fn open<S: LinkStream>(context: &Arc<LinkContext>, stream: S) {
         let tell_writer = reader.closing.clone();
         std::thread::Builder::new()
             .name(format!("link-{link}-write"))
-            .spawn(move || writer.run(subscription, closing_rx))?;
+            .spawn(move || {
+                let channels = WriterChannels {
+                    closing: closing_rx,
+                    opening: opening_rx,
+                    expired,
+                };
+                writer.run(subscription, channels)
+            })?;
         std::thread::Builder::new()
             .name(format!("link-{link}-read"))
             .spawn(move || reader.run())
@@ -101,6 +119,7 @@ pub(super) fn open<S: LinkStream>(context: &Arc<LinkContext>, stream: S) {
         Ok(()) => tracing::info!(link, %peer, "link opened"),
         Err(e) => {
             context.output.unsubscribe(link);
+            context.expiries.unregister(link);
             tracing::error!(link, %peer, error = %e, "could not start the link's threads");
         }
     }
@@ -121,6 +140,8 @@ struct Reader<S> {
     context: Arc<LinkContext>,
     shared: Arc<Shared>,
     closing: Sender<Closing>,
+    /// Tells the writer how the link opens; taken by the first frame.
+    opening: Option<Sender<ResumeFrom>>,
 }
 
 impl<S: LinkStream> Reader<S> {
@@ -150,18 +171,27 @@ impl<S: LinkStream> Reader<S> {
             loop {
                 match split_frame(&buf[at..filled], LengthPrefix::U32, LINK_FRAME_MAX) {
                     Ok(Some((body, used))) => {
-                        match decode_to_engine(body) {
-                            Ok(ToEngine::Input { correlation, input }) => {
+                        let decoded = decode_to_engine(body);
+                        if let Err(closing) = self.open_with(&decoded) {
+                            return Some(closing);
+                        }
+                        match decoded {
+                            Ok(ToEngine::Input {
+                                correlation,
+                                deadline_ns,
+                                input,
+                            }) => {
                                 let item = LinkInput {
                                     link: self.link,
                                     correlation,
+                                    deadline_ns,
                                     input,
                                 };
                                 if !self.publish(item) {
                                     return None;
                                 }
                             }
-                            Ok(ToEngine::Heartbeat) => {}
+                            Ok(ToEngine::Heartbeat | ToEngine::Resume(_)) => {}
                             Err(e) => {
                                 return Some(Closing::Goodbye(GoodbyeReason::BadInput, e.code()))
                             }
@@ -190,6 +220,28 @@ impl<S: LinkStream> Reader<S> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Some(Closing::PeerGone),
             }
+        }
+    }
+
+    /// Tells the writer how the link opens, on the first frame: a Resume says where
+    /// from; anything else opens it live. A second Resume is refused as bad input.
+    fn open_with(&mut self, frame: &Result<ToEngine, DecodeError>) -> Result<(), Closing> {
+        let from = match frame {
+            Ok(ToEngine::Resume(from)) => *from,
+            Ok(_) => ResumeFrom::Live,
+            Err(_) => return Ok(()),
+        };
+        match self.opening.take() {
+            // The writer may be gone already; the reader notices that on its own.
+            Some(tx) => {
+                let _ = tx.try_send(from);
+                Ok(())
+            }
+            None if matches!(frame, Ok(ToEngine::Resume(_))) => Err(Closing::Goodbye(
+                GoodbyeReason::BadInput,
+                DecodeError::UnknownType.code(),
+            )),
+            None => Ok(()),
         }
     }
 
@@ -226,6 +278,16 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
+/// What the writer listens to besides its queue.
+struct WriterChannels {
+    closing: Receiver<Closing>,
+    opening: Receiver<ResumeFrom>,
+    expired: Receiver<u64>,
+}
+
+/// The writer's result: the Goodbye sent, if any.
+type WriteEnd = io::Result<Option<GoodbyeReason>>;
+
 struct Writer<S> {
     link: LinkId,
     stream: S,
@@ -234,9 +296,10 @@ struct Writer<S> {
 }
 
 impl<S: LinkStream> Writer<S> {
-    fn run(mut self, subscription: Subscription, closing: Receiver<Closing>) {
-        let result = self.write_loop(subscription, &closing);
+    fn run(mut self, subscription: Subscription, channels: WriterChannels) {
+        let result = self.write_loop(subscription, channels);
         self.context.output.unsubscribe(self.link);
+        self.context.expiries.unregister(self.link);
         self.shared.writer_done.store(true, Ordering::Release);
         match result {
             Ok(Some(_)) => self.stream.linger_close(),
@@ -254,25 +317,52 @@ impl<S: LinkStream> Writer<S> {
     }
 
     /// Returns the Goodbye sent, if any.
-    fn write_loop(
-        &mut self,
-        subscription: Subscription,
-        closing: &Receiver<Closing>,
-    ) -> io::Result<Option<GoodbyeReason>> {
+    fn write_loop(&mut self, subscription: Subscription, mut ch: WriterChannels) -> WriteEnd {
         let mut out = Vec::with_capacity(WRITE_BATCH_BYTES * 2);
         write_welcome(&mut out, subscription.welcome_seq);
         self.flush(&mut out)?;
+        // Waiting for the opening, the writer keeps the live batches that arrive (sent
+        // after any history; they still count against the link's queue bytes until
+        // sent, so the slow-consumer bound holds), and notices at once when the engine
+        // stops publishing.
+        let mut held: Vec<Arc<EventBatch>> = Vec::new();
+        let from = loop {
+            select! {
+                recv(ch.opening) -> from => break from.unwrap_or(ResumeFrom::Live),
+                recv(subscription.batches) -> batch => match batch {
+                    Ok(batch) => held.push(batch),
+                    // The engine stopped: no history matters now, only the Goodbye.
+                    Err(_) => break ResumeFrom::Live,
+                },
+                recv(ch.closing) -> why => if let Some(end) = self.on_closing(why, &mut ch, &mut out) {
+                    return end;
+                },
+                default(self.context.heartbeat_interval) => self.heartbeat(&mut out)?,
+            }
+        };
+        if let ResumeFrom::After(after_seq) = from {
+            if let Some(end) = self.history(after_seq, subscription.welcome_seq, &mut ch, &mut out)
+            {
+                return end;
+            }
+        }
+        for batch in held {
+            batch.write_for(self.link, &mut out);
+            subscription.sent(&batch);
+            if out.len() >= WRITE_BATCH_BYTES {
+                self.flush(&mut out)?;
+            }
+        }
+        self.flush(&mut out)?;
         let batches = &subscription.batches;
-        let mut closing = closing.clone();
         loop {
             select! {
-                recv(closing) -> why => match why {
-                    Ok(Closing::Goodbye(reason, detail)) => {
-                        return self.goodbye(&mut out, reason, detail)
-                    }
-                    Ok(Closing::PeerGone) => return Ok(None),
-                    // The reader stopped quietly: keep sending until the queue ends.
-                    Err(_) => closing = crossbeam_channel::never(),
+                recv(ch.closing) -> why => if let Some(end) = self.on_closing(why, &mut ch, &mut out) {
+                    return end;
+                },
+                recv(ch.expired) -> correlation => if let Ok(correlation) = correlation {
+                    write_expired(&mut out, correlation);
+                    self.flush(&mut out)?;
                 },
                 recv(batches) -> batch => match batch {
                     Ok(batch) => {
@@ -297,20 +387,92 @@ impl<S: LinkStream> Writer<S> {
                         return self.goodbye(&mut out, reason, 0);
                     }
                 },
-                default(self.context.heartbeat_interval) => {
-                    write_heartbeat(&mut out);
-                    self.flush(&mut out)?;
-                }
+                default(self.context.heartbeat_interval) => self.heartbeat(&mut out)?,
             }
         }
     }
 
-    fn goodbye(
+    /// The reader's word: `Some` ends the writer. A reader that stopped quietly leaves
+    /// the writer sending until its queue ends.
+    fn on_closing(
         &mut self,
+        why: Result<Closing, RecvError>,
+        ch: &mut WriterChannels,
         out: &mut Vec<u8>,
-        reason: GoodbyeReason,
-        detail: u8,
-    ) -> io::Result<Option<GoodbyeReason>> {
+    ) -> Option<WriteEnd> {
+        match why {
+            Ok(Closing::Goodbye(reason, detail)) => Some(self.goodbye(out, reason, detail)),
+            Ok(Closing::PeerGone) => Some(Ok(None)),
+            Err(_) => {
+                ch.closing = crossbeam_channel::never();
+                None
+            }
+        }
+    }
+
+    /// Sends every event in `(after_seq, welcome_seq]`: from the history window if it
+    /// still holds them, else replayed from the journal. `Some` ends the writer.
+    fn history(
+        &mut self,
+        after_seq: u64,
+        welcome_seq: u64,
+        ch: &mut WriterChannels,
+        out: &mut Vec<u8>,
+    ) -> Option<WriteEnd> {
+        if after_seq > welcome_seq {
+            tracing::warn!(
+                link = self.link,
+                after_seq,
+                welcome_seq,
+                "link refused: the gateway has seen sequence numbers this engine never reached"
+            );
+            return Some(self.goodbye(out, GoodbyeReason::AheadOfEngine, 0));
+        }
+        if let Some(batches) = self.context.output.history(after_seq, welcome_seq) {
+            for batch in batches {
+                batch.write_after(after_seq, out);
+                if out.len() >= WRITE_BATCH_BYTES {
+                    if let Err(e) = self.flush(out) {
+                        return Some(Err(e));
+                    }
+                }
+            }
+            return self.flush(out).err().map(Err);
+        }
+        tracing::info!(
+            link = self.link,
+            after_seq,
+            welcome_seq,
+            "resuming from the journal: the history window does not reach back that far"
+        );
+        let chunks = self.context.history.start(after_seq, welcome_seq);
+        loop {
+            select! {
+                recv(chunks) -> chunk => match chunk {
+                    Ok(Ok(mut bytes)) => if let Err(e) = self.flush(&mut bytes) {
+                        return Some(Err(e));
+                    },
+                    Ok(Err(_)) => {
+                        return Some(self.goodbye(out, GoodbyeReason::HistoryUnavailable, 0))
+                    }
+                    Err(_) => return None,
+                },
+                recv(ch.closing) -> why => if let Some(end) = self.on_closing(why, ch, out) {
+                    return Some(end);
+                },
+                default(self.context.heartbeat_interval) => if let Err(e) = self.heartbeat(out) {
+                    return Some(Err(e));
+                },
+            }
+        }
+    }
+
+    fn heartbeat(&mut self, out: &mut Vec<u8>) -> io::Result<()> {
+        write_heartbeat(out);
+        self.flush(out)
+    }
+
+    fn goodbye(&mut self, out: &mut Vec<u8>, reason: GoodbyeReason, detail: u8) -> WriteEnd {
         out.clear();
         write_goodbye(out, reason, detail);
         self.flush(out)?;

@@ -1,6 +1,10 @@
 //! The engine link: gateways connect over TCP (loopback) or a Unix socket, send framed
 //! inputs and receive framed events (see the engine link in `protocol/SPEC.md`).
 //!
+//! A link opens with the engine's Welcome and the gateway's Resume: the writer sends
+//! the events the gateway missed (from the output ring's history window, or replayed
+//! from the journal), then the link's live queue, which starts right after the Welcome.
+//!
 //! Each link has a reader thread (frames in, checked whole, onto the input ring) and a
 //! writer thread (its queue from the output ring out, many frames per socket write).
 //! Blocking I/O on plain threads keeps the path short and the back-pressure natural: a
@@ -14,6 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::expiry::ExpiryNotices;
+use crate::history_replay::HistoryReplay;
 use crate::input_ring::{InputSender, LinkId, DAEMON_LINK};
 use crate::output_ring::OutputRing;
 
@@ -29,11 +35,16 @@ pub struct LinkContext {
     pub heartbeat_interval: Duration,
     pub heartbeat_timeout: Duration,
     pub max_links: u32,
+    /// Tells each link which of its timed inputs expired unsequenced.
+    pub expiries: Arc<ExpiryNotices>,
+    /// Serves history older than the output ring's window.
+    pub history: Arc<HistoryReplay>,
     open_links: AtomicU32,
     last_link_id: AtomicU32,
 }
 
 impl LinkContext {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         inputs: InputSender,
         output: Arc<OutputRing>,
@@ -41,6 +52,8 @@ impl LinkContext {
         heartbeat_interval: Duration,
         heartbeat_timeout: Duration,
         max_links: u32,
+        expiries: Arc<ExpiryNotices>,
+        history: Arc<HistoryReplay>,
     ) -> LinkContext {
         LinkContext {
             inputs,
@@ -49,6 +62,8 @@ impl LinkContext {
             heartbeat_interval,
             heartbeat_timeout,
             max_links,
+            expiries,
+            history,
             open_links: AtomicU32::new(0),
             last_link_id: AtomicU32::new(DAEMON_LINK),
         }

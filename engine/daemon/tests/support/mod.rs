@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use ringex_core::{Event, NewOrder, OrderType, Side, TimeInForce};
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
-    decode_from_engine, events, write_heartbeat, write_input, EventsHeader, FromEngine,
-    LINK_FRAME_MAX,
+    decode_from_engine, events, write_heartbeat, write_input, write_resume, EventsHeader,
+    FromEngine, ResumeFrom, LINK_FRAME_MAX,
 };
 use ringex_protocol::Input;
 
@@ -196,6 +196,7 @@ pub enum Frame {
     Events(EventsHeader, Vec<Event>),
     Heartbeat,
     Goodbye(u8, u8),
+    Expired(u64),
 }
 
 /// A plain blocking link client.
@@ -207,7 +208,21 @@ pub struct LinkClient {
 }
 
 impl LinkClient {
+    /// Connects and opens the link live (no history), as a gateway with none would.
     pub fn connect(port: u16) -> LinkClient {
+        let mut link = LinkClient::connect_quiet(port);
+        link.resume(ResumeFrom::Live);
+        link
+    }
+
+    /// Sends the opening Resume.
+    pub fn resume(&mut self, from: ResumeFrom) {
+        write_resume(&mut self.out, from);
+        self.flush().unwrap();
+    }
+
+    /// Connects without sending anything.
+    pub fn connect_quiet(port: u16) -> LinkClient {
         let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream.set_nodelay(true).unwrap();
         stream
@@ -262,6 +277,7 @@ impl LinkClient {
                     FromEngine::Welcome { last_seq } => Frame::Welcome(last_seq),
                     FromEngine::Heartbeat => Frame::Heartbeat,
                     FromEngine::Goodbye { reason, detail } => Frame::Goodbye(reason, detail),
+                    FromEngine::Expired { correlation } => Frame::Expired(correlation),
                     FromEngine::Events {
                         header,
                         events: bytes,

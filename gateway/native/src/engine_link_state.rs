@@ -1,0 +1,250 @@
+//! What the gateway knows about its engine link beyond the bytes: the orders waiting for
+//! the engine's answer, the bound within which every one of them is answered, the
+//! deadline stamped on each so a stalled engine never executes one later, and whether
+//! the engine went back in time.
+//!
+//! Every order sent is stamped with a deadline: its Unix-epoch send time plus the answer
+//! bound, less an allowance for the time between sequencing and durability. The engine
+//! drops an input whose deadline passed before it was sequenced, so an order the gateway
+//! answered `EngineUnavailable` at the bound was either sequenced before its deadline
+//! (and then its events arrive: counted as a late answer) or is never executed.
+
+use std::collections::{HashMap, HashSet};
+
+use ringex_core::CommandKind;
+use ringex_protocol::frame::{write_frame, LengthPrefix};
+use ringex_protocol::link::{ResumeFrom, LINK_FRAME_MAX, LINK_TIMED_INPUT};
+use ringex_protocol::session::GatewayRejectReason;
+use ringex_protocol::wire::Writer;
+
+/// Orders answered at the bound whose events may still come, remembered to count late
+/// answers; past this many the oldest knowledge is dropped (the count then undercounts).
+const ANSWERED_AT_BOUND_MAX: usize = 65_536;
+
+/// An order on its way to the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pending {
+    pub arrival_ns: u64,
+    pub sid: u64,
+    pub kind: CommandKind,
+    pub client_order_id: u64,
+}
+
+/// Counters for the metrics endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkCounters {
+    /// Orders answered `EngineUnavailable` because the bound passed with no answer.
+    pub answer_timeouts: u64,
+    /// Expired notices: orders the engine dropped unsequenced, past their deadline.
+    pub expired: u64,
+    /// Orders answered at the bound whose events arrived afterwards.
+    pub late_answers: u64,
+    /// Links refused because the engine was behind what this gateway had seen.
+    pub regressions: u64,
+}
+
+pub struct EngineLinkState {
+    pending: HashMap<u64, Pending>,
+    answered_at_bound: HashSet<u64>,
+    answer_bound_ns: u64,
+    deadline_allowance_ns: u64,
+    /// Unix-epoch time minus the monotonic clock the caller passes as `now_ns`.
+    clock_offset_ns: i64,
+    /// Set while the engine's last sequence is below what this gateway has seen:
+    /// `(engine's, ours)`.
+    regressed: Option<(u64, u64)>,
+    /// The engine said it cannot serve the history asked for: the next link opens live
+    /// (the missed sequence numbers are counted as gaps) rather than retry forever.
+    history_lost: bool,
+    pub counters: LinkCounters,
+}
+
+impl EngineLinkState {
+    /// `answer_bound_ns` 0 turns deadlines and the answer timer off.
+    pub fn new(answer_bound_ns: u64, deadline_allowance_ns: u64) -> EngineLinkState {
+        assert!(answer_bound_ns == 0 || deadline_allowance_ns < answer_bound_ns);
+        EngineLinkState {
+            pending: HashMap::new(),
+            answered_at_bound: HashSet::new(),
+            answer_bound_ns,
+            deadline_allowance_ns,
+            clock_offset_ns: 0,
+            regressed: None,
+            history_lost: false,
+            counters: LinkCounters::default(),
+        }
+    }
+
+    pub fn set_clock_offset(&mut self, offset_ns: i64) {
+        self.clock_offset_ns = offset_ns;
+    }
+
+    /// Why order entry is refused now, if it is.
+    pub fn refusal(&self, engine_up: bool) -> Option<GatewayRejectReason> {
+        if self.regressed.is_some() {
+            Some(GatewayRejectReason::EngineBehind)
+        } else if !engine_up {
+            Some(GatewayRejectReason::EngineUnavailable)
+        } else {
+            None
+        }
+    }
+
+    pub fn regressed(&self) -> Option<(u64, u64)> {
+        self.regressed
+    }
+
+    /// The engine no longer holds the history after our last sequence number.
+    pub fn history_unavailable(&mut self) {
+        self.history_lost = true;
+    }
+
+    /// The opening frame's position: after everything seen, or live for a gateway that
+    /// has seen nothing or was told the history is gone.
+    pub fn resume_from(&mut self, last_seen_seq: u64) -> ResumeFrom {
+        if last_seen_seq == 0 || std::mem::take(&mut self.history_lost) {
+            ResumeFrom::Live
+        } else {
+            ResumeFrom::After(last_seen_seq)
+        }
+    }
+
+    /// The engine's Welcome: true if the link may be used. An engine below what this
+    /// gateway has seen lost acknowledged history; it is refused until it is not.
+    pub fn welcome(&mut self, engine_seq: u64, last_seen_seq: u64) -> bool {
+        if engine_seq < last_seen_seq {
+            self.counters.regressions += 1;
+            self.regressed = Some((engine_seq, last_seen_seq));
+            return false;
+        }
+        self.regressed = None;
+        true
+    }
+
+    /// Writes an order input, with its deadline when the bound is on.
+    pub fn write_input(
+        &mut self,
+        out: &mut Vec<u8>,
+        correlation: u64,
+        pending: Pending,
+        body: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let deadline_ns = self.deadline_ns(pending.arrival_ns);
+        write_frame(out, LengthPrefix::U32, LINK_FRAME_MAX, |b| {
+            Writer::new(b)
+                .u8(LINK_TIMED_INPUT)
+                .u64(correlation)
+                .u64(deadline_ns);
+            body(b);
+        });
+        self.pending.insert(correlation, pending);
+    }
+
+    fn deadline_ns(&self, now_ns: u64) -> u64 {
+        if self.answer_bound_ns == 0 {
+            return 0;
+        }
+        let wall = i128::from(now_ns) + i128::from(self.clock_offset_ns);
+        let deadline = wall + i128::from(self.answer_bound_ns - self.deadline_allowance_ns);
+        u64::try_from(deadline.max(1)).unwrap_or(u64::MAX)
+    }
+
+    /// The last events frame of `correlation` arrived: its arrival time, if it was
+    /// still waiting.
+    pub fn answered(&mut self, correlation: u64) -> Option<u64> {
+        if let Some(p) = self.pending.remove(&correlation) {
+            return Some(p.arrival_ns);
+        }
+        if self.answered_at_bound.remove(&correlation) {
+            self.counters.late_answers += 1;
+        }
+        None
+    }
+
+    /// The engine dropped `correlation` past its deadline: the order to answer now, if
+    /// it was not answered at the bound already.
+    pub fn expired(&mut self, correlation: u64) -> Option<Pending> {
+        self.counters.expired += 1;
+        self.answered_at_bound.remove(&correlation);
+        self.pending.remove(&correlation)
+    }
+
+    /// Orders whose bound passed with no answer, oldest first; they are answered now.
+    pub fn overdue(&mut self, now_ns: u64) -> Vec<Pending> {
+        if self.answer_bound_ns == 0 {
+            return Vec::new();
+        }
+        let bound = self.answer_bound_ns;
+        let mut late: Vec<(u64, Pending)> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| now_ns.saturating_sub(p.arrival_ns) >= bound)
+            .map(|(&c, &p)| (c, p))
+            .collect();
+        late.sort_unstable_by_key(|(c, _)| *c);
+        for (c, _) in &late {
+            self.pending.remove(c);
+            if self.answered_at_bound.len() >= ANSWERED_AT_BOUND_MAX {
+                self.answered_at_bound.clear();
+            }
+            self.answered_at_bound.insert(*c);
+        }
+        self.counters.answer_timeouts += late.len() as u64;
+        late.into_iter().map(|(_, p)| p).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(arrival_ns: u64) -> Pending {
+        Pending {
+            arrival_ns,
+            sid: 1,
+            kind: CommandKind::NewOrder,
+            client_order_id: 9,
+        }
+    }
+
+    #[test]
+    fn every_order_is_answered_by_the_bound_and_late_events_are_counted() {
+        let mut s = EngineLinkState::new(1_000, 100);
+        s.set_clock_offset(5_000);
+        let mut out = Vec::new();
+        s.write_input(&mut out, 1, order(10), |_| {});
+        s.write_input(&mut out, 2, order(20), |_| {});
+        // Deadline: 10 + 5000 + 1000 - 100.
+        assert_eq!(out[4 + 1 + 8..4 + 1 + 16], 5_910u64.to_le_bytes());
+        assert!(s.overdue(1_009).is_empty());
+        assert_eq!(s.overdue(1_015), vec![order(10)]);
+        assert_eq!(s.answered(2), Some(20));
+        assert_eq!(s.answered(1), None);
+        assert_eq!(s.counters.late_answers, 1);
+        assert_eq!(s.counters.answer_timeouts, 1);
+        s.write_input(&mut out, 3, order(30), |_| {});
+        assert_eq!(s.expired(3), Some(order(30)));
+        assert_eq!(s.expired(3), None);
+        assert_eq!(s.counters.expired, 2);
+    }
+
+    #[test]
+    fn an_engine_behind_the_gateway_is_refused_until_it_is_not() {
+        let mut s = EngineLinkState::new(0, 0);
+        assert_eq!(s.resume_from(0), ResumeFrom::Live);
+        assert_eq!(s.resume_from(7), ResumeFrom::After(7));
+        s.history_unavailable();
+        assert_eq!(s.resume_from(7), ResumeFrom::Live);
+        assert_eq!(s.resume_from(7), ResumeFrom::After(7));
+        assert!(s.welcome(10, 10));
+        assert_eq!(s.refusal(true), None);
+        assert!(!s.welcome(3, 10));
+        assert_eq!(s.refusal(true), Some(GatewayRejectReason::EngineBehind));
+        assert_eq!(s.counters.regressions, 1);
+        assert!(s.welcome(12, 10));
+        assert_eq!(
+            s.refusal(false),
+            Some(GatewayRejectReason::EngineUnavailable)
+        );
+    }
+}
