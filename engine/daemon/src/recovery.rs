@@ -28,7 +28,7 @@ use ringex_protocol::Input;
 
 use crate::journal::durable_mark::{mark_path, read_mark, DurableMark, MarkState};
 use crate::journal::loss_acceptance::{accept_loss, covering_loss};
-use crate::journal::loss_record::read_losses;
+use crate::journal::loss_record::{read_losses, LossKind, RecordedLoss};
 use crate::journal::segment::segment_path;
 use crate::journal::{
     oldest_segment_first_seq, scan_journal, JournalConfig, JournalError, JournalWriter, Record,
@@ -326,7 +326,8 @@ fn recover_once<S: Storage>(
         ))));
     }
     if let Some(mark) = mark {
-        check_against_mark(storage, dir, &mark, &summary).map_err(with_snapshot)?;
+        let losses = read_losses(storage, dir)?;
+        check_against_mark(storage, dir, &mark, &losses, &summary).map_err(with_snapshot)?;
     }
     engine
         .check_invariants()
@@ -356,10 +357,17 @@ fn check_against_mark<S: Storage>(
     storage: &S,
     dir: &Path,
     mark: &DurableMark,
+    losses: &[RecordedLoss],
     summary: &ScanSummary,
 ) -> Result<(), JournalError> {
     let end_seq = summary.end.next_seq - 1;
-    if end_seq < mark.durable_seq {
+    // A cut the operator accepted here: the writer now lowers the mark to the end.
+    let accepted = losses.iter().any(|l| {
+        l.kind == LossKind::AcknowledgedCut
+            && l.first_seq == end_seq + 1
+            && l.last_seq >= mark.durable_seq
+    });
+    if end_seq < mark.durable_seq && !accepted {
         let (path, offset) = match summary.end.last_segment {
             Some((first, len)) => (segment_path(dir, first), len),
             None => (segment_path(dir, summary.end.next_seq), 0),

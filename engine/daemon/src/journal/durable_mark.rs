@@ -144,6 +144,47 @@ fn newest_slot<F: StorageFile>(file: &F, path: &Path) -> Result<DurableMark, Jou
     best.ok_or_else(|| JournalError::corrupt(path, 0, 0, "no valid durable mark slot"))
 }
 
+/// Creates the mark file holding `seq` in both slots: written under a temporary name,
+/// synced, then renamed, so a mark file that exists always held a valid mark (a crash
+/// while creating it leaves no mark file, never an empty one).
+fn create_durably<S: Storage>(
+    storage: &S,
+    dir: &Path,
+    path: &Path,
+    seq: Seq,
+    checksum: u32,
+) -> Result<S::File, JournalError> {
+    let temp = dir.join(format!("{MARK_FILE_NAME}.tmp"));
+    match storage.remove(&temp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(JournalError::io("remove", &temp, &e)),
+    }
+    let mut file = storage
+        .create(&temp)
+        .map_err(|e| JournalError::io("create", &temp, &e))?;
+    for generation in 1..=2u64 {
+        let mark = DurableMark {
+            state: MarkState::Running,
+            generation,
+            durable_seq: seq,
+            durable_checksum: checksum,
+        };
+        let at = (generation % 2) * MARK_SLOT_STRIDE_BYTES;
+        file.write_all_at(at, &mark.encode())
+            .map_err(|e| JournalError::io("write", &temp, &e))?;
+    }
+    file.sync()
+        .map_err(|e| JournalError::io("fsync", &temp, &e))?;
+    storage
+        .rename(&temp, path)
+        .map_err(|e| JournalError::io("rename", &temp, &e))?;
+    storage
+        .sync_dir(dir)
+        .map_err(|e| JournalError::io("fsync directory", dir, &e))?;
+    Ok(file)
+}
+
 /// The writer's side of the mark file.
 pub struct MarkFile<S: Storage> {
     file: S::File,
@@ -169,10 +210,7 @@ impl<S: Storage> MarkFile<S> {
                 (file, generation)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let file = storage
-                    .create(&path)
-                    .map_err(|e| JournalError::io("create", &path, &e))?;
-                (file, 0)
+                (create_durably(storage, dir, &path, end_seq, end_checksum)?, 2)
             }
             Err(e) => return Err(JournalError::io("open", &path, &e)),
         };
