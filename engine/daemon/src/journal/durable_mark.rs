@@ -192,6 +192,8 @@ pub struct MarkFile<S: Storage> {
     generation: u64,
     /// The generation last written; the syncer compares it with what it synced.
     written: Arc<AtomicU64>,
+    /// The generation last made durable by [`Self::sync`].
+    synced: u64,
     /// An fsync error the syncer met, which stops the writer.
     sync_failure: Arc<Mutex<Option<String>>>,
     storage: S,
@@ -219,6 +221,7 @@ impl<S: Storage> MarkFile<S> {
             path,
             generation,
             written: Arc::new(AtomicU64::new(0)),
+            synced: 0,
             sync_failure: Arc::new(Mutex::new(None)),
             storage: storage.clone(),
         };
@@ -256,7 +259,9 @@ impl<S: Storage> MarkFile<S> {
     pub fn sync(&mut self) -> Result<(), JournalError> {
         self.file
             .sync()
-            .map_err(|e| JournalError::io("fsync", &self.path, &e))
+            .map_err(|e| JournalError::io("fsync", &self.path, &e))?;
+        self.synced = self.generation;
+        Ok(())
     }
 
     /// A syncer for this file, to run on its own thread.
@@ -269,7 +274,7 @@ impl<S: Storage> MarkFile<S> {
             file,
             path: self.path.clone(),
             written: Arc::clone(&self.written),
-            synced: self.written.load(Ordering::Acquire),
+            synced: self.synced,
             sync_failure: Arc::clone(&self.sync_failure),
         })
     }
