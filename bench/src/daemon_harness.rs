@@ -152,7 +152,12 @@ impl BenchDaemon {
     /// Sends command `i` at its planned time on a schedule of `rate_per_s` (every
     /// command already due goes in the same write) and records each one's latency from
     /// its planned time to its events.
-    pub fn open_loop(&mut self, commands: &[Command], rate_per_s: u64, latencies: &mut Histogram<u64>) {
+    pub fn open_loop(
+        &mut self,
+        commands: &[Command],
+        rate_per_s: u64,
+        latencies: &mut Histogram<u64>,
+    ) {
         let (bytes, starts, first) = self.encode(commands);
         let n = commands.len();
         let writer = &self.writer;

@@ -163,7 +163,10 @@ fn keep_previous(path: &Path, result: &mut BenchmarkResult) {
         return;
     };
     let Ok(previous) = serde_json::from_str::<Value>(&text) else {
-        eprintln!("{} does not parse: no previous figures kept", path.display());
+        eprintln!(
+            "{} does not parse: no previous figures kept",
+            path.display()
+        );
         return;
     };
     let mut keep = |key: String, value: &Value| {

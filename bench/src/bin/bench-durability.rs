@@ -77,13 +77,26 @@ fn main() {
         latency_ns: Vec::new(),
     };
     let extra = &mut result.extra;
-    extra.insert("startup_verify_bytes_per_s".into(), json!(verify_bytes_per_s as u64));
+    extra.insert(
+        "startup_verify_bytes_per_s".into(),
+        json!(verify_bytes_per_s as u64),
+    );
     extra.insert("crc32c_bytes_per_s".into(), json!(crc_bytes_per_s as u64));
     extra.insert("journal_bytes".into(), json!(journal_bytes));
     extra.insert("journal_records".into(), json!(records));
-    let key = if quick { "start_small_ms" } else { "start_10m_ms" };
-    extra.insert(format!("{key}_snapshot"), json!(with_snapshot.as_millis() as u64));
-    extra.insert(format!("{key}_no_snapshot"), json!(without_snapshot.as_millis() as u64));
+    let key = if quick {
+        "start_small_ms"
+    } else {
+        "start_10m_ms"
+    };
+    extra.insert(
+        format!("{key}_snapshot"),
+        json!(with_snapshot.as_millis() as u64),
+    );
+    extra.insert(
+        format!("{key}_no_snapshot"),
+        json!(without_snapshot.as_millis() as u64),
+    );
     extra.insert(
         "note".into(),
         json!(

@@ -141,7 +141,10 @@ pub fn verify<S: Storage>(
                 )?;
             }
         }
-        None => writeln!(out, "durable mark: none (a journal from before durable marks)")?,
+        None => writeln!(
+            out,
+            "durable mark: none (a journal from before durable marks)"
+        )?,
     }
     for loss in &verified.losses {
         writeln!(out, "{}", loss_line(loss))?;
@@ -403,7 +406,16 @@ fn rebuild<S: Storage>(
     let mut replayed = 0;
     if engine.last_seq() != at_most {
         let mode = ScanMode::ReadOnly;
-        let (summary, count) = replay(storage, dir, &mut engine, chain, mode, to_seq, 0, &mut Quiet)?;
+        let (summary, count) = replay(
+            storage,
+            dir,
+            &mut engine,
+            chain,
+            mode,
+            to_seq,
+            0,
+            &mut Quiet,
+        )?;
         replayed = count;
         // The scan stops early only at the target, or where the engine refused a record.
         if !summary.complete && to_seq != Some(engine.last_seq()) {

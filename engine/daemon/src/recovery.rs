@@ -201,7 +201,14 @@ pub fn recover_with<S: Storage>(
     observer: &mut dyn ReplayObserver,
 ) -> Result<Recovered<S>, RecoveryError> {
     let options = RecoveryOptions::default();
-    recover_with_options(storage, dir, engine_config, journal_config, &options, observer)
+    recover_with_options(
+        storage,
+        dir,
+        engine_config,
+        journal_config,
+        &options,
+        observer,
+    )
 }
 
 /// Recovers the data directory `dir` under `options`, reporting replay to `observer`.
@@ -219,7 +226,10 @@ pub fn recover_with_options<S: Storage>(
     loop {
         let attempt = recover_once(&storage, dir, engine_config, journal_config, observer);
         let (finding, snapshot_seq) = match attempt {
-            Err(Attempt::Damage { finding, snapshot_seq }) => (finding, snapshot_seq),
+            Err(Attempt::Damage {
+                finding,
+                snapshot_seq,
+            }) => (finding, snapshot_seq),
             Err(Attempt::Failed(e)) => return Err(e),
             Ok(recovered) => return Ok(recovered),
         };
@@ -393,7 +403,12 @@ fn check_against_mark<S: Storage>(
              replaced or rewritten",
             mark.durable_seq
         );
-        return Err(JournalError::corrupt(&mark_path(dir), 0, mark.durable_seq, what));
+        return Err(JournalError::corrupt(
+            &mark_path(dir),
+            0,
+            mark.durable_seq,
+            what,
+        ));
     }
     Ok(())
 }
@@ -470,7 +485,10 @@ pub(crate) fn replay<S: Storage>(
     let base_seq = engine.last_seq();
     let oldest = oldest_segment_first_seq(storage, dir)?.unwrap_or(1);
     if oldest > base_seq + 1 {
-        let what = format!("journal starts at seq {oldest}, after the wanted seq {}", base_seq + 1);
+        let what = format!(
+            "journal starts at seq {oldest}, after the wanted seq {}",
+            base_seq + 1
+        );
         let path = segment_path(dir, oldest);
         return Err(JournalError::corrupt(&path, 0, base_seq + 1, what).into());
     }

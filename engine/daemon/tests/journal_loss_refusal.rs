@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use ringex_core::Command as EngineCommand;
 use ringex_protocol::Input;
-use support::{free_port, journal_tool, random_order, replay_journal, Daemon, Frame, Rng, TempDir, BIN};
+use support::{
+    free_port, journal_tool, random_order, replay_journal, Daemon, Frame, Rng, TempDir, BIN,
+};
 
 const ORDERS: u64 = 800;
 const FLAGS: [&str; 4] = ["--segment-bytes", "8192", "--batch-max", "64"];
@@ -158,7 +160,11 @@ fn assert_oracle(data: &Path, acked: &[(u64, u64)], kept: u64) {
     let mut journaled = HashSet::new();
     for r in &replay.records {
         if let Input::Command(EngineCommand::NewOrder(o)) = r.input {
-            assert!(journaled.insert(o.client_order_id), "{} twice", o.client_order_id);
+            assert!(
+                journaled.insert(o.client_order_id),
+                "{} twice",
+                o.client_order_id
+            );
         }
     }
     for &(id, seq) in acked.iter().filter(|&&(_, seq)| seq <= kept) {
@@ -185,7 +191,10 @@ fn tail_case(name: &str, named: usize, damage: impl FnOnce(&Path)) {
     start_refused(&data, &FLAGS);
     let kept = accept_and_check(&data, &acked, &FLAGS);
     // The journal ended with the clean stop's Shutdown input, after the last ack.
-    assert!(kept < acked.last().unwrap().1 + 1, "{name}: nothing was cut");
+    assert!(
+        kept < acked.last().unwrap().1 + 1,
+        "{name}: nothing was cut"
+    );
     assert_oracle(&data, &acked, kept);
 }
 

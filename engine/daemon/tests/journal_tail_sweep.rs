@@ -100,10 +100,19 @@ fn acked_end(storage: &SimulatedStorage) -> u64 {
 /// Recovers a damaged copy: every acknowledged record kept (and the state right), or
 /// a refusal naming a segment or the mark. Returns whether it recovered.
 fn check(storage: &SimulatedStorage, case: &str) -> bool {
-    match recover_with(storage.clone(), dir(), engine_config(), config(), &mut Quiet) {
+    match recover_with(
+        storage.clone(),
+        dir(),
+        engine_config(),
+        config(),
+        &mut Quiet,
+    ) {
         Ok(recovered) => {
             let last = recovered.engine.last_seq();
-            assert!(last >= ACKED, "{case}: acknowledged records lost, kept {last}");
+            assert!(
+                last >= ACKED,
+                "{case}: acknowledged records lost, kept {last}"
+            );
             let (oracle, _, _) = reference(SEED, last);
             assert_eq!(recovered.engine.state_hash(), oracle.state_hash(), "{case}");
             true
@@ -125,7 +134,10 @@ fn every_cut_in_the_last_64_kib_keeps_the_acknowledged_or_refuses() {
     let segments = stream(&built);
     let total: u64 = segments.iter().map(|s| s.2).sum();
     let acked_end = acked_end(&built);
-    assert!(total > SWEPT_BYTES + 1024, "journal too small to sweep: {total}");
+    assert!(
+        total > SWEPT_BYTES + 1024,
+        "journal too small to sweep: {total}"
+    );
     // The two halves of the sweep on two threads.
     let half = |lo: u64, hi: u64| {
         let (mut recovered, mut refused) = (0u64, 0u64);
@@ -140,7 +152,11 @@ fn every_cut_in_the_last_64_kib_keeps_the_acknowledged_or_refuses() {
             }
             let kept = check(&storage, &format!("cut at {cut}"));
             // Cuts into acknowledged records refuse; cuts past them are torn writes.
-            assert_eq!(kept, cut >= acked_end, "cut at {cut} (acked end {acked_end})");
+            assert_eq!(
+                kept,
+                cut >= acked_end,
+                "cut at {cut} (acked end {acked_end})"
+            );
             recovered += u64::from(kept);
             refused += u64::from(!kept);
         }
@@ -165,7 +181,9 @@ fn every_bit_flip_in_the_last_records_keeps_the_acknowledged_or_refuses() {
     let total = last_start + last_len;
     // The last three acknowledged records and the in-flight ones after them.
     let record_bytes = (total - acked_end) / IN_FLIGHT;
-    let from = acked_end.saturating_sub(3 * record_bytes + 8).max(last_start + 28);
+    let from = acked_end
+        .saturating_sub(3 * record_bytes + 8)
+        .max(last_start + 28);
     let (mut recovered, mut refused) = (0u64, 0u64);
     for byte in from..total {
         for bit in 0..8 {

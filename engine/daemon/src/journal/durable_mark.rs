@@ -203,7 +203,12 @@ impl<S: Storage> MarkFile<S> {
     /// Opens (or creates) the mark file in `dir` and writes `mark` (its generation is
     /// set here) durably: at startup the mark must not claim more than the journal now
     /// holds, e.g. after an accepted loss lowered it.
-    pub fn open(storage: &S, dir: &Path, end_seq: Seq, end_checksum: u32) -> Result<Self, JournalError> {
+    pub fn open(
+        storage: &S,
+        dir: &Path,
+        end_seq: Seq,
+        end_checksum: u32,
+    ) -> Result<Self, JournalError> {
         let path = mark_path(dir);
         let (file, generation) = match storage.open(&path) {
             Ok(file) => {
@@ -211,9 +216,10 @@ impl<S: Storage> MarkFile<S> {
                 let generation = newest_slot(&file, &path).map_or(0, |m| m.generation);
                 (file, generation)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                (create_durably(storage, dir, &path, end_seq, end_checksum)?, 2)
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+                create_durably(storage, dir, &path, end_seq, end_checksum)?,
+                2,
+            ),
             Err(e) => return Err(JournalError::io("open", &path, &e)),
         };
         let mut marks = MarkFile {

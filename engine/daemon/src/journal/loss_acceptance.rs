@@ -60,7 +60,13 @@ pub fn accept_loss<S: Storage>(
     snapshot_seq: Seq,
     losses: &[RecordedLoss],
 ) -> Result<(), JournalError> {
-    let JournalError::Corrupt { path, offset_bytes, seq, .. } = finding else {
+    let JournalError::Corrupt {
+        path,
+        offset_bytes,
+        seq,
+        ..
+    } = finding
+    else {
         unreachable!("only damage is accepted");
     };
     let lost = dir.join(LOST_DIR_NAME);
@@ -217,8 +223,7 @@ fn cut_tail<S: Storage>(
     }
     file.truncate(offset)
         .map_err(|e| JournalError::io("truncate", path, &e))?;
-    file.sync()
-        .map_err(|e| JournalError::io("fsync", path, &e))
+    file.sync().map_err(|e| JournalError::io("fsync", path, &e))
 }
 
 fn sync_both<S: Storage>(storage: &S, dir: &Path, lost: &Path) -> Result<(), JournalError> {

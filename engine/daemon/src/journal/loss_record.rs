@@ -148,7 +148,11 @@ pub fn read_losses<S: Storage>(storage: &S, dir: &Path) -> Result<Vec<RecordedLo
 }
 
 /// Appends `loss` durably (file and name).
-pub fn record_loss<S: Storage>(storage: &S, dir: &Path, loss: &RecordedLoss) -> Result<(), JournalError> {
+pub fn record_loss<S: Storage>(
+    storage: &S,
+    dir: &Path,
+    loss: &RecordedLoss,
+) -> Result<(), JournalError> {
     let path = loss_path(dir);
     let mut file = match storage.open(&path) {
         Ok(file) => file,
