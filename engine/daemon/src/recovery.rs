@@ -31,8 +31,8 @@ use crate::journal::loss_acceptance::{accept_loss, covering_loss};
 use crate::journal::loss_record::{read_losses, LossKind, RecordedLoss};
 use crate::journal::segment::segment_path;
 use crate::journal::{
-    oldest_segment_first_seq, scan_journal, JournalConfig, JournalError, JournalWriter, Record,
-    ScanMode, ScanSummary, TornTail,
+    oldest_segment_first_seq, scan_journal, scan_whole_journal, JournalConfig, JournalError,
+    JournalWriter, Record, ScanMode, ScanSummary, TornTail,
 };
 use crate::snapshot_store::{SnapshotStore, SnapshotStoreError, StoredSnapshot};
 use crate::storage::Storage;
@@ -497,11 +497,7 @@ pub(crate) fn replay<S: Storage>(
     let mut replayed = 0u64;
     let mut broken_chain = None;
     let known = known_durable_seq.max(base_seq);
-    let summary = scan_journal(storage, dir, mode, oldest, known, &mut |record| {
-        // Verified, not replayed: the snapshot holds their effect.
-        if record.seq <= base_seq {
-            return ControlFlow::Continue(());
-        }
+    let summary = scan_whole_journal(storage, dir, mode, base_seq + 1, known, &mut |record| {
         if record.seq == base_seq + 1 && record.prev_checksum != chain_checksum {
             broken_chain = Some(record.prev_checksum);
             return ControlFlow::Break(());

@@ -89,6 +89,9 @@ impl DurableMark {
         if bytes[0..8] != MARK_MAGIC {
             return Err("not a durable mark (bad magic)");
         }
+        if bytes[36..60].iter().any(|&b| b != 0) {
+            return Err("reserved bytes are not zero");
+        }
         if u32_at(8) != MARK_VERSION {
             return Err("unsupported durable mark version");
         }

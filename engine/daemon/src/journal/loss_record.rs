@@ -94,6 +94,9 @@ impl RecordedLoss {
         if bytes[0..8] != LOSS_MAGIC {
             return Err("not a loss entry (bad magic)");
         }
+        if bytes[48..60].iter().any(|&b| b != 0) {
+            return Err("reserved bytes are not zero");
+        }
         if u32_at(8) != LOSS_VERSION {
             return Err("unsupported loss entry version");
         }

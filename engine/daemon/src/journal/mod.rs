@@ -22,7 +22,8 @@ pub mod writer;
 
 pub use error::JournalError;
 pub use reader::{
-    oldest_segment_first_seq, scan_journal, JournalEnd, ScanMode, ScanSummary, TornTail,
+    oldest_segment_first_seq, scan_journal, scan_whole_journal, JournalEnd, ScanMode, ScanSummary,
+    TornTail,
 };
 pub use record::Record;
 pub use writer::JournalWriter;
