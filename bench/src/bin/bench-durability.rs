@@ -68,7 +68,6 @@ fn main() {
         verify_elapsed.as_millis(),
         verify_bytes_per_s / 1e6
     );
-    let crc_bytes_per_s = crc32c_rate();
     let (with_snapshot, _) = median_of(|| (BenchDaemon::restart_time(&config), 0));
     remove_snapshots(&dir);
     let (without_snapshot, _) = median_of(|| (BenchDaemon::restart_time(&config), 0));
@@ -90,7 +89,6 @@ fn main() {
         "startup_verify_bytes_per_s".into(),
         json!(verify_bytes_per_s as u64),
     );
-    extra.insert("crc32c_bytes_per_s".into(), json!(crc_bytes_per_s as u64));
     extra.insert("journal_bytes".into(), json!(journal_bytes));
     extra.insert("journal_records".into(), json!(records));
     let key = if quick {
@@ -139,17 +137,4 @@ fn median_of<T: Copy>(mut f: impl FnMut() -> (Duration, T)) -> (Duration, T) {
     let mut runs: Vec<(Duration, T)> = (0..RUNS).map(|_| f()).collect();
     runs.sort_by_key(|r| r.0);
     runs[RUNS / 2]
-}
-
-/// CRC-32C alone over 256 MiB: the bound a verification at disk speed works against.
-fn crc32c_rate() -> f64 {
-    let buf = vec![0x5Au8; 1 << 20];
-    let started = Instant::now();
-    let mut crc = 0;
-    for _ in 0..256 {
-        crc = crc32c::crc32c_append(crc, &buf);
-    }
-    let elapsed = started.elapsed();
-    std::hint::black_box(crc);
-    (256u64 << 20) as f64 / elapsed.as_secs_f64()
 }
