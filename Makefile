@@ -8,7 +8,7 @@ CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-apt setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python bench-core bench-daemon bench-e2e bench-locust demo clean gateway \
+        test-rust test-python bench-core bench-daemon bench-durability bench-e2e bench-locust demo clean gateway \
         client
 
 # The local exchange: the engine daemon with its built-in configuration (demo instruments
@@ -75,6 +75,11 @@ bench-core:
 
 bench-daemon:
 	$(CARGO) run --release -p ringex-bench --bin bench-daemon
+
+# Whole-journal verification speed and start times on a 10M-command journal:
+# bench/results/durability.json.
+bench-durability:
+	$(CARGO) run --release -p ringex-bench --bin bench-durability
 
 # Through the gateway to the daemon and back, fsync on: bench/results/e2e.json.
 bench-e2e: setup

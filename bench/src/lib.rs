@@ -4,6 +4,7 @@
 
 pub mod age_index;
 pub mod cpu_time;
+pub mod daemon_harness;
 pub mod latency;
 pub mod memory;
 pub mod open_loop;

@@ -149,6 +149,12 @@ pub struct Overrides {
     /// Least severe log level written [log.level].
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,
+    /// Start even though the journal lost durable records (damage, a missing segment, a
+    /// journal shorter than its durable mark): cut it to its last good record, record the
+    /// loss in the data directory and set the cut files aside in lost/. The engine may
+    /// come back at a lower sequence number. Not a file setting: a one-time decision.
+    #[arg(long)]
+    pub accept_journal_loss: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
@@ -188,6 +194,9 @@ pub struct Config {
     pub engine: EngineLimits,
     pub instruments: Vec<InstrumentConfig>,
     pub accounts: Vec<AccountConfig>,
+    /// `--accept-journal-loss`: a one-time operator decision, never kept in a file.
+    #[serde(skip)]
+    pub accept_journal_loss: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -324,6 +333,7 @@ impl Config {
         set(&mut self.snapshot.every_inputs, &o.snapshot_every_inputs);
         set(&mut self.log.format, &o.log_format);
         set(&mut self.log.level, &o.log_level);
+        self.accept_journal_loss |= o.accept_journal_loss;
     }
 
     /// Refuses settings that would break a bound or leave the daemon unreachable.

@@ -104,6 +104,9 @@ impl Running {
             &config.data_dir,
             config.engine_config(),
             journal_config(config),
+            &recovery::RecoveryOptions {
+                accept_journal_loss: config.accept_journal_loss,
+            },
         )?;
         let recovered_seq = recovered.engine.last_seq();
         let report = &recovered.report;

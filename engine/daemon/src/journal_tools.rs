@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use ringex_core::{Command, Engine, EngineConfig, Seq, Side, TimeInForce};
 use ringex_protocol::Input;
 
+use crate::journal::durable_mark::{read_mark, DurableMark, MarkState};
+use crate::journal::loss_record::{read_losses, RecordedLoss};
 use crate::journal::{oldest_segment_first_seq, scan_journal, Record, ScanMode, TornTail};
 use crate::recovery::{newest_usable_snapshot, replay, RecoveryError, ReplayObserver};
 use crate::snapshot_store::SnapshotStore;
@@ -64,24 +66,41 @@ pub struct VerifySummary {
     pub first_seq: Option<Seq>,
     pub last_seq: Seq,
     pub torn_tail: Option<TornTail>,
+    pub mark: Option<DurableMark>,
+    pub losses: Vec<RecordedLoss>,
 }
 
-/// Checks every record and the chain through every segment; prints a summary.
+/// Checks every record and the chain through every segment, and the journal against its
+/// durable mark, as a start would; prints a summary, the mark and the recorded losses.
 pub fn verify<S: Storage>(
     storage: &S,
     dir: &Path,
     out: &mut dyn Write,
 ) -> Result<VerifySummary, ToolError> {
     let from = oldest_segment_first_seq(storage, dir)?.unwrap_or(1);
-    let summary = scan_journal(storage, dir, ScanMode::ReadOnly, from, 0, &mut |_| {
-        ControlFlow::Continue(())
-    })?;
+    let mark = read_mark(storage, dir)?;
+    let losses = read_losses(storage, dir)?;
+    let known_durable_seq = match mark {
+        Some(m) if m.state == MarkState::CleanStop => Seq::MAX,
+        Some(m) => m.durable_seq,
+        None => 0,
+    };
+    let summary = scan_journal(
+        storage,
+        dir,
+        ScanMode::ReadOnly,
+        from,
+        known_durable_seq,
+        &mut |_| ControlFlow::Continue(()),
+    )?;
     let verified = VerifySummary {
         segments: summary.segments_read,
         records: summary.records_verified,
         first_seq: summary.first_seq,
         last_seq: summary.end.next_seq - 1,
         torn_tail: summary.torn_tail,
+        mark,
+        losses,
     };
     writeln!(
         out,
@@ -102,7 +121,46 @@ pub fn verify<S: Storage>(
             t.what
         )?;
     }
+    match &verified.mark {
+        Some(m) => {
+            let state = match m.state {
+                MarkState::Running => "running (or crashed)",
+                MarkState::CleanStop => "clean stop",
+            };
+            writeln!(
+                out,
+                "durable mark: seq {} checksum {:#010x} generation {}, {state}",
+                m.durable_seq, m.durable_checksum, m.generation
+            )?;
+            if verified.last_seq < m.durable_seq && verified.losses.is_empty() {
+                writeln!(
+                    out,
+                    "DAMAGE: the journal ends at seq {} before its durable mark: startup \
+                     will refuse",
+                    verified.last_seq
+                )?;
+            }
+        }
+        None => writeln!(
+            out,
+            "durable mark: none (a journal from before durable marks)"
+        )?,
+    }
+    for loss in &verified.losses {
+        writeln!(out, "{}", loss_line(loss))?;
+    }
     Ok(verified)
+}
+
+fn loss_line(loss: &RecordedLoss) -> String {
+    format!(
+        "recorded loss: {} seqs {}..={}, journal kept to seq {}, accepted at unix_ms {}",
+        loss.kind.name(),
+        loss.first_seq,
+        loss.last_seq,
+        loss.kept_last_seq,
+        loss.recorded_unix_ms
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,10 +199,26 @@ pub fn dump<S: Storage>(
         printed += 1;
         ControlFlow::Continue(())
     })?;
-    match output_error {
-        Some(e) => Err(ToolError::Output(e)),
-        None => Ok(printed),
+    if let Some(e) = output_error {
+        return Err(ToolError::Output(e));
     }
+    // Losses an operator accepted, after the records: the gaps a reader should know of.
+    for loss in read_losses(storage, dir)? {
+        match format {
+            DumpFormat::Text => writeln!(out, "# {}", loss_line(&loss))?,
+            DumpFormat::JsonLines => writeln!(
+                out,
+                "{{\"recorded_loss\":{{\"kind\":\"{}\",\"first_seq\":{},\"last_seq\":{},\
+                 \"kept_last_seq\":{},\"recorded_unix_ms\":{}}}}}",
+                loss.kind.name(),
+                loss.first_seq,
+                loss.last_seq,
+                loss.kept_last_seq,
+                loss.recorded_unix_ms
+            )?,
+        }
+    }
+    Ok(printed)
 }
 
 fn text_line(r: &Record) -> String {
@@ -332,7 +406,16 @@ fn rebuild<S: Storage>(
     let mut replayed = 0;
     if engine.last_seq() != at_most {
         let mode = ScanMode::ReadOnly;
-        let (summary, count) = replay(storage, dir, &mut engine, chain, mode, to_seq, &mut Quiet)?;
+        let (summary, count) = replay(
+            storage,
+            dir,
+            &mut engine,
+            chain,
+            mode,
+            to_seq,
+            0,
+            &mut Quiet,
+        )?;
         replayed = count;
         // The scan stops early only at the target, or where the engine refused a record.
         if !summary.complete && to_seq != Some(engine.last_seq()) {

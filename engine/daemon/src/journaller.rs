@@ -11,6 +11,10 @@
 //! reach. Throughput does not suffer: while the journal syncs one batch, the matcher
 //! applies the previous one and the ring fills with the next.
 //!
+//! On a clean ending (a Shutdown input, or every producer gone) the journal is closed
+//! with an exact, synced durable mark; a thread beside it syncs the mark lazily while
+//! running (see [`crate::journal::durable_mark`]).
+//!
 //! After a journal error the stage stops for good (fail-stop): the batch in hand is
 //! never forwarded, so none of it is acknowledged, and the daemon exits non-zero.
 
@@ -66,7 +70,29 @@ pub struct Journaller {
 
 impl Journaller {
     pub fn run(mut self) -> Result<JournallerEnd, JournalError> {
-        let result = self.journal_loop();
+        let result = match self.writer.mark_syncer() {
+            Ok(syncer) => {
+                // The durable mark's fsync runs beside the journal, never on its path.
+                let syncer_stop = AtomicBool::new(false);
+                std::thread::scope(|scope| {
+                    let syncer = std::thread::Builder::new()
+                        .name("mark-syncer".into())
+                        .spawn_scoped(scope, || syncer.run(&syncer_stop));
+                    let result = match syncer {
+                        Ok(_) => self.journal_loop().and_then(|end| {
+                            // An exact, synced end: the next start refuses any damage.
+                            self.writer.close_clean().map(|_| end)
+                        }),
+                        Err(e) => Err(JournalError::Stopped {
+                            cause: format!("starting the mark syncer: {e}"),
+                        }),
+                    };
+                    syncer_stop.store(true, Ordering::Release);
+                    result
+                })
+            }
+            Err(e) => Err(e),
+        };
         // Whatever the ending, nothing more will be taken from the ring.
         self.stopping.store(true, Ordering::Release);
         if let Err(e) = &result {

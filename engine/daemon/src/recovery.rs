@@ -8,6 +8,15 @@
 //! other damage stops recovery with an error. Replay goes through [`apply_input`], the
 //! same function the live matcher uses, so it produces the same events and the same
 //! state hash.
+//!
+//! Every start verifies the whole journal, from its oldest segment, not only the part
+//! after the snapshot, and holds it against the durable mark
+//! ([`crate::journal::durable_mark`]): damage to any record the mark says was fsync'd,
+//! a missing segment, or a journal shorter than the mark stops recovery with an error
+//! naming the file, the offset and the sequence numbers. Only with
+//! [`RecoveryOptions::accept_journal_loss`] (or a loss already recorded for exactly this
+//! spot) is the journal cut to its last good record, the loss recorded first
+//! ([`crate::journal::loss_acceptance`]).
 
 use std::fmt;
 use std::ops::ControlFlow;
@@ -17,9 +26,13 @@ use std::time::{Duration, Instant};
 use ringex_core::{Engine, EngineConfig, Event, Seq, SnapshotError, TimestampNs};
 use ringex_protocol::Input;
 
+use crate::journal::durable_mark::{mark_path, read_mark, DurableMark, MarkState};
+use crate::journal::loss_acceptance::{accept_loss, covering_loss};
+use crate::journal::loss_record::{read_losses, LossKind, RecordedLoss};
+use crate::journal::segment::segment_path;
 use crate::journal::{
-    scan_journal, JournalConfig, JournalError, JournalWriter, Record, ScanMode, ScanSummary,
-    TornTail,
+    oldest_segment_first_seq, scan_journal, scan_whole_journal, JournalConfig, JournalError,
+    JournalWriter, Record, ScanMode, ScanSummary, TornTail,
 };
 use crate::snapshot_store::{SnapshotStore, SnapshotStoreError, StoredSnapshot};
 use crate::storage::Storage;
@@ -93,6 +106,13 @@ pub enum RecoveryError {
 impl fmt::Display for RecoveryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            RecoveryError::Journal(e @ JournalError::Corrupt { .. }) => write!(
+                f,
+                "{e}. Refusing to start: acknowledged inputs may be lost. Restore the data \
+                 directory from a backup, or start once with --accept-journal-loss to cut \
+                 the journal to its last good record and record the loss (see the \
+                 operations guide, \"Journal damage\")"
+            ),
             RecoveryError::Journal(e) => write!(f, "{e}"),
             RecoveryError::Snapshot(e) => write!(f, "{e}"),
             RecoveryError::ConfigMismatch { seq } => write!(
@@ -147,17 +167,32 @@ pub fn recover<S: Storage>(
     dir: &Path,
     engine_config: EngineConfig,
     journal_config: JournalConfig,
+    options: &RecoveryOptions,
 ) -> Result<Recovered<S>, RecoveryError> {
-    recover_with(
+    recover_with_options(
         storage,
         dir,
         engine_config,
         journal_config,
+        options,
         &mut LogProgress,
     )
 }
 
-/// Recovers the data directory `dir`, reporting replay to `observer`.
+/// Choices an operator makes at startup.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryOptions {
+    /// Cut a damaged or short journal to its last good record instead of refusing,
+    /// recording the loss durably first.
+    pub accept_journal_loss: bool,
+}
+
+/// Damage found and cut in one start at most this often: each cut removes at least one
+/// record or file, and a journal this damaged is a restore, not a repair.
+const ACCEPTED_CUTS_MAX: usize = 16;
+
+/// Recovers the data directory `dir`, reporting replay to `observer`; refuses any loss
+/// of durable records.
 pub fn recover_with<S: Storage>(
     storage: S,
     dir: &Path,
@@ -165,8 +200,96 @@ pub fn recover_with<S: Storage>(
     journal_config: JournalConfig,
     observer: &mut dyn ReplayObserver,
 ) -> Result<Recovered<S>, RecoveryError> {
+    let options = RecoveryOptions::default();
+    recover_with_options(
+        storage,
+        dir,
+        engine_config,
+        journal_config,
+        &options,
+        observer,
+    )
+}
+
+/// Recovers the data directory `dir` under `options`, reporting replay to `observer`.
+pub fn recover_with_options<S: Storage>(
+    storage: S,
+    dir: &Path,
+    engine_config: EngineConfig,
+    journal_config: JournalConfig,
+    options: &RecoveryOptions,
+    observer: &mut dyn ReplayObserver,
+) -> Result<Recovered<S>, RecoveryError> {
     engine_config.validate().map_err(RecoveryError::Config)?;
     journal_config.validate().map_err(RecoveryError::Config)?;
+    let mut cuts = 0;
+    loop {
+        let attempt = recover_once(&storage, dir, engine_config, journal_config, observer);
+        let (finding, snapshot_seq) = match attempt {
+            Err(Attempt::Damage {
+                finding,
+                snapshot_seq,
+            }) => (finding, snapshot_seq),
+            Err(Attempt::Failed(e)) => return Err(e),
+            Ok(recovered) => return Ok(recovered),
+        };
+        let losses = read_losses(&storage, dir)?;
+        let recorded = covering_loss(&losses, &finding).is_some();
+        if !(options.accept_journal_loss || recorded) || cuts == ACCEPTED_CUTS_MAX {
+            return Err(RecoveryError::Journal(finding));
+        }
+        tracing::warn!(
+            error = %finding,
+            already_recorded = recorded,
+            "journal loss accepted by the operator: cutting to the last good record"
+        );
+        accept_loss(&storage, dir, &finding, snapshot_seq, &losses)?;
+        cuts += 1;
+    }
+}
+
+/// Why one pass of recovery stopped.
+enum Attempt {
+    /// Damage an operator may accept: the place, and the snapshot the pass used.
+    Damage {
+        finding: JournalError,
+        snapshot_seq: Seq,
+    },
+    Failed(RecoveryError),
+}
+
+impl From<RecoveryError> for Attempt {
+    fn from(e: RecoveryError) -> Self {
+        match e {
+            RecoveryError::Journal(finding @ JournalError::Corrupt { .. }) => Attempt::Damage {
+                finding,
+                snapshot_seq: 0,
+            },
+            other => Attempt::Failed(other),
+        }
+    }
+}
+
+impl From<JournalError> for Attempt {
+    fn from(e: JournalError) -> Self {
+        Attempt::from(RecoveryError::Journal(e))
+    }
+}
+
+impl From<SnapshotStoreError> for Attempt {
+    fn from(e: SnapshotStoreError) -> Self {
+        Attempt::Failed(e.into())
+    }
+}
+
+fn recover_once<S: Storage>(
+    storage: &S,
+    dir: &Path,
+    engine_config: EngineConfig,
+    journal_config: JournalConfig,
+    observer: &mut dyn ReplayObserver,
+) -> Result<Recovered<S>, Attempt> {
+    let mark = read_mark(storage, dir)?;
     let store = SnapshotStore::new(storage.clone(), dir);
     let mut rejected = Vec::new();
     let start = newest_usable_snapshot(&store, &engine_config, Seq::MAX, &mut rejected)?;
@@ -178,18 +301,48 @@ pub fn recover_with<S: Storage>(
             0,
         ),
     };
+    let with_snapshot = |finding| Attempt::Damage {
+        finding,
+        snapshot_seq: snapshot_seq.unwrap_or(0),
+    };
     let mode = ScanMode::RepairTornTail;
-    let (summary, replayed) = replay(&storage, dir, &mut engine, chain, mode, None, observer)?;
+    let known_durable_seq = match mark {
+        // After a clean stop nothing was in flight: no damage is a torn write.
+        Some(m) if m.state == MarkState::CleanStop => Seq::MAX,
+        Some(m) => m.durable_seq,
+        None => 0,
+    };
+    let replayed = replay(
+        storage,
+        dir,
+        &mut engine,
+        chain,
+        mode,
+        None,
+        known_durable_seq,
+        observer,
+    );
+    let (summary, replayed) = match replayed {
+        Ok(done) => done,
+        Err(RecoveryError::Journal(finding @ JournalError::Corrupt { .. })) => {
+            return Err(with_snapshot(finding))
+        }
+        Err(e) => return Err(Attempt::Failed(e)),
+    };
     if !summary.complete {
-        return Err(RecoveryError::Inconsistent(format!(
+        return Err(Attempt::Failed(RecoveryError::Inconsistent(format!(
             "the engine refused journaled seq {}",
             engine.last_seq() + 1
-        )));
+        ))));
+    }
+    if let Some(mark) = mark {
+        let losses = read_losses(storage, dir)?;
+        check_against_mark(storage, dir, &mark, &losses, &summary).map_err(with_snapshot)?;
     }
     engine
         .check_invariants()
         .map_err(|why| RecoveryError::Inconsistent(format!("recovered state is broken: {why}")))?;
-    let writer = JournalWriter::open(storage, dir, journal_config, &summary.end)?;
+    let writer = JournalWriter::open(storage.clone(), dir, journal_config, &summary.end)?;
     assert_eq!(writer.next_seq(), engine.last_seq() + 1);
     let report = RecoveryReport {
         snapshot_seq,
@@ -205,6 +358,73 @@ pub fn recover_with<S: Storage>(
         writer,
         report,
     })
+}
+
+/// The journal must reach the durable mark and hold, at the mark's seq, the record the
+/// mark names: anything shorter lost records that were fsync'd (and perhaps
+/// acknowledged), anything else is another history.
+fn check_against_mark<S: Storage>(
+    storage: &S,
+    dir: &Path,
+    mark: &DurableMark,
+    losses: &[RecordedLoss],
+    summary: &ScanSummary,
+) -> Result<(), JournalError> {
+    let end_seq = summary.end.next_seq - 1;
+    // A cut the operator accepted here: the writer now lowers the mark to the end.
+    let accepted = losses.iter().any(|l| {
+        l.kind == LossKind::AcknowledgedCut
+            && l.first_seq == end_seq + 1
+            && l.last_seq >= mark.durable_seq
+    });
+    if end_seq < mark.durable_seq && !accepted {
+        let (path, offset) = match summary.end.last_segment {
+            Some((first, len)) => (segment_path(dir, first), len),
+            None => (segment_path(dir, summary.end.next_seq), 0),
+        };
+        let what = format!(
+            "the journal ends at seq {end_seq}, but the durable mark ({}) says seq {} was \
+             fsync'd: seqs {}..={} are missing",
+            mark_path(dir).display(),
+            mark.durable_seq,
+            end_seq + 1,
+            mark.durable_seq
+        );
+        return Err(JournalError::corrupt(&path, offset, end_seq + 1, what));
+    }
+    let oldest = oldest_segment_first_seq(storage, dir)?.unwrap_or(1);
+    if mark.durable_seq == 0 || mark.durable_seq < oldest {
+        return Ok(());
+    }
+    let found = checksum_at(storage, dir, mark.durable_seq)?;
+    if found != Some(mark.durable_checksum) {
+        let what = format!(
+            "the record at seq {} is not the one the durable mark names: the journal was \
+             replaced or rewritten",
+            mark.durable_seq
+        );
+        return Err(JournalError::corrupt(
+            &mark_path(dir),
+            0,
+            mark.durable_seq,
+            what,
+        ));
+    }
+    Ok(())
+}
+
+/// The checksum of the record at `seq`, if the journal holds it.
+pub(crate) fn checksum_at<S: Storage>(
+    storage: &S,
+    dir: &Path,
+    seq: Seq,
+) -> Result<Option<u32>, JournalError> {
+    let mut found = None;
+    scan_journal(storage, dir, ScanMode::ReadOnly, seq, seq, &mut |r| {
+        found = Some(r.checksum);
+        ControlFlow::Break(())
+    })?;
+    Ok(found)
 }
 
 /// The newest snapshot with `seq <= at_most` that reads back and decodes, as an engine.
@@ -245,11 +465,13 @@ pub(crate) fn newest_usable_snapshot<S: Storage>(
     Ok(None)
 }
 
-/// Replays the journal into `engine` from `engine.last_seq() + 1`, checking that the
-/// chain continues from `chain_checksum` (the checksum of the record at
-/// `engine.last_seq()`), up to `to_seq` or the end. The summary is incomplete if the
-/// engine refused a record (or `to_seq` was reached). Returns it and the number of
-/// records replayed.
+/// Verifies the whole journal, from its oldest segment, and replays it into `engine`
+/// from `engine.last_seq() + 1`, checking that the chain continues from
+/// `chain_checksum` (the checksum of the record at `engine.last_seq()`), up to `to_seq`
+/// or the end. Damage at or before `known_durable_seq` (or the snapshot) is never taken
+/// for a torn write. The summary is incomplete if the engine refused a record (or
+/// `to_seq` was reached). Returns it and the number of records replayed.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn replay<S: Storage>(
     storage: &S,
     dir: &Path,
@@ -257,14 +479,25 @@ pub(crate) fn replay<S: Storage>(
     chain_checksum: u32,
     mode: ScanMode,
     to_seq: Option<Seq>,
+    known_durable_seq: Seq,
     observer: &mut dyn ReplayObserver,
 ) -> Result<(ScanSummary, u64), RecoveryError> {
     let base_seq = engine.last_seq();
+    let oldest = oldest_segment_first_seq(storage, dir)?.unwrap_or(1);
+    if oldest > base_seq + 1 {
+        let what = format!(
+            "journal starts at seq {oldest}, after the wanted seq {}",
+            base_seq + 1
+        );
+        let path = segment_path(dir, oldest);
+        return Err(JournalError::corrupt(&path, 0, base_seq + 1, what).into());
+    }
     let started = Instant::now();
     let mut events = Vec::with_capacity(256);
     let mut replayed = 0u64;
     let mut broken_chain = None;
-    let summary = scan_journal(storage, dir, mode, base_seq + 1, base_seq, &mut |record| {
+    let known = known_durable_seq.max(base_seq);
+    let summary = scan_whole_journal(storage, dir, mode, base_seq + 1, known, &mut |record| {
         if record.seq == base_seq + 1 && record.prev_checksum != chain_checksum {
             broken_chain = Some(record.prev_checksum);
             return ControlFlow::Break(());

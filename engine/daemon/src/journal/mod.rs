@@ -5,9 +5,15 @@
 //! - [`writer`]: appends batches with one fsync per batch (group commit), fail-stop;
 //! - [`reader`]: scans and verifies, truncating a torn last record and refusing any
 //!   other damage;
+//! - [`durable_mark`]: how far the journal was made durable, and whether it stopped
+//!   cleanly, so a torn write is told from damage to acknowledged records;
+//! - [`loss_record`]: losses an operator accepted, recorded before the journal is cut;
 //! - [`retention`]: removes or archives segments that snapshots made unnecessary.
 
+pub mod durable_mark;
 pub mod error;
+pub mod loss_acceptance;
+pub mod loss_record;
 pub mod reader;
 pub mod record;
 pub mod retention;
@@ -16,7 +22,8 @@ pub mod writer;
 
 pub use error::JournalError;
 pub use reader::{
-    oldest_segment_first_seq, scan_journal, JournalEnd, ScanMode, ScanSummary, TornTail,
+    oldest_segment_first_seq, scan_journal, scan_whole_journal, JournalEnd, ScanMode, ScanSummary,
+    TornTail,
 };
 pub use record::Record;
 pub use writer::JournalWriter;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use ringex_core::{Seq, TimestampNs};
 
 use super::error::JournalError;
-use super::record::{decode_record, Record, RECORD_MAX_BYTES};
+use super::record::{check_record, decode_record, Record, RecordHeader, RECORD_MAX_BYTES};
 use super::segment::{segment_path, segments_in, SegmentHeader, SEGMENT_HEADER_BYTES};
 use crate::storage::{Storage, StorageFile};
 
@@ -89,6 +89,40 @@ pub fn scan_journal<S: Storage>(
     known_durable_seq: Seq,
     visit: &mut dyn FnMut(&Record) -> ControlFlow<()>,
 ) -> Result<ScanSummary, JournalError> {
+    scan(
+        storage,
+        dir,
+        mode,
+        from_seq,
+        known_durable_seq,
+        visit,
+        false,
+    )
+}
+
+/// [`scan_journal`] over the whole journal: every segment from the oldest is verified
+/// (records before `from_seq` at checksum speed, their inputs not decoded), and records
+/// from `from_seq` on are visited. What a start does.
+pub fn scan_whole_journal<S: Storage>(
+    storage: &S,
+    dir: &Path,
+    mode: ScanMode,
+    from_seq: Seq,
+    known_durable_seq: Seq,
+    visit: &mut dyn FnMut(&Record) -> ControlFlow<()>,
+) -> Result<ScanSummary, JournalError> {
+    scan(storage, dir, mode, from_seq, known_durable_seq, visit, true)
+}
+
+fn scan<S: Storage>(
+    storage: &S,
+    dir: &Path,
+    mode: ScanMode,
+    from_seq: Seq,
+    known_durable_seq: Seq,
+    visit: &mut dyn FnMut(&Record) -> ControlFlow<()>,
+    whole: bool,
+) -> Result<ScanSummary, JournalError> {
     assert!(from_seq >= 1);
     let names = match storage.list(dir) {
         Ok(names) => names,
@@ -97,7 +131,10 @@ pub fn scan_journal<S: Storage>(
     };
     let firsts = segments_in(&names);
     let wanted = from_seq.saturating_sub(1).max(1);
-    let start = firsts.iter().rposition(|&f| f <= wanted).unwrap_or(0);
+    let start = match whole {
+        true => 0,
+        false => firsts.iter().rposition(|&f| f <= wanted).unwrap_or(0),
+    };
     if let Some(&first) = firsts.get(start) {
         if first > from_seq {
             let what = format!("journal starts at seq {first}, after the wanted seq {from_seq}");
@@ -249,8 +286,16 @@ impl<S: Storage> Scan<'_, S> {
             }
             let chain = self.chain.expect("anchored by the segment header");
             let window = &self.buf[(offset - buf_start) as usize..];
-            let (record, size) = match decode_record(window) {
-                Ok(decoded) => decoded,
+            // Records before the visited range are verified, not decoded: the checksum
+            // covers their input, which a writer encoded and read back.
+            let visited = chain.next_seq >= self.from_seq;
+            let checked = if visited {
+                decode_record(window).map(|(r, size)| (header_of(&r), Some(r), size))
+            } else {
+                check_record(window).map(|(h, size)| (h, None, size))
+            };
+            let (record, full, size) = match checked {
+                Ok(checked) => checked,
                 Err(fault) => {
                     let torn = last
                         && chain.next_seq > self.known_durable_seq
@@ -294,8 +339,10 @@ impl<S: Storage> Scan<'_, S> {
             self.summary.records_verified += 1;
             self.summary.first_seq.get_or_insert(record.seq);
             offset += size as u64;
-            if record.seq >= self.from_seq && (self.visit)(&record).is_break() {
-                return Ok((ControlFlow::Break(()), offset));
+            if let Some(full) = full.filter(|r| r.seq >= self.from_seq) {
+                if (self.visit)(&full).is_break() {
+                    return Ok((ControlFlow::Break(()), offset));
+                }
             }
         }
         Ok((ControlFlow::Continue(()), offset))
@@ -363,6 +410,15 @@ impl<S: Storage> Scan<'_, S> {
             what,
         });
         Ok(())
+    }
+}
+
+fn header_of(r: &Record) -> RecordHeader {
+    RecordHeader {
+        seq: r.seq,
+        timestamp_ns: r.timestamp_ns,
+        checksum: r.checksum,
+        prev_checksum: r.prev_checksum,
     }
 }
 

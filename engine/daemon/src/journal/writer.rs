@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use ringex_core::{Seq, TimestampNs};
 use ringex_protocol::Input;
 
+use super::durable_mark::{MarkFile, MarkState, MarkSyncer};
 use super::error::JournalError;
 use super::reader::JournalEnd;
 use super::record::{encode_record, RECORD_MAX_BYTES};
@@ -44,6 +45,8 @@ pub struct JournalWriter<S: Storage> {
     /// Size and record count of the segment the batch is filling, as if written.
     filling_len_bytes: u64,
     filling_records: u64,
+    /// Where the writer records how far the journal is durable, after each fsync.
+    marks: MarkFile<S>,
     stopped: Option<String>,
 }
 
@@ -86,6 +89,7 @@ impl<S: Storage> JournalWriter<S> {
             )?
         };
         let segment_len_bytes = segment_len_bytes.max(SEGMENT_HEADER_BYTES as u64);
+        let marks = MarkFile::open(&storage, dir, end.next_seq - 1, end.last_checksum)?;
         Ok(JournalWriter {
             storage,
             dir: dir.to_path_buf(),
@@ -103,6 +107,7 @@ impl<S: Storage> JournalWriter<S> {
             rolls: Vec::new(),
             filling_len_bytes: segment_len_bytes,
             filling_records: u64::from(segment_len_bytes > SEGMENT_HEADER_BYTES as u64),
+            marks,
             stopped: None,
         })
     }
@@ -203,7 +208,12 @@ impl<S: Storage> JournalWriter<S> {
         if self.batch_records == 0 {
             return Ok(self.durable_seq);
         }
-        if let Err(e) = self.write_batch() {
+        let written = self.write_batch().and_then(|()| {
+            // Only after the fsync: the mark never claims more than is durable.
+            self.marks
+                .write(MarkState::Running, self.next_seq - 1, self.last_checksum)
+        });
+        if let Err(e) = written {
             self.stopped = Some(e.to_string());
             return Err(e);
         }
@@ -211,6 +221,27 @@ impl<S: Storage> JournalWriter<S> {
         self.batch_records = 0;
         self.durable_seq = self.next_seq - 1;
         Ok(self.durable_seq)
+    }
+
+    /// A clean stop: commits what is pending and writes and syncs the exact end of the
+    /// journal as the mark, so the next start refuses any damage at all. The writer
+    /// refuses every call after this.
+    pub fn close_clean(&mut self) -> Result<Seq, JournalError> {
+        let durable = self.commit()?;
+        let closed = self
+            .marks
+            .write(MarkState::CleanStop, durable, self.last_checksum)
+            .and_then(|()| self.marks.sync());
+        self.stopped = Some(match &closed {
+            Ok(()) => "the journal was closed after a clean stop".to_owned(),
+            Err(e) => e.to_string(),
+        });
+        closed.map(|()| durable)
+    }
+
+    /// The lazy syncer of the durable mark, to run on a thread of its own.
+    pub fn mark_syncer(&self) -> Result<MarkSyncer<S>, JournalError> {
+        self.marks.syncer()
     }
 
     fn write_batch(&mut self) -> Result<(), JournalError> {

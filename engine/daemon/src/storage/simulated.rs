@@ -44,7 +44,7 @@ enum FileOp {
     Truncate { len_bytes: u64 },
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Inode {
     durable: Vec<u8>,
     current: Vec<u8>,
@@ -57,6 +57,7 @@ enum DirOp {
     Unlink { path: PathBuf },
 }
 
+#[derive(Clone)]
 struct SimState {
     rng: u64,
     faults: FaultPlan,
@@ -204,6 +205,14 @@ impl SimulatedStorage {
     fn lock(&self) -> MutexGuard<'_, SimState> {
         // A test that panicked while holding the lock has failed already.
         self.state.lock().expect("simulated storage lock")
+    }
+
+    /// An independent copy of every file and name, so one built journal can be damaged
+    /// in many ways without building it again. Handles open on `self` stay with it.
+    pub fn fork(&self) -> SimulatedStorage {
+        SimulatedStorage {
+            state: Arc::new(Mutex::new(self.lock().clone())),
+        }
     }
 
     pub fn set_faults(&self, faults: FaultPlan) {
