@@ -99,6 +99,8 @@ impl HistoryReplay {
             chain,
             ScanMode::ReadOnly,
             Some(to_seq),
+            // Everything up to `to_seq` was applied, so durable: none of it is a torn write.
+            to_seq,
             sink,
         )
         .map_err(|e| e.to_string())?;
