@@ -224,7 +224,14 @@ pub fn recover_with_options<S: Storage>(
     journal_config.validate().map_err(RecoveryError::Config)?;
     let mut cuts = 0;
     loop {
-        let attempt = recover_once(&storage, dir, engine_config, journal_config, observer);
+        let attempt = recover_once(
+            &storage,
+            dir,
+            engine_config,
+            journal_config,
+            options,
+            observer,
+        );
         let (finding, snapshot_seq) = match attempt {
             Err(Attempt::Damage {
                 finding,
@@ -287,9 +294,13 @@ fn recover_once<S: Storage>(
     dir: &Path,
     engine_config: EngineConfig,
     journal_config: JournalConfig,
+    options: &RecoveryOptions,
     observer: &mut dyn ReplayObserver,
 ) -> Result<Recovered<S>, Attempt> {
     let mark = read_mark(storage, dir)?;
+    if mark.is_none() {
+        check_mark_not_missing(storage, dir, options)?;
+    }
     let store = SnapshotStore::new(storage.clone(), dir);
     let mut rejected = Vec::new();
     let start = newest_usable_snapshot(&store, &engine_config, Seq::MAX, &mut rejected)?;
@@ -358,6 +369,35 @@ fn recover_once<S: Storage>(
         writer,
         report,
     })
+}
+
+/// A writer creates the mark before its first record, so a journal with segments and no
+/// mark lost it (or was copied without it). Without the mark a damaged record the mark
+/// covered would pass for a torn write, so this refuses unless the operator accepts the
+/// risk, which is logged: the tail is then judged by the chain alone, once, and the
+/// writer creates a new mark at the journal's end.
+fn check_mark_not_missing<S: Storage>(
+    storage: &S,
+    dir: &Path,
+    options: &RecoveryOptions,
+) -> Result<(), RecoveryError> {
+    let Some(oldest) = oldest_segment_first_seq(storage, dir)? else {
+        return Ok(());
+    };
+    if options.accept_journal_loss {
+        tracing::warn!(
+            mark = %mark_path(dir).display(),
+            "journal: the durable mark is missing; accepted by the operator, the tail is \
+             judged without it and a new mark is written"
+        );
+        return Ok(());
+    }
+    Err(RecoveryError::Inconsistent(format!(
+        "{} is missing but the journal holds segments from seq {oldest}: without it a \
+         damaged acknowledged record could pass for a torn write. Restore the data \
+         directory, or start once with --accept-journal-loss to judge the tail without it",
+        mark_path(dir).display()
+    )))
 }
 
 /// The journal must reach the durable mark and hold, at the mark's seq, the record the

@@ -227,6 +227,29 @@ fn newest_segment_deleted() {
     tail_case("loss-deleted", 1, |seg| fs::remove_file(seg).unwrap());
 }
 
+/// Deleting the mark must not turn acknowledged records back into a tail a crash could
+/// explain: the start refuses, and with the flag it judges the tail without the mark
+/// and writes a new one.
+#[test]
+fn durable_mark_deleted() {
+    let dir = TempDir::new("loss-mark");
+    let data = dir.0.join("data");
+    let acked = run_and_stop(&data, &FLAGS);
+    fs::remove_file(data.join("journal.mark")).unwrap();
+    let log = start_refused(&data, &FLAGS);
+    assert!(log.contains("journal.mark is missing"), "{log}");
+    assert!(log.contains("--accept-journal-loss"), "{log}");
+    let mut accepting: Vec<&str> = FLAGS.to_vec();
+    accepting.push("--accept-journal-loss");
+    let mut daemon = Daemon::start(&data, &accepting);
+    // Nothing was damaged: everything, the clean stop's Shutdown input included, is there.
+    assert_eq!(daemon.link().welcome(), acked.last().unwrap().1 + 1);
+    daemon.signal(libc::SIGTERM);
+    assert!(daemon.wait_exit(Duration::from_secs(30)).success());
+    assert!(data.join("journal.mark").exists());
+    assert_oracle(&data, &acked, acked.last().unwrap().1);
+}
+
 #[test]
 fn damage_in_an_older_segment_covered_by_a_snapshot() {
     let dir = TempDir::new("loss-older");

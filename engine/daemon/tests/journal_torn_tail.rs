@@ -7,6 +7,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use ringex_daemon::journal::durable_mark::MarkFile;
 use ringex_daemon::journal::record::{encode_record, RECORD_HEADER_BYTES};
 use ringex_daemon::journal::segment::{segment_path, SegmentHeader};
 use ringex_daemon::journal::{Durability, JournalConfig, JournalError};
@@ -47,8 +48,9 @@ fn config() -> JournalConfig {
 
 const RECORDS: u64 = 50;
 
-/// Writes a one-segment journal of `RECORDS` records without snapshots; returns the
-/// segment's path and the offsets at which its records start.
+/// Writes a one-segment journal of `RECORDS` records without snapshots, as a crash
+/// leaves it while the last record was in flight: the durable mark names the record
+/// before it. Returns the segment's path and the offsets at which its records start.
 fn write_journal(dir: &Path) -> (PathBuf, Vec<u64>) {
     let mut workload = Workload::new(3);
     let mut inputs = Vec::new();
@@ -66,11 +68,14 @@ fn write_journal(dir: &Path) -> (PathBuf, Vec<u64>) {
     .to_vec();
     let mut offsets = Vec::new();
     let mut prev = 0;
+    let mut durable_checksum = 0;
     for (i, input) in inputs.iter().enumerate() {
         offsets.push(bytes.len() as u64);
         let seq = i as u64 + 1;
+        durable_checksum = prev;
         prev = encode_record(seq, timestamp_ns_at(seq), prev, input, &mut bytes);
     }
+    MarkFile::open(&FileStorage, dir, RECORDS - 1, durable_checksum).unwrap();
     let path = segment_path(dir, 1);
     fs::write(&path, &bytes).unwrap();
     (path, offsets)
@@ -179,8 +184,11 @@ fn damage_before_the_last_record_is_refused_with_its_place() {
 /// A record to write: its seq, and a previous checksum to use instead of the chain's.
 type Forged = (u64, Option<u32>);
 
-/// Writes records with the given seqs, chained unless a previous checksum is forced.
+/// Writes records with the given seqs, chained unless a previous checksum is forced,
+/// beside a mark that claims none of them durable: what is refused here is refused for
+/// its shape alone.
 fn write_records(dir: &Path, seqs: &[Forged]) -> PathBuf {
+    MarkFile::open(&FileStorage, dir, 0, 0).unwrap();
     let mut bytes = SegmentHeader {
         first_seq: 1,
         prev_checksum: 0,

@@ -69,15 +69,18 @@ impl<S: Storage> JournalWriter<S> {
             None => (end.next_seq, 0),
         };
         let path = segment_path(dir, segment_first_seq);
+        storage
+            .create_dir_all(dir)
+            .map_err(|e| JournalError::io("create directory", dir, &e))?;
+        // The mark exists, synced, before the first segment does: recovery refuses a
+        // journal whose mark is missing, so a crash between the two must not leave one.
+        let marks = MarkFile::open(&storage, dir, end.next_seq - 1, end.last_checksum)?;
         let segment = if end.last_segment.is_some() {
             assert!(segment_len_bytes >= SEGMENT_HEADER_BYTES as u64);
             storage
                 .open(&path)
                 .map_err(|e| JournalError::io("open", &path, &e))?
         } else {
-            storage
-                .create_dir_all(dir)
-                .map_err(|e| JournalError::io("create directory", dir, &e))?;
             create_segment(
                 &storage,
                 dir,
@@ -89,7 +92,6 @@ impl<S: Storage> JournalWriter<S> {
             )?
         };
         let segment_len_bytes = segment_len_bytes.max(SEGMENT_HEADER_BYTES as u64);
-        let marks = MarkFile::open(&storage, dir, end.next_seq - 1, end.last_checksum)?;
         Ok(JournalWriter {
             storage,
             dir: dir.to_path_buf(),
