@@ -305,6 +305,9 @@ fn recover_once<S: Storage>(
     let mut rejected = Vec::new();
     let start = newest_usable_snapshot(&store, &engine_config, Seq::MAX, &mut rejected)?;
     let snapshot_seq = start.as_ref().map(|(_, s)| s.seq);
+    if let Some(seq) = snapshot_seq {
+        check_older_snapshots(&store, seq, &mut rejected)?;
+    }
     let (mut engine, chain) = match start {
         Some((engine, stored)) => (engine, stored.chain_checksum),
         None => (
@@ -503,6 +506,29 @@ pub(crate) fn newest_usable_snapshot<S: Storage>(
         }
     }
     Ok(None)
+}
+
+/// Reads back every snapshot older than the one recovery starts from (length, header
+/// and body checksum), so damage to one a later recovery or a resuming link might fall back on is
+/// reported now, with a warning, not found when it is needed.
+fn check_older_snapshots<S: Storage>(
+    store: &SnapshotStore<S>,
+    used_seq: Seq,
+    rejected: &mut Vec<(Seq, String)>,
+) -> Result<(), RecoveryError> {
+    for seq in store.list()?.into_iter().filter(|&s| s < used_seq) {
+        let why = match store.load(seq) {
+            Ok(stored) => match Engine::verify_snapshot(&stored.engine_bytes) {
+                Ok(()) => continue,
+                Err(e) => e.to_string(),
+            },
+            Err(e @ SnapshotStoreError::Damaged { .. }) => e.to_string(),
+            Err(e) => return Err(e.into()),
+        };
+        tracing::warn!(seq, error = %why, "older snapshot damaged; it will not be used");
+        rejected.push((seq, why));
+    }
+    Ok(())
 }
 
 /// Verifies the whole journal, from its oldest segment, and replays it into `engine`

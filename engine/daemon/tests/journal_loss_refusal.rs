@@ -292,3 +292,28 @@ fn a_damaged_snapshot_is_passed_over_while_the_journal_covers_it() {
     assert!(daemon.log_text().contains("snapshot passed over"));
     assert_oracle(&data, &acked, end);
 }
+
+/// Damage to an older snapshot, one this start does not load, is found at startup too.
+#[test]
+fn a_damaged_older_snapshot_is_reported_at_startup() {
+    let dir = TempDir::new("loss-old-snap");
+    let data = dir.0.join("data");
+    let flags = [&FLAGS[..], &["--snapshot-every-inputs", "300"]].concat();
+    let acked = run_and_stop(&data, &flags);
+    let oldest = fs::read_dir(&data)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "snap"))
+        .min()
+        .unwrap();
+    flip_byte(&oldest, file_len(&oldest) / 2);
+    let mut daemon = Daemon::start(&data, &flags);
+    assert_eq!(daemon.link().welcome(), acked.last().unwrap().1 + 1);
+    daemon.signal(libc::SIGTERM);
+    assert!(daemon.wait_exit(Duration::from_secs(30)).success());
+    assert!(
+        daemon.log_text().contains("older snapshot damaged"),
+        "{}",
+        daemon.log_text()
+    );
+}
