@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -49,6 +50,15 @@ def journal_dump(engine_bin: Path, data_dir: Path) -> str:
     return out.stdout.decode()
 
 
+def assert_resends_rejected(client: Client, coids: list[int], reason: RejectReason) -> None:
+    """Resending each accepted id gets a Rejected for ``reason``, never a second Accepted."""
+    for coid in coids:
+        client.sell(1, 1, P + 500, client_order_id=coid)
+        m = expect(client, Rejected | Accepted, client_order_id=coid)  # type: ignore[arg-type]
+        assert isinstance(m, Rejected)
+        assert m.reason == reason
+
+
 def test_an_engine_that_went_back_is_refused(engine_bin: Path, tmp_path: Path) -> None:
     (tmp_path / "e").mkdir()
     (tmp_path / "g").mkdir()
@@ -79,11 +89,7 @@ def test_an_engine_that_went_back_is_refused(engine_bin: Path, tmp_path: Path) -
         assert (metric(gateway, "ringex_gateway_engine_regressions_total") or 0) >= 1
         assert metric(gateway, "ringex_gateway_engine_link_up") == 0
         # Resending what was accepted never gets a second Accepted.
-        for coid in later:
-            alice.sell(1, 1, P + 500, client_order_id=coid)
-            m = expect(alice, Rejected | Accepted, client_order_id=coid)  # type: ignore[arg-type]
-            assert isinstance(m, Rejected)
-            assert m.reason == RejectReason.ENGINE_BEHIND
+        assert_resends_rejected(alice, later, RejectReason.ENGINE_BEHIND)
         # A restarted gateway remembers what it has seen and still refuses.
         alice.close()
         gateway.stop()
@@ -96,6 +102,19 @@ def test_an_engine_that_went_back_is_refused(engine_bin: Path, tmp_path: Path) -
         assert m.reason == RejectReason.ENGINE_BEHIND
         bob.close()
         assert "ALARM engine went back in time" in gateway.log.read_text()
+        # The operator's way forward: forget the history the engine no longer has.
+        gateway.stop()
+        forget = [sys.executable, "-m", "ringex_gateway", "--config", str(gateway.config)]
+        subprocess.run([*forget, "forget-engine-history"], check=True, timeout=30)
+        gateway.start()
+        wait_metric(gateway, "ringex_gateway_engine_link_up", 1.0)
+        alice = Client("127.0.0.1", gateway.port, "alice", PASSWORD)
+        alice.connect()
+        fresh = alice.sell(1, 1, P + 500)
+        expect(alice, Accepted, client_order_id=fresh)
+        # Ids acknowledged before the loss are still never accepted a second time.
+        assert_resends_rejected(alice, later, RejectReason.DUPLICATE_CLIENT_ORDER_ID)
+        alice.close()
     finally:
         gateway.stop()
         engine.stop()

@@ -16,6 +16,7 @@ import uvloop
 
 from ringex_gateway.config import SETTING_HELP, GatewayConfig, Settings, load
 from ringex_gateway.credentials import hash_password
+from ringex_gateway.engine_history import forget_engine_history
 from ringex_gateway.server import Gateway
 
 _DESCRIPTION = """\
@@ -76,6 +77,16 @@ def _parser() -> argparse.ArgumentParser:
         "from standard input when it is not a terminal).",
     )
     hasher.add_argument("--password", help="the password (visible to other users of ps)")
+    commands.add_parser(
+        "forget-engine-history",
+        help="after an engine lost acknowledged history: move this gateway's streams "
+        "and seen sequence aside (the gateway must be stopped)",
+        description="Moves the stream journal and the highest engine sequence seen out "
+        "of journal_dir into journal_dir/forgotten-<time>, keeping the record of "
+        "acknowledged client order ids, so the next start links to an engine that went "
+        "back in time (after ringex-engine --accept-journal-loss) and begins a new stream "
+        "epoch. Resends of ids acknowledged before are still refused as duplicates.",
+    )
     return parser
 
 
@@ -101,6 +112,19 @@ async def _serve(config: GatewayConfig) -> None:
     await gateway.run()
 
 
+def _forget_engine_history(config: GatewayConfig) -> int:
+    if not config.gateway.journal_dir:
+        print("ringex-gateway: journal_dir is not set: nothing to forget", file=sys.stderr)
+        return 2
+    try:
+        aside = forget_engine_history(Path(config.gateway.journal_dir))
+    except OSError as e:
+        print(f"ringex-gateway: {e}", file=sys.stderr)
+        return 1
+    print(f"engine history moved to {aside}; acknowledged client order ids kept")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ringex-gateway`` command."""
     args = _parser().parse_args(argv)
@@ -121,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, msgspec.ValidationError, msgspec.DecodeError) as e:
         print(f"ringex-gateway: bad configuration: {e}", file=sys.stderr)
         return 2
+    if args.command == "forget-engine-history":
+        return _forget_engine_history(config)
     if args.print_config:
         print(msgspec.json.format(msgspec.json.encode(config), indent=2).decode())
         return 0
