@@ -12,7 +12,7 @@ from ringex_client.codec import ProtocolError, encode
 from ringex_client.enums import SessionEndReason
 from ringex_client.messages import Heartbeat, LoginAccepted, Logout, Message
 from ringex_client.orders import OrderEntry
-from ringex_client.protocol import ClientProtocol, LoginError, SessionEndedError
+from ringex_client.protocol import LOGIN_RETRY_S, ClientProtocol, LoginError, SessionEndedError
 from ringex_client.state import OrderTracker
 
 log = logging.getLogger("ringex_client")
@@ -84,8 +84,11 @@ class AsyncClient(OrderEntry):
             except (OSError, ProtocolError, TimeoutError) as e:
                 error = e
             except LoginError as e:
-                self._fail(e)
-                return
+                # Only a reconnect retries: the first login's refusal goes to connect().
+                if not e.retryable or not self._logged_in or not self._logged_in.done():
+                    self._fail(e)
+                    return
+                error = e
             writer.close()
             self._writer = None
             self.protocol.logged_in = False
@@ -94,6 +97,8 @@ class AsyncClient(OrderEntry):
                 self._fail(error)
                 return
             log.warning("connection lost (%s); reconnecting", error)
+            if isinstance(error, LoginError):
+                await asyncio.sleep(LOGIN_RETRY_S)
             while True:
                 await asyncio.sleep(0.05)
                 try:

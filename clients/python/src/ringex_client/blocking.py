@@ -11,7 +11,7 @@ from ringex_client.codec import ProtocolError, encode
 from ringex_client.enums import SessionEndReason
 from ringex_client.messages import Heartbeat, LoginAccepted, Logout, Message
 from ringex_client.orders import OrderEntry
-from ringex_client.protocol import ClientProtocol, LoginError, SessionEndedError
+from ringex_client.protocol import LOGIN_RETRY_S, ClientProtocol, LoginError, SessionEndedError
 from ringex_client.state import OrderTracker
 
 log = logging.getLogger("ringex_client")
@@ -141,8 +141,12 @@ class Client(OrderEntry):
     def _reconnect(self) -> None:
         try:
             self.connect()
-        except LoginError:
-            raise
+        except LoginError as e:
+            if not e.retryable:
+                raise
+            log.warning("%s; retrying in %.1fs", e, LOGIN_RETRY_S)
+            self._close_socket()
+            time.sleep(LOGIN_RETRY_S)
         except OSError:
             self._close_socket()
             time.sleep(0.05)

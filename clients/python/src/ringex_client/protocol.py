@@ -42,6 +42,18 @@ class LoginError(Exception):
         super().__init__(f"login rejected: {reason.name}")
         self.reason = reason
 
+    @property
+    def retryable(self) -> bool:
+        """True when the same login may succeed later: the gateway was throttling its
+        address or user, or was shutting down. A reconnect retries these after
+        :data:`LOGIN_RETRY_S`; any other refusal is final."""
+        return self.reason in (LoginRejectReason.THROTTLED, LoginRejectReason.UNAVAILABLE)
+
+
+LOGIN_RETRY_S = 1.0
+"""Seconds a reconnect waits after a retryable login refusal: the gateway's shortest
+throttle window, so a client never adds to the failures that keep it throttled."""
+
 
 class SessionEndedError(Exception):
     """The gateway ended the session (Goodbye)."""
