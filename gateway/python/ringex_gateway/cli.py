@@ -104,12 +104,13 @@ def _configure(args: argparse.Namespace) -> GatewayConfig:
     return config
 
 
-async def _serve(config: GatewayConfig) -> None:
+async def _serve(config: GatewayConfig) -> int:
     gateway = Gateway(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(gateway.stop()))
     await gateway.run()
+    return 1 if gateway.failed is not None else 0
 
 
 def _forget_engine_history(config: GatewayConfig) -> int:
@@ -150,5 +151,4 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_config:
         print(msgspec.json.format(msgspec.json.encode(config), indent=2).decode())
         return 0
-    uvloop.run(_serve(config))
-    return 0
+    return uvloop.run(_serve(config))

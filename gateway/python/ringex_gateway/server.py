@@ -105,6 +105,8 @@ class Gateway:
         self.metrics_port: int | None = None
         self.link = EngineLink(self, *parse_address(s.engine))
         self._stopped = asyncio.Event()
+        # Set when a journal write failed: the gateway then stops (fail-stop).
+        self.failed: OSError | None = None
 
     def _throttle_policy(self, failures: int) -> ThrottlePolicy:
         s = self.settings
@@ -327,13 +329,13 @@ class Gateway:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        if self.journal is not None:
-            # Journaled before any message it produced reaches a client.
-            self.journal.append(self.core.take_journal_output())
-        if self.acked_journal is not None:
-            self.acked_journal.append(*self.core.take_acked_output())
-        if self.seen_seq is not None:
-            self.seen_seq.record(self.core.last_engine_seq())
+        if self.failed is not None:
+            return
+        try:
+            self._persist()
+        except OSError as e:
+            self._fail_stop(e)
+            return
         out = self.core.take_engine_output()
         if out:
             self.link.write(out)
@@ -348,6 +350,23 @@ class Gateway:
                 self.end_session(session, SessionEndReason.SLOW_CONSUMER)
         if self.core.has_pending():
             self.schedule_flush()
+
+    def _persist(self) -> None:
+        """Writes the journals, before any message they cover reaches a client."""
+        if self.journal is not None:
+            self.journal.append(self.core.take_journal_output())
+        if self.acked_journal is not None:
+            self.acked_journal.append(*self.core.take_acked_output())
+        if self.seen_seq is not None:
+            self.seen_seq.record(self.core.last_engine_seq())
+
+    def _fail_stop(self, error: OSError) -> None:
+        """A journal write failed: nothing more leaves the gateway (what it covered was
+        not recorded, so a restart could not stand behind it) and it stops."""
+        self.failed = error
+        log.critical("gateway journal write failed (%s): stopping, nothing more is sent", error)
+        assert self._loop is not None
+        self._loop.create_task(self.stop())
 
     async def _timers(self) -> None:
         s = self.settings
