@@ -8,7 +8,7 @@ CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-apt setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python bench-core bench-daemon bench-e2e bench-locust demo clean gateway \
+        test-rust test-python chaos bench-core bench-daemon bench-e2e bench-locust demo clean gateway \
         client
 
 # The local exchange: the engine daemon with its built-in configuration (demo instruments
@@ -69,6 +69,13 @@ lint-python:
 
 test-python:
 	$(PY) -m pytest
+
+# A long fault-injection run: N seeded faults (SEED replays a failed run's schedule),
+# on one engine node, and on NODES (3) when the engine has cluster mode.
+N ?= 200
+NODES ?= 3
+chaos: setup
+	CHAOS_CYCLES=$(N) CHAOS_SEED=$(SEED) CHAOS_NODES=$(NODES) $(PY) -m pytest tests/test_chaos.py -x -s
 
 bench-core:
 	$(CARGO) run --release -p ringex-bench --bin bench-core

@@ -76,6 +76,8 @@ pub struct LinkOutcome {
     pub goodbye: Option<(u8, u8)>,
     /// The engine sent bytes that do not decode: the decode error code.
     pub error: Option<u8>,
+    /// The node is not the cluster's leader: `(leader_id, term)`, leader 0 if unknown.
+    pub not_leader: Option<(u64, u64)>,
 }
 
 pub struct Core {
@@ -596,7 +598,7 @@ impl Core {
         let mut buf = std::mem::take(&mut self.link_in);
         buf.extend_from_slice(data);
         let mut used = 0;
-        while outcome.goodbye.is_none() {
+        while outcome.goodbye.is_none() && outcome.not_leader.is_none() {
             let start = used;
             let body = match split_frame(&buf[used..], LengthPrefix::U32, LINK_FRAME_MAX) {
                 Err(e) => {
@@ -634,6 +636,9 @@ impl Core {
                         self.link.history_unavailable();
                     }
                     outcome.goodbye = Some((reason, detail));
+                }
+                Ok(FromEngine::NotLeader { leader_id, term }) => {
+                    outcome.not_leader = Some((leader_id, term));
                 }
                 Ok(FromEngine::Events {
                     header,

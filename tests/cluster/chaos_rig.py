@@ -1,0 +1,153 @@
+"""The chaos rig: engine nodes, one proxy per node in front of the gateway's link to it,
+a real gateway configured with every node, and the order load; and the faults it can
+inject, each followed by a heal, a settle and the checks.
+
+A run is a seeded schedule of faults, so a failing run replays exactly from its seed
+(the load's orders are seeded too; the timing of processes is not, so a replay repeats
+the faults and the orders, not every interleaving).
+"""
+
+import contextlib
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.cluster.chaos_checks import check_clients, check_journal, state_hash
+from tests.cluster.engine_nodes import EngineCluster
+from tests.cluster.link_proxy import LinkProxy
+from tests.cluster.order_load import OrderLoad
+from tests.system_processes import Gateway, wait_engine_up
+from tests.test_engine_link import metric
+
+#: Faults that apply to a single node (the proxy stands for the network).
+SINGLE_NODE_FAULTS = (
+    "kill_leader",
+    "pause_leader",
+    "restart_all",
+    "cut_gateway_link",
+    "stall_to_engine",
+    "stall_to_gateway",
+)
+#: Faults that need followers.
+CLUSTER_FAULTS = (*SINGLE_NODE_FAULTS, "kill_follower", "wipe_follower")
+
+ANSWER_MS = 1000
+#: The answer bound the clients check: the gateway's, plus slack for the clients' own
+#: polling and the machine's load (the bound is the feature; the slack is not tight).
+CLIENT_ANSWER_BOUND_S = ANSWER_MS / 1000 + 3.0
+#: How long a fault lasts: past the gateway's engine timeout and answer bound.
+FAULT_S = 1.3
+LOAD_BETWEEN_S = 0.6
+
+
+def fault_schedule(seed: int, cycles: int, faults: tuple[str, ...]) -> list[str]:
+    rng = random.Random(seed)
+    return [rng.choice(faults) for _ in range(cycles)]
+
+
+class ChaosGateway(Gateway):
+    """A gateway whose ``engines`` lists every node (through its proxy)."""
+
+    def __init__(self, workdir: Path, engines: list[str]) -> None:
+        super().__init__(
+            workdir,
+            0,
+            engine_answer_ms=ANSWER_MS,
+            engine_timeout_ms=1000,
+            engine_heartbeat_ms=200,
+            reconnect_min_ms=10,
+            reconnect_max_ms=100,
+        )
+        listed = ", ".join(f'"{e}"' for e in engines)
+        text = self.config.read_text().replace(
+            "[gateway]\n", f"[gateway]\nengines = [{listed}]\n", 1
+        )
+        self.config.write_text(text)
+
+
+class ChaosRig:
+    def __init__(self, binary: Path, workdir: Path, nodes: int, seed: int) -> None:
+        self.binary = binary
+        self.cluster = EngineCluster(binary, workdir, nodes)
+        self.cluster.start()
+        self.proxies = [LinkProxy(n.address.link_port, n.address.host) for n in self.cluster.nodes]
+        (workdir / "gateway").mkdir()
+        self.gateway = ChaosGateway(
+            workdir / "gateway", [f"127.0.0.1:{p.port}" for p in self.proxies]
+        )
+        self.gateway.start()
+        wait_engine_up(self.gateway)
+        self.load = OrderLoad(self.gateway.port, seed)
+        self.rng = random.Random(seed ^ 0x5EED)
+
+    def close(self) -> None:
+        for step in (self.load.close, self.gateway.stop, self.cluster.stop):
+            # Cleanup must reach every process even if one step fails.
+            with contextlib.suppress(Exception):
+                step()
+        for p in self.proxies:
+            p.close()
+
+    def cycle(self, fault: str) -> None:
+        """Load, the fault under load, heal, load, settle, check."""
+        self.load.run_for(LOAD_BETWEEN_S)
+        heal = self._inject(fault)
+        self.load.run_for(FAULT_S)
+        heal()
+        wait_engine_up(self.gateway, timeout=30)
+        self.load.run_for(LOAD_BETWEEN_S)
+        self.load.settle(timeout_s=CLIENT_ANSWER_BOUND_S + 10)
+        self.check()
+
+    def check(self) -> None:
+        check_clients(self.load, CLIENT_ANSWER_BOUND_S)
+        last_seq = int(metric(self.gateway, "ringex_gateway_engine_last_seq") or 0)
+        leader = self.cluster.leader()
+        check_journal(self.binary, leader.data_dir, self.load, last_seq)
+
+    def final_check(self) -> None:
+        """Stops the nodes and compares their state at the last common sequence number."""
+        self.load.settle(timeout_s=CLIENT_ANSWER_BOUND_S + 10)
+        self.check()
+        last_seq = int(metric(self.gateway, "ringex_gateway_engine_last_seq") or 0)
+        self.cluster.stop()
+        hashes = {
+            n.address.node_id: state_hash(self.binary, n.config, n.data_dir, last_seq)
+            for n in self.cluster.nodes
+        }
+        assert len(set(hashes.values())) == 1, f"state hashes differ at seq {last_seq}: {hashes}"
+
+    def _inject(self, fault: str) -> Callable[[], None]:
+        """Starts ``fault``; returns what ends it."""
+        nodes = self.cluster.nodes
+        leader = self.cluster.leader()
+        followers = [n for n in nodes if n is not leader]
+        if fault == "kill_leader":
+            leader.kill()
+            return leader.start
+        if fault == "kill_follower":
+            victim = self.rng.choice(followers)
+            victim.kill()
+            return victim.start
+        if fault == "wipe_follower":
+            victim = self.rng.choice(followers)
+            victim.kill()
+            victim.wipe()
+            return victim.start
+        if fault == "pause_leader":
+            leader.pause()
+            return leader.resume
+        if fault == "restart_all":
+            for n in nodes:
+                n.kill()
+            return lambda: self.cluster.start_nodes()
+        proxy = self.proxies[nodes.index(leader)]
+        if fault == "cut_gateway_link":
+            proxy.cut()
+        elif fault == "stall_to_engine":
+            proxy.stall("to_engine")
+        elif fault == "stall_to_gateway":
+            proxy.stall("to_gateway")
+        else:
+            raise ValueError(f"unknown fault {fault}")
+        return proxy.heal
