@@ -107,6 +107,14 @@ def test_a_link_moved_to_another_node_resumes_and_answers_every_order_once(
         assert metric(gateway, "ringex_gateway_engine_node") == 1
         load = OrderLoad(gateway.port, seed=7)
         load.run_for(1.0)
+        # Node 1 executes orders but its answers never reach the gateway, then it is
+        # gone: those orders' answers must come from node 2, as history, once each.
+        one.stall("to_gateway")
+        before = {t.account: set(t.orders) for t in load.traders}
+        load.run_for(0.3)
+        in_flight = [
+            t.orders[coid] for t in load.traders for coid in set(t.orders) - before[t.account]
+        ]
         two.heal()
         one.cut()
         load.run_for(1.5)
@@ -115,6 +123,9 @@ def test_a_link_moved_to_another_node_resumes_and_answers_every_order_once(
         load.run_for(1.0)
         load.settle(timeout_s=15)
         check_clients(load, answer_bound_s=4.0)
+        assert in_flight
+        assert all(a.sequenced_answers == 1 and a.unavailable == 0 for a in in_flight)
+        assert metric(gateway, "ringex_gateway_engine_answer_timeouts_total") == 0
         sent = sum(len(t.orders) for t in load.traders)
         accepted = sum(a.accepted for t in load.traders for a in t.orders.values())
         assert sent > 100

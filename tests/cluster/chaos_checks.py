@@ -33,6 +33,9 @@ def check_clients(load: OrderLoad, answer_bound_s: float) -> None:
                 f"order {t.account}/{coid} answered after {a.answered_s - a.sent_s:.2f}s"
             )
             assert a.sequenced_answers <= 1, f"order {t.account}/{coid} answered twice: {a}"
+            assert a.unavailable_after_answer == 0, (
+                f"order {t.account}/{coid} answered EngineUnavailable after the engine's answer"
+            )
             assert a.other_rejects == 0, f"order {t.account}/{coid} rejected unexpectedly: {a}"
     check_book_uncrossed(load)
     check_positions_conserved(load)

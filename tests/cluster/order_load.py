@@ -35,6 +35,8 @@ class OrderAnswers:
     #: Unsequenced EngineUnavailable answers: the gateway's, at the bound or link down.
     unavailable: int = 0
     other_rejects: int = 0
+    #: EngineUnavailable answers after the engine's own: a contradiction.
+    unavailable_after_answer: int = 0
     answered_s: float | None = None
 
     @property
@@ -70,6 +72,7 @@ class Trader:
             answers.engine_rejects += 1
         elif m.reason == RejectReason.ENGINE_UNAVAILABLE:
             answers.unavailable += 1
+            answers.unavailable_after_answer += answers.sequenced_answers
         else:
             answers.other_rejects += 1
 

@@ -8,6 +8,11 @@
 //! drops an input whose deadline passed before it was sequenced, so an order the gateway
 //! answered `EngineUnavailable` at the bound was either sequenced before its deadline
 //! (and then its events arrive: counted as a late answer) or is never executed.
+//!
+//! After a relink (to the same engine, or to a new leader after a failover) the answer
+//! to an order sent on the old link arrives as history, with correlation 0. Such an
+//! answer is matched to the waiting order by account, command and client order id, so
+//! the order is answered once, by the engine, instead of again at the bound.
 
 use std::collections::{HashMap, HashSet};
 
@@ -26,6 +31,7 @@ const ANSWERED_AT_BOUND_MAX: usize = 65_536;
 pub struct Pending {
     pub arrival_ns: u64,
     pub sid: u64,
+    pub account: u32,
     pub kind: CommandKind,
     pub client_order_id: u64,
 }
@@ -45,7 +51,13 @@ pub struct LinkCounters {
 
 pub struct EngineLinkState {
     pending: HashMap<u64, Pending>,
+    /// The correlation of each waiting order, by account and client order id.
+    pending_by_order: HashMap<(u32, u64), u64>,
     answered_at_bound: HashSet<u64>,
+    /// The same orders by account and client order id, for answers that come as history.
+    answered_at_bound_by_order: HashSet<(u32, u64)>,
+    /// Events up to this sequence number on the current link are history (its Welcome).
+    history_end_seq: u64,
     answer_bound_ns: u64,
     deadline_allowance_ns: u64,
     /// Unix-epoch time minus the monotonic clock the caller passes as `now_ns`.
@@ -65,7 +77,10 @@ impl EngineLinkState {
         assert!(answer_bound_ns == 0 || deadline_allowance_ns < answer_bound_ns);
         EngineLinkState {
             pending: HashMap::new(),
+            pending_by_order: HashMap::new(),
             answered_at_bound: HashSet::new(),
+            answered_at_bound_by_order: HashSet::new(),
+            history_end_seq: 0,
             answer_bound_ns,
             deadline_allowance_ns,
             clock_offset_ns: 0,
@@ -112,6 +127,7 @@ impl EngineLinkState {
     /// The engine's Welcome: true if the link may be used. An engine below what this
     /// gateway has seen lost acknowledged history; it is refused until it is not.
     pub fn welcome(&mut self, engine_seq: u64, last_seen_seq: u64) -> bool {
+        self.history_end_seq = engine_seq;
         if engine_seq < last_seen_seq {
             self.counters.regressions += 1;
             self.regressed = Some((engine_seq, last_seen_seq));
@@ -138,6 +154,47 @@ impl EngineLinkState {
             body(b);
         });
         self.pending.insert(correlation, pending);
+        self.pending_by_order
+            .insert((pending.account, pending.client_order_id), correlation);
+    }
+
+    fn take_pending(&mut self, correlation: u64) -> Option<Pending> {
+        let p = self.pending.remove(&correlation)?;
+        let key = (p.account, p.client_order_id);
+        if self.pending_by_order.get(&key) == Some(&correlation) {
+            self.pending_by_order.remove(&key);
+        }
+        Some(p)
+    }
+
+    /// A sequenced answer to `(account, kind, client_order_id)` in an events frame of
+    /// `seq` with correlation 0: if it is history and answers an order of ours still
+    /// waiting, that order's arrival time (it is answered now). An order answered at the
+    /// bound already is counted as a late answer.
+    pub fn answered_by_history(
+        &mut self,
+        seq: u64,
+        account: u32,
+        kind: CommandKind,
+        client_order_id: u64,
+    ) -> Option<u64> {
+        if seq > self.history_end_seq {
+            return None;
+        }
+        let key = (account, client_order_id);
+        if let Some(&correlation) = self.pending_by_order.get(&key) {
+            if self
+                .pending
+                .get(&correlation)
+                .is_some_and(|p| p.kind == kind)
+            {
+                return self.take_pending(correlation).map(|p| p.arrival_ns);
+            }
+        }
+        if self.answered_at_bound_by_order.remove(&key) {
+            self.counters.late_answers += 1;
+        }
+        None
     }
 
     fn deadline_ns(&self, now_ns: u64) -> u64 {
@@ -152,7 +209,7 @@ impl EngineLinkState {
     /// The last events frame of `correlation` arrived: its arrival time, if it was
     /// still waiting.
     pub fn answered(&mut self, correlation: u64) -> Option<u64> {
-        if let Some(p) = self.pending.remove(&correlation) {
+        if let Some(p) = self.take_pending(correlation) {
             return Some(p.arrival_ns);
         }
         if self.answered_at_bound.remove(&correlation) {
@@ -166,7 +223,7 @@ impl EngineLinkState {
     pub fn expired(&mut self, correlation: u64) -> Option<Pending> {
         self.counters.expired += 1;
         self.answered_at_bound.remove(&correlation);
-        self.pending.remove(&correlation)
+        self.take_pending(correlation)
     }
 
     /// Orders whose bound passed with no answer, oldest first; they are answered now.
@@ -182,12 +239,15 @@ impl EngineLinkState {
             .map(|(&c, &p)| (c, p))
             .collect();
         late.sort_unstable_by_key(|(c, _)| *c);
-        for (c, _) in &late {
-            self.pending.remove(c);
+        for (c, p) in &late {
+            self.take_pending(*c);
             if self.answered_at_bound.len() >= ANSWERED_AT_BOUND_MAX {
                 self.answered_at_bound.clear();
+                self.answered_at_bound_by_order.clear();
             }
             self.answered_at_bound.insert(*c);
+            self.answered_at_bound_by_order
+                .insert((p.account, p.client_order_id));
         }
         self.counters.answer_timeouts += late.len() as u64;
         late.into_iter().map(|(_, p)| p).collect()
@@ -202,6 +262,7 @@ mod tests {
         Pending {
             arrival_ns,
             sid: 1,
+            account: 4,
             kind: CommandKind::NewOrder,
             client_order_id: 9,
         }
@@ -246,5 +307,49 @@ mod tests {
             s.refusal(false),
             Some(GatewayRejectReason::EngineUnavailable)
         );
+    }
+
+    #[test]
+    fn an_answer_that_comes_as_history_answers_the_waiting_order_once() {
+        let mut s = EngineLinkState::new(1_000, 100);
+        let mut out = Vec::new();
+        s.write_input(&mut out, 1, order(10), |_| {});
+        s.write_input(
+            &mut out,
+            2,
+            Pending {
+                client_order_id: 10,
+                ..order(20)
+            },
+            |_| {},
+        );
+        assert!(s.welcome(50, 40));
+        // Live events (past the Welcome) and another command's answer match nothing.
+        assert_eq!(s.answered_by_history(51, 4, CommandKind::NewOrder, 9), None);
+        assert_eq!(s.answered_by_history(45, 4, CommandKind::Cancel, 9), None);
+        assert_eq!(
+            s.answered_by_history(45, 4, CommandKind::NewOrder, 9),
+            Some(10)
+        );
+        assert_eq!(s.answered_by_history(46, 4, CommandKind::NewOrder, 9), None);
+        assert_eq!(s.answered(1), None);
+        // Answered at the bound first: the history answer is a late one.
+        assert_eq!(
+            s.overdue(2_000),
+            vec![Pending {
+                client_order_id: 10,
+                ..order(20)
+            }]
+        );
+        assert_eq!(
+            s.answered_by_history(47, 4, CommandKind::NewOrder, 10),
+            None
+        );
+        assert_eq!(s.counters.late_answers, 1);
+        assert_eq!(
+            s.answered_by_history(48, 4, CommandKind::NewOrder, 10),
+            None
+        );
+        assert_eq!(s.counters.late_answers, 1);
     }
 }

@@ -344,6 +344,7 @@ impl Core {
         let pending = Pending {
             arrival_ns: now_ns,
             sid,
+            account,
             kind: cmd.kind(),
             client_order_id: cmd.client_order_id(),
         };
@@ -652,6 +653,8 @@ impl Core {
                         if let Some(t) = self.link.answered(header.correlation) {
                             self.stats.latency(now_ns.saturating_sub(t));
                         }
+                    } else if header.correlation == 0 {
+                        self.answer_from_history(header.seq, raw, now_ns);
                     }
                 }
             }
@@ -659,6 +662,29 @@ impl Core {
         buf.drain(..used);
         self.link_in = buf;
         outcome
+    }
+
+    /// Answers orders sent on an earlier link whose answers come back as history.
+    fn answer_from_history(&mut self, seq: u64, raw: &[u8], now_ns: u64) {
+        for event in events(raw).flatten() {
+            let (account, kind, coid) = match event {
+                Event::Accepted {
+                    account,
+                    client_order_id,
+                    ..
+                } => (account, CommandKind::NewOrder, client_order_id),
+                Event::Rejected {
+                    command,
+                    account,
+                    client_order_id,
+                    ..
+                } => (account, command, client_order_id),
+                _ => continue,
+            };
+            if let Some(t) = self.link.answered_by_history(seq, account, kind, coid) {
+                self.stats.latency(now_ns.saturating_sub(t));
+            }
+        }
     }
 
     fn apply_events(&mut self, header: &EventsHeader, raw: &[u8]) {
