@@ -13,8 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.chaos_rig import CLUSTER_FAULTS, SINGLE_NODE_FAULTS, ChaosRig, fault_schedule
+from tests.cluster.chaos_rig import (
+    CLUSTER_FAULTS,
+    CLUSTER_NAMESPACE_FAULTS,
+    NAMESPACE_FAULTS,
+    SINGLE_NODE_FAULTS,
+    ChaosRig,
+    fault_schedule,
+)
 from tests.cluster.engine_nodes import cluster_supported
+from tests.cluster.net_namespace import NetNamespace, unavailable_reason
 
 CYCLES = int(os.environ.get("CHAOS_CYCLES", "20"))
 SEED = int(os.environ.get("CHAOS_SEED") or random.SystemRandom().randrange(1 << 32))
@@ -24,8 +32,8 @@ CYCLE_MAX_S = 20
 pytestmark = pytest.mark.timeout(120 + CYCLES * CYCLE_MAX_S)
 
 
-def run_schedule(rig: ChaosRig, nodes: int, faults: tuple[str, ...]) -> None:
-    schedule = fault_schedule(SEED, CYCLES, faults)
+def run_schedule(rig: ChaosRig, nodes: int, faults: tuple[str, ...], cycles: int = CYCLES) -> None:
+    schedule = fault_schedule(SEED, cycles, faults)
     done: list[str] = []
     try:
         for fault in schedule:
@@ -35,7 +43,7 @@ def run_schedule(rig: ChaosRig, nodes: int, faults: tuple[str, ...]) -> None:
     except BaseException as e:
         raise AssertionError(
             f"chaos failed at cycle {len(done)} ({done[-1] if done else 'start'}): {e}\n"
-            f"replay: make chaos N={CYCLES} SEED={SEED} NODES={nodes}\n"
+            f"replay: make chaos N={cycles} SEED={SEED} NODES={nodes}\n"
             f"schedule so far: {done}"
         ) from e
 
@@ -54,14 +62,38 @@ def test_faults_on_a_single_node_lose_and_double_nothing(engine_bin: Path, rig_d
         rig.close()
 
 
+def test_silent_drops_on_a_single_node_lose_and_double_nothing(
+    engine_bin: Path, rig_dir: Path
+) -> None:
+    """Packets dropped without a reset, inside the test's own network namespace: the
+    gateway must notice by its timeout, not by a closed socket."""
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with NetNamespace() as ns:
+        rig = ChaosRig(engine_bin, rig_dir, 1, SEED, ns)
+        try:
+            run_schedule(rig, 1, (*NAMESPACE_FAULTS, "pause_leader"), max(CYCLES // 5, 2))
+        finally:
+            rig.close()
+
+
 def test_faults_on_a_three_node_cluster_lose_and_double_nothing(
     engine_bin: Path, rig_dir: Path
 ) -> None:
     if not cluster_supported(engine_bin):
         pytest.skip("this ringex-engine build has no cluster mode (its --help lists none)")
     nodes = int(os.environ.get("CHAOS_NODES", "3"))
-    rig = ChaosRig(engine_bin, rig_dir, nodes, SEED)
-    try:
-        run_schedule(rig, nodes, CLUSTER_FAULTS)
-    finally:
-        rig.close()
+    if unavailable_reason():
+        rig = ChaosRig(engine_bin, rig_dir, nodes, SEED)
+        try:
+            run_schedule(rig, nodes, CLUSTER_FAULTS)
+        finally:
+            rig.close()
+        return
+    with NetNamespace() as ns:
+        rig = ChaosRig(engine_bin, rig_dir, nodes, SEED, ns)
+        try:
+            run_schedule(rig, nodes, (*CLUSTER_FAULTS, *CLUSTER_NAMESPACE_FAULTS))
+        finally:
+            rig.close()

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.cluster.chaos_checks import check_clients, check_journal, state_hash
-from tests.cluster.engine_nodes import EngineCluster
+from tests.cluster.engine_nodes import EngineCluster, NodeAddress
 from tests.cluster.link_proxy import LinkProxy
+from tests.cluster.net_namespace import NetNamespace
 from tests.cluster.order_load import OrderLoad
 from tests.system_processes import Gateway, wait_engine_up
 from tests.test_engine_link import metric
@@ -30,6 +31,11 @@ SINGLE_NODE_FAULTS = (
 )
 #: Faults that need followers.
 CLUSTER_FAULTS = (*SINGLE_NODE_FAULTS, "kill_follower", "wipe_follower")
+#: Faults that need the test's own network namespace (silent packet drops).
+NAMESPACE_FAULTS = ("drop_gateway_link",)
+#: Those that also need followers. Dropping by address needs every node to send from
+#: its own address (127.0.0.N), as it listens there.
+CLUSTER_NAMESPACE_FAULTS = (*NAMESPACE_FAULTS, "partition_leader")
 
 ANSWER_MS = 1000
 #: The answer bound the clients check: the gateway's, plus slack for the clients' own
@@ -66,8 +72,16 @@ class ChaosGateway(Gateway):
 
 
 class ChaosRig:
-    def __init__(self, binary: Path, workdir: Path, nodes: int, seed: int) -> None:
+    def __init__(
+        self,
+        binary: Path,
+        workdir: Path,
+        nodes: int,
+        seed: int,
+        netns: NetNamespace | None = None,
+    ) -> None:
         self.binary = binary
+        self.netns = netns
         self.cluster = EngineCluster(binary, workdir, nodes)
         self.cluster.start()
         self.proxies = [LinkProxy(n.address.link_port, n.address.host) for n in self.cluster.nodes]
@@ -141,6 +155,8 @@ class ChaosRig:
             for n in nodes:
                 n.kill()
             return lambda: self.cluster.start_nodes()
+        if fault in CLUSTER_NAMESPACE_FAULTS:
+            return self._drop(fault, leader.address, [f.address for f in followers])
         proxy = self.proxies[nodes.index(leader)]
         if fault == "cut_gateway_link":
             proxy.cut()
@@ -151,3 +167,16 @@ class ChaosRig:
         else:
             raise ValueError(f"unknown fault {fault}")
         return proxy.heal
+
+    def _drop(
+        self, fault: str, leader: NodeAddress, followers: list[NodeAddress]
+    ) -> Callable[[], None]:
+        """Silent drops: the gateway's link to the leader, and for a partition the
+        leader's traffic with every follower too."""
+        ns = self.netns
+        assert ns is not None, f"{fault} needs the test's network namespace"
+        ns.drop_port(leader.link_port)
+        if fault == "partition_leader":
+            for f in followers:
+                ns.drop_between(leader.host, f.host)
+        return ns.heal

@@ -90,8 +90,8 @@ class LinkProxy:
                 threading.Thread(target=self._pump, args=(src, dst, direction), daemon=True).start()
 
     def _pump(self, src: socket.socket, dst: socket.socket, direction: str) -> None:
-        src.settimeout(None)
         try:
+            src.settimeout(None)
             while True:
                 data = src.recv(_CHUNK)
                 if not data:

@@ -10,9 +10,10 @@
 //! (and then its events arrive: counted as a late answer) or is never executed.
 //!
 //! After a relink (to the same engine, or to a new leader after a failover) the answer
-//! to an order sent on the old link arrives as history, with correlation 0. Such an
-//! answer is matched to the waiting order by account, command and client order id, so
-//! the order is answered once, by the engine, instead of again at the bound.
+//! to an order sent on an earlier link arrives with correlation 0: as history, or live
+//! when the engine read the order from the old link's buffer after the new link opened.
+//! Such an answer is matched to the waiting order by account, command and client order
+//! id, so the order is answered once, by the engine, instead of again at the bound.
 
 use std::collections::{HashMap, HashSet};
 
@@ -51,13 +52,13 @@ pub struct LinkCounters {
 
 pub struct EngineLinkState {
     pending: HashMap<u64, Pending>,
-    /// The correlation of each waiting order, by account and client order id.
-    pending_by_order: HashMap<(u32, u64), u64>,
+    /// The correlation and link of each waiting order, by account and client order id.
+    pending_by_order: HashMap<(u32, u64), (u64, u64)>,
     answered_at_bound: HashSet<u64>,
     /// The same orders by account and client order id, for answers that come as history.
     answered_at_bound_by_order: HashSet<(u32, u64)>,
-    /// Events up to this sequence number on the current link are history (its Welcome).
-    history_end_seq: u64,
+    /// Counts links: orders sent on an earlier one are answered with correlation 0.
+    link_number: u64,
     answer_bound_ns: u64,
     deadline_allowance_ns: u64,
     /// Unix-epoch time minus the monotonic clock the caller passes as `now_ns`.
@@ -80,7 +81,7 @@ impl EngineLinkState {
             pending_by_order: HashMap::new(),
             answered_at_bound: HashSet::new(),
             answered_at_bound_by_order: HashSet::new(),
-            history_end_seq: 0,
+            link_number: 0,
             answer_bound_ns,
             deadline_allowance_ns,
             clock_offset_ns: 0,
@@ -117,6 +118,7 @@ impl EngineLinkState {
     /// The opening frame's position: after everything seen, or live for a gateway that
     /// has seen nothing or was told the history is gone.
     pub fn resume_from(&mut self, last_seen_seq: u64) -> ResumeFrom {
+        self.link_number += 1;
         if last_seen_seq == 0 || std::mem::take(&mut self.history_lost) {
             ResumeFrom::Live
         } else {
@@ -127,7 +129,6 @@ impl EngineLinkState {
     /// The engine's Welcome: true if the link may be used. An engine below what this
     /// gateway has seen lost acknowledged history; it is refused until it is not.
     pub fn welcome(&mut self, engine_seq: u64, last_seen_seq: u64) -> bool {
-        self.history_end_seq = engine_seq;
         if engine_seq < last_seen_seq {
             self.counters.regressions += 1;
             self.regressed = Some((engine_seq, last_seen_seq));
@@ -154,40 +155,38 @@ impl EngineLinkState {
             body(b);
         });
         self.pending.insert(correlation, pending);
-        self.pending_by_order
-            .insert((pending.account, pending.client_order_id), correlation);
+        self.pending_by_order.insert(
+            (pending.account, pending.client_order_id),
+            (correlation, self.link_number),
+        );
     }
 
     fn take_pending(&mut self, correlation: u64) -> Option<Pending> {
         let p = self.pending.remove(&correlation)?;
         let key = (p.account, p.client_order_id);
-        if self.pending_by_order.get(&key) == Some(&correlation) {
+        if self.pending_by_order.get(&key).map(|e| e.0) == Some(correlation) {
             self.pending_by_order.remove(&key);
         }
         Some(p)
     }
 
-    /// A sequenced answer to `(account, kind, client_order_id)` in an events frame of
-    /// `seq` with correlation 0: if it is history and answers an order of ours still
-    /// waiting, that order's arrival time (it is answered now). An order answered at the
-    /// bound already is counted as a late answer.
-    pub fn answered_by_history(
+    /// A sequenced answer to `(account, kind, client_order_id)` that came with
+    /// correlation 0: if it answers an order of ours still waiting that was sent on an
+    /// earlier link, that order's arrival time (it is answered now). An order answered
+    /// at the bound already is counted as a late answer.
+    pub fn answered_on_another_link(
         &mut self,
-        seq: u64,
         account: u32,
         kind: CommandKind,
         client_order_id: u64,
     ) -> Option<u64> {
-        if seq > self.history_end_seq {
-            return None;
-        }
         let key = (account, client_order_id);
-        if let Some(&correlation) = self.pending_by_order.get(&key) {
-            if self
+        if let Some(&(correlation, link)) = self.pending_by_order.get(&key) {
+            let ours = self
                 .pending
                 .get(&correlation)
-                .is_some_and(|p| p.kind == kind)
-            {
+                .is_some_and(|p| p.kind == kind);
+            if ours && link < self.link_number {
                 return self.take_pending(correlation).map(|p| p.arrival_ns);
             }
         }
@@ -310,9 +309,10 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_that_comes_as_history_answers_the_waiting_order_once() {
+    fn an_answer_for_an_order_of_an_earlier_link_answers_it_once() {
         let mut s = EngineLinkState::new(1_000, 100);
         let mut out = Vec::new();
+        s.resume_from(0);
         s.write_input(&mut out, 1, order(10), |_| {});
         s.write_input(
             &mut out,
@@ -323,17 +323,24 @@ mod tests {
             },
             |_| {},
         );
-        assert!(s.welcome(50, 40));
-        // Live events (past the Welcome) and another command's answer match nothing.
-        assert_eq!(s.answered_by_history(51, 4, CommandKind::NewOrder, 9), None);
-        assert_eq!(s.answered_by_history(45, 4, CommandKind::Cancel, 9), None);
+        // On the link that sent it, an order is answered by its correlation only.
         assert_eq!(
-            s.answered_by_history(45, 4, CommandKind::NewOrder, 9),
+            s.answered_on_another_link(4, CommandKind::NewOrder, 9),
+            None
+        );
+        s.resume_from(40);
+        // Another command's answer matches nothing.
+        assert_eq!(s.answered_on_another_link(4, CommandKind::Cancel, 9), None);
+        assert_eq!(
+            s.answered_on_another_link(4, CommandKind::NewOrder, 9),
             Some(10)
         );
-        assert_eq!(s.answered_by_history(46, 4, CommandKind::NewOrder, 9), None);
+        assert_eq!(
+            s.answered_on_another_link(4, CommandKind::NewOrder, 9),
+            None
+        );
         assert_eq!(s.answered(1), None);
-        // Answered at the bound first: the history answer is a late one.
+        // Answered at the bound first: the answer through the new link is a late one.
         assert_eq!(
             s.overdue(2_000),
             vec![Pending {
@@ -342,12 +349,12 @@ mod tests {
             }]
         );
         assert_eq!(
-            s.answered_by_history(47, 4, CommandKind::NewOrder, 10),
+            s.answered_on_another_link(4, CommandKind::NewOrder, 10),
             None
         );
         assert_eq!(s.counters.late_answers, 1);
         assert_eq!(
-            s.answered_by_history(48, 4, CommandKind::NewOrder, 10),
+            s.answered_on_another_link(4, CommandKind::NewOrder, 10),
             None
         );
         assert_eq!(s.counters.late_answers, 1);

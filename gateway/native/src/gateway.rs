@@ -654,7 +654,7 @@ impl Core {
                             self.stats.latency(now_ns.saturating_sub(t));
                         }
                     } else if header.correlation == 0 {
-                        self.answer_from_history(header.seq, raw, now_ns);
+                        self.answer_from_another_link(raw, now_ns);
                     }
                 }
             }
@@ -664,8 +664,8 @@ impl Core {
         outcome
     }
 
-    /// Answers orders sent on an earlier link whose answers come back as history.
-    fn answer_from_history(&mut self, seq: u64, raw: &[u8], now_ns: u64) {
+    /// Answers orders sent on an earlier link whose answers come on this one.
+    fn answer_from_another_link(&mut self, raw: &[u8], now_ns: u64) {
         for event in events(raw).flatten() {
             let (account, kind, coid) = match event {
                 Event::Accepted {
@@ -681,7 +681,7 @@ impl Core {
                 } => (account, command, client_order_id),
                 _ => continue,
             };
-            if let Some(t) = self.link.answered_by_history(seq, account, kind, coid) {
+            if let Some(t) = self.link.answered_on_another_link(account, kind, coid) {
                 self.stats.latency(now_ns.saturating_sub(t));
             }
         }
