@@ -105,7 +105,7 @@ def test_a_link_moved_to_another_node_resumes_and_answers_every_order_once(
     try:
         wait_engine_up(gateway)
         assert metric(gateway, "ringex_gateway_engine_node") == 1
-        load = OrderLoad(gateway.port, seed=7)
+        load = OrderLoad([gateway.port], seed=7)
         load.run_for(1.0)
         # Node 1 executes orders but its answers never reach the gateway, then it is
         # gone: those orders' answers must come from node 2, as history, once each.
@@ -123,9 +123,11 @@ def test_a_link_moved_to_another_node_resumes_and_answers_every_order_once(
         load.run_for(1.0)
         load.settle(timeout_s=15)
         check_clients(load, answer_bound_s=4.0)
-        assert in_flight
-        assert all(a.sequenced_answers == 1 and a.unavailable == 0 for a in in_flight)
-        assert metric(gateway, "ringex_gateway_engine_answer_timeouts_total") == 0
+        # Each was answered once: by the engine through node 2 (the failover took less
+        # than the bound), or, if the cut lost it on its way, at the bound; the journal
+        # check above proves the second kind never executed.
+        assert any(a.sequenced_answers for a in in_flight)
+        assert all(a.sequenced_answers + a.unavailable == 1 for a in in_flight)
         sent = sum(len(t.orders) for t in load.traders)
         accepted = sum(a.accepted for t in load.traders for a in t.orders.values())
         assert sent > 100

@@ -11,6 +11,7 @@ every node at one applied sequence number.
 import json
 import re
 import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -112,16 +113,22 @@ def check_journal(binary: Path, data_dir: Path, load: OrderLoad, last_seq: int) 
         assert in_journal <= told, f"journaled but never told: {sorted(in_journal - told)[:10]}"
 
 
-def state_hash(binary: Path, config: Path, data_dir: Path, to_seq: int) -> str:
-    """The engine state hash after replaying the journal to ``to_seq``."""
-    out = _engine_tool(
-        binary, "journal", "--config", str(config), "replay", "--data-dir", str(data_dir),
-        "--to-seq", str(to_seq),
-    )  # fmt: skip
-    found = _STATE_HASH.search(out)
-    assert found, f"no state hash in: {out}"
-    assert int(found.group(1)) == to_seq, f"replay stopped at {found.group(1)}, not {to_seq}"
-    return found.group(2)
+def state_hash(binary: Path, config: Path, data_dir: Path, to_seq: int, wait_s: float = 0.0) -> str:
+    """The engine state hash after replaying the journal to ``to_seq``; a running
+    follower's journal may still be catching up, so it is retried for ``wait_s``."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        out = _engine_tool(
+            binary, "journal", "--config", str(config), "replay", "--data-dir", str(data_dir),
+            "--to-seq", str(to_seq),
+        )  # fmt: skip
+        found = _STATE_HASH.search(out)
+        assert found, f"no state hash in: {out}"
+        reached = int(found.group(1))
+        if reached == to_seq:
+            return found.group(2)
+        assert time.monotonic() < deadline, f"{data_dir}: replay stopped at {reached}, not {to_seq}"
+        time.sleep(0.2)
 
 
 def _engine_tool(binary: Path, *args: str) -> str:

@@ -1,5 +1,6 @@
-"""The chaos rig: engine nodes, one proxy per node in front of the gateway's link to it,
-a real gateway configured with every node, and the order load; and the faults it can
+"""The chaos rig: engine nodes, one proxy per node in front of the gateways' links to
+it, two real gateways configured with every node, and the order load across both (each
+gateway sees the other's orders only as events with correlation 0); and the faults it can
 inject, each followed by a heal, a settle and the checks.
 
 A run is a seeded schedule of faults, so a failing run replays exactly from its seed
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.cluster.chaos_checks import check_clients, check_journal, state_hash
-from tests.cluster.engine_nodes import EngineCluster, NodeAddress
+from tests.cluster.engine_nodes import EngineCluster, EngineNode, NodeAddress
 from tests.cluster.link_proxy import LinkProxy
 from tests.cluster.net_namespace import NetNamespace
 from tests.cluster.order_load import OrderLoad
@@ -44,6 +45,7 @@ CLIENT_ANSWER_BOUND_S = ANSWER_MS / 1000 + 3.0
 #: How long a fault lasts: past the gateway's engine timeout and answer bound.
 FAULT_S = 1.3
 LOAD_BETWEEN_S = 0.6
+GATEWAYS = 2
 
 
 def fault_schedule(seed: int, cycles: int, faults: tuple[str, ...]) -> list[str]:
@@ -85,17 +87,18 @@ class ChaosRig:
         self.cluster = EngineCluster(binary, workdir, nodes)
         self.cluster.start()
         self.proxies = [LinkProxy(n.address.link_port, n.address.host) for n in self.cluster.nodes]
-        (workdir / "gateway").mkdir()
-        self.gateway = ChaosGateway(
-            workdir / "gateway", [f"127.0.0.1:{p.port}" for p in self.proxies]
-        )
-        self.gateway.start()
-        wait_engine_up(self.gateway)
-        self.load = OrderLoad(self.gateway.port, seed)
+        self.gateways: list[ChaosGateway] = []
+        for i in range(GATEWAYS):
+            (workdir / f"gateway{i}").mkdir()
+            g = ChaosGateway(workdir / f"gateway{i}", [f"127.0.0.1:{p.port}" for p in self.proxies])
+            self.gateways.append(g)
+            g.start()
+            wait_engine_up(g)
+        self.load = OrderLoad([g.port for g in self.gateways], seed)
         self.rng = random.Random(seed ^ 0x5EED)
 
     def close(self) -> None:
-        for step in (self.load.close, self.gateway.stop, self.cluster.stop):
+        for step in (self.load.close, *(g.stop for g in self.gateways), self.cluster.stop):
             # Cleanup must reach every process even if one step fails.
             with contextlib.suppress(Exception):
                 step()
@@ -108,28 +111,39 @@ class ChaosRig:
         heal = self._inject(fault)
         self.load.run_for(FAULT_S)
         heal()
-        wait_engine_up(self.gateway, timeout=30)
+        for g in self.gateways:
+            wait_engine_up(g, timeout=30)
         self.load.run_for(LOAD_BETWEEN_S)
         self.load.settle(timeout_s=CLIENT_ANSWER_BOUND_S + 10)
         self.check()
 
     def check(self) -> None:
         check_clients(self.load, CLIENT_ANSWER_BOUND_S)
-        last_seq = int(metric(self.gateway, "ringex_gateway_engine_last_seq") or 0)
+        last_seq = self.last_seq()
         leader = self.cluster.leader()
         check_journal(self.binary, leader.data_dir, self.load, last_seq)
+        if len(self.cluster.nodes) > 1:
+            self.check_nodes_agree(last_seq, [n for n in self.cluster.nodes if n.running()])
+
+    def check_nodes_agree(self, seq: int, nodes: list[EngineNode]) -> None:
+        """Every node of ``nodes``, once it has applied ``seq``, holds the same state."""
+        hashes = {
+            n.address.node_id: state_hash(self.binary, n.config, n.data_dir, seq, wait_s=10)
+            for n in nodes
+        }
+        assert len(set(hashes.values())) == 1, f"state hashes differ at seq {seq}: {hashes}"
+
+    def last_seq(self) -> int:
+        """The last engine sequence number any gateway has seen."""
+        return max(int(metric(g, "ringex_gateway_engine_last_seq") or 0) for g in self.gateways)
 
     def final_check(self) -> None:
         """Stops the nodes and compares their state at the last common sequence number."""
         self.load.settle(timeout_s=CLIENT_ANSWER_BOUND_S + 10)
         self.check()
-        last_seq = int(metric(self.gateway, "ringex_gateway_engine_last_seq") or 0)
+        last_seq = self.last_seq()
         self.cluster.stop()
-        hashes = {
-            n.address.node_id: state_hash(self.binary, n.config, n.data_dir, last_seq)
-            for n in self.cluster.nodes
-        }
-        assert len(set(hashes.values())) == 1, f"state hashes differ at seq {last_seq}: {hashes}"
+        self.check_nodes_agree(last_seq, self.cluster.nodes)
 
     def _inject(self, fault: str) -> Callable[[], None]:
         """Starts ``fault``; returns what ends it."""

@@ -17,9 +17,9 @@ from ringex_client import (
 )
 from tests.system_processes import PASSWORD
 
-#: Traders of the load: their accounts have no per-account rate limit and keep their
-#: orders when a session ends.
-LOAD_TRADERS = ["alice", "bob", "erin"]
+#: Traders of the load: their accounts have no per-account rate limit (carol's cancels
+#: her orders if her session ends, which in a run with no client reconnect it never does).
+LOAD_TRADERS = ["alice", "bob", "erin", "carol"]
 PRICE = 100_000
 INSTRUMENT = 1
 
@@ -80,11 +80,13 @@ class Trader:
 class OrderLoad:
     """Clients that keep sending crossing limit orders around one price, seeded."""
 
-    def __init__(self, gateway_port: int, seed: int, rate_per_s: float = 150.0) -> None:
+    def __init__(self, gateway_ports: list[int], seed: int, rate_per_s: float = 150.0) -> None:
+        """Each trader logs in to one of the gateways, in turn."""
         self.rng = random.Random(seed)
         self.interval_s = 1 / rate_per_s
         self.traders: list[Trader] = []
-        for name in LOAD_TRADERS:
+        for i, name in enumerate(LOAD_TRADERS):
+            gateway_port = gateway_ports[i % len(gateway_ports)]
             trader = Trader()
             trader.client = Client(
                 "127.0.0.1", gateway_port, name, PASSWORD, reconnect=False, on_message=trader.note
