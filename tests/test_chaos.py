@@ -9,6 +9,7 @@ seed and the schedule so far, to replay it.
 
 import os
 import random
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from tests.cluster.chaos_rig import (
     ChaosRig,
     fault_schedule,
 )
-from tests.cluster.engine_nodes import cluster_supported
+from tests.cluster.engine_nodes import cluster_config, cluster_supported, node_addresses
 from tests.cluster.net_namespace import NetNamespace, unavailable_reason
 
 CYCLES = int(os.environ.get("CHAOS_CYCLES", "20"))
@@ -60,6 +61,18 @@ def test_faults_on_a_single_node_lose_and_double_nothing(engine_bin: Path, rig_d
         run_schedule(rig, 1, SINGLE_NODE_FAULTS)
     finally:
         rig.close()
+
+
+def test_a_cluster_config_names_every_node_on_its_own_loopback_address() -> None:
+    nodes = node_addresses(3)
+    config = tomllib.loads(cluster_config(nodes[1], nodes))
+    assert config["cluster"]["node_id"] == 2
+    listed = config["cluster"]["nodes"]
+    assert [n["id"] for n in listed] == [1, 2, 3]
+    assert [n["link"].split(":")[0] for n in listed] == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+    assert all(n["raft"].startswith(n["link"].split(":")[0] + ":") for n in listed)
+    # One node runs as today's embedded single-node engine: no cluster table.
+    assert "cluster" not in tomllib.loads(cluster_config(nodes[0], nodes[:1]))
 
 
 def test_silent_drops_on_a_single_node_lose_and_double_nothing(

@@ -33,7 +33,7 @@ SINGLE_NODE_FAULTS = (
 #: Faults that need followers.
 CLUSTER_FAULTS = (*SINGLE_NODE_FAULTS, "kill_follower", "wipe_follower")
 #: Faults that need the test's own network namespace (silent packet drops).
-NAMESPACE_FAULTS = ("drop_gateway_link",)
+NAMESPACE_FAULTS = ("drop_gateway_link", "drop_to_engine")
 #: Those that also need followers. Dropping by address needs every node to send from
 #: its own address (127.0.0.N), as it listens there.
 CLUSTER_NAMESPACE_FAULTS = (*NAMESPACE_FAULTS, "partition_leader")
@@ -185,11 +185,11 @@ class ChaosRig:
     def _drop(
         self, fault: str, leader: NodeAddress, followers: list[NodeAddress]
     ) -> Callable[[], None]:
-        """Silent drops: the gateway's link to the leader, and for a partition the
-        leader's traffic with every follower too."""
+        """Silent drops: the gateway's link to the leader (or only what goes to the
+        leader), and for a partition the leader's traffic with every follower too."""
         ns = self.netns
         assert ns is not None, f"{fault} needs the test's network namespace"
-        ns.drop_port(leader.link_port)
+        ns.drop_port(leader.link_port, one_way=fault == "drop_to_engine")
         if fault == "partition_leader":
             for f in followers:
                 ns.drop_between(leader.host, f.host)

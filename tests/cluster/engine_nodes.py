@@ -7,6 +7,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,14 +155,19 @@ class EngineCluster:
                 check=True,
             )
 
-    def leader(self) -> EngineNode:
-        """The node that leads now (the only one, with one node)."""
+    def leader(self, wait_s: float = 15.0) -> EngineNode:
+        """The node that leads now (the only one, with one node), waiting out an
+        election for up to ``wait_s``."""
         if len(self.nodes) == 1:
             return self.nodes[0]
-        for n in self.nodes:
-            if n.running() and not n.stopped_by_signal and n.status().get("role") == "leader":
-                return n
-        raise LookupError("no node leads right now")
+        deadline = time.monotonic() + wait_s
+        while True:
+            for n in self.nodes:
+                if n.running() and not n.stopped_by_signal and n.status().get("role") == "leader":
+                    return n
+            if time.monotonic() > deadline:
+                raise LookupError(f"no node led within {wait_s} s")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         for n in self.nodes:

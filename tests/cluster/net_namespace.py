@@ -73,9 +73,9 @@ class NetNamespace:
         finally:
             subprocess.run(["ip", "netns", "delete", self.name], capture_output=True, timeout=10)
 
-    def drop_port(self, port: int) -> None:
-        """Silently drops every TCP packet to or from ``port`` (both directions)."""
-        for direction in ("--dport", "--sport"):
+    def drop_port(self, port: int, one_way: bool = False) -> None:
+        """Silently drops every TCP packet to ``port`` and, unless ``one_way``, from it."""
+        for direction in ("--dport",) if one_way else ("--dport", "--sport"):
             self._iptables("-A", "OUTPUT", "-p", "tcp", direction, str(port), "-j", "DROP")
 
     def drop_between(self, a: str, b: str) -> None:
