@@ -3,6 +3,7 @@
 import msgspec
 import pytest
 
+from ringex_gateway.cli import main
 from ringex_gateway.config import GatewayConfig, Settings
 from ringex_gateway.leader_follow import EngineNode, LeaderFollower
 
@@ -106,3 +107,11 @@ def test_engines_as_a_list_a_table_or_the_single_engine_setting() -> None:
 def test_bad_engine_lists_are_refused(engines: list[str] | dict[str, str]) -> None:
     with pytest.raises(ValueError, match=r"engines|address"):
         GatewayConfig(gateway=Settings(engines=engines)).validate()
+
+
+def test_engines_on_the_command_line_are_separated_by_commas(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--engines", "127.0.0.1:7700, 127.0.0.2:7700", "--print-config"]) == 0
+    printed = msgspec.json.decode(capsys.readouterr().out)
+    assert printed["gateway"]["engines"] == ["127.0.0.1:7700", "127.0.0.2:7700"]

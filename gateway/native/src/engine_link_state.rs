@@ -37,6 +37,15 @@ pub struct Pending {
     pub client_order_id: u64,
 }
 
+/// An order as its answer names it: account, command and client order id.
+type OrderKey = (u32, CommandKind, u64);
+
+impl Pending {
+    fn key(&self) -> OrderKey {
+        (self.account, self.kind, self.client_order_id)
+    }
+}
+
 /// Counters for the metrics endpoint.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LinkCounters {
@@ -52,11 +61,13 @@ pub struct LinkCounters {
 
 pub struct EngineLinkState {
     pending: HashMap<u64, Pending>,
-    /// The correlation and link of each waiting order, by account and client order id.
-    pending_by_order: HashMap<(u32, u64), (u64, u64)>,
+    /// The correlation and link of each waiting order, by account, command and client
+    /// order id.
+    pending_by_order: HashMap<OrderKey, (u64, u64)>,
     answered_at_bound: HashSet<u64>,
-    /// The same orders by account and client order id, for answers that come as history.
-    answered_at_bound_by_order: HashSet<(u32, u64)>,
+    /// The same orders by account, command and client order id, for answers that come
+    /// on another link.
+    answered_at_bound_by_order: HashSet<OrderKey>,
     /// Counts links: orders sent on an earlier one are answered with correlation 0.
     link_number: u64,
     answer_bound_ns: u64,
@@ -155,15 +166,13 @@ impl EngineLinkState {
             body(b);
         });
         self.pending.insert(correlation, pending);
-        self.pending_by_order.insert(
-            (pending.account, pending.client_order_id),
-            (correlation, self.link_number),
-        );
+        self.pending_by_order
+            .insert(pending.key(), (correlation, self.link_number));
     }
 
     fn take_pending(&mut self, correlation: u64) -> Option<Pending> {
         let p = self.pending.remove(&correlation)?;
-        let key = (p.account, p.client_order_id);
+        let key = p.key();
         if self.pending_by_order.get(&key).map(|e| e.0) == Some(correlation) {
             self.pending_by_order.remove(&key);
         }
@@ -180,13 +189,9 @@ impl EngineLinkState {
         kind: CommandKind,
         client_order_id: u64,
     ) -> Option<u64> {
-        let key = (account, client_order_id);
+        let key = (account, kind, client_order_id);
         if let Some(&(correlation, link)) = self.pending_by_order.get(&key) {
-            let ours = self
-                .pending
-                .get(&correlation)
-                .is_some_and(|p| p.kind == kind);
-            if ours && link < self.link_number {
+            if link < self.link_number {
                 return self.take_pending(correlation).map(|p| p.arrival_ns);
             }
         }
@@ -245,8 +250,7 @@ impl EngineLinkState {
                 self.answered_at_bound_by_order.clear();
             }
             self.answered_at_bound.insert(*c);
-            self.answered_at_bound_by_order
-                .insert((p.account, p.client_order_id));
+            self.answered_at_bound_by_order.insert(p.key());
         }
         self.counters.answer_timeouts += late.len() as u64;
         late.into_iter().map(|(_, p)| p).collect()

@@ -137,8 +137,9 @@ class EngineLink:
     def stats(self) -> dict[str, int]:
         """The leader-following counters, for the metrics endpoint."""
         c = self.nodes.counters
+        leader = self.nodes.leader()
         return {
-            "engine_node": self.nodes.target().node_id if self.up else 0,
+            "engine_node": leader.node_id if self.up and leader is not None else 0,
             "engine_not_leader": c.not_leader,
             "engine_redirects": c.redirects,
             "engine_leader_changes": c.leader_changes,
@@ -210,7 +211,8 @@ class EngineLink:
                 continue
             await protocol.lost
             if self.welcomed:
-                # The leader's link dropped: try it again first, at once.
+                # A welcomed link dropped: relink at once, to the same leader or to
+                # where its NotLeader pointed.
                 delay = s.reconnect_min_ms / 1000
             elif not self._redirected:
                 # Refused, gone before its Welcome, or not the leader with no usable
