@@ -17,11 +17,11 @@ _CHUNK = 65536
 
 
 class LinkProxy:
-    """Listens on a free loopback port and forwards to ``target_port``."""
+    """Listens on a free port of 127.0.0.1 and forwards to ``target_host:target_port``."""
 
-    def __init__(self, target_port: int, host: str = "127.0.0.1") -> None:
-        self.target = (host, target_port)
-        self._listener = socket.create_server((host, 0))
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        self.target = (target_host, target_port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.1)
         self.port = int(self._listener.getsockname()[1])
         self._lock = threading.Lock()
