@@ -8,7 +8,8 @@ CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-apt setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python bench-core bench-daemon bench-durability bench-e2e bench-locust demo clean gateway \
+        test-rust test-python chaos bench-core bench-daemon bench-durability bench-e2e bench-locust demo \
+        clean gateway \
         client
 
 # The local exchange: the engine daemon with its built-in configuration (demo instruments
@@ -27,10 +28,13 @@ setup: setup-apt setup-rust setup-python bindings client gateway
 
 # Debian packages: prometheus (the server and promtool) for the system tests of
 # ops/prometheus/. The package's own service is not needed: tests start their own server.
+# iptables: the chaos run's silent packet drops, inside a network namespace of its own.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 setup-apt:
 	command -v prometheus >/dev/null || ($(SUDO) apt-get update && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y prometheus)
+	command -v iptables >/dev/null || ($(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y iptables)
 
 setup-rust:
 	rustup component add clippy rustfmt >/dev/null
@@ -69,6 +73,13 @@ lint-python:
 
 test-python:
 	$(PY) -m pytest
+
+# A long fault-injection run: N seeded faults (SEED replays a failed run's schedule),
+# on one engine node, and on NODES (3) when the engine has cluster mode.
+N ?= 200
+NODES ?= 3
+chaos: setup
+	CHAOS_CYCLES=$(N) CHAOS_SEED=$(SEED) CHAOS_NODES=$(NODES) $(PY) -m pytest tests/test_chaos.py -x -s
 
 bench-core:
 	$(CARGO) run --release -p ringex-bench --bin bench-core

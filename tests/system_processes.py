@@ -68,12 +68,19 @@ def free_port() -> int:
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     """Waits until something accepts on ``port``; fails if ``proc`` exits first."""
+    wait_for_address("127.0.0.1", port, proc, timeout)
+
+
+def wait_for_address(
+    host: str, port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0
+) -> None:
+    """Waits until something accepts on ``host:port``; fails if ``proc`` exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before listening")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            with socket.create_connection((host, port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)
@@ -113,6 +120,7 @@ class Engine:
         self.binary = binary
         self.workdir = workdir
         self.extra_args = extra_args
+        self.host = "127.0.0.1"
         self.port = free_port()
         self.config = workdir / "engine.toml"
         self.config.write_text(ENGINE_CONFIG)
@@ -130,7 +138,7 @@ class Engine:
                 "--data-dir",
                 str(self.workdir / "data"),
                 "--tcp",
-                f"127.0.0.1:{self.port}",
+                f"{self.host}:{self.port}",
                 "--unix-socket",
                 "",
                 *self.extra_args,
@@ -138,7 +146,7 @@ class Engine:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_for_port(self.port, self.proc)
+        wait_for_address(self.host, self.port, self.proc)
 
     def stop(self) -> None:
         if self.proc is not None:

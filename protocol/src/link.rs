@@ -30,6 +30,9 @@ pub const LINK_WELCOME: u8 = b'W';
 pub const LINK_EVENTS: u8 = b'E';
 /// Engine to gateway, last before the engine closes the link: why.
 pub const LINK_GOODBYE: u8 = b'Z';
+/// Engine to gateway, then the engine closes the link: this node is not the cluster's
+/// leader, so it serves no link; the frame names the leader it knows of.
+pub const LINK_NOT_LEADER: u8 = b'N';
 
 /// `LINK_EVENTS` flag: no more events follow for this sequence number.
 pub const EVENTS_LAST: u8 = 0x01;
@@ -111,6 +114,11 @@ pub enum FromEngine<'a> {
     Expired {
         correlation: u64,
     },
+    /// `leader_id` is the node the sender believes leads in `term`; 0 when unknown.
+    NotLeader {
+        leader_id: u64,
+        term: u64,
+    },
 }
 
 pub fn write_input(buf: &mut Vec<u8>, correlation: u64, input: &Input) {
@@ -182,6 +190,12 @@ pub fn write_welcome(buf: &mut Vec<u8>, last_seq: u64) {
 pub fn write_goodbye(buf: &mut Vec<u8>, reason: GoodbyeReason, detail: u8) {
     write_frame(buf, LengthPrefix::U32, LINK_FRAME_MAX, |b| {
         Writer::new(b).u8(LINK_GOODBYE).u8(reason as u8).u8(detail);
+    });
+}
+
+pub fn write_not_leader(buf: &mut Vec<u8>, leader_id: u64, term: u64) {
+    write_frame(buf, LengthPrefix::U32, LINK_FRAME_MAX, |b| {
+        Writer::new(b).u8(LINK_NOT_LEADER).u64(leader_id).u64(term);
     });
 }
 
@@ -281,6 +295,10 @@ pub fn decode_from_engine(body: &[u8]) -> Result<FromEngine<'_>, DecodeError> {
         },
         LINK_EXPIRED => FromEngine::Expired {
             correlation: r.u64()?,
+        },
+        LINK_NOT_LEADER => FromEngine::NotLeader {
+            leader_id: r.u64()?,
+            term: r.u64()?,
         },
         LINK_EVENTS => {
             let seq = r.u64()?;
@@ -409,6 +427,29 @@ mod tests {
             Ok(FromEngine::Expired { correlation: 42 })
         );
         let mut long = body(&expired).to_vec();
+        long.push(0);
+        assert_eq!(decode_from_engine(&long), Err(DecodeError::TrailingBytes));
+    }
+
+    #[test]
+    fn not_leader_round_trips_and_is_exact_length() {
+        for (leader_id, term) in [(0, 0), (3, 7), (u64::MAX, u64::MAX)] {
+            let mut buf = Vec::new();
+            write_not_leader(&mut buf, leader_id, term);
+            assert_eq!(
+                decode_from_engine(body(&buf)),
+                Ok(FromEngine::NotLeader { leader_id, term })
+            );
+        }
+        let mut buf = Vec::new();
+        write_not_leader(&mut buf, 2, 9);
+        let frame = body(&buf);
+        assert_eq!(frame[0], LINK_NOT_LEADER);
+        assert_eq!(
+            decode_from_engine(&frame[..frame.len() - 1]),
+            Err(DecodeError::Truncated)
+        );
+        let mut long = frame.to_vec();
         long.push(0);
         assert_eq!(decode_from_engine(&long), Err(DecodeError::TrailingBytes));
     }

@@ -10,7 +10,8 @@ use ringex_protocol::event_codec::{decode_event, encode_event};
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
     decode_from_engine, decode_to_engine, events, write_events, write_expired, write_input,
-    write_resume, write_timed_input_with, FromEngine, ResumeFrom, ToEngine, LINK_FRAME_MAX,
+    write_not_leader, write_resume, write_timed_input_with, FromEngine, ResumeFrom, ToEngine,
+    LINK_FRAME_MAX,
 };
 
 /// xorshift64*: tiny, seeded, good enough to drive mutations.
@@ -92,6 +93,15 @@ fn check_link(bytes: &[u8]) {
         write_expired(&mut again, correlation);
         assert_eq!(again[4..], *bytes, "accepted expired does not round-trip");
     }
+    if let Ok(FromEngine::NotLeader { leader_id, term }) = decode_from_engine(bytes) {
+        let mut again = Vec::new();
+        write_not_leader(&mut again, leader_id, term);
+        assert_eq!(
+            again[4..],
+            *bytes,
+            "accepted not-leader does not round-trip"
+        );
+    }
     if let Ok(FromEngine::Events {
         header,
         events: body,
@@ -133,6 +143,9 @@ fn decoders_survive_mutated_samples() {
     let mut expired = Vec::new();
     write_expired(&mut expired, 5);
     seeds.push(expired[4..].to_vec());
+    let mut not_leader = Vec::new();
+    write_not_leader(&mut not_leader, 2, 11);
+    seeds.push(not_leader[4..].to_vec());
     let all_events: Vec<_> = samples::events().into_iter().map(|(_, e)| e).collect();
     for (_, event) in samples::events() {
         let mut buf = Vec::new();

@@ -8,6 +8,12 @@
 //! drops an input whose deadline passed before it was sequenced, so an order the gateway
 //! answered `EngineUnavailable` at the bound was either sequenced before its deadline
 //! (and then its events arrive: counted as a late answer) or is never executed.
+//!
+//! After a relink (to the same engine, or to a new leader after a failover) the answer
+//! to an order sent on an earlier link arrives with correlation 0: as history, or live
+//! when the engine read the order from the old link's buffer after the new link opened.
+//! Such an answer is matched to the waiting order by account, command and client order
+//! id, so the order is answered once, by the engine, instead of again at the bound.
 
 use std::collections::{HashMap, HashSet};
 
@@ -26,8 +32,18 @@ const ANSWERED_AT_BOUND_MAX: usize = 65_536;
 pub struct Pending {
     pub arrival_ns: u64,
     pub sid: u64,
+    pub account: u32,
     pub kind: CommandKind,
     pub client_order_id: u64,
+}
+
+/// An order as its answer names it: account, command and client order id.
+type OrderKey = (u32, CommandKind, u64);
+
+impl Pending {
+    fn key(&self) -> OrderKey {
+        (self.account, self.kind, self.client_order_id)
+    }
 }
 
 /// Counters for the metrics endpoint.
@@ -45,7 +61,15 @@ pub struct LinkCounters {
 
 pub struct EngineLinkState {
     pending: HashMap<u64, Pending>,
+    /// The correlation and link of each waiting order, by account, command and client
+    /// order id.
+    pending_by_order: HashMap<OrderKey, (u64, u64)>,
     answered_at_bound: HashSet<u64>,
+    /// The same orders by account, command and client order id, for answers that come
+    /// on another link.
+    answered_at_bound_by_order: HashSet<OrderKey>,
+    /// Counts links: orders sent on an earlier one are answered with correlation 0.
+    link_number: u64,
     answer_bound_ns: u64,
     deadline_allowance_ns: u64,
     /// Unix-epoch time minus the monotonic clock the caller passes as `now_ns`.
@@ -65,7 +89,10 @@ impl EngineLinkState {
         assert!(answer_bound_ns == 0 || deadline_allowance_ns < answer_bound_ns);
         EngineLinkState {
             pending: HashMap::new(),
+            pending_by_order: HashMap::new(),
             answered_at_bound: HashSet::new(),
+            answered_at_bound_by_order: HashSet::new(),
+            link_number: 0,
             answer_bound_ns,
             deadline_allowance_ns,
             clock_offset_ns: 0,
@@ -102,6 +129,7 @@ impl EngineLinkState {
     /// The opening frame's position: after everything seen, or live for a gateway that
     /// has seen nothing or was told the history is gone.
     pub fn resume_from(&mut self, last_seen_seq: u64) -> ResumeFrom {
+        self.link_number += 1;
         if last_seen_seq == 0 || std::mem::take(&mut self.history_lost) {
             ResumeFrom::Live
         } else {
@@ -138,6 +166,39 @@ impl EngineLinkState {
             body(b);
         });
         self.pending.insert(correlation, pending);
+        self.pending_by_order
+            .insert(pending.key(), (correlation, self.link_number));
+    }
+
+    fn take_pending(&mut self, correlation: u64) -> Option<Pending> {
+        let p = self.pending.remove(&correlation)?;
+        let key = p.key();
+        if self.pending_by_order.get(&key).map(|e| e.0) == Some(correlation) {
+            self.pending_by_order.remove(&key);
+        }
+        Some(p)
+    }
+
+    /// A sequenced answer to `(account, kind, client_order_id)` that came with
+    /// correlation 0: if it answers an order of ours still waiting that was sent on an
+    /// earlier link, that order's arrival time (it is answered now). An order answered
+    /// at the bound already is counted as a late answer.
+    pub fn answered_on_another_link(
+        &mut self,
+        account: u32,
+        kind: CommandKind,
+        client_order_id: u64,
+    ) -> Option<u64> {
+        let key = (account, kind, client_order_id);
+        if let Some(&(correlation, link)) = self.pending_by_order.get(&key) {
+            if link < self.link_number {
+                return self.take_pending(correlation).map(|p| p.arrival_ns);
+            }
+        }
+        if self.answered_at_bound_by_order.remove(&key) {
+            self.counters.late_answers += 1;
+        }
+        None
     }
 
     fn deadline_ns(&self, now_ns: u64) -> u64 {
@@ -152,7 +213,7 @@ impl EngineLinkState {
     /// The last events frame of `correlation` arrived: its arrival time, if it was
     /// still waiting.
     pub fn answered(&mut self, correlation: u64) -> Option<u64> {
-        if let Some(p) = self.pending.remove(&correlation) {
+        if let Some(p) = self.take_pending(correlation) {
             return Some(p.arrival_ns);
         }
         if self.answered_at_bound.remove(&correlation) {
@@ -166,7 +227,7 @@ impl EngineLinkState {
     pub fn expired(&mut self, correlation: u64) -> Option<Pending> {
         self.counters.expired += 1;
         self.answered_at_bound.remove(&correlation);
-        self.pending.remove(&correlation)
+        self.take_pending(correlation)
     }
 
     /// Orders whose bound passed with no answer, oldest first; they are answered now.
@@ -182,12 +243,14 @@ impl EngineLinkState {
             .map(|(&c, &p)| (c, p))
             .collect();
         late.sort_unstable_by_key(|(c, _)| *c);
-        for (c, _) in &late {
-            self.pending.remove(c);
+        for (c, p) in &late {
+            self.take_pending(*c);
             if self.answered_at_bound.len() >= ANSWERED_AT_BOUND_MAX {
                 self.answered_at_bound.clear();
+                self.answered_at_bound_by_order.clear();
             }
             self.answered_at_bound.insert(*c);
+            self.answered_at_bound_by_order.insert(p.key());
         }
         self.counters.answer_timeouts += late.len() as u64;
         late.into_iter().map(|(_, p)| p).collect()
@@ -202,6 +265,7 @@ mod tests {
         Pending {
             arrival_ns,
             sid: 1,
+            account: 4,
             kind: CommandKind::NewOrder,
             client_order_id: 9,
         }
@@ -246,5 +310,57 @@ mod tests {
             s.refusal(false),
             Some(GatewayRejectReason::EngineUnavailable)
         );
+    }
+
+    #[test]
+    fn an_answer_for_an_order_of_an_earlier_link_answers_it_once() {
+        let mut s = EngineLinkState::new(1_000, 100);
+        let mut out = Vec::new();
+        s.resume_from(0);
+        s.write_input(&mut out, 1, order(10), |_| {});
+        s.write_input(
+            &mut out,
+            2,
+            Pending {
+                client_order_id: 10,
+                ..order(20)
+            },
+            |_| {},
+        );
+        // On the link that sent it, an order is answered by its correlation only.
+        assert_eq!(
+            s.answered_on_another_link(4, CommandKind::NewOrder, 9),
+            None
+        );
+        s.resume_from(40);
+        // Another command's answer matches nothing.
+        assert_eq!(s.answered_on_another_link(4, CommandKind::Cancel, 9), None);
+        assert_eq!(
+            s.answered_on_another_link(4, CommandKind::NewOrder, 9),
+            Some(10)
+        );
+        assert_eq!(
+            s.answered_on_another_link(4, CommandKind::NewOrder, 9),
+            None
+        );
+        assert_eq!(s.answered(1), None);
+        // Answered at the bound first: the answer through the new link is a late one.
+        assert_eq!(
+            s.overdue(2_000),
+            vec![Pending {
+                client_order_id: 10,
+                ..order(20)
+            }]
+        );
+        assert_eq!(
+            s.answered_on_another_link(4, CommandKind::NewOrder, 10),
+            None
+        );
+        assert_eq!(s.counters.late_answers, 1);
+        assert_eq!(
+            s.answered_on_another_link(4, CommandKind::NewOrder, 10),
+            None
+        );
+        assert_eq!(s.counters.late_answers, 1);
     }
 }

@@ -76,6 +76,8 @@ pub struct LinkOutcome {
     pub goodbye: Option<(u8, u8)>,
     /// The engine sent bytes that do not decode: the decode error code.
     pub error: Option<u8>,
+    /// The node is not the cluster's leader: `(leader_id, term)`, leader 0 if unknown.
+    pub not_leader: Option<(u64, u64)>,
 }
 
 pub struct Core {
@@ -342,6 +344,7 @@ impl Core {
         let pending = Pending {
             arrival_ns: now_ns,
             sid,
+            account,
             kind: cmd.kind(),
             client_order_id: cmd.client_order_id(),
         };
@@ -596,7 +599,7 @@ impl Core {
         let mut buf = std::mem::take(&mut self.link_in);
         buf.extend_from_slice(data);
         let mut used = 0;
-        while outcome.goodbye.is_none() {
+        while outcome.goodbye.is_none() && outcome.not_leader.is_none() {
             let start = used;
             let body = match split_frame(&buf[used..], LengthPrefix::U32, LINK_FRAME_MAX) {
                 Err(e) => {
@@ -635,6 +638,9 @@ impl Core {
                     }
                     outcome.goodbye = Some((reason, detail));
                 }
+                Ok(FromEngine::NotLeader { leader_id, term }) => {
+                    outcome.not_leader = Some((leader_id, term));
+                }
                 Ok(FromEngine::Events {
                     header,
                     events: raw,
@@ -647,6 +653,8 @@ impl Core {
                         if let Some(t) = self.link.answered(header.correlation) {
                             self.stats.latency(now_ns.saturating_sub(t));
                         }
+                    } else if header.correlation == 0 {
+                        self.answer_from_another_link(raw, now_ns);
                     }
                 }
             }
@@ -654,6 +662,29 @@ impl Core {
         buf.drain(..used);
         self.link_in = buf;
         outcome
+    }
+
+    /// Answers orders sent on an earlier link whose answers come on this one.
+    fn answer_from_another_link(&mut self, raw: &[u8], now_ns: u64) {
+        for event in events(raw).flatten() {
+            let (account, kind, coid) = match event {
+                Event::Accepted {
+                    account,
+                    client_order_id,
+                    ..
+                } => (account, CommandKind::NewOrder, client_order_id),
+                Event::Rejected {
+                    command,
+                    account,
+                    client_order_id,
+                    ..
+                } => (account, command, client_order_id),
+                _ => continue,
+            };
+            if let Some(t) = self.link.answered_on_another_link(account, kind, coid) {
+                self.stats.latency(now_ns.saturating_sub(t));
+            }
+        }
     }
 
     fn apply_events(&mut self, header: &EventsHeader, raw: &[u8]) {

@@ -232,15 +232,22 @@ impl PyGatewayCore {
     }
 
     /// Returns (welcome last_seq or None, whether that Welcome was refused as behind
-    /// this gateway, (goodbye reason, detail) or None, decode error code or None).
+    /// this gateway, (goodbye reason, detail) or None, decode error code or None,
+    /// (leader id, term) of a NotLeader or None).
     #[allow(clippy::type_complexity)]
     fn feed_engine(
         &mut self,
         data: &[u8],
         now_ns: u64,
-    ) -> (Option<u64>, bool, Option<(u8, u8)>, Option<u8>) {
+    ) -> (
+        Option<u64>,
+        bool,
+        Option<(u8, u8)>,
+        Option<u8>,
+        Option<(u64, u64)>,
+    ) {
         let o = self.core.feed_engine(data, now_ns);
-        (o.welcome, o.refused, o.goodbye, o.error)
+        (o.welcome, o.refused, o.goodbye, o.error, o.not_leader)
     }
 
     /// Events frames routed since the last call, to append to the stream journal.

@@ -7,7 +7,7 @@ use ringex_gateway_native::gateway::{Core, Limits, SessionAction};
 use ringex_protocol::client::{decode_server, encode_client, ClientMessage, ServerMessage};
 use ringex_protocol::frame::{split_frame, write_frame, LengthPrefix};
 use ringex_protocol::link::{
-    decode_to_engine, write_events, write_welcome, ToEngine, LINK_FRAME_MAX,
+    decode_to_engine, write_events, write_not_leader, write_welcome, ToEngine, LINK_FRAME_MAX,
 };
 use ringex_protocol::session::*;
 
@@ -554,4 +554,16 @@ fn acked_id_records_decode_up_to_the_first_damage() {
             .count();
         assert!(records.len() >= intact);
     }
+}
+
+#[test]
+fn not_leader_names_the_leader_and_nothing_after_it_on_that_link_counts() {
+    let mut core = Core::new(limits(), 1, false);
+    let mut bytes = Vec::new();
+    write_not_leader(&mut bytes, 3, 8);
+    write_welcome(&mut bytes, 0);
+    let outcome = core.feed_engine(&bytes, 0);
+    assert_eq!(outcome.not_leader, Some((3, 8)));
+    assert_eq!(outcome.welcome, None);
+    assert!(!core.engine_up());
 }

@@ -42,7 +42,13 @@ SIGTERM or SIGINT shuts down gracefully: every session gets a Goodbye (Shutdown)
 def _metavar(name: str, default: object) -> str:
     if isinstance(default, int):
         return "N"
+    if isinstance(default, list):
+        return "HOST:PORT,…"
     return "DIR" if name.endswith("_dir") else "HOST:PORT"
+
+
+def _address_list(text: str) -> list[str]:
+    return [a.strip() for a in text.split(",") if a.strip()]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         parser.add_argument(
             "--" + field.name.replace("_", "-"),
             dest=field.name,
-            type=type(default),
+            type=_address_list if isinstance(default, list) else type(default),
             default=None,
             metavar=_metavar(field.name, default),
             help=f"{SETTING_HELP[field.name]} [default: {default!r}]",

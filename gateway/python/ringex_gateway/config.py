@@ -11,9 +11,12 @@ import msgspec
 
 from ringex_client.enums import Role
 from ringex_gateway.credentials import check_hash_format
+from ringex_gateway.leader_follow import EngineNode
 
 USERNAME_MAX = 16
 PASSWORD_MAX = 32
+#: Engine nodes a gateway may be configured with (a Raft cluster has a handful).
+ENGINE_NODES_MAX = 16
 
 
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -21,6 +24,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     listen: str = "127.0.0.1:7701"
     engine: str = "127.0.0.1:7700"
+    engines: list[str] | dict[str, str] = msgspec.field(default_factory=list)
     metrics: str = "127.0.0.1:9701"
     max_sessions: int = 1024
     heartbeat_ms: int = 1000
@@ -58,7 +62,10 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 SETTING_HELP: dict[str, str] = {
     "listen": "address client sessions connect to (host:port; keep it on loopback or a "
     "private network; port 0 picks a free one)",
-    "engine": "address of the engine daemon's link (host:port)",
+    "engine": "address of the engine daemon's link (host:port), when it is a single node",
+    "engines": "every node of a replicated engine: a list of link addresses (node ids "
+    "1, 2, … in order) or a table of node id to address; replaces engine; on the "
+    "command line, addresses separated by commas",
     "metrics": "address of the Prometheus /metrics endpoint; empty turns it off",
     "max_sessions": "logged-in sessions at once; further logins are rejected "
     "(SessionLimit) and connections past twice this are closed at once",
@@ -175,7 +182,7 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         if g.engine_answer_ms and g.engine_deadline_allowance_ms >= g.engine_answer_ms:
             raise ValueError("gateway.engine_deadline_allowance_ms must be below engine_answer_ms")
         parse_address(self.gateway.listen)
-        parse_address(self.gateway.engine)
+        self.gateway_engine_nodes()
         if self.gateway.metrics:
             parse_address(self.gateway.metrics)
         seen: set[str] = set()
@@ -192,12 +199,34 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         if len(set(accounts)) != len(accounts):
             raise ValueError("an account appears twice in [[accounts]]")
 
+    def gateway_engine_nodes(self) -> list[EngineNode]:
+        """The engine nodes to link to: ``engines`` if given, else ``engine`` as node 1."""
+        g = self.gateway
+        if isinstance(g.engines, dict):
+            pairs = [(_node_id(key), address) for key, address in g.engines.items()]
+        else:
+            pairs = list(enumerate(g.engines or [g.engine], start=1))
+        if len(pairs) > ENGINE_NODES_MAX:
+            raise ValueError(f"gateway.engines: at most {ENGINE_NODES_MAX} nodes")
+        nodes = [EngineNode(node_id, *parse_address(address)) for node_id, address in pairs]
+        if len({(n.host, n.port) for n in nodes}) != len(nodes):
+            raise ValueError("gateway.engines: an address appears twice")
+        if len({n.node_id for n in nodes}) != len(nodes):
+            raise ValueError("gateway.engines: a node id appears twice")
+        return sorted(nodes, key=lambda n: n.node_id)
+
     def account(self, account: int) -> AccountConfig:
         """The options of ``account`` (the defaults if it has no entry)."""
         for a in self.accounts:
             if a.account == account:
                 return a
         return AccountConfig(account=account)
+
+
+def _node_id(key: str) -> int:
+    if not key.isdigit() or int(key) < 1:
+        raise ValueError(f"gateway.engines: node id {key!r} must be a whole number from 1")
+    return int(key)
 
 
 def _printable(text: str) -> bool:

@@ -1,5 +1,9 @@
 """The engine link: one TCP connection to the engine daemon, kept up with back-off.
 
+A replicated engine serves links only from its leader; the link follows the leader
+across the configured nodes (:mod:`ringex_gateway.leader_follow`) and resumes on the new
+leader from its last sequence number, so a failover is a relink like any other.
+
 Every link opens with a Resume after the last engine sequence number the gateway has
 seen, so the engine sends what happened while the link was down and account streams
 have no holes. Bytes from the engine go to the native core, which routes the events;
@@ -14,6 +18,8 @@ import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING, cast
+
+from ringex_gateway.leader_follow import LeaderFollower
 
 if TYPE_CHECKING:
     from ringex_gateway.server import Gateway
@@ -54,10 +60,9 @@ class _LinkProtocol(asyncio.Protocol):
 class EngineLink:
     """Connects, reconnects with exponential back-off, heartbeats, and times out."""
 
-    def __init__(self, gateway: "Gateway", host: str, port: int) -> None:
+    def __init__(self, gateway: "Gateway", nodes: LeaderFollower) -> None:
         self.gateway = gateway
-        self.host = host
-        self.port = port
+        self.nodes = nodes
         self.transport: asyncio.Transport | None = None
         self.up = False
         # Whether the current (or last) connection was welcomed and trusted.
@@ -66,6 +71,8 @@ class EngineLink:
         self._stopping = False
         # Logged once per regression, not once per retry.
         self._alarmed = False
+        # The current connection answered NotLeader naming a node to try at once.
+        self._redirected = False
 
     def connected(self, transport: asyncio.Transport) -> None:
         """A new connection: the core forgets the old one; orders wait for Welcome."""
@@ -80,20 +87,24 @@ class EngineLink:
         """Routes the engine's bytes through the core."""
         now = time.monotonic_ns()
         self.last_heard_ns = now
-        welcome, refused, goodbye, error = self.gateway.core.feed_engine(data, now)
+        welcome, refused, goodbye, error, not_leader = self.gateway.core.feed_engine(data, now)
         if refused:
             self._refuse()
         elif welcome is not None:
             if self._alarmed:
                 log.warning("engine is no longer behind this gateway: order entry reopens")
                 self._alarmed = False
-            log.info("engine link up: engine at seq %d", welcome)
+            if self.nodes.welcomed():
+                log.warning("engine leader changed: now %s", self.nodes.target())
+            log.info("engine link up to %s: engine at seq %d", self.nodes.target(), welcome)
             self.up = True
             self.welcomed = True
             self.gateway.core.set_engine_up(True)
         if refused:
             return
-        if goodbye is not None and goodbye[0] == _GOODBYE_HISTORY_UNAVAILABLE:
+        if not_leader is not None:
+            self._not_leader(*not_leader)
+        elif goodbye is not None and goodbye[0] == _GOODBYE_HISTORY_UNAVAILABLE:
             log.error(
                 "engine no longer holds the events after seq %d: relinking live; the "
                 "events in between are missing from the streams (engine_seq_gaps)",
@@ -110,6 +121,29 @@ class EngineLink:
             log.error("engine sent bytes that do not decode (error %d); reconnecting", error)
             self.drop()
         self.gateway.schedule_flush()
+
+    def _not_leader(self, leader_id: int, term: int) -> None:
+        was = self.nodes.target()
+        self._redirected = self.nodes.not_leader(leader_id)
+        log.info(
+            "%s is not the leader (term %d, leader %s); trying %s",
+            was,
+            term,
+            leader_id or "unknown",
+            self.nodes.target(),
+        )
+        self.drop()
+
+    def stats(self) -> dict[str, int]:
+        """The leader-following counters, for the metrics endpoint."""
+        c = self.nodes.counters
+        leader = self.nodes.leader()
+        return {
+            "engine_node": leader.node_id if self.up and leader is not None else 0,
+            "engine_not_leader": c.not_leader,
+            "engine_redirects": c.redirects,
+            "engine_leader_changes": c.leader_changes,
+        }
 
     def _refuse(self) -> None:
         regressed = self.gateway.core.engine_regressed()
@@ -163,26 +197,28 @@ class EngineLink:
         s = self.gateway.settings
         delay = s.reconnect_min_ms / 1000
         while not self._stopping:
+            node = self.nodes.target()
+            self._redirected = False
             try:
                 _, protocol = await loop.create_connection(
-                    lambda: _LinkProtocol(self), self.host, self.port
+                    lambda: _LinkProtocol(self), node.host, node.port
                 )
             except OSError as e:
-                log.info(
-                    "engine at %s:%d unreachable (%s); retry in %.2fs",
-                    self.host,
-                    self.port,
-                    e,
-                    delay,
-                )
+                log.info("engine %s unreachable (%s); retry in %.2fs", node, e, delay)
+                self.nodes.failed()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, s.reconnect_max_ms / 1000)
                 continue
             await protocol.lost
             if self.welcomed:
+                # A welcomed link dropped: relink at once, to the same leader or to
+                # where its NotLeader pointed.
                 delay = s.reconnect_min_ms / 1000
-            else:
-                # Refused or gone before its Welcome: back off as for a failed connect.
+            elif not self._redirected:
+                # Refused, gone before its Welcome, or not the leader with no usable
+                # hint: back off as for a failed connect, then try the next node.
+                if self.nodes.target() == node:
+                    self.nodes.failed()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, s.reconnect_max_ms / 1000)
 

@@ -85,6 +85,11 @@ class GatewayMetrics(Collector):
             s["last_engine_seq"],
         )
         yield GaugeMetricFamily(
+            "ringex_gateway_engine_node",
+            "Node id of the engine (the cluster's leader) the link is up to; 0 while down.",
+            s["engine_node"],
+        )
+        yield GaugeMetricFamily(
             "ringex_gateway_engine_regressed",
             "1 while the engine is behind what this gateway has seen (order entry closed).",
             1 if s["engine_regressed"] else 0,
@@ -104,6 +109,12 @@ class GatewayMetrics(Collector):
             ("engine_expired", "Orders the engine dropped unsequenced, past their deadline."),
             ("engine_late_answers", "Orders answered at the bound whose events came later."),
             ("engine_regressions", "Engine links refused: the engine was behind this gateway."),
+            ("engine_not_leader", "NotLeader answers: an engine node that is not the leader."),
+            ("engine_redirects", "NotLeader hints followed at once to the named leader."),
+            (
+                "engine_leader_changes",
+                "Links welcomed by a different engine node than before (failovers).",
+            ),
         ):
             yield CounterMetricFamily(f"ringex_gateway_{key}", text, value=s[key])
         yield GaugeMetricFamily(

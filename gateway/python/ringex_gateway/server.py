@@ -18,6 +18,7 @@ from ringex_gateway.client_session import ClientSession
 from ringex_gateway.config import GatewayConfig, UserConfig, parse_address
 from ringex_gateway.credentials import hash_password, verify_password
 from ringex_gateway.engine_link import EngineLink
+from ringex_gateway.leader_follow import LeaderFollower
 from ringex_gateway.login_queue import LoginQueue
 from ringex_gateway.login_throttle import LoginThrottles, ThrottlePolicy
 from ringex_gateway.metrics import GatewayMetrics, LoginStats, serve_metrics
@@ -103,7 +104,7 @@ class Gateway:
         self._late_answers = 0
         self._metrics_server: Any = None
         self.metrics_port: int | None = None
-        self.link = EngineLink(self, *parse_address(s.engine))
+        self.link = EngineLink(self, LeaderFollower(config.gateway_engine_nodes()))
         self._stopped = asyncio.Event()
         # Set when a journal write failed: the gateway then stops (fail-stop).
         self.failed: OSError | None = None
@@ -143,7 +144,7 @@ class Gateway:
         log.info(
             "gateway listening on %s:%d, engine %s, metrics %s",
             *self.address,
-            s.engine,
+            ", ".join(str(n) for n in self.link.nodes.nodes),
             f"port {self.metrics_port}" if self.metrics_port else "off",
         )
 
@@ -386,7 +387,7 @@ class Gateway:
             if now >= next_link_beat:
                 self.link.heartbeat(now)
                 next_link_beat = now + s.engine_heartbeat_ms * _MS
-            stats = self.core.stats()
+            stats = self.core.stats() | self.link.stats()
             self._report_unanswered(stats)
             self._metrics.refresh(stats, len(self.sessions))
             self._metrics.refresh_logins(self._login_stats())

@@ -197,6 +197,7 @@ pub enum Frame {
     Heartbeat,
     Goodbye(u8, u8),
     Expired(u64),
+    NotLeader { leader_id: u64, term: u64 },
 }
 
 /// A plain blocking link client.
@@ -278,6 +279,9 @@ impl LinkClient {
                     FromEngine::Heartbeat => Frame::Heartbeat,
                     FromEngine::Goodbye { reason, detail } => Frame::Goodbye(reason, detail),
                     FromEngine::Expired { correlation } => Frame::Expired(correlation),
+                    FromEngine::NotLeader { leader_id, term } => {
+                        Frame::NotLeader { leader_id, term }
+                    }
                     FromEngine::Events {
                         header,
                         events: bytes,
