@@ -547,8 +547,12 @@ impl FeedFanout {
         match held {
             Ok(()) => {
                 self.counters.resends += 1;
-                session.out.extend_from_slice(&frames);
-                session.count += count;
+                let s = &self.settings;
+                if session.queue_frames(&frames, count, s.backlog_bytes, s.conflate)
+                    == Queued::Conflated
+                {
+                    self.counters.conflations += 1;
+                }
                 Ok(())
             }
             Err(Miss::Ahead) => Err(FeedRejectReason::BadRange),

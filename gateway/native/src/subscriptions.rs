@@ -78,8 +78,22 @@ impl FeedSession {
         if self.waits_for_snapshot(key) {
             return Queued::Skipped;
         }
-        self.out.extend_from_slice(frame);
-        self.count += 1;
+        self.queue_frames(frame, 1, backlog_bytes, conflate)
+    }
+
+    /// Queues `count` frames (a resend), under the same bound as the incrementals.
+    pub fn queue_frames(
+        &mut self,
+        frames: &[u8],
+        count: u64,
+        backlog_bytes: usize,
+        conflate: bool,
+    ) -> Queued {
+        if self.slow {
+            return Queued::Slow;
+        }
+        self.out.extend_from_slice(frames);
+        self.count += count;
         if self.out.len() <= backlog_bytes {
             return Queued::Sent;
         }
