@@ -1,0 +1,275 @@
+"""Market data benchmark through the gateway: the real engine daemon and gateway on
+loopback, traders entering orders that rest and trade, and up to 100 read-only feed
+subscribers (L3 and top-10 L2 of the instrument).
+
+Writes bench/results/marketdata.json: feed messages per second out of the gateway with 1,
+10 and 100 subscribers (the gateway's own count over a closed-loop run), the latency
+from the engine's sequencing timestamp (Unix-epoch nanoseconds, carried by every
+incremental) to one subscriber receiving the incremental at fixed offered order rates,
+and closed-loop order-entry throughput with 100 subscribers against none, alternated in
+the same run (the idle sessions stay connected; only their subscriptions change). Run
+with ``make bench-marketdata``.
+"""
+
+import asyncio
+import json
+import statistics
+import struct
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, cast
+
+import uvloop
+from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench" / "e2e"))
+
+from load import LoadSession, closed_loop, new_histogram, open_loop  # noqa: E402
+from run import run_info, summary  # noqa: E402
+
+from ringex_client import (  # noqa: E402
+    FeedKind,
+    FeedSubscribe,
+    Login,
+    NewOrder,
+    OrderType,
+    Side,
+    TimeInForce,
+    encode,
+)
+from tests.system_processes import (  # noqa: E402
+    PASSWORD,
+    Engine,
+    Gateway,
+    engine_binary,
+    wait_engine_up,
+)
+
+PRICE = 100_000
+WINDOW = 32
+RUN_SECONDS = 3.0
+RATES = [20_000, 100_000]
+RATE_SECONDS = 3.0
+SUBSCRIBERS = [1, 10, 100]
+# Accounts that do not trade: a subscriber's account stream stays empty.
+SUBSCRIBER_USERS = ["carol", "dave", "erin", "admin"]
+_LEN = struct.Struct("<H")
+_TIMESTAMP = struct.Struct("<Q")
+# L3 incrementals: type byte, instrument u32, feed_seq u64, then timestamp_ns.
+_INCREMENTALS = frozenset(b"arxuts")
+_TIMESTAMP_AT = 2 + 1 + 4 + 8
+_METRICS_REFRESH_S = 0.5
+
+
+class Subscriber(asyncio.Protocol):
+    """A read-only feed session that reads everything; with ``histogram`` set it walks
+    the frames and records each L3 incremental's age on arrival."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.histogram: HdrHistogram | None = None
+        self._buf = bytearray()
+        self._ready: asyncio.Future[None] | None = None
+
+    async def open(self, port: int, username: str) -> None:
+        loop = asyncio.get_running_loop()
+        self._ready = loop.create_future()
+        await loop.create_connection(lambda: self, "127.0.0.1", port)
+        assert self.transport is not None
+        self.transport.write(encode(Login(username, PASSWORD, 0)))
+        await self._ready
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def subscribe(self, on: bool) -> None:
+        assert self.transport is not None
+        l3, l2 = FeedSubscribe(1, FeedKind.L3, 0, on), FeedSubscribe(1, FeedKind.L2, 10, on)
+        self.transport.write(encode(l3) + encode(l2))
+
+    def data_received(self, data: bytes) -> None:
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_result(None)
+        if self.histogram is None:
+            return
+        now = time.time_ns()
+        buf = self._buf
+        buf += data
+        end, pos = len(buf), 0
+        while end - pos >= 2:
+            (length,) = _LEN.unpack_from(buf, pos)
+            if end - pos - 2 < length:
+                break
+            if buf[pos + 2] in _INCREMENTALS:
+                (stamp,) = _TIMESTAMP.unpack_from(buf, pos + _TIMESTAMP_AT)
+                self.histogram.record_value(max(now - stamp, 1))
+            pos += 2 + length
+        del buf[:pos]
+
+    def keep_alive(self) -> None:
+        """A heartbeat, so the gateway does not end an idle subscriber."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"\x01\x00H")
+
+
+async def keep_alive(subs: list[Subscriber]) -> None:
+    """Heartbeats for every subscriber, all run long."""
+    while True:
+        for s in subs:
+            s.keep_alive()
+        await asyncio.sleep(1.0)
+
+
+def feed_messages(metrics_port: int) -> float:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read().decode()
+    for line in text.splitlines():
+        if line.startswith("ringex_gateway_feed_messages_out_total "):
+            return float(line.split()[1])
+    return 0.0
+
+
+async def traders(port: int) -> list[LoadSession]:
+    """A seller resting GTC asks at PRICE and a buyer taking them with IOC bids: every
+    pair adds an order, trades it and removes it, so the book stays small."""
+    first = time.time_ns() // 1000 % (1 << 40) * 1000
+    seller, buyer = LoadSession(first, PRICE), LoadSession(first + 10_000_000, PRICE)
+    seller.template = encode(
+        NewOrder(0, 1, Side.SELL, OrderType.LIMIT, TimeInForce.GTC, False, PRICE, 1)
+    )
+    await seller.open(port, "alice", PASSWORD)
+    await buyer.open(port, "bob", PASSWORD)
+    for s in (seller, buyer):
+        s.histogram = None
+    return [seller, buyer]
+
+
+async def feed_rate(
+    sessions: list[LoadSession], subs: list[Subscriber], count: int, metrics_port: int
+) -> tuple[int, float]:
+    """Closed-loop order throughput and feed messages per second with ``count`` of the
+    subscribers subscribed."""
+    for i, s in enumerate(subs):
+        s.subscribe(i < count)
+    await asyncio.sleep(_METRICS_REFRESH_S)
+    before, start = feed_messages(metrics_port), time.monotonic()
+    orders = await closed_loop(sessions, WINDOW, RUN_SECONDS)
+    await asyncio.sleep(_METRICS_REFRESH_S)
+    rate = (feed_messages(metrics_port) - before) / (time.monotonic() - start)
+    return orders, rate
+
+
+async def measure(port: int, metrics_port: int) -> dict[str, Any]:
+    sessions = await traders(port)
+    subs = []
+    for i in range(max(SUBSCRIBERS)):
+        s = Subscriber()
+        await s.open(port, SUBSCRIBER_USERS[i % len(SUBSCRIBER_USERS)])
+        subs.append(s)
+    beats = asyncio.create_task(keep_alive(subs))
+    print("warm-up", flush=True)
+    await closed_loop(sessions, WINDOW, 1.0)
+    feed: dict[str, int] = {}
+    orders: dict[int, list[int]] = {0: [], 100: []}
+    for count in SUBSCRIBERS:
+        thr, rate = await feed_rate(sessions, subs, count, metrics_port)
+        feed[str(count)] = int(rate)
+        print(f"{count} subscribers: {int(rate)} feed msgs/s, {thr} orders/s", flush=True)
+    for _ in range(2):
+        for count in (0, 100):
+            thr, _ = await feed_rate(sessions, subs, count, metrics_port)
+            orders[count].append(thr)
+            print(f"order entry with {count} subscribers: {thr} orders/s", flush=True)
+    latency: dict[str, dict[str, int]] = {}
+    achieved: dict[str, int] = {}
+    send_lag: dict[str, Any] = {}
+    probe = subs[0]
+    for s in subs:
+        s.subscribe(False)
+    probe.transport.write(encode(FeedSubscribe(1, FeedKind.L3, 0, True)))  # type: ignore[union-attr]
+    for rate in RATES:
+        probe.histogram = new_histogram()
+        await asyncio.sleep(0.2)
+        probe.histogram.reset()
+        start = time.monotonic()
+        done = sum(s.completed for s in sessions)
+        lags = await asyncio.gather(*(open_loop(s, rate // 2, RATE_SECONDS) for s in sessions))
+        answered = sum(s.completed for s in sessions) - done
+        achieved[str(rate)] = int(answered / (time.monotonic() - start))
+        latency[str(rate)] = summary(probe.histogram)
+        send_lag[str(rate)] = lags
+        print(f"{rate}/s: {latency[str(rate)]}, achieved {achieved[str(rate)]}/s", flush=True)
+    beats.cancel()
+    for trader in sessions:
+        await trader.close()
+    none, hundred = statistics.median(orders[0]), statistics.median(orders[100])
+    return {
+        "throughput_per_s": int(none),
+        "latency_ns": latency,
+        "extra": {
+            "feed_msgs_per_s": feed,
+            "order_entry_per_s": {"0": orders[0], "100": orders[100]},
+            "order_entry_cost_ratio_100_subscribers": round(1 - hundred / none, 4),
+            "order_entry_cost_target": 0.10,
+            "achieved_orders_per_s": achieved,
+            "open_loop_send_lag": send_lag,
+            "window_per_session": WINDOW,
+            "run_seconds": RUN_SECONDS,
+            "open_loop_seconds": RATE_SECONDS,
+            "subscription": "instrument 1, L3 and L2 depth 10 per subscriber",
+            "order_flow": (
+                "a GTC sell of 1 at one price and an IOC buy of 1 taking it, from two "
+                "sessions: OrderAdded, Trade, OrderRemoved and two level updates per pair"
+            ),
+            "feed_msgs_from": "the gateway's ringex_gateway_feed_messages_out_total",
+            "latency_from": (
+                "the engine's sequencing timestamp in each L3 incremental to its arrival "
+                "at one L3 subscriber (Python, walking every frame), the same clock"
+            ),
+        },
+    }
+
+
+def main() -> int:
+    binary = engine_binary()
+    with tempfile.TemporaryDirectory(prefix="ringex-md-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "engine").mkdir()
+        (workdir / "gateway").mkdir()
+        engine = Engine(binary, workdir / "engine")
+        engine.start()
+        gateway = Gateway(
+            workdir / "gateway",
+            engine.port,
+            rate_per_s=0,
+            max_backlog=4_000_000,
+            journal_messages=4_000_000,
+            write_buffer_bytes=1 << 20,
+            idle_timeout_ms=30_000,
+            feed_backlog_bytes=1 << 22,
+        )
+        gateway.start()
+        try:
+            wait_engine_up(gateway)
+            figures = uvloop.run(measure(gateway.port, gateway.metrics_port))
+        finally:
+            gateway.stop()
+            engine.stop()
+    result = {
+        "benchmark": "marketdata",
+        "command": "make bench-marketdata",
+        **run_info(),
+        **figures,
+    }
+    out = ROOT / "bench" / "results" / "marketdata.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
