@@ -323,7 +323,13 @@ impl FeedFanout {
             self.publish_top(instrument, timestamp_ns, tops);
         }
         self.book_events = book_events;
-        std::mem::take(&mut self.dirty)
+        let dirty = std::mem::take(&mut self.dirty);
+        for sid in &dirty {
+            if let Some(session) = self.sessions.get_mut(sid) {
+                session.listed = false;
+            }
+        }
+        dirty
     }
 
     fn publish_l3(&mut self, e: &BookEvent, tops: &mut Vec<(u32, ServerMessage)>) {
@@ -433,7 +439,8 @@ impl FeedFanout {
                     Queued::Conflated => self.counters.conflations += 1,
                     Queued::Sent | Queued::Slow => {}
                 }
-                if !self.dirty.contains(&sid) {
+                if !session.listed {
+                    session.listed = true;
                     self.dirty.push(sid);
                 }
             }

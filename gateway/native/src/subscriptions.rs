@@ -49,6 +49,8 @@ pub struct FeedSession {
     pub out: Vec<u8>,
     pub count: u64,
     pub slow: bool,
+    /// Already in the list of sessions the command being published wrote to.
+    pub listed: bool,
 }
 
 impl FeedSession {
