@@ -701,3 +701,44 @@ fn removed_orders_say_why() {
         }
     ));
 }
+
+#[test]
+fn random_feed_requests_are_answered_or_refused_and_never_panic() {
+    let mut x = Exchange::new(FeedSettings {
+        backlog_bytes: 4096,
+        ..settings()
+    });
+    x.login(1);
+    let mut r = rng(77);
+    let feeds = [FeedKind::L3, FeedKind::L2, FeedKind::Trades];
+    for round in 0..2000 {
+        let instrument = [0, 1, 2, ALL_INSTRUMENTS][r(4) as usize];
+        let feed = feeds[r(3) as usize];
+        let depth = [0, 1, 3, 255][r(4) as usize];
+        let message = match r(3) {
+            0 => ClientMessage::FeedSubscribe {
+                instrument,
+                feed,
+                depth,
+                subscribe: r(4) != 0,
+            },
+            1 => ClientMessage::ResendRequest {
+                instrument,
+                feed,
+                depth,
+                from_seq: [0, 1, r(500), u64::MAX][r(4) as usize],
+                to_seq: [0, r(500), 1000, u64::MAX][r(4) as usize],
+            },
+            _ => ClientMessage::Subscribe {
+                instrument,
+                subscribe: r(2) == 0,
+            },
+        };
+        x.send(1, message);
+        if round % 10 == 0 {
+            random_traffic(&mut x, 1 + round, 3, round);
+        }
+        // Every answer decodes (messages() unwraps each frame).
+        x.drain(1);
+    }
+}
