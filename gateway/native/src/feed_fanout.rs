@@ -583,24 +583,34 @@ impl FeedFanout {
     }
 
     /// Appends the session's waiting feed messages, then the snapshots it waits for
-    /// (built now, from the books as they are); returns how many messages.
-    pub fn take_output(&mut self, sid: u64, out: &mut Vec<u8>) -> u64 {
+    /// (built now, from the books as they are) until `out` holds `budget_bytes`: at most
+    /// one book past the budget per call, the rest at later calls ([`Self::has_output`]
+    /// stays true). A subscription to every instrument waits as one snapshot per listed
+    /// instrument, each taken when its turn comes. Returns how many messages.
+    pub fn take_output(&mut self, sid: u64, out: &mut Vec<u8>, budget_bytes: usize) -> u64 {
         let Some(session) = self.sessions.get_mut(&sid) else {
             return 0;
         };
         out.extend_from_slice(&session.out);
         session.out.clear();
         let mut count = std::mem::take(&mut session.count);
-        for key in std::mem::take(&mut session.pending) {
+        let mut pending = std::mem::take(&mut session.pending);
+        let mut next = 0;
+        while next < pending.len() && out.len() < budget_bytes {
+            let key = pending[next];
+            next += 1;
             if key.instrument == ALL_INSTRUMENTS {
-                for instrument in 0..self.settings.max_instruments {
-                    if self.builder.feed_seq(instrument).is_some() {
-                        count += self.snapshot(key.of(instrument), out);
-                    }
-                }
+                let listed = (0..self.settings.max_instruments)
+                    .filter(|&i| self.builder.feed_seq(i).is_some())
+                    .map(|i| key.of(i));
+                pending.extend(listed);
             } else {
                 count += self.snapshot(key, out);
             }
+        }
+        pending.drain(..next);
+        if let Some(session) = self.sessions.get_mut(&sid) {
+            session.pending = pending;
         }
         self.counters.messages_out += count;
         count

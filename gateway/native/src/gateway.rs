@@ -581,7 +581,8 @@ impl Core {
             }
             let mut out = std::mem::take(&mut s.unsequenced);
             self.stats.messages_out += std::mem::take(&mut s.unsequenced_count);
-            self.stats.messages_out += self.feeds.take_output(sid, &mut out);
+            let budget = self.limits.drain_bytes;
+            self.stats.messages_out += self.feeds.take_output(sid, &mut out, budget);
             if let Some(st) = stream {
                 while s.cursor < st.next_seq() && out.len() < self.limits.drain_bytes {
                     out.extend_from_slice(st.get(s.cursor).expect("cursor inside the stream"));
@@ -590,8 +591,13 @@ impl Core {
                 }
                 if s.cursor < st.next_seq() {
                     s.dirty = true;
-                    again.push(sid);
                 }
+            }
+            if !s.dirty && self.feeds.has_output(sid) {
+                s.dirty = true;
+            }
+            if s.dirty {
+                again.push(sid);
             }
             if !out.is_empty() {
                 s.last_out_ns = now_ns;

@@ -55,13 +55,17 @@ struct Exchange {
 
 impl Exchange {
     fn new(settings: FeedSettings) -> Exchange {
+        Exchange::with_limits(limits(), settings)
+    }
+
+    fn with_limits(limits: Limits, settings: FeedSettings) -> Exchange {
         let config = EngineConfig {
             max_orders: 4096,
             max_instruments: 8,
             levels_per_side: 64,
             ..EngineConfig::default()
         };
-        let mut core = Core::new(limits(), 1, false);
+        let mut core = Core::new(limits, 1, false);
         core.configure_feeds(settings).unwrap();
         let mut welcome = Vec::new();
         write_welcome(&mut welcome, 0);
@@ -741,4 +745,46 @@ fn random_feed_requests_are_answered_or_refused_and_never_panic() {
         // Every answer decodes (messages() unwraps each frame).
         x.drain(1);
     }
+}
+
+#[test]
+fn snapshots_of_every_instrument_go_out_a_book_at_a_time_within_the_drain_budget() {
+    let mut x = Exchange::with_limits(
+        Limits {
+            drain_bytes: 64,
+            ..limits()
+        },
+        settings(),
+    );
+    for instrument in [2, 3] {
+        x.apply(Command::AddInstrument(InstrumentSpec {
+            instrument,
+            tick_size: 1,
+            lot_size: 1,
+            reference_price: 100,
+            price_band_bps: 0,
+        }));
+    }
+    random_traffic(&mut x, 1, 100, 21);
+    x.login(1);
+    x.subscribe(1, ALL_INSTRUMENTS, FeedKind::L3, 0);
+    let mut begins = Vec::new();
+    let mut drains = 0;
+    let mut book = ClientBook::default();
+    while begins.len() < 3 {
+        drains += 1;
+        assert!(drains < 10, "snapshots never finished: {begins:?}");
+        for m in x.drain(1) {
+            if let ServerMessage::SnapshotBegin { instrument, .. } = m {
+                begins.push(instrument);
+            }
+            if begins.last() == Some(&1) {
+                book.apply(&m);
+            }
+        }
+    }
+    assert_eq!(begins, [1, 2, 3]);
+    // Instrument 1's book alone is past the budget; the two empty ones fit in one drain.
+    assert_eq!(drains, 2);
+    assert_eq!(book.sides, ClientBook::of_engine(&x.engine));
 }
