@@ -14,6 +14,7 @@ with ``make bench-marketdata``.
 import asyncio
 import json
 import multiprocessing
+import os
 import statistics
 import struct
 import sys
@@ -190,26 +191,85 @@ def _audience(pipe: Connection, port: int, count: int) -> None:
     uvloop.run(serve())
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def feed_rate(
     sessions: list[LoadSession],
     probe: Subscriber,
     audience: Audience,
     count: int,
-    metrics_port: int,
-) -> tuple[int, float]:
-    """Closed-loop order throughput and feed messages per second with ``count``
-    subscribers subscribed."""
+    gateway: Gateway,
+    feed_gateway: Gateway,
+) -> tuple[int, float, float]:
+    """Closed-loop order throughput, feed messages per second (out of ``feed_gateway``)
+    and the order ``gateway``'s CPU microseconds per order with ``count`` subscribers
+    subscribed."""
     probe.subscribe(count > 0)
     await asyncio.to_thread(audience.subscribe, max(count - 1, 0))
     await asyncio.sleep(_METRICS_REFRESH_S)
-    before, start = feed_messages(metrics_port), time.monotonic()
+    assert gateway.proc is not None
+    before, start = feed_messages(feed_gateway.metrics_port), time.monotonic()
+    cpu = cpu_seconds(gateway.proc.pid)
     orders = await closed_loop(sessions, WINDOW, RUN_SECONDS)
+    cpu = cpu_seconds(gateway.proc.pid) - cpu
+    answered = orders * RUN_SECONDS
     await asyncio.sleep(_METRICS_REFRESH_S)
-    rate = (feed_messages(metrics_port) - before) / (time.monotonic() - start)
-    return orders, rate
+    rate = (feed_messages(feed_gateway.metrics_port) - before) / (time.monotonic() - start)
+    return orders, rate, round(cpu / answered * 1e6, 1)
 
 
-async def measure(port: int, metrics_port: int) -> dict[str, Any]:
+async def alternate(
+    sessions: list[LoadSession],
+    probe: Subscriber,
+    audience: Audience,
+    gateway: Gateway,
+    feed_gateway: Gateway,
+) -> tuple[dict[int, list[int]], dict[int, list[float]]]:
+    """Order throughput and the order gateway's CPU per order with none and then 100
+    subscribers, three times over."""
+    orders: dict[int, list[int]] = {0: [], 100: []}
+    cpu: dict[int, list[float]] = {0: [], 100: []}
+    for _ in range(3):
+        for count in (0, 100):
+            got = await feed_rate(sessions, probe, audience, count, gateway, feed_gateway)
+            orders[count].append(got[0])
+            cpu[count].append(got[2])
+            print(f"order entry with {count} subscribers: {got[0]} orders/s", flush=True)
+    return orders, cpu
+
+
+def cost(orders: dict[int, list[int]]) -> float:
+    """The share of order throughput the 100 subscribers cost (medians)."""
+    return round(1 - statistics.median(orders[100]) / statistics.median(orders[0]), 4)
+
+
+async def feeds_on_their_own_gateway(gateway: Gateway, feed_gateway: Gateway) -> dict[str, Any]:
+    """The same alternation with the subscribers on a second gateway of the same engine:
+    order entry no longer shares a gateway's thread with the fan-out."""
+    sessions = await traders(gateway.port)
+    probe = Subscriber()
+    await probe.open(feed_gateway.port, SUBSCRIBER_USERS[0])
+    beats = asyncio.create_task(keep_alive([probe]))
+    audience = await asyncio.to_thread(Audience, feed_gateway.port, max(SUBSCRIBERS) - 1)
+    await closed_loop(sessions, WINDOW, 1.0)
+    orders, cpu = await alternate(sessions, probe, audience, gateway, feed_gateway)
+    beats.cancel()
+    audience.stop()
+    for trader in sessions:
+        await trader.close()
+    return {
+        "order_entry_per_s": {"0": orders[0], "100": orders[100]},
+        "order_gateway_cpu_us_per_order": {"0": cpu[0], "100": cpu[100]},
+        "order_entry_cost_ratio_100_subscribers": cost(orders),
+    }
+
+
+async def measure(gateway: Gateway) -> dict[str, Any]:
+    port = gateway.port
     sessions = await traders(port)
     probe = Subscriber()
     await probe.open(port, SUBSCRIBER_USERS[0])
@@ -218,16 +278,11 @@ async def measure(port: int, metrics_port: int) -> dict[str, Any]:
     print("warm-up", flush=True)
     await closed_loop(sessions, WINDOW, 1.0)
     feed: dict[str, int] = {}
-    orders: dict[int, list[int]] = {0: [], 100: []}
     for count in SUBSCRIBERS:
-        thr, rate = await feed_rate(sessions, probe, audience, count, metrics_port)
+        thr, rate, _ = await feed_rate(sessions, probe, audience, count, gateway, gateway)
         feed[str(count)] = int(rate)
         print(f"{count} subscribers: {int(rate)} feed msgs/s, {thr} orders/s", flush=True)
-    for _ in range(3):
-        for count in (0, 100):
-            thr, _ = await feed_rate(sessions, probe, audience, count, metrics_port)
-            orders[count].append(thr)
-            print(f"order entry with {count} subscribers: {thr} orders/s", flush=True)
+    orders, cpu = await alternate(sessions, probe, audience, gateway, gateway)
     await asyncio.to_thread(audience.subscribe, 0)
     latency: dict[str, dict[str, int]] = {}
     achieved: dict[str, int] = {}
@@ -250,14 +305,14 @@ async def measure(port: int, metrics_port: int) -> dict[str, Any]:
     audience.stop()
     for trader in sessions:
         await trader.close()
-    none, hundred = statistics.median(orders[0]), statistics.median(orders[100])
     return {
-        "throughput_per_s": int(none),
+        "throughput_per_s": int(statistics.median(orders[0])),
         "latency_ns": latency,
         "extra": {
             "feed_msgs_per_s": feed,
             "order_entry_per_s": {"0": orders[0], "100": orders[100]},
-            "order_entry_cost_ratio_100_subscribers": round(1 - hundred / none, 4),
+            "gateway_cpu_us_per_order": {"0": cpu[0], "100": cpu[100]},
+            "order_entry_cost_ratio_100_subscribers": cost(orders),
             "order_entry_cost_target": 0.10,
             "achieved_orders_per_s": achieved,
             "open_loop_send_lag": send_lag,
@@ -276,7 +331,8 @@ async def measure(port: int, metrics_port: int) -> dict[str, Any]:
                 "runs), so the subscribers' reading and the gateway's fan-out take CPU the "
                 "order path would otherwise have; achieved_orders_per_s says how much of "
                 "each offered rate the machine sustained (a rate it cannot sustain queues, "
-                "and its latency is that queue)"
+                "and its latency is that queue); gateway_cpu_us_per_order is the gateway "
+                "process's own CPU per order, with and without the 100 subscribers"
             ),
             "latency_from": (
                 "the engine's sequencing timestamp in each L3 incremental to its arrival "
@@ -286,30 +342,40 @@ async def measure(port: int, metrics_port: int) -> dict[str, Any]:
     }
 
 
+def start_gateway(workdir: Path, engine: Engine) -> Gateway:
+    workdir.mkdir()
+    gateway = Gateway(
+        workdir,
+        engine.port,
+        rate_per_s=0,
+        max_backlog=4_000_000,
+        journal_messages=4_000_000,
+        write_buffer_bytes=1 << 20,
+        idle_timeout_ms=30_000,
+        feed_backlog_bytes=1 << 22,
+    )
+    gateway.start()
+    wait_engine_up(gateway)
+    return gateway
+
+
 def main() -> int:
     binary = engine_binary()
     with tempfile.TemporaryDirectory(prefix="ringex-md-") as tmp:
         workdir = Path(tmp)
         (workdir / "engine").mkdir()
-        (workdir / "gateway").mkdir()
         engine = Engine(binary, workdir / "engine")
         engine.start()
-        gateway = Gateway(
-            workdir / "gateway",
-            engine.port,
-            rate_per_s=0,
-            max_backlog=4_000_000,
-            journal_messages=4_000_000,
-            write_buffer_bytes=1 << 20,
-            idle_timeout_ms=30_000,
-            feed_backlog_bytes=1 << 22,
-        )
-        gateway.start()
+        gateways: list[Gateway] = []
         try:
-            wait_engine_up(gateway)
-            figures = uvloop.run(measure(gateway.port, gateway.metrics_port))
+            gateways.append(start_gateway(workdir / "gateway", engine))
+            figures = uvloop.run(measure(gateways[0]))
+            gateways.append(start_gateway(workdir / "feed-gateway", engine))
+            split = uvloop.run(feeds_on_their_own_gateway(gateways[0], gateways[1]))
+            figures["extra"]["subscribers_on_their_own_gateway"] = split
         finally:
-            gateway.stop()
+            for g in gateways:
+                g.stop()
             engine.stop()
     result = {
         "benchmark": "marketdata",
