@@ -8,7 +8,8 @@ CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-apt setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python chaos bench-core bench-daemon bench-durability bench-e2e bench-locust demo \
+        test-rust test-python chaos bench-core bench-daemon bench-durability bench-e2e bench-locust \
+        bench-marketdata demo \
         clean gateway \
         client
 
@@ -95,6 +96,12 @@ bench-durability:
 # Through the gateway to the daemon and back, fsync on: bench/results/e2e.json.
 bench-e2e: setup
 	$(PY) bench/e2e/run.py
+
+# Feeds through the gateway: feed messages/s with 1, 10 and 100 subscribers, engine stamp
+# to subscriber latency, order entry with 100 subscribers against none:
+# bench/results/marketdata.json.
+bench-marketdata: setup
+	$(PY) bench/marketdata/measure_feeds.py
 
 # Locust (bench/locust/locustfile.py) driving the gateway for 30 s with 16 sessions, daemon
 # and gateway started as for bench-e2e: bench/results/locust.json.

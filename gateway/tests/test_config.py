@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from ringex_gateway.cli import main
@@ -65,3 +66,20 @@ def test_help_explains_every_setting(capsys: pytest.CaptureFixture[str]) -> None
 def test_hash_password_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["hash-password", "--password", "pw"]) == 0
     assert verify_password("pw", capsys.readouterr().out.strip())
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("feed_l2_depths", "0,10"),
+        ("feed_l2_depths", "1,2,3,4,5"),
+        ("feed_l2_depths", "ten"),
+        ("feed_slow", "drop"),
+        ("feed_window_events", 0),
+    ],
+)
+def test_bad_feed_settings_are_refused(setting: str, value: object) -> None:
+    config = GatewayConfig()
+    config.gateway = msgspec.structs.replace(config.gateway, **{setting: value})
+    with pytest.raises(ValueError, match=setting):
+        config.validate()

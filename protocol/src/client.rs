@@ -8,11 +8,13 @@ use ringex_core::*;
 
 use crate::command_codec::{decode_command, encode_command, FLAG_POST_ONLY};
 use crate::error::DecodeError;
+use crate::feed::{decode_level_action, decode_remove_reason, FeedKind, FeedRejectReason};
 use crate::session::{
     GatewayRejectReason, Liquidity, LoginRejectReason, Role, SessionEndReason,
     CANCEL_REASON_EXPIRED, PASSWORD_LEN, USERNAME_LEN,
 };
 use crate::wire::{Reader, Writer};
+use ringex_core::market_data::{LevelAction, RemoveReason};
 
 // Client to gateway.
 pub const LOGIN: u8 = b'L';
@@ -25,6 +27,8 @@ pub const MASS_CANCEL: u8 = b'M';
 pub const SUBSCRIBE: u8 = b'S';
 pub const END_OF_DAY: u8 = b'D';
 pub const SET_HALTED: u8 = b'T';
+pub const FEED_SUBSCRIBE: u8 = b'F';
+pub const RESEND_REQUEST: u8 = b'G';
 
 // Gateway to client.
 pub const LOGIN_ACCEPTED: u8 = b'L';
@@ -40,6 +44,18 @@ pub const CANCEL_REJECTED: u8 = b'I';
 pub const MASS_CANCELLED: u8 = b'M';
 pub const TOP_OF_BOOK: u8 = b'Q';
 pub const TRADE_REPORT: u8 = b'T';
+pub const ORDER_ADDED: u8 = b'a';
+pub const ORDER_REDUCED: u8 = b'r';
+pub const ORDER_REMOVED: u8 = b'x';
+pub const ORDER_REPLACED: u8 = b'u';
+pub const TRADE: u8 = b't';
+pub const TRADING_STATUS: u8 = b's';
+pub const LEVEL_UPDATE: u8 = b'l';
+pub const SNAPSHOT_BEGIN: u8 = b'b';
+pub const SNAPSHOT_ORDER: u8 = b'o';
+pub const SNAPSHOT_LEVEL: u8 = b'v';
+pub const SNAPSHOT_END: u8 = b'e';
+pub const FEED_REJECTED: u8 = b'f';
 
 /// Size of a client message of this type, or `None` for an unknown type.
 pub fn client_len(kind: u8) -> Option<usize> {
@@ -50,6 +66,8 @@ pub fn client_len(kind: u8) -> Option<usize> {
         CANCEL => 1 + 8,
         MASS_CANCEL => 1 + 4,
         SUBSCRIBE | SET_HALTED => 1 + 4 + 1,
+        FEED_SUBSCRIBE => 1 + 4 + 1 + 1 + 1,
+        RESEND_REQUEST => 1 + 4 + 1 + 1 + 8 + 8,
         _ => return None,
     })
 }
@@ -95,6 +113,22 @@ pub enum ClientMessage {
         instrument: InstrumentId,
         subscribe: bool,
     },
+    /// Starts (a snapshot, then the incrementals) or stops one feed of an instrument, or
+    /// of every instrument with `ALL_INSTRUMENTS`. `depth` is the L2 depth; 0 otherwise.
+    FeedSubscribe {
+        instrument: u32,
+        feed: FeedKind,
+        depth: u8,
+        subscribe: bool,
+    },
+    /// Asks for the feed's incrementals numbered `from_seq..=to_seq` again.
+    ResendRequest {
+        instrument: InstrumentId,
+        feed: FeedKind,
+        depth: u8,
+        from_seq: u64,
+        to_seq: u64,
+    },
 }
 
 /// Decodes exactly one client message occupying all of `body`.
@@ -125,6 +159,19 @@ pub fn decode_client(body: &[u8]) -> Result<ClientMessage, DecodeError> {
         SUBSCRIBE => ClientMessage::Subscribe {
             instrument: r.u32()?,
             subscribe: r.bool()?,
+        },
+        FEED_SUBSCRIBE => ClientMessage::FeedSubscribe {
+            instrument: r.u32()?,
+            feed: r.enum_u8()?,
+            depth: r.u8()?,
+            subscribe: r.bool()?,
+        },
+        RESEND_REQUEST => ClientMessage::ResendRequest {
+            instrument: r.u32()?,
+            feed: r.enum_u8()?,
+            depth: r.u8()?,
+            from_seq: r.u64()?,
+            to_seq: r.u64()?,
         },
         _ => {
             let mut input = Vec::with_capacity(len + 4);
@@ -160,6 +207,25 @@ pub fn encode_client(message: &ClientMessage, buf: &mut Vec<u8>) {
         } => {
             w.u8(SUBSCRIBE).u32(*instrument).bool(*subscribe);
         }
+        ClientMessage::FeedSubscribe {
+            instrument,
+            feed,
+            depth,
+            subscribe,
+        } => {
+            w.u8(FEED_SUBSCRIBE).u32(*instrument).u8(*feed as u8);
+            w.u8(*depth).bool(*subscribe);
+        }
+        ClientMessage::ResendRequest {
+            instrument,
+            feed,
+            depth,
+            from_seq,
+            to_seq,
+        } => {
+            w.u8(RESEND_REQUEST).u32(*instrument).u8(*feed as u8);
+            w.u8(*depth).u64(*from_seq).u64(*to_seq);
+        }
         ClientMessage::Command(cmd) => {
             let mut input = Vec::with_capacity(64);
             encode_command(cmd, &mut input);
@@ -183,6 +249,15 @@ pub fn encode_client(message: &ClientMessage, buf: &mut Vec<u8>) {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stamp {
     pub seq: u64,
+    pub timestamp_ns: u64,
+}
+
+/// Where an L3 incremental sits in its instrument's feed, and when the engine
+/// sequenced the command that caused it (Unix-epoch nanoseconds, the engine's clock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeedStamp {
+    pub instrument: InstrumentId,
+    pub feed_seq: u64,
     pub timestamp_ns: u64,
 }
 
@@ -281,11 +356,114 @@ pub enum ServerMessage {
         qty: Qty,
         aggressor_side: Side,
     },
+    OrderAdded {
+        at: FeedStamp,
+        order_id: OrderId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+    },
+    OrderReduced {
+        at: FeedStamp,
+        order_id: OrderId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        remaining_qty: Qty,
+    },
+    OrderRemoved {
+        at: FeedStamp,
+        order_id: OrderId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        reason: RemoveReason,
+    },
+    OrderReplaced {
+        at: FeedStamp,
+        order_id: OrderId,
+        side: Side,
+        old_price: Price,
+        old_qty: Qty,
+        price: Price,
+        qty: Qty,
+        priority_kept: bool,
+    },
+    Trade {
+        at: FeedStamp,
+        match_id: MatchId,
+        price: Price,
+        qty: Qty,
+        aggressor_side: Side,
+        maker_order_id: OrderId,
+    },
+    TradingStatus {
+        at: FeedStamp,
+        halted: bool,
+    },
+    /// One change to the best `depth` levels of one side (`qty` and `order_count` read 0
+    /// for a Delete).
+    LevelUpdate {
+        instrument: InstrumentId,
+        depth: u8,
+        level_seq: u64,
+        /// The L3 book event that caused it.
+        feed_seq: u64,
+        timestamp_ns: u64,
+        side: Side,
+        action: LevelAction,
+        price: Price,
+        qty: Qty,
+        order_count: u32,
+    },
+    /// Opens a snapshot of `count` SnapshotOrder (L3) or SnapshotLevel (L2) entries,
+    /// bids best first then asks best first, closed by SnapshotEnd. It covers the feed up
+    /// to `feed_seq` (L3) and `level_seq` (L2, else 0); `checksum` is the CRC-32C book
+    /// checksum of the entries.
+    SnapshotBegin {
+        instrument: InstrumentId,
+        feed: FeedKind,
+        depth: u8,
+        feed_seq: u64,
+        level_seq: u64,
+        halted: bool,
+        count: u32,
+        checksum: u32,
+    },
+    SnapshotOrder {
+        instrument: InstrumentId,
+        side: Side,
+        price: Price,
+        order_id: OrderId,
+        qty: Qty,
+    },
+    SnapshotLevel {
+        instrument: InstrumentId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        order_count: u32,
+    },
+    SnapshotEnd {
+        instrument: InstrumentId,
+        feed: FeedKind,
+        depth: u8,
+        feed_seq: u64,
+        level_seq: u64,
+    },
+    /// A feed request refused; `feed` is `None` for the top-of-book Subscribe.
+    FeedRejected {
+        instrument: u32,
+        feed: Option<FeedKind>,
+        depth: u8,
+        reason: FeedRejectReason,
+    },
 }
 
 /// Size of a server message of this type, or `None` for an unknown type.
 pub fn server_len(kind: u8) -> Option<usize> {
     const STAMP: usize = 16;
+    const FEED_STAMP: usize = 4 + 8 + 8;
     Some(match kind {
         LOGIN_ACCEPTED => 1 + 4 + 1 + 8 + 8 + 8,
         LOGIN_REJECTED => 1 + 1,
@@ -300,6 +478,18 @@ pub fn server_len(kind: u8) -> Option<usize> {
         MASS_CANCELLED => 1 + STAMP + 4 + 4,
         TOP_OF_BOOK => 1 + 8 + 4 + 8 * 4,
         TRADE_REPORT => 1 + 8 + 4 + 8 + 8 + 8 + 1,
+        ORDER_ADDED => 1 + FEED_STAMP + 8 + 1 + 8 + 8,
+        ORDER_REDUCED => 1 + FEED_STAMP + 8 + 1 + 8 + 8 + 8,
+        ORDER_REMOVED => 1 + FEED_STAMP + 8 + 1 + 8 + 8 + 1,
+        ORDER_REPLACED => 1 + FEED_STAMP + 8 + 1 + 8 + 8 + 8 + 8 + 1,
+        TRADE => 1 + FEED_STAMP + 8 + 8 + 8 + 1 + 8,
+        TRADING_STATUS => 1 + FEED_STAMP + 1,
+        LEVEL_UPDATE => 1 + 4 + 1 + 8 + 8 + 8 + 1 + 1 + 8 + 8 + 4,
+        SNAPSHOT_BEGIN => 1 + 4 + 1 + 1 + 8 + 8 + 1 + 4 + 4,
+        SNAPSHOT_ORDER => 1 + 4 + 1 + 8 + 8 + 8,
+        SNAPSHOT_LEVEL => 1 + 4 + 1 + 8 + 8 + 4,
+        SNAPSHOT_END => 1 + 4 + 1 + 1 + 8 + 8,
+        FEED_REJECTED => 1 + 4 + 1 + 1 + 1,
         _ => return None,
     })
 }
@@ -328,6 +518,12 @@ pub fn encode_server(message: &ServerMessage, buf: &mut Vec<u8>) {
     let mut w = Writer::new(buf);
     let stamp = |w: &mut Writer<'_>, s: &Stamp| {
         w.u64(s.seq).u64(s.timestamp_ns);
+    };
+    let feed_stamp = |w: &mut Writer<'_>, kind: u8, at: &FeedStamp| {
+        w.u8(kind)
+            .u32(at.instrument)
+            .u64(at.feed_seq)
+            .u64(at.timestamp_ns);
     };
     match message {
         ServerMessage::LoginAccepted {
@@ -474,6 +670,154 @@ pub fn encode_server(message: &ServerMessage, buf: &mut Vec<u8>) {
                 .u64(*qty)
                 .u8(*aggressor_side as u8);
         }
+        ServerMessage::OrderAdded {
+            at,
+            order_id,
+            side,
+            price,
+            qty,
+        } => {
+            feed_stamp(&mut w, ORDER_ADDED, at);
+            w.u64(*order_id).u8(*side as u8).i64(*price).u64(*qty);
+        }
+        ServerMessage::OrderReduced {
+            at,
+            order_id,
+            side,
+            price,
+            qty,
+            remaining_qty,
+        } => {
+            feed_stamp(&mut w, ORDER_REDUCED, at);
+            w.u64(*order_id).u8(*side as u8).i64(*price).u64(*qty);
+            w.u64(*remaining_qty);
+        }
+        ServerMessage::OrderRemoved {
+            at,
+            order_id,
+            side,
+            price,
+            qty,
+            reason,
+        } => {
+            feed_stamp(&mut w, ORDER_REMOVED, at);
+            w.u64(*order_id).u8(*side as u8).i64(*price).u64(*qty);
+            w.u8(*reason as u8);
+        }
+        ServerMessage::OrderReplaced {
+            at,
+            order_id,
+            side,
+            old_price,
+            old_qty,
+            price,
+            qty,
+            priority_kept,
+        } => {
+            feed_stamp(&mut w, ORDER_REPLACED, at);
+            w.u64(*order_id)
+                .u8(*side as u8)
+                .i64(*old_price)
+                .u64(*old_qty);
+            w.i64(*price).u64(*qty).bool(*priority_kept);
+        }
+        ServerMessage::Trade {
+            at,
+            match_id,
+            price,
+            qty,
+            aggressor_side,
+            maker_order_id,
+        } => {
+            feed_stamp(&mut w, TRADE, at);
+            w.u64(*match_id)
+                .i64(*price)
+                .u64(*qty)
+                .u8(*aggressor_side as u8);
+            w.u64(*maker_order_id);
+        }
+        ServerMessage::TradingStatus { at, halted } => {
+            feed_stamp(&mut w, TRADING_STATUS, at);
+            w.bool(*halted);
+        }
+        ServerMessage::LevelUpdate {
+            instrument,
+            depth,
+            level_seq,
+            feed_seq,
+            timestamp_ns,
+            side,
+            action,
+            price,
+            qty,
+            order_count,
+        } => {
+            w.u8(LEVEL_UPDATE).u32(*instrument).u8(*depth);
+            w.u64(*level_seq).u64(*feed_seq).u64(*timestamp_ns);
+            w.u8(*side as u8).u8(*action as u8).i64(*price).u64(*qty);
+            w.u32(*order_count);
+        }
+        ServerMessage::SnapshotBegin {
+            instrument,
+            feed,
+            depth,
+            feed_seq,
+            level_seq,
+            halted,
+            count,
+            checksum,
+        } => {
+            w.u8(SNAPSHOT_BEGIN)
+                .u32(*instrument)
+                .u8(*feed as u8)
+                .u8(*depth);
+            w.u64(*feed_seq).u64(*level_seq).bool(*halted);
+            w.u32(*count).u32(*checksum);
+        }
+        ServerMessage::SnapshotOrder {
+            instrument,
+            side,
+            price,
+            order_id,
+            qty,
+        } => {
+            w.u8(SNAPSHOT_ORDER).u32(*instrument).u8(*side as u8);
+            w.i64(*price).u64(*order_id).u64(*qty);
+        }
+        ServerMessage::SnapshotLevel {
+            instrument,
+            side,
+            price,
+            qty,
+            order_count,
+        } => {
+            w.u8(SNAPSHOT_LEVEL).u32(*instrument).u8(*side as u8);
+            w.i64(*price).u64(*qty).u32(*order_count);
+        }
+        ServerMessage::SnapshotEnd {
+            instrument,
+            feed,
+            depth,
+            feed_seq,
+            level_seq,
+        } => {
+            w.u8(SNAPSHOT_END)
+                .u32(*instrument)
+                .u8(*feed as u8)
+                .u8(*depth);
+            w.u64(*feed_seq).u64(*level_seq);
+        }
+        ServerMessage::FeedRejected {
+            instrument,
+            feed,
+            depth,
+            reason,
+        } => {
+            w.u8(FEED_REJECTED).u32(*instrument);
+            w.u8(feed.map_or(0, |f| f as u8))
+                .u8(*depth)
+                .u8(*reason as u8);
+        }
     }
     assert_eq!(Some(buf.len() - start), server_len(buf[start]));
 }
@@ -500,6 +844,13 @@ pub fn decode_server(body: &[u8]) -> Result<ServerMessage, DecodeError> {
     let stamp = |r: &mut Reader<'_>| -> Result<Stamp, DecodeError> {
         Ok(Stamp {
             seq: r.u64()?,
+            timestamp_ns: r.u64()?,
+        })
+    };
+    let feed_stamp = |r: &mut Reader<'_>| -> Result<FeedStamp, DecodeError> {
+        Ok(FeedStamp {
+            instrument: r.u32()?,
+            feed_seq: r.u64()?,
             timestamp_ns: r.u64()?,
         })
     };
@@ -602,6 +953,103 @@ pub fn decode_server(body: &[u8]) -> Result<ServerMessage, DecodeError> {
             price: r.i64()?,
             qty: r.u64()?,
             aggressor_side: r.enum_u8()?,
+        },
+        ORDER_ADDED => ServerMessage::OrderAdded {
+            at: feed_stamp(&mut r)?,
+            order_id: r.u64()?,
+            side: r.enum_u8()?,
+            price: r.i64()?,
+            qty: r.u64()?,
+        },
+        ORDER_REDUCED => ServerMessage::OrderReduced {
+            at: feed_stamp(&mut r)?,
+            order_id: r.u64()?,
+            side: r.enum_u8()?,
+            price: r.i64()?,
+            qty: r.u64()?,
+            remaining_qty: r.u64()?,
+        },
+        ORDER_REMOVED => ServerMessage::OrderRemoved {
+            at: feed_stamp(&mut r)?,
+            order_id: r.u64()?,
+            side: r.enum_u8()?,
+            price: r.i64()?,
+            qty: r.u64()?,
+            reason: decode_remove_reason(r.u8()?).ok_or(DecodeError::BadEnum)?,
+        },
+        ORDER_REPLACED => ServerMessage::OrderReplaced {
+            at: feed_stamp(&mut r)?,
+            order_id: r.u64()?,
+            side: r.enum_u8()?,
+            old_price: r.i64()?,
+            old_qty: r.u64()?,
+            price: r.i64()?,
+            qty: r.u64()?,
+            priority_kept: r.bool()?,
+        },
+        TRADE => ServerMessage::Trade {
+            at: feed_stamp(&mut r)?,
+            match_id: r.u64()?,
+            price: r.i64()?,
+            qty: r.u64()?,
+            aggressor_side: r.enum_u8()?,
+            maker_order_id: r.u64()?,
+        },
+        TRADING_STATUS => ServerMessage::TradingStatus {
+            at: feed_stamp(&mut r)?,
+            halted: r.bool()?,
+        },
+        LEVEL_UPDATE => ServerMessage::LevelUpdate {
+            instrument: r.u32()?,
+            depth: r.u8()?,
+            level_seq: r.u64()?,
+            feed_seq: r.u64()?,
+            timestamp_ns: r.u64()?,
+            side: r.enum_u8()?,
+            action: decode_level_action(r.u8()?).ok_or(DecodeError::BadEnum)?,
+            price: r.i64()?,
+            qty: r.u64()?,
+            order_count: r.u32()?,
+        },
+        SNAPSHOT_BEGIN => ServerMessage::SnapshotBegin {
+            instrument: r.u32()?,
+            feed: r.enum_u8()?,
+            depth: r.u8()?,
+            feed_seq: r.u64()?,
+            level_seq: r.u64()?,
+            halted: r.bool()?,
+            count: r.u32()?,
+            checksum: r.u32()?,
+        },
+        SNAPSHOT_ORDER => ServerMessage::SnapshotOrder {
+            instrument: r.u32()?,
+            side: r.enum_u8()?,
+            price: r.i64()?,
+            order_id: r.u64()?,
+            qty: r.u64()?,
+        },
+        SNAPSHOT_LEVEL => ServerMessage::SnapshotLevel {
+            instrument: r.u32()?,
+            side: r.enum_u8()?,
+            price: r.i64()?,
+            qty: r.u64()?,
+            order_count: r.u32()?,
+        },
+        SNAPSHOT_END => ServerMessage::SnapshotEnd {
+            instrument: r.u32()?,
+            feed: r.enum_u8()?,
+            depth: r.u8()?,
+            feed_seq: r.u64()?,
+            level_seq: r.u64()?,
+        },
+        FEED_REJECTED => ServerMessage::FeedRejected {
+            instrument: r.u32()?,
+            feed: match r.u8()? {
+                0 => None,
+                f => Some(FeedKind::try_from(f).map_err(|_| DecodeError::BadEnum)?),
+            },
+            depth: r.u8()?,
+            reason: r.enum_u8()?,
         },
         _ => return Err(DecodeError::UnknownType),
     };

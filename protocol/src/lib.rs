@@ -13,6 +13,7 @@ pub mod client;
 pub mod command_codec;
 pub mod error;
 pub mod event_codec;
+pub mod feed;
 pub mod frame;
 pub mod link;
 pub mod session;

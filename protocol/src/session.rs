@@ -108,6 +108,7 @@ macro_rules! u8_codes {
         }
     };
 }
+pub(crate) use u8_codes;
 u8_codes!(Role {
     Trader,
     ReadOnly,

@@ -3,9 +3,11 @@
 //! file. Regenerate it deliberately with
 //! `RINGEX_WRITE_VECTORS=1 cargo test -p ringex-protocol --test client_vectors`.
 
+use ringex_core::market_data::{LevelAction, RemoveReason};
 use ringex_core::*;
 use ringex_protocol::client::*;
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
+use ringex_protocol::feed::{FeedKind, FeedRejectReason};
 use ringex_protocol::session::*;
 use serde_json::{json, Value};
 
@@ -133,6 +135,34 @@ fn client_samples() -> Vec<(&'static str, ClientMessage)> {
                 subscribe: false,
             },
         ),
+        (
+            "feed_subscribe_l2_all",
+            ClientMessage::FeedSubscribe {
+                instrument: ALL_INSTRUMENTS,
+                feed: FeedKind::L2,
+                depth: 10,
+                subscribe: true,
+            },
+        ),
+        (
+            "feed_unsubscribe_l3",
+            ClientMessage::FeedSubscribe {
+                instrument: 3,
+                feed: FeedKind::L3,
+                depth: 0,
+                subscribe: false,
+            },
+        ),
+        (
+            "resend_request",
+            ClientMessage::ResendRequest {
+                instrument: 3,
+                feed: FeedKind::L3,
+                depth: 0,
+                from_seq: 41,
+                to_seq: 57,
+            },
+        ),
         ("end_of_day", c(Command::EndOfDay)),
         (
             "set_halted",
@@ -148,6 +178,11 @@ fn server_samples() -> Vec<(&'static str, ServerMessage)> {
     let stamp = Stamp {
         seq: 17,
         timestamp_ns: 1_763_800_000_123_456_789,
+    };
+    let at = FeedStamp {
+        instrument: 3,
+        feed_seq: 58,
+        timestamp_ns: stamp.timestamp_ns,
     };
     vec![
         (
@@ -322,6 +357,157 @@ fn server_samples() -> Vec<(&'static str, ServerMessage)> {
                 aggressor_side: Side::Sell,
             },
         ),
+        (
+            "order_added",
+            ServerMessage::OrderAdded {
+                at,
+                order_id: 42,
+                side: Side::Buy,
+                price: 10_050,
+                qty: 25,
+            },
+        ),
+        (
+            "order_reduced",
+            ServerMessage::OrderReduced {
+                at,
+                order_id: 42,
+                side: Side::Buy,
+                price: 10_050,
+                qty: 10,
+                remaining_qty: 15,
+            },
+        ),
+        (
+            "order_removed_expired",
+            ServerMessage::OrderRemoved {
+                at,
+                order_id: 42,
+                side: Side::Sell,
+                price: -5,
+                qty: 15,
+                reason: RemoveReason::Expired,
+            },
+        ),
+        (
+            "order_replaced_priority_lost",
+            ServerMessage::OrderReplaced {
+                at,
+                order_id: 42,
+                side: Side::Buy,
+                old_price: 10_050,
+                old_qty: 15,
+                price: 10_060,
+                qty: 30,
+                priority_kept: false,
+            },
+        ),
+        (
+            "trade",
+            ServerMessage::Trade {
+                at,
+                match_id: 9,
+                price: 10_050,
+                qty: 10,
+                aggressor_side: Side::Sell,
+                maker_order_id: 42,
+            },
+        ),
+        (
+            "trading_status_halted",
+            ServerMessage::TradingStatus { at, halted: true },
+        ),
+        (
+            "level_update_delete",
+            ServerMessage::LevelUpdate {
+                instrument: 3,
+                depth: 10,
+                level_seq: 77,
+                feed_seq: 58,
+                timestamp_ns: stamp.timestamp_ns,
+                side: Side::Sell,
+                action: LevelAction::Delete,
+                price: 10_060,
+                qty: 0,
+                order_count: 0,
+            },
+        ),
+        (
+            "level_update_add",
+            ServerMessage::LevelUpdate {
+                instrument: 3,
+                depth: 1,
+                level_seq: u64::MAX,
+                feed_seq: u64::MAX,
+                timestamp_ns: u64::MAX,
+                side: Side::Buy,
+                action: LevelAction::Add,
+                price: i64::MIN,
+                qty: u64::MAX,
+                order_count: u32::MAX,
+            },
+        ),
+        (
+            "snapshot_begin_l3",
+            ServerMessage::SnapshotBegin {
+                instrument: 3,
+                feed: FeedKind::L3,
+                depth: 0,
+                feed_seq: 58,
+                level_seq: 0,
+                halted: false,
+                count: 3,
+                checksum: 0xD362_3341,
+            },
+        ),
+        (
+            "snapshot_order",
+            ServerMessage::SnapshotOrder {
+                instrument: 3,
+                side: Side::Buy,
+                price: 100,
+                order_id: 7,
+                qty: 5,
+            },
+        ),
+        (
+            "snapshot_level",
+            ServerMessage::SnapshotLevel {
+                instrument: 3,
+                side: Side::Sell,
+                price: 101,
+                qty: 2,
+                order_count: 1,
+            },
+        ),
+        (
+            "snapshot_end_l2",
+            ServerMessage::SnapshotEnd {
+                instrument: 3,
+                feed: FeedKind::L2,
+                depth: 10,
+                feed_seq: 58,
+                level_seq: 77,
+            },
+        ),
+        (
+            "feed_rejected_resend_out_of_window",
+            ServerMessage::FeedRejected {
+                instrument: 3,
+                feed: Some(FeedKind::L3),
+                depth: 0,
+                reason: FeedRejectReason::ResendOutOfWindow,
+            },
+        ),
+        (
+            "feed_rejected_subscribe_unknown_instrument",
+            ServerMessage::FeedRejected {
+                instrument: 99,
+                feed: None,
+                depth: 0,
+                reason: FeedRejectReason::UnknownInstrument,
+            },
+        ),
     ]
 }
 
@@ -339,6 +525,21 @@ fn client_fields(message: &ClientMessage) -> Value {
             instrument,
             subscribe,
         } => json!({"type": "Subscribe", "instrument": instrument, "subscribe": subscribe}),
+        ClientMessage::FeedSubscribe {
+            instrument,
+            feed,
+            depth,
+            subscribe,
+        } => json!({"type": "FeedSubscribe", "instrument": instrument, "feed": *feed as u8,
+            "depth": depth, "subscribe": subscribe}),
+        ClientMessage::ResendRequest {
+            instrument,
+            feed,
+            depth,
+            from_seq,
+            to_seq,
+        } => json!({"type": "ResendRequest", "instrument": instrument, "feed": *feed as u8,
+            "depth": depth, "from_seq": from_seq, "to_seq": to_seq}),
         ClientMessage::Command(cmd) => match cmd {
             Command::NewOrder(c) => json!({"type": "NewOrder",
                 "client_order_id": c.client_order_id, "instrument": c.instrument,
@@ -359,9 +560,148 @@ fn client_fields(message: &ClientMessage) -> Value {
     }
 }
 
+/// An L3 incremental's fields: its feed stamp's, then its own.
+fn feed_fields(kind: &str, at: &FeedStamp, own: Value) -> Value {
+    let mut fields = json!({"type": kind, "instrument": at.instrument,
+        "feed_seq": at.feed_seq, "timestamp_ns": at.timestamp_ns});
+    for (k, v) in own.as_object().unwrap() {
+        fields[k] = v.clone();
+    }
+    fields
+}
+
 fn server_fields(message: &ServerMessage) -> Value {
     let st = |s: &Stamp| (s.seq, s.timestamp_ns);
     match message {
+        ServerMessage::OrderAdded {
+            at,
+            order_id,
+            side,
+            price,
+            qty,
+        } => feed_fields(
+            "OrderAdded",
+            at,
+            json!({"order_id": order_id,
+            "side": *side as u8, "price": price, "qty": qty}),
+        ),
+        ServerMessage::OrderReduced {
+            at,
+            order_id,
+            side,
+            price,
+            qty,
+            remaining_qty,
+        } => feed_fields(
+            "OrderReduced",
+            at,
+            json!({"order_id": order_id,
+            "side": *side as u8, "price": price, "qty": qty, "remaining_qty": remaining_qty}),
+        ),
+        ServerMessage::OrderRemoved {
+            at,
+            order_id,
+            side,
+            price,
+            qty,
+            reason,
+        } => feed_fields(
+            "OrderRemoved",
+            at,
+            json!({"order_id": order_id,
+            "side": *side as u8, "price": price, "qty": qty, "reason": *reason as u8}),
+        ),
+        ServerMessage::OrderReplaced {
+            at,
+            order_id,
+            side,
+            old_price,
+            old_qty,
+            price,
+            qty,
+            priority_kept,
+        } => feed_fields(
+            "OrderReplaced",
+            at,
+            json!({"order_id": order_id,
+            "side": *side as u8, "old_price": old_price, "old_qty": old_qty,
+            "price": price, "qty": qty, "priority_kept": priority_kept}),
+        ),
+        ServerMessage::Trade {
+            at,
+            match_id,
+            price,
+            qty,
+            aggressor_side,
+            maker_order_id,
+        } => feed_fields(
+            "Trade",
+            at,
+            json!({"match_id": match_id, "price": price,
+            "qty": qty, "aggressor_side": *aggressor_side as u8,
+            "maker_order_id": maker_order_id}),
+        ),
+        ServerMessage::TradingStatus { at, halted } => {
+            feed_fields("TradingStatus", at, json!({"halted": halted}))
+        }
+        ServerMessage::LevelUpdate {
+            instrument,
+            depth,
+            level_seq,
+            feed_seq,
+            timestamp_ns,
+            side,
+            action,
+            price,
+            qty,
+            order_count,
+        } => json!({"type": "LevelUpdate", "instrument": instrument, "depth": depth,
+            "level_seq": level_seq, "feed_seq": feed_seq, "timestamp_ns": timestamp_ns,
+            "side": *side as u8, "action": *action as u8, "price": price, "qty": qty,
+            "order_count": order_count}),
+        ServerMessage::SnapshotBegin {
+            instrument,
+            feed,
+            depth,
+            feed_seq,
+            level_seq,
+            halted,
+            count,
+            checksum,
+        } => json!({"type": "SnapshotBegin", "instrument": instrument, "feed": *feed as u8,
+            "depth": depth, "feed_seq": feed_seq, "level_seq": level_seq, "halted": halted,
+            "count": count, "checksum": checksum}),
+        ServerMessage::SnapshotOrder {
+            instrument,
+            side,
+            price,
+            order_id,
+            qty,
+        } => json!({"type": "SnapshotOrder", "instrument": instrument, "side": *side as u8,
+            "price": price, "order_id": order_id, "qty": qty}),
+        ServerMessage::SnapshotLevel {
+            instrument,
+            side,
+            price,
+            qty,
+            order_count,
+        } => json!({"type": "SnapshotLevel", "instrument": instrument, "side": *side as u8,
+            "price": price, "qty": qty, "order_count": order_count}),
+        ServerMessage::SnapshotEnd {
+            instrument,
+            feed,
+            depth,
+            feed_seq,
+            level_seq,
+        } => json!({"type": "SnapshotEnd", "instrument": instrument, "feed": *feed as u8,
+            "depth": depth, "feed_seq": feed_seq, "level_seq": level_seq}),
+        ServerMessage::FeedRejected {
+            instrument,
+            feed,
+            depth,
+            reason,
+        } => json!({"type": "FeedRejected", "instrument": instrument,
+            "feed": feed.map_or(0, |f| f as u8), "depth": depth, "reason": *reason as u8}),
         ServerMessage::LoginAccepted {
             account,
             role,

@@ -126,11 +126,12 @@ impl EngineLinkState {
         self.history_lost = true;
     }
 
-    /// The opening frame's position: after everything seen, or live for a gateway that
-    /// has seen nothing or was told the history is gone.
+    /// The opening frame's position: after everything seen (from the first sequence
+    /// number for a gateway that has seen nothing: its market data books are rebuilt
+    /// from the whole history), or live for one told the history is gone.
     pub fn resume_from(&mut self, last_seen_seq: u64) -> ResumeFrom {
         self.link_number += 1;
-        if last_seen_seq == 0 || std::mem::take(&mut self.history_lost) {
+        if std::mem::take(&mut self.history_lost) {
             ResumeFrom::Live
         } else {
             ResumeFrom::After(last_seen_seq)
@@ -295,7 +296,7 @@ mod tests {
     #[test]
     fn an_engine_behind_the_gateway_is_refused_until_it_is_not() {
         let mut s = EngineLinkState::new(0, 0);
-        assert_eq!(s.resume_from(0), ResumeFrom::Live);
+        assert_eq!(s.resume_from(0), ResumeFrom::After(0));
         assert_eq!(s.resume_from(7), ResumeFrom::After(7));
         s.history_unavailable();
         assert_eq!(s.resume_from(7), ResumeFrom::Live);

@@ -11,6 +11,7 @@ use ringex_protocol::client::{
     decode_client, is_admin, stamp, ClientMessage, ServerMessage, Stamp,
 };
 use ringex_protocol::command_codec::{encode_command, ALL_INSTRUMENTS};
+use ringex_protocol::feed::{FeedKind, FeedRejectReason};
 use ringex_protocol::frame::{split_frame, write_frame, LengthPrefix};
 use ringex_protocol::link::{
     decode_from_engine, events, write_heartbeat, write_resume, EventsHeader, FromEngine,
@@ -25,10 +26,11 @@ use ringex_protocol::wire::Writer;
 use crate::account_stream::AccountStream;
 use crate::acked_ids::{self, AckedIds};
 use crate::engine_link_state::{EngineLinkState, Pending};
+use crate::feed_fanout::{FeedFanout, FeedSettings};
 use crate::rate_limit::TokenBucket;
 use crate::session::{Phase, Session};
 use crate::stats::Stats;
-use crate::top_of_book::{Books, Top};
+use crate::subscriptions::FeedKey;
 
 /// Bounds and timers, fixed when the gateway starts.
 #[derive(Clone, Copy, Debug)]
@@ -87,7 +89,8 @@ pub struct Core {
     streams: HashMap<u32, AccountStream>,
     account_sessions: HashMap<u32, Vec<u64>>,
     subscribers: HashMap<u32, Vec<u64>>,
-    books: Books,
+    /// The L3 and L2 feeds and their subscribers (also the TopOfBook and TradeReport).
+    pub feeds: FeedFanout,
     dirty: Vec<u64>,
     engine_up: bool,
     engine_out: Vec<u8>,
@@ -133,7 +136,8 @@ impl Core {
             streams: HashMap::new(),
             account_sessions: HashMap::new(),
             subscribers: HashMap::new(),
-            books: Books::default(),
+            feeds: FeedFanout::new(FeedSettings::default())
+                .expect("default feed settings are valid"),
             dirty: Vec::new(),
             engine_up: false,
             engine_out: Vec::new(),
@@ -145,6 +149,12 @@ impl Core {
             acked: AckedIds::new(limits.acked_ids_max, persist),
             stats: Stats::default(),
         }
+    }
+
+    /// Replaces the feeds' settings; before any engine event arrives.
+    pub fn configure_feeds(&mut self, settings: FeedSettings) -> Result<(), &'static str> {
+        self.feeds = FeedFanout::new(settings)?;
+        Ok(())
     }
 
     pub fn session_count(&self) -> usize {
@@ -290,7 +300,44 @@ impl Core {
                     subscribe,
                 },
             ) => {
-                self.subscribe(sid, instrument, subscribe, now_ns);
+                self.subscribe(sid, instrument, subscribe);
+                SessionAction::Continue
+            }
+            (
+                Phase::Active,
+                ClientMessage::FeedSubscribe {
+                    instrument,
+                    feed,
+                    depth,
+                    subscribe,
+                },
+            ) => {
+                let key = FeedKey {
+                    instrument,
+                    feed,
+                    depth,
+                };
+                let answer = self.feeds.subscribe(sid, key, subscribe);
+                self.feed_answer(sid, key, answer);
+                SessionAction::Continue
+            }
+            (
+                Phase::Active,
+                ClientMessage::ResendRequest {
+                    instrument,
+                    feed,
+                    depth,
+                    from_seq,
+                    to_seq,
+                },
+            ) => {
+                let key = FeedKey {
+                    instrument,
+                    feed,
+                    depth,
+                };
+                let answer = self.feeds.resend(sid, key, from_seq, to_seq);
+                self.feed_answer(sid, key, answer);
                 SessionAction::Continue
             }
             (Phase::Active, ClientMessage::Command(cmd)) => {
@@ -301,17 +348,50 @@ impl Core {
         }
     }
 
-    fn subscribe(&mut self, sid: u64, instrument: u32, on: bool, now_ns: u64) {
+    fn subscribe(&mut self, sid: u64, instrument: u32, on: bool) {
+        let top = self.feeds.top_of_book(instrument);
+        if on && top.is_none() {
+            let reason = FeedRejectReason::UnknownInstrument;
+            self.feed_rejected(sid, instrument, None, 0, reason);
+            return;
+        }
         let s = self.sessions.get_mut(&sid).expect("session exists");
         let list = self.subscribers.entry(instrument).or_default();
         remove_id(list, sid);
         s.subscriptions.retain(|&i| i != instrument);
-        if on {
+        if let (true, Some(top)) = (on, top) {
             list.push(sid);
             s.subscriptions.push(instrument);
-            let top = self.books.top(instrument);
-            self.send_unsequenced(sid, &top_of_book(now_ns, instrument, top));
+            self.send_unsequenced(sid, &top);
         }
+    }
+
+    /// A feed request was taken (its snapshot or resend follows) or refused.
+    fn feed_answer(&mut self, sid: u64, key: FeedKey, answer: Result<(), FeedRejectReason>) {
+        if let Err(reason) = answer {
+            self.feed_rejected(sid, key.instrument, Some(key.feed), key.depth, reason);
+        }
+        if self.feeds.has_output(sid) {
+            self.mark(sid);
+        }
+    }
+
+    fn feed_rejected(
+        &mut self,
+        sid: u64,
+        instrument: u32,
+        feed: Option<FeedKind>,
+        depth: u8,
+        reason: FeedRejectReason,
+    ) {
+        self.feeds.counters.rejects += 1;
+        let message = ServerMessage::FeedRejected {
+            instrument,
+            feed,
+            depth,
+            reason,
+        };
+        self.send_unsequenced(sid, &message);
     }
 
     fn order_entry(&mut self, sid: u64, body: &[u8], cmd: &Command, now_ns: u64) {
@@ -432,6 +512,7 @@ impl Core {
 
     fn forget(&mut self, sid: u64) -> Option<Session> {
         let s = self.sessions.remove(&sid)?;
+        self.feeds.forget(sid);
         if let Some(list) = self.account_sessions.get_mut(&s.account) {
             remove_id(list, sid);
         }
@@ -493,7 +574,8 @@ impl Core {
             let behind = stream.is_some_and(|st| {
                 s.cursor < st.first_seq() || st.next_seq() - s.cursor > self.limits.max_backlog
             });
-            if behind || s.unsequenced.len() > self.limits.unsequenced_bytes {
+            let flooded = s.unsequenced.len() > self.limits.unsequenced_bytes;
+            if behind || flooded || self.feeds.is_slow(sid) {
                 slow.push(sid);
                 continue;
             }
@@ -502,6 +584,8 @@ impl Core {
             }
             let mut out = std::mem::take(&mut s.unsequenced);
             self.stats.messages_out += std::mem::take(&mut s.unsequenced_count);
+            let budget = self.limits.drain_bytes;
+            self.stats.messages_out += self.feeds.take_output(sid, &mut out, budget);
             if let Some(st) = stream {
                 while s.cursor < st.next_seq() && out.len() < self.limits.drain_bytes {
                     out.extend_from_slice(st.get(s.cursor).expect("cursor inside the stream"));
@@ -510,8 +594,13 @@ impl Core {
                 }
                 if s.cursor < st.next_seq() {
                     s.dirty = true;
-                    again.push(sid);
                 }
+            }
+            if !s.dirty && self.feeds.has_output(sid) {
+                s.dirty = true;
+            }
+            if s.dirty {
+                again.push(sid);
             }
             if !out.is_empty() {
                 s.last_out_ns = now_ns;
@@ -699,10 +788,11 @@ impl Core {
         // The frame was checked whole when decoded: every event decodes.
         for event in events(raw).flatten() {
             self.stats.engine_events += 1;
+            self.feeds.event(&event);
             self.route(&event, st);
         }
         if header.last {
-            self.publish_tops(header.timestamp_ns);
+            self.publish_feeds(header.seq, header.timestamp_ns);
         }
     }
 
@@ -768,16 +858,6 @@ impl Core {
                 };
                 self.push(account, s);
                 self.acked.insert(account, client_order_id);
-                let b = &mut self.books;
-                b.accepted(
-                    order_id,
-                    instrument,
-                    side,
-                    order_type,
-                    time_in_force,
-                    price,
-                    qty,
-                );
             }
             Event::Rejected {
                 command,
@@ -829,20 +909,9 @@ impl Core {
                         Liquidity::Taker,
                     )
                 });
-                self.books.traded(t.maker_order_id, t.maker_leaves);
-                self.books.traded(t.taker_order_id, t.taker_leaves);
-                let report = ServerMessage::TradeReport {
-                    timestamp_ns: st.timestamp_ns,
-                    instrument: t.instrument,
-                    match_id: t.match_id,
-                    price: t.price,
-                    qty: t.qty,
-                    aggressor_side: t.aggressor_side,
-                };
-                self.market_data(t.instrument, &report);
             }
             Event::Cancelled {
-                order_id,
+                order_id: _,
                 account,
                 instrument,
                 client_order_id,
@@ -850,10 +919,9 @@ impl Core {
                 reason,
             } => {
                 self.cancelled(account, client_order_id, instrument, qty, reason as u8, st);
-                self.books.removed(order_id);
             }
             Event::Expired {
-                order_id,
+                order_id: _,
                 account,
                 instrument,
                 client_order_id,
@@ -861,10 +929,9 @@ impl Core {
             } => {
                 let reason = CANCEL_REASON_EXPIRED;
                 self.cancelled(account, client_order_id, instrument, qty, reason, st);
-                self.books.removed(order_id);
             }
             Event::Replaced {
-                order_id,
+                order_id: _,
                 account,
                 instrument,
                 orig_client_order_id,
@@ -883,7 +950,6 @@ impl Core {
                     priority_kept,
                 });
                 self.acked.insert(account, client_order_id);
-                self.books.replaced(order_id, price, qty);
             }
             Event::MassCancelled {
                 account,
@@ -929,21 +995,16 @@ impl Core {
         }
     }
 
-    fn publish_tops(&mut self, timestamp_ns: u64) {
-        for (instrument, top) in self.books.take_changes() {
-            self.market_data(instrument, &top_of_book(timestamp_ns, instrument, top));
+    /// A command's events are all in: its feed messages go to the feed subscribers,
+    /// its TradeReports and TopOfBook changes to the top-of-book subscribers.
+    fn publish_feeds(&mut self, seq: u64, timestamp_ns: u64) {
+        let mut tops = Vec::new();
+        for sid in self.feeds.end_command(seq, timestamp_ns, &mut tops) {
+            self.mark(sid);
         }
-    }
-}
-
-fn top_of_book(timestamp_ns: u64, instrument: u32, top: Top) -> ServerMessage {
-    ServerMessage::TopOfBook {
-        timestamp_ns,
-        instrument,
-        bid_price: top.bid_price,
-        bid_qty: top.bid_qty,
-        ask_price: top.ask_price,
-        ask_qty: top.ask_qty,
+        for (instrument, message) in &tops {
+            self.market_data(*instrument, message);
+        }
     }
 }
 

@@ -4,11 +4,13 @@
 pub mod account_stream;
 pub mod acked_ids;
 pub mod engine_link_state;
+pub mod feed_fanout;
+pub mod feed_window;
 pub mod gateway;
 pub mod rate_limit;
 pub mod session;
 pub mod stats;
-pub mod top_of_book;
+pub mod subscriptions;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -16,6 +18,7 @@ use pyo3::types::{PyBytes, PyDict};
 
 use ringex_protocol::session::{LoginRejectReason, Role, SessionEndReason};
 
+use crate::feed_fanout::FeedSettings;
 use crate::gateway::{Core, Limits, SessionAction};
 use crate::stats::LATENCY_BOUNDS_NS;
 
@@ -80,6 +83,36 @@ impl PyGatewayCore {
         PyGatewayCore {
             core: Core::new(limits, epoch, persist),
         }
+    }
+
+    /// Sets the market data feeds' bounds (before the engine link is fed).
+    #[pyo3(signature = (*, max_orders, max_instruments, levels_per_side, l2_depths,
+        window_events, subscriptions_per_session, backlog_bytes, conflate))]
+    #[allow(clippy::too_many_arguments)]
+    fn configure_feeds(
+        &mut self,
+        max_orders: u32,
+        max_instruments: u32,
+        levels_per_side: u32,
+        l2_depths: Vec<u8>,
+        window_events: usize,
+        subscriptions_per_session: usize,
+        backlog_bytes: usize,
+        conflate: bool,
+    ) -> PyResult<()> {
+        let settings = FeedSettings {
+            max_orders,
+            max_instruments,
+            levels_per_side,
+            l2_depths,
+            window_events,
+            subscriptions_per_session,
+            backlog_bytes,
+            conflate,
+        };
+        self.core
+            .configure_feeds(settings)
+            .map_err(PyValueError::new_err)
     }
 
     fn open_session(&mut self, sid: u64, now_ns: u64) {
@@ -296,6 +329,13 @@ impl PyGatewayCore {
         d.set_item("latency_sum_ns", s.latency_sum_ns)?;
         d.set_item("acked_ids", self.core.acked.len())?;
         d.set_item("acked_ids_dropped", self.core.acked.dropped)?;
+        let feeds = self.core.feeds.counters;
+        d.set_item("feed_messages_out", feeds.messages_out)?;
+        d.set_item("feed_snapshots", feeds.snapshots)?;
+        d.set_item("feed_resends", feeds.resends)?;
+        d.set_item("feed_conflations", feeds.conflations)?;
+        d.set_item("feed_rejects", feeds.rejects)?;
+        d.set_item("feeds_stopped", self.core.feeds.stopped())?;
         Ok(d)
     }
 }

@@ -18,6 +18,18 @@ class GatewayCore:
         persist: bool = False,
         acked_ids_max: int = 1_000_000,
     ) -> None: ...
+    def configure_feeds(
+        self,
+        *,
+        max_orders: int,
+        max_instruments: int,
+        levels_per_side: int,
+        l2_depths: list[int],
+        window_events: int,
+        subscriptions_per_session: int,
+        backlog_bytes: int,
+        conflate: bool,
+    ) -> None: ...
     def open_session(self, sid: int, now_ns: int) -> None: ...
     def feed_session(
         self, sid: int, data: bytes, now_ns: int

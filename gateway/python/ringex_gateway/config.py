@@ -57,6 +57,22 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     login_backoff_ms: int = 1000
     login_backoff_max_ms: int = 60_000
     login_failure_half_life_ms: int = 60_000
+    book_max_orders: int = 1 << 20
+    book_max_instruments: int = 1024
+    book_levels_per_side: int = 1024
+    feed_l2_depths: str = "1,10"
+    feed_window_events: int = 4096
+    feed_subscriptions: int = 64
+    feed_backlog_bytes: int = 1 << 20
+    feed_slow: str = "conflate"
+
+    @property
+    def l2_depths(self) -> list[int]:
+        """``feed_l2_depths`` as numbers (ValueError if it is not a list of integers)."""
+        try:
+            return [int(d) for d in self.feed_l2_depths.split(",")]
+        except ValueError:
+            raise ValueError("gateway.feed_l2_depths: comma-separated integers") from None
 
 
 SETTING_HELP: dict[str, str] = {
@@ -126,9 +142,28 @@ SETTING_HELP: dict[str, str] = {
     "with each further failure",
     "login_backoff_max_ms": "longest refusal window",
     "login_failure_half_life_ms": "failed logins count half as much after this long",
+    "book_max_orders": "resting orders the gateway's copy of the books holds for market "
+    "data: at least the engine's [engine] max_orders, or the feeds stop",
+    "book_max_instruments": "instruments the market data books hold: at least the engine's "
+    "max_instruments",
+    "book_levels_per_side": "price levels reserved per book side (the engine's levels_per_side)",
+    "feed_l2_depths": "L2 depths a client may subscribe to, comma-separated (up to 4, "
+    "each 1-50; 1 is always offered: it feeds TopOfBook)",
+    "feed_window_events": "incrementals kept per instrument and feed to answer "
+    "ResendRequests; older ranges are answered with a snapshot",
+    "feed_subscriptions": "feed subscriptions one session may hold",
+    "feed_backlog_bytes": "market data bytes a session may have waiting; past it the "
+    "session is conflated or disconnected (feed_slow)",
+    "feed_slow": "what a session over feed_backlog_bytes gets: conflate (its subscriptions "
+    "are cut to fresh snapshots) or disconnect (SlowConsumer)",
 }
 
 _AT_LEAST_ONE = (
+    "book_max_orders",
+    "book_max_instruments",
+    "book_levels_per_side",
+    "feed_window_events",
+    "feed_subscriptions",
     "login_workers",
     "login_queue",
     "login_queue_per_source",
@@ -181,6 +216,11 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         g = self.gateway
         if g.engine_answer_ms and g.engine_deadline_allowance_ms >= g.engine_answer_ms:
             raise ValueError("gateway.engine_deadline_allowance_ms must be below engine_answer_ms")
+        depths = g.l2_depths
+        if not 0 < len(depths) <= 4 or not all(1 <= d <= 50 for d in depths):
+            raise ValueError("gateway.feed_l2_depths: 1 to 4 depths, each 1-50")
+        if g.feed_slow not in ("conflate", "disconnect"):
+            raise ValueError("gateway.feed_slow must be conflate or disconnect")
         parse_address(self.gateway.listen)
         self.gateway_engine_nodes()
         if self.gateway.metrics:

@@ -90,6 +90,11 @@ class GatewayMetrics(Collector):
             s["engine_node"],
         )
         yield GaugeMetricFamily(
+            "ringex_gateway_feeds_stopped",
+            "1 once the market data feeds stopped (history not seen whole, or refused).",
+            1 if s["feeds_stopped"] else 0,
+        )
+        yield GaugeMetricFamily(
             "ringex_gateway_engine_regressed",
             "1 while the engine is behind what this gateway has seen (order entry closed).",
             1 if s["engine_regressed"] else 0,
@@ -115,6 +120,11 @@ class GatewayMetrics(Collector):
                 "engine_leader_changes",
                 "Links welcomed by a different engine node than before (failovers).",
             ),
+            ("feed_messages_out", "Market data feed messages sent (incrementals, snapshots)."),
+            ("feed_snapshots", "Feed snapshots sent (subscribes, conflations, resends)."),
+            ("feed_resends", "ResendRequests answered from the resend window."),
+            ("feed_conflations", "Feed backlogs over feed_backlog_bytes cut to snapshots."),
+            ("feed_rejects", "Feed requests refused (FeedRejected)."),
         ):
             yield CounterMetricFamily(f"ringex_gateway_{key}", text, value=s[key])
         yield GaugeMetricFamily(

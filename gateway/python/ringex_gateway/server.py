@@ -61,6 +61,16 @@ class Gateway:
             persist=self.journal is not None,
             acked_ids_max=s.acked_ids_max,
         )
+        self.core.configure_feeds(
+            max_orders=s.book_max_orders,
+            max_instruments=s.book_max_instruments,
+            levels_per_side=s.book_levels_per_side,
+            l2_depths=s.l2_depths,
+            window_events=s.feed_window_events,
+            subscriptions_per_session=s.feed_subscriptions,
+            backlog_bytes=s.feed_backlog_bytes,
+            conflate=s.feed_slow == "conflate",
+        )
         if self.journal is not None:
             kept = self.core.restore(frames)
             self.journal.keep(kept)

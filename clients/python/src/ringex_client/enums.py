@@ -133,5 +133,50 @@ class DecodeError(IntEnum):
     BAD_FLAGS = 6
 
 
+class FeedKind(IntEnum):
+    """A market data feed of one instrument."""
+
+    L3 = 1
+    L2 = 2
+    TRADES = 3
+
+
+class RejectedFeed(IntEnum):
+    """The request a FeedRejected answers: a feed, or the top-of-book Subscribe."""
+
+    TOP_OF_BOOK = 0
+    L3 = 1
+    L2 = 2
+    TRADES = 3
+
+
+class FeedRejectReason(IntEnum):
+    """Why the gateway refused a Subscribe, FeedSubscribe or ResendRequest."""
+
+    UNKNOWN_INSTRUMENT = 1
+    BAD_DEPTH = 2
+    TOO_MANY_SUBSCRIPTIONS = 3
+    RESEND_OUT_OF_WINDOW = 4
+    BAD_RANGE = 5
+    NOT_SUBSCRIBED = 6
+    UNAVAILABLE = 7
+
+
+class RemoveReason(IntEnum):
+    """Why an order left the book."""
+
+    FILLED = 1
+    CANCELLED = 2
+    EXPIRED = 3
+
+
+class LevelAction(IntEnum):
+    """What happened to a level in the best ``depth`` of its side."""
+
+    ADD = 1
+    CHANGE = 2
+    DELETE = 3
+
+
 ALL_INSTRUMENTS = 0xFFFFFFFF
 """MassCancel's instrument meaning every instrument."""

@@ -14,10 +14,15 @@ from ringex_client.enums import (
     ALL_INSTRUMENTS,
     CancelReason,
     CommandKind,
+    FeedKind,
+    FeedRejectReason,
+    LevelAction,
     Liquidity,
     LoginRejectReason,
     OrderType,
+    RejectedFeed,
     RejectReason,
+    RemoveReason,
     Role,
     SessionEndReason,
     Side,
@@ -294,13 +299,215 @@ class TradeReport(Message, frozen=True):
     aggressor_side: Side
 
 
+# Market data feeds (SPEC.md, "Market data feeds") -------------------------------------
+
+
+class FeedSubscribe(Message, frozen=True):
+    """Start (a snapshot, then incrementals) or stop one feed of an instrument, or of
+    every instrument with ``ALL_INSTRUMENTS``. ``depth`` is the L2 depth, else 0."""
+
+    TYPE = b"F"
+    LAYOUT = "IBBB"
+    instrument: int
+    feed: FeedKind
+    depth: int = 0
+    subscribe: bool = True
+
+
+class ResendRequest(Message, frozen=True):
+    """Ask for a feed's incrementals ``from_seq..=to_seq`` again (L2: level_seq)."""
+
+    TYPE = b"G"
+    LAYOUT = "IBBQQ"
+    instrument: int
+    feed: FeedKind
+    depth: int
+    from_seq: int
+    to_seq: int
+
+
+class OrderAdded(Message, frozen=True):
+    """L3: an order joined the back of the queue at ``price``."""
+
+    TYPE = b"a"
+    LAYOUT = "IQQQBqQ"
+    instrument: int
+    feed_seq: int
+    timestamp_ns: int
+    order_id: int
+    side: Side
+    price: int
+    qty: int
+
+
+class OrderReduced(Message, frozen=True):
+    """L3: a resting order traded ``qty`` and keeps its place with ``remaining_qty``."""
+
+    TYPE = b"r"
+    LAYOUT = "IQQQBqQQ"
+    instrument: int
+    feed_seq: int
+    timestamp_ns: int
+    order_id: int
+    side: Side
+    price: int
+    qty: int
+    remaining_qty: int
+
+
+class OrderRemoved(Message, frozen=True):
+    """L3: a resting order left the book with ``qty`` open."""
+
+    TYPE = b"x"
+    LAYOUT = "IQQQBqQB"
+    instrument: int
+    feed_seq: int
+    timestamp_ns: int
+    order_id: int
+    side: Side
+    price: int
+    qty: int
+    reason: RemoveReason
+
+
+class OrderReplaced(Message, frozen=True):
+    """L3: a resting order now rests at ``price`` with ``qty``; at the back of the
+    level unless ``priority_kept``."""
+
+    TYPE = b"u"
+    LAYOUT = "IQQQBqQqQB"
+    instrument: int
+    feed_seq: int
+    timestamp_ns: int
+    order_id: int
+    side: Side
+    old_price: int
+    old_qty: int
+    price: int
+    qty: int
+    priority_kept: bool
+
+
+class Trade(Message, frozen=True):
+    """L3 and trades feeds: a match against the resting ``maker_order_id``."""
+
+    TYPE = b"t"
+    LAYOUT = "IQQQqQBQ"
+    instrument: int
+    feed_seq: int
+    timestamp_ns: int
+    match_id: int
+    price: int
+    qty: int
+    aggressor_side: Side
+    maker_order_id: int
+
+
+class TradingStatus(Message, frozen=True):
+    """L3 and trades feeds: listed (not halted), halted or resumed."""
+
+    TYPE = b"s"
+    LAYOUT = "IQQB"
+    instrument: int
+    feed_seq: int
+    timestamp_ns: int
+    halted: bool
+
+
+class LevelUpdate(Message, frozen=True):
+    """L2: one change to the best ``depth`` levels of a side (a Delete reads 0, 0)."""
+
+    TYPE = b"l"
+    LAYOUT = "IBQQQBBqQI"
+    instrument: int
+    depth: int
+    level_seq: int
+    feed_seq: int
+    timestamp_ns: int
+    side: Side
+    action: LevelAction
+    price: int
+    qty: int
+    order_count: int
+
+
+class SnapshotBegin(Message, frozen=True):
+    """Opens a snapshot of ``count`` entries covering the feed up to ``feed_seq`` (and
+    ``level_seq`` for L2); ``checksum`` is the CRC-32C book checksum of the entries."""
+
+    TYPE = b"b"
+    LAYOUT = "IBBQQBII"
+    instrument: int
+    feed: FeedKind
+    depth: int
+    feed_seq: int
+    level_seq: int
+    halted: bool
+    count: int
+    checksum: int
+
+
+class SnapshotOrder(Message, frozen=True):
+    """One resting order of an L3 snapshot, in queue order."""
+
+    TYPE = b"o"
+    LAYOUT = "IBqQQ"
+    instrument: int
+    side: Side
+    price: int
+    order_id: int
+    qty: int
+
+
+class SnapshotLevel(Message, frozen=True):
+    """One price level of an L2 snapshot."""
+
+    TYPE = b"v"
+    LAYOUT = "IBqQI"
+    instrument: int
+    side: Side
+    price: int
+    qty: int
+    order_count: int
+
+
+class SnapshotEnd(Message, frozen=True):
+    """Closes a snapshot; the incrementals after it continue from ``feed_seq``."""
+
+    TYPE = b"e"
+    LAYOUT = "IBBQQ"
+    instrument: int
+    feed: FeedKind
+    depth: int
+    feed_seq: int
+    level_seq: int
+
+
+class FeedRejected(Message, frozen=True):
+    """A Subscribe (``feed`` TOP_OF_BOOK), FeedSubscribe or ResendRequest refused."""
+
+    TYPE = b"f"
+    LAYOUT = "IBBB"
+    instrument: int
+    feed: RejectedFeed
+    depth: int
+    reason: FeedRejectReason
+
+
+BookEvent = OrderAdded | OrderReduced | OrderRemoved | OrderReplaced | Trade | TradingStatus
+FeedMessage = (
+    BookEvent | LevelUpdate | SnapshotBegin | SnapshotOrder | SnapshotLevel | SnapshotEnd
+    | FeedRejected
+)  # fmt: skip
+
 ClientMessage = (
     Login | Logout | Heartbeat | NewOrder | Cancel | Replace | MassCancel | Subscribe
-    | EndOfDay | SetHalted
+    | EndOfDay | SetHalted | FeedSubscribe | ResendRequest
 )  # fmt: skip
 ServerMessage = (
     LoginAccepted | LoginRejected | Heartbeat | Goodbye | Accepted | Rejected | Executed
     | Cancelled | Replaced | CancelRejected | MassCancelled | TopOfBook | TradeReport
+    | FeedMessage
 )  # fmt: skip
 OrderResponse = (
     Accepted | Rejected | Executed | Cancelled | Replaced | CancelRejected | MassCancelled
@@ -308,9 +515,11 @@ OrderResponse = (
 
 CLIENT_TYPES: tuple[type[Message], ...] = (
     Login, Logout, Heartbeat, NewOrder, Cancel, Replace, MassCancel, Subscribe, EndOfDay,
-    SetHalted,
+    SetHalted, FeedSubscribe, ResendRequest,
 )  # fmt: skip
 SERVER_TYPES: tuple[type[Message], ...] = (
     LoginAccepted, LoginRejected, Heartbeat, Goodbye, Accepted, Rejected, Executed,
-    Cancelled, Replaced, CancelRejected, MassCancelled, TopOfBook, TradeReport,
+    Cancelled, Replaced, CancelRejected, MassCancelled, TopOfBook, TradeReport, OrderAdded,
+    OrderReduced, OrderRemoved, OrderReplaced, Trade, TradingStatus, LevelUpdate,
+    SnapshotBegin, SnapshotOrder, SnapshotLevel, SnapshotEnd, FeedRejected,
 )  # fmt: skip

@@ -5,14 +5,16 @@ import itertools
 import time
 from collections.abc import Callable
 
-from ringex_client.enums import ALL_INSTRUMENTS, OrderType, Side, TimeInForce
+from ringex_client.enums import ALL_INSTRUMENTS, FeedKind, OrderType, Side, TimeInForce
 from ringex_client.messages import (
     Cancel,
     EndOfDay,
+    FeedSubscribe,
     MassCancel,
     Message,
     NewOrder,
     Replace,
+    ResendRequest,
     SetHalted,
     Subscribe,
 )
@@ -79,6 +81,22 @@ class OrderEntry:
     def subscribe(self, instrument: int, on: bool = True) -> None:
         """Starts (or stops) market data for an instrument."""
         self._send(Subscribe(instrument, on))
+
+    def subscribe_feed(
+        self, instrument: int, feed: FeedKind, depth: int = 0, on: bool = True
+    ) -> None:
+        """Starts (or stops) a market data feed of an instrument (``ALL_INSTRUMENTS``
+        for every one): a snapshot (SnapshotBegin, entries, SnapshotEnd), then the
+        incrementals after it. ``depth`` is the L2 depth (one the gateway offers)."""
+        self._send(FeedSubscribe(instrument, feed, depth, on))
+
+    def request_resend(
+        self, instrument: int, feed: FeedKind, from_seq: int, to_seq: int, depth: int = 0
+    ) -> None:
+        """Asks for a subscribed feed's incrementals ``from_seq..=to_seq`` again (feed_seq;
+        level_seq for L2). Outside the gateway's window the answer is FeedRejected
+        (RESEND_OUT_OF_WINDOW) and a fresh snapshot."""
+        self._send(ResendRequest(instrument, feed, depth, from_seq, to_seq))
 
     def end_of_day(self) -> None:
         """Admin only: closes the trading day."""

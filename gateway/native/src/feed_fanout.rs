@@ -1,0 +1,727 @@
+//! The market data feeds: the engine's events, a whole command at a time, through the
+//! core's feed builder (L3 book events) and level books (L2, one per offered depth),
+//! encoded once per message and queued to every session subscribed to that feed. Each
+//! feed of each instrument keeps a bounded resend window. The old top-of-book messages
+//! (TopOfBook, TradeReport) come from the same pipeline: the depth-1 level book and the
+//! Trade book events.
+//!
+//! The books are rebuilt from the engine's history, so the gateway must see all of it
+//! from the first sequence number; a gap (a link that resumed live) or an event the
+//! builder refuses stops the feeds, and subscribing then answers `Unavailable`.
+
+use std::collections::HashMap;
+
+use ringex_core::market_data::{BookChange, BookEvent, FeedBuilder, LevelBook, LevelUpdate};
+use ringex_core::{EngineConfig, Event};
+use ringex_protocol::client::{encode_server, FeedStamp, ServerMessage};
+use ringex_protocol::command_codec::ALL_INSTRUMENTS;
+use ringex_protocol::feed::{FeedKind, FeedRejectReason, L2_DEPTH_MAX};
+use ringex_protocol::frame::write_frame;
+use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
+
+use crate::feed_window::{FeedWindow, Miss};
+use crate::subscriptions::{FeedKey, FeedSession, Queued};
+
+/// The feeds' bounds, fixed when the gateway starts.
+#[derive(Clone, Debug)]
+pub struct FeedSettings {
+    /// The engine's capacities: the gateway's copy of the books holds as much.
+    pub max_orders: u32,
+    pub max_instruments: u32,
+    pub levels_per_side: u32,
+    /// The L2 depths offered (depth 1 is always kept: it feeds TopOfBook).
+    pub l2_depths: Vec<u8>,
+    /// Incrementals kept per instrument and feed for resends.
+    pub window_events: usize,
+    pub subscriptions_per_session: usize,
+    /// Feed bytes a session may have waiting.
+    pub backlog_bytes: usize,
+    /// Over the backlog: conflate (fresh snapshots) rather than disconnect.
+    pub conflate: bool,
+}
+
+impl Default for FeedSettings {
+    fn default() -> FeedSettings {
+        let engine = EngineConfig::default();
+        FeedSettings {
+            max_orders: engine.max_orders,
+            max_instruments: engine.max_instruments,
+            levels_per_side: engine.levels_per_side,
+            l2_depths: vec![1, 10],
+            window_events: 4096,
+            subscriptions_per_session: 64,
+            backlog_bytes: 1 << 20,
+            conflate: true,
+        }
+    }
+}
+
+/// Counters for the metrics endpoint.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FeedCounters {
+    pub messages_out: u64,
+    pub snapshots: u64,
+    pub resends: u64,
+    pub conflations: u64,
+    pub rejects: u64,
+}
+
+/// Best bid and offer; a price and quantity of 0 for an empty side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Top {
+    bid: (i64, u64),
+    ask: (i64, u64),
+}
+
+#[derive(Clone, Copy, Default)]
+struct InstrumentState {
+    timestamp_ns: u64,
+    halted: bool,
+    top: Top,
+}
+
+pub struct FeedFanout {
+    settings: FeedSettings,
+    builder: FeedBuilder,
+    /// One level book per offered depth, depth 1 first.
+    levels: Vec<(u8, LevelBook)>,
+    l3_windows: HashMap<u32, FeedWindow<BookEvent>>,
+    l2_windows: HashMap<(u32, u8), FeedWindow<LevelUpdate>>,
+    instruments: HashMap<u32, InstrumentState>,
+    sessions: HashMap<u64, FeedSession>,
+    subscribers: HashMap<FeedKey, Vec<u64>>,
+    /// Events of the command being received (its frames until the last).
+    command: Vec<Event>,
+    applied_seq: u64,
+    stopped: bool,
+    book_events: Vec<BookEvent>,
+    level_updates: Vec<LevelUpdate>,
+    frame: Vec<u8>,
+    dirty: Vec<u64>,
+    pub counters: FeedCounters,
+}
+
+fn frame(buf: &mut Vec<u8>, message: &ServerMessage) {
+    write_frame(buf, CLIENT_PREFIX, CLIENT_FRAME_MAX, |b| {
+        encode_server(message, b)
+    });
+}
+
+/// The wire form of an L3 book event.
+pub fn l3_message(e: &BookEvent) -> ServerMessage {
+    let at = FeedStamp {
+        instrument: e.instrument,
+        feed_seq: e.feed_seq,
+        timestamp_ns: e.timestamp_ns,
+    };
+    match e.change {
+        BookChange::OrderAdded {
+            order_id,
+            side,
+            price,
+            qty,
+        } => ServerMessage::OrderAdded {
+            at,
+            order_id,
+            side,
+            price,
+            qty,
+        },
+        BookChange::OrderReduced {
+            order_id,
+            side,
+            price,
+            qty,
+            remaining_qty,
+        } => ServerMessage::OrderReduced {
+            at,
+            order_id,
+            side,
+            price,
+            qty,
+            remaining_qty,
+        },
+        BookChange::OrderRemoved {
+            order_id,
+            side,
+            price,
+            qty,
+            reason,
+        } => ServerMessage::OrderRemoved {
+            at,
+            order_id,
+            side,
+            price,
+            qty,
+            reason,
+        },
+        BookChange::OrderReplaced {
+            order_id,
+            side,
+            old_price,
+            old_qty,
+            price,
+            qty,
+            priority_kept,
+        } => ServerMessage::OrderReplaced {
+            at,
+            order_id,
+            side,
+            old_price,
+            old_qty,
+            price,
+            qty,
+            priority_kept,
+        },
+        BookChange::Trade {
+            match_id,
+            price,
+            qty,
+            aggressor_side,
+            maker_order_id,
+        } => ServerMessage::Trade {
+            at,
+            match_id,
+            price,
+            qty,
+            aggressor_side,
+            maker_order_id,
+        },
+        BookChange::TradingStatus { halted } => ServerMessage::TradingStatus { at, halted },
+    }
+}
+
+/// The wire form of a level update of the depth-`depth` feed.
+pub fn l2_message(depth: u8, u: &LevelUpdate) -> ServerMessage {
+    ServerMessage::LevelUpdate {
+        instrument: u.instrument,
+        depth,
+        level_seq: u.level_seq,
+        feed_seq: u.feed_seq,
+        timestamp_ns: u.timestamp_ns,
+        side: u.side,
+        action: u.action,
+        price: u.price,
+        qty: u.qty,
+        order_count: u.order_count,
+    }
+}
+
+fn is_trades(change: &BookChange) -> bool {
+    matches!(
+        change,
+        BookChange::Trade { .. } | BookChange::TradingStatus { .. }
+    )
+}
+
+impl FeedFanout {
+    pub fn new(settings: FeedSettings) -> Result<FeedFanout, &'static str> {
+        let config = EngineConfig {
+            max_orders: settings.max_orders,
+            max_instruments: settings.max_instruments,
+            levels_per_side: settings.levels_per_side,
+            ..EngineConfig::default()
+        };
+        if settings.window_events == 0 || settings.subscriptions_per_session == 0 {
+            return Err("the resend window and the subscriptions per session must be positive");
+        }
+        let mut depths = settings.l2_depths.clone();
+        if depths.iter().any(|&d| d == 0 || d > L2_DEPTH_MAX) || depths.len() > 4 {
+            return Err("at most 4 L2 depths, each in 1..=50");
+        }
+        depths.push(1);
+        depths.sort_unstable();
+        depths.dedup();
+        let levels = depths
+            .iter()
+            .map(|&d| LevelBook::new(usize::from(d), &config).map(|b| (d, b)))
+            .collect::<Result<_, _>>()?;
+        Ok(FeedFanout {
+            settings,
+            builder: FeedBuilder::new(&config)?,
+            levels,
+            l3_windows: HashMap::new(),
+            l2_windows: HashMap::new(),
+            instruments: HashMap::new(),
+            sessions: HashMap::new(),
+            subscribers: HashMap::new(),
+            command: Vec::new(),
+            applied_seq: 0,
+            stopped: false,
+            book_events: Vec::new(),
+            level_updates: Vec::new(),
+            frame: Vec::new(),
+            dirty: Vec::new(),
+            counters: FeedCounters::default(),
+        })
+    }
+
+    /// Whether the feeds stopped (a gap in the engine's history, or a refused event).
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// One event of the command numbered `seq`; the command is applied at its last frame.
+    pub fn event(&mut self, event: &Event) {
+        if !self.stopped {
+            self.command.push(*event);
+        }
+    }
+
+    /// The command numbered `seq`, sequenced at `timestamp_ns`, is complete: applies it
+    /// and queues its feed messages. Appends the top-of-book messages (TradeReport,
+    /// TopOfBook) for the old subscribers to `tops`; returns the sessions to drain.
+    pub fn end_command(
+        &mut self,
+        seq: u64,
+        timestamp_ns: u64,
+        tops: &mut Vec<(u32, ServerMessage)>,
+    ) -> Vec<u64> {
+        let events = std::mem::take(&mut self.command);
+        if self.stopped || seq <= self.applied_seq {
+            return Vec::new();
+        }
+        if seq != self.applied_seq + 1 {
+            // History this gateway never saw: its books are not the engine's.
+            self.stopped = true;
+            return Vec::new();
+        }
+        self.applied_seq = seq;
+        let mut book_events = std::mem::take(&mut self.book_events);
+        book_events.clear();
+        if self
+            .builder
+            .apply(seq, timestamp_ns, &events, &mut book_events)
+            .is_err()
+        {
+            self.stopped = true;
+            return Vec::new();
+        }
+        let mut touched = Vec::new();
+        for e in &book_events {
+            self.publish_l3(e, tops);
+            if !touched.contains(&e.instrument) {
+                touched.push(e.instrument);
+            }
+        }
+        for i in 0..self.levels.len() {
+            let mut updates = std::mem::take(&mut self.level_updates);
+            updates.clear();
+            for e in &book_events {
+                if self.levels[i].1.apply(e, &mut updates).is_err() {
+                    self.stopped = true;
+                    return Vec::new();
+                }
+            }
+            let depth = self.levels[i].0;
+            for u in &updates {
+                self.publish_l2(depth, u);
+            }
+            self.level_updates = updates;
+        }
+        for instrument in touched {
+            self.publish_top(instrument, timestamp_ns, tops);
+        }
+        self.book_events = book_events;
+        let dirty = std::mem::take(&mut self.dirty);
+        for sid in &dirty {
+            if let Some(session) = self.sessions.get_mut(sid) {
+                session.listed = false;
+            }
+        }
+        dirty
+    }
+
+    fn publish_l3(&mut self, e: &BookEvent, tops: &mut Vec<(u32, ServerMessage)>) {
+        let state = self.instruments.entry(e.instrument).or_default();
+        state.timestamp_ns = e.timestamp_ns;
+        if let BookChange::TradingStatus { halted } = e.change {
+            state.halted = halted;
+        }
+        let capacity = self.settings.window_events;
+        self.l3_windows
+            .entry(e.instrument)
+            .or_insert_with(|| FeedWindow::new(capacity))
+            .push(e.feed_seq, *e);
+        let l3 = FeedKey {
+            instrument: e.instrument,
+            feed: FeedKind::L3,
+            depth: 0,
+        };
+        self.encode(&l3_message(e));
+        self.fan_out(l3);
+        if is_trades(&e.change) {
+            self.fan_out(FeedKey {
+                feed: FeedKind::Trades,
+                ..l3
+            });
+        }
+        if let BookChange::Trade {
+            match_id,
+            price,
+            qty,
+            aggressor_side,
+            ..
+        } = e.change
+        {
+            let report = ServerMessage::TradeReport {
+                timestamp_ns: e.timestamp_ns,
+                instrument: e.instrument,
+                match_id,
+                price,
+                qty,
+                aggressor_side,
+            };
+            tops.push((e.instrument, report));
+        }
+    }
+
+    fn publish_l2(&mut self, depth: u8, u: &LevelUpdate) {
+        let capacity = self.settings.window_events;
+        self.l2_windows
+            .entry((u.instrument, depth))
+            .or_insert_with(|| FeedWindow::new(capacity))
+            .push(u.level_seq, *u);
+        self.encode(&l2_message(depth, u));
+        self.fan_out(FeedKey {
+            instrument: u.instrument,
+            feed: FeedKind::L2,
+            depth,
+        });
+    }
+
+    fn publish_top(
+        &mut self,
+        instrument: u32,
+        timestamp_ns: u64,
+        tops: &mut Vec<(u32, ServerMessage)>,
+    ) {
+        let top = self.top(instrument);
+        let state = self.instruments.entry(instrument).or_default();
+        if top != state.top {
+            state.top = top;
+            tops.push((instrument, top_of_book(timestamp_ns, instrument, top)));
+        }
+    }
+
+    fn top(&self, instrument: u32) -> Top {
+        let best = |levels: &[ringex_core::market_data::PriceLevel]| {
+            levels.first().map_or((0, 0), |l| (l.price, l.qty))
+        };
+        self.levels[0]
+            .1
+            .snapshot(instrument, 1)
+            .map_or(Top::default(), |s| Top {
+                bid: best(&s.bids),
+                ask: best(&s.asks),
+            })
+    }
+
+    fn encode(&mut self, message: &ServerMessage) {
+        self.frame.clear();
+        frame(&mut self.frame, message);
+    }
+
+    /// Queues the encoded frame to every session subscribed to `key` (its instrument's
+    /// or every instrument's).
+    fn fan_out(&mut self, key: FeedKey) {
+        let s = &self.settings;
+        for k in [key, key.of(ALL_INSTRUMENTS)] {
+            let Some(list) = self.subscribers.get(&k) else {
+                continue;
+            };
+            for &sid in list {
+                let Some(session) = self.sessions.get_mut(&sid) else {
+                    continue;
+                };
+                match session.queue(key, &self.frame, s.backlog_bytes, s.conflate) {
+                    Queued::Skipped => continue,
+                    Queued::Conflated => self.counters.conflations += 1,
+                    Queued::Sent | Queued::Slow => {}
+                }
+                if !session.listed {
+                    session.listed = true;
+                    self.dirty.push(sid);
+                }
+            }
+        }
+    }
+
+    /// TopOfBook for the old Subscribe, stamped with the instrument's last event time;
+    /// `None` for an instrument not listed.
+    pub fn top_of_book(&self, instrument: u32) -> Option<ServerMessage> {
+        self.builder.feed_seq(instrument)?;
+        let state = self
+            .instruments
+            .get(&instrument)
+            .copied()
+            .unwrap_or_default();
+        Some(top_of_book(
+            state.timestamp_ns,
+            instrument,
+            self.top(instrument),
+        ))
+    }
+
+    /// Whether the instrument is listed (every instrument: `ALL_INSTRUMENTS`).
+    fn check(&self, key: FeedKey) -> Result<(), FeedRejectReason> {
+        if self.stopped {
+            return Err(FeedRejectReason::Unavailable);
+        }
+        let depth_ok = match key.feed {
+            FeedKind::L2 => self.levels.iter().any(|(d, _)| *d == key.depth),
+            FeedKind::L3 | FeedKind::Trades => key.depth == 0,
+        };
+        if !depth_ok {
+            return Err(FeedRejectReason::BadDepth);
+        }
+        if key.instrument != ALL_INSTRUMENTS && self.builder.feed_seq(key.instrument).is_none() {
+            return Err(FeedRejectReason::UnknownInstrument);
+        }
+        Ok(())
+    }
+
+    /// FeedSubscribe: a new subscription's snapshot goes out at the session's next drain.
+    pub fn subscribe(&mut self, sid: u64, key: FeedKey, on: bool) -> Result<(), FeedRejectReason> {
+        if on {
+            self.check(key)?;
+        }
+        let limit = self.settings.subscriptions_per_session;
+        let session = self.sessions.entry(sid).or_default();
+        let new = !session.subscriptions.contains(&key);
+        if on && new && session.subscriptions.len() >= limit {
+            return Err(FeedRejectReason::TooManySubscriptions);
+        }
+        session.set(key, on);
+        let list = self.subscribers.entry(key).or_default();
+        list.retain(|&s| s != sid);
+        if on {
+            list.push(sid);
+        }
+        Ok(())
+    }
+
+    /// ResendRequest: the incrementals `from..=to` of a subscribed feed, from the window;
+    /// a range that fell off it is answered `ResendOutOfWindow` and a fresh snapshot.
+    pub fn resend(
+        &mut self,
+        sid: u64,
+        key: FeedKey,
+        from: u64,
+        to: u64,
+    ) -> Result<(), FeedRejectReason> {
+        if key.instrument == ALL_INSTRUMENTS {
+            return Err(FeedRejectReason::UnknownInstrument);
+        }
+        self.check(key)?;
+        let session = self.sessions.entry(sid).or_default();
+        if !session.subscribed(key) {
+            return Err(FeedRejectReason::NotSubscribed);
+        }
+        if from == 0 || from > to || to - from >= self.settings.window_events as u64 {
+            return Err(FeedRejectReason::BadRange);
+        }
+        let mut frames = Vec::new();
+        let mut count = 0;
+        let mut write = |message: &ServerMessage| {
+            frame(&mut frames, message);
+            count += 1;
+        };
+        let held = match key.feed {
+            FeedKind::L3 | FeedKind::Trades => self
+                .l3_windows
+                .get(&key.instrument)
+                .ok_or(Miss::Ahead)
+                .and_then(|w| w.range(from, to))
+                .map(|events| {
+                    let wanted =
+                        events.filter(|e| key.feed == FeedKind::L3 || is_trades(&e.change));
+                    for e in wanted {
+                        write(&l3_message(e));
+                    }
+                }),
+            FeedKind::L2 => self
+                .l2_windows
+                .get(&(key.instrument, key.depth))
+                .ok_or(Miss::Ahead)
+                .and_then(|w| w.range(from, to))
+                .map(|updates| {
+                    for u in updates {
+                        write(&l2_message(key.depth, u));
+                    }
+                }),
+        };
+        match held {
+            Ok(()) => {
+                self.counters.resends += 1;
+                let s = &self.settings;
+                if session.queue_frames(&frames, count, s.backlog_bytes, s.conflate)
+                    == Queued::Conflated
+                {
+                    self.counters.conflations += 1;
+                }
+                Ok(())
+            }
+            Err(Miss::Ahead) => Err(FeedRejectReason::BadRange),
+            Err(Miss::Gone) => {
+                session.resnapshot(key);
+                Err(FeedRejectReason::ResendOutOfWindow)
+            }
+        }
+    }
+
+    /// Whether the session went over its feed backlog (and is not conflated).
+    pub fn is_slow(&self, sid: u64) -> bool {
+        self.sessions.get(&sid).is_some_and(|s| s.slow)
+    }
+
+    /// Whether the session has feed messages or snapshots to write.
+    pub fn has_output(&self, sid: u64) -> bool {
+        self.sessions
+            .get(&sid)
+            .is_some_and(|s| !s.out.is_empty() || !s.pending.is_empty())
+    }
+
+    /// Appends the session's waiting feed messages, then the snapshots it waits for
+    /// (built now, from the books as they are) until `out` holds `budget_bytes`: at most
+    /// one book past the budget per call, the rest at later calls ([`Self::has_output`]
+    /// stays true). A subscription to every instrument waits as one snapshot per listed
+    /// instrument, each taken when its turn comes. Returns how many messages.
+    pub fn take_output(&mut self, sid: u64, out: &mut Vec<u8>, budget_bytes: usize) -> u64 {
+        let Some(session) = self.sessions.get_mut(&sid) else {
+            return 0;
+        };
+        out.extend_from_slice(&session.out);
+        session.out.clear();
+        let mut count = std::mem::take(&mut session.count);
+        let mut pending = std::mem::take(&mut session.pending);
+        let mut next = 0;
+        while next < pending.len() && out.len() < budget_bytes {
+            let key = pending[next];
+            next += 1;
+            if key.instrument == ALL_INSTRUMENTS {
+                let listed = (0..self.settings.max_instruments)
+                    .filter(|&i| self.builder.feed_seq(i).is_some())
+                    .map(|i| key.of(i));
+                pending.extend(listed);
+            } else {
+                count += self.snapshot(key, out);
+            }
+        }
+        pending.drain(..next);
+        if let Some(session) = self.sessions.get_mut(&sid) {
+            session.pending = pending;
+        }
+        self.counters.messages_out += count;
+        count
+    }
+
+    /// Writes one instrument's snapshot of `key`'s feed; returns how many messages.
+    fn snapshot(&mut self, key: FeedKey, out: &mut Vec<u8>) -> u64 {
+        let instrument = key.instrument;
+        let halted = self.instruments.get(&instrument).is_some_and(|s| s.halted);
+        let mut entries = Vec::new();
+        let (feed_seq, level_seq, checksum) = match key.feed {
+            FeedKind::L3 => {
+                let Some(s) = self.builder.snapshot(instrument) else {
+                    return 0;
+                };
+                for (side, levels) in [
+                    (ringex_core::Side::Buy, &s.bids),
+                    (ringex_core::Side::Sell, &s.asks),
+                ] {
+                    for level in levels {
+                        for o in &level.orders {
+                            entries.push(ServerMessage::SnapshotOrder {
+                                instrument,
+                                side,
+                                price: level.price,
+                                order_id: o.order_id,
+                                qty: o.qty,
+                            });
+                        }
+                    }
+                }
+                (s.feed_seq, 0, s.checksum)
+            }
+            FeedKind::L2 => {
+                let Some((_, book)) = self.levels.iter().find(|(d, _)| *d == key.depth) else {
+                    return 0;
+                };
+                let Some(s) = book.snapshot(instrument, usize::from(key.depth)) else {
+                    return 0;
+                };
+                for (side, levels) in [
+                    (ringex_core::Side::Buy, &s.bids),
+                    (ringex_core::Side::Sell, &s.asks),
+                ] {
+                    for l in levels {
+                        entries.push(ServerMessage::SnapshotLevel {
+                            instrument,
+                            side,
+                            price: l.price,
+                            qty: l.qty,
+                            order_count: l.order_count,
+                        });
+                    }
+                }
+                (s.feed_seq, s.level_seq, s.checksum)
+            }
+            FeedKind::Trades => match self.builder.feed_seq(instrument) {
+                Some(seq) => (seq, 0, 0),
+                None => return 0,
+            },
+        };
+        let count = u32::try_from(entries.len()).expect("a book holds fewer than 2^32 orders");
+        frame(
+            out,
+            &ServerMessage::SnapshotBegin {
+                instrument,
+                feed: key.feed,
+                depth: key.depth,
+                feed_seq,
+                level_seq,
+                halted,
+                count,
+                checksum,
+            },
+        );
+        for e in &entries {
+            frame(out, e);
+        }
+        frame(
+            out,
+            &ServerMessage::SnapshotEnd {
+                instrument,
+                feed: key.feed,
+                depth: key.depth,
+                feed_seq,
+                level_seq,
+            },
+        );
+        self.counters.snapshots += 1;
+        entries.len() as u64 + 2
+    }
+
+    /// A session ended: drops its subscriptions and backlog.
+    pub fn forget(&mut self, sid: u64) {
+        if let Some(session) = self.sessions.remove(&sid) {
+            for key in session.subscriptions {
+                if let Some(list) = self.subscribers.get_mut(&key) {
+                    list.retain(|&s| s != sid);
+                }
+            }
+        }
+    }
+}
+
+fn top_of_book(timestamp_ns: u64, instrument: u32, top: Top) -> ServerMessage {
+    ServerMessage::TopOfBook {
+        timestamp_ns,
+        instrument,
+        bid_price: top.bid.0,
+        bid_qty: top.bid.1,
+        ask_price: top.ask.0,
+        ask_qty: top.ask.1,
+    }
+}
