@@ -28,6 +28,7 @@ pub mod notify;
 pub mod output_ring;
 pub mod progress;
 pub mod recovery;
+pub mod replication;
 pub mod sequencer;
 pub mod signals;
 pub mod snapshot_store;
