@@ -10,14 +10,23 @@
 //! - [`hard_state`]: the vote and the committed log id, kept durable;
 //! - [`log_store`]: openraft's log storage on the entry file;
 //! - [`snapshot_file`]: the Raft snapshot (meta and engine state) on disk;
-//! - [`state_machine`]: openraft's state machine around the matching engine.
+//! - [`state_machine`]: openraft's state machine around the matching engine;
+//! - [`peer_frame`]: framing between peers (length, CRC-32C, bounded bincode);
+//! - [`network_client`], [`network_server`]: openraft's network on loopback TCP;
+//! - [`admin`]: the cluster tool's requests (status, init, add, remove);
+//! - [`node`]: one node assembled (storage, openraft, peer listener).
 
+pub mod admin;
 pub mod cluster_config;
 pub mod durable_replace;
 pub mod entry_log;
 pub mod entry_record;
 pub mod hard_state;
 pub mod log_store;
+pub mod network_client;
+pub mod network_server;
+pub mod node;
+pub mod peer_frame;
 pub mod snapshot_file;
 pub mod state_machine;
 pub mod type_config;

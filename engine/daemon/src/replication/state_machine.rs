@@ -10,6 +10,7 @@
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
@@ -29,11 +30,29 @@ pub struct StateMachine<S: Storage> {
     storage: S,
     dir: PathBuf,
     config: EngineConfig,
-    engine: Engine,
+    /// Shared with [`EngineView`]s; only this state machine changes it.
+    engine: Arc<Mutex<Engine>>,
     last_applied: Option<LogId<u64>>,
     membership: StoredMembership<u64, ClusterNode>,
     events: Vec<Event>,
     snapshots_built: u64,
+}
+
+/// Reads the engine from outside the state machine (status, tests).
+#[derive(Clone)]
+pub struct EngineView(Arc<Mutex<Engine>>);
+
+impl EngineView {
+    /// The last applied seq and the state hash there.
+    pub fn last_seq_and_hash(&self) -> (u64, u64) {
+        let engine = lock(&self.0);
+        (engine.last_seq(), engine.state_hash())
+    }
+}
+
+fn lock(engine: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
+    // A panic while applying broke an invariant: nothing may continue on that state.
+    engine.lock().expect("the engine lock is never poisoned")
 }
 
 /// Builds one snapshot from the engine bytes encoded at a log id.
@@ -60,7 +79,9 @@ where
             storage: storage.clone(),
             dir: dir.to_path_buf(),
             config,
-            engine: Engine::new(config).map_err(|e| format!("engine: {e}"))?,
+            engine: Arc::new(Mutex::new(
+                Engine::new(config).map_err(|e| format!("engine: {e}"))?,
+            )),
             last_applied: None,
             membership: StoredMembership::default(),
             events: Vec::new(),
@@ -81,9 +102,13 @@ where
         Ok(sm)
     }
 
-    /// The engine, for a final look (state hash, last seq).
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// A handle that reads the engine's progress while openraft owns this machine.
+    pub fn view(&self) -> EngineView {
+        EngineView(Arc::clone(&self.engine))
+    }
+
+    fn engine(&self) -> MutexGuard<'_, Engine> {
+        lock(&self.engine)
     }
 
     pub fn last_applied(&self) -> Option<LogId<u64>> {
@@ -91,7 +116,7 @@ where
     }
 
     fn install(&mut self, meta: &Meta, engine_bytes: &[u8]) -> Result<(), String> {
-        self.engine = Engine::decode_snapshot(engine_bytes, &self.config)
+        *self.engine() = Engine::decode_snapshot(engine_bytes, &self.config)
             .map_err(|e| format!("snapshot at {:?}: {e}", meta.last_log_id))?;
         self.last_applied = meta.last_log_id;
         self.membership = meta.last_membership.clone();
@@ -107,14 +132,15 @@ where
             }
         }
         self.last_applied = Some(entry.log_id);
-        Ok(AppliedThrough(self.engine.last_seq()))
+        Ok(AppliedThrough(self.engine().last_seq()))
     }
 
     fn apply_batch(&mut self, batch: &InputBatch) -> Result<(), BadBatch> {
+        let mut engine = lock(&self.engine);
         for stamped in batch.iter() {
             let stamped = stamped?;
             apply_input(
-                &mut self.engine,
+                &mut engine,
                 stamped.seq,
                 stamped.timestamp_ns,
                 &stamped.input,
@@ -123,7 +149,7 @@ where
             // The leader stamped it after everything before it: a refusal here means
             // the log and the state parted, and nothing after may be applied.
             assert_eq!(
-                self.engine.last_seq(),
+                engine.last_seq(),
                 stamped.seq,
                 "the engine refused a committed input: {stamped:?}"
             );
@@ -189,7 +215,7 @@ where
                 last_membership: self.membership.clone(),
                 snapshot_id,
             },
-            engine_bytes: self.engine.encode_snapshot(),
+            engine_bytes: self.engine().encode_snapshot(),
         }
     }
 
