@@ -299,3 +299,90 @@ async fn membership_grows_from_one_to_three_and_shrinks_back() {
     .await
     .expect("within the test's time bound");
 }
+
+/// Runs `ringex-engine cluster <args> --json --config <file>`; its stdout.
+fn cluster_tool(config: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(support::BIN)
+        .arg("cluster")
+        .args(args)
+        .arg("--json")
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("the tool runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_tool_initialises_once_and_reports_status() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let mut c = Cluster::new(&[1]);
+        c.start(1, &[1]).await;
+        let (raft, link) = c.ports[&1];
+        let file = c.dirs[&1].0.join("node1.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[cluster]\nnode_id = 1\n[[cluster.nodes]]\nid = 1\n\
+                 raft = \"127.0.0.1:{raft}\"\nlink = \"127.0.0.1:{link}\"\n"
+            ),
+        )
+        .expect("config written");
+        let init = {
+            let file = file.clone();
+            tokio::task::spawn_blocking(move || cluster_tool(&file, &["init"]))
+        };
+        let _: serde_json::Value = serde_json::from_str(&init.await.expect("ran")).expect("json");
+        let again = std::process::Command::new(support::BIN)
+            .args(["cluster", "init", "--config"])
+            .arg(&file)
+            .output()
+            .expect("the tool runs");
+        assert!(!again.status.success(), "a second init is refused");
+        assert!(String::from_utf8_lossy(&again.stderr).contains("already initialised"));
+        c.leader().await;
+        let status = tokio::task::spawn_blocking(move || cluster_tool(&file, &["status"]));
+        let status: serde_json::Value =
+            serde_json::from_str(&status.await.expect("ran")).expect("json");
+        assert_eq!(status["role"], "leader");
+        assert_eq!(status["voters"], serde_json::json!([1]));
+        assert_eq!(
+            (
+                status["leader_id"].as_u64(),
+                status["term"].as_u64().map(|t| t >= 1)
+            ),
+            (Some(1), Some(true))
+        );
+        c.stop(1).await;
+    })
+    .await
+    .expect("within the test's time bound");
+}
+
+#[test]
+fn a_cluster_off_loopback_is_refused_with_the_reason() {
+    let dir = TempDir::new("raft-config");
+    let file = dir.0.join("bad.toml");
+    std::fs::write(
+        &file,
+        "[cluster]\nnode_id = 1\n[[cluster.nodes]]\nid = 1\n\
+         raft = \"10.1.2.3:7710\"\nlink = \"127.0.0.1:7700\"\n",
+    )
+    .expect("config written");
+    let out = std::process::Command::new(support::BIN)
+        .args(["cluster", "status", "--config"])
+        .arg(&file)
+        .output()
+        .expect("the tool runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not loopback") && stderr.contains("TLS"),
+        "{stderr}"
+    );
+}
