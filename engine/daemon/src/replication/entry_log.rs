@@ -18,12 +18,17 @@ use std::path::{Path, PathBuf};
 
 use openraft::{Entry, LogId};
 
-use super::entry_record::{check_entry, claimed_size, decode_entry, encode_entry, EntryFault};
+use super::entry_record::{
+    check_entry, claimed_size, decode_entry, encode_entry, EntryFault, ENTRY_RECORD_MAX_BYTES,
+};
 use super::type_config::RingexRaft;
 use crate::journal::Durability;
 use crate::storage::{Storage, StorageFile};
 
 const LOG_FILE: &str = "entries";
+/// The most one append can leave torn: openraft hands over at most a few entries of
+/// bounded size per append.
+const TORN_TAIL_MAX_BYTES: u64 = 4 * ENTRY_RECORD_MAX_BYTES as u64;
 
 /// Where one entry lies in the file.
 #[derive(Clone, Copy, Debug)]
@@ -110,7 +115,7 @@ impl<S: Storage> EntryLog<S> {
                 Err(RecordAt::Fault(fault, record_end)) => {
                     let torn = fault == EntryFault::Incomplete
                         || (fault == EntryFault::BadChecksum && record_end >= file_len);
-                    if !torn {
+                    if !torn || self.whole_record_after(offset, file_len)? {
                         return Err(self.corrupt(offset, fault.describe()));
                     }
                     tracing::warn!(
@@ -130,6 +135,22 @@ impl<S: Storage> EntryLog<S> {
         }
         self.len_bytes = offset;
         Ok(())
+    }
+
+    /// Whether a whole, valid record lies anywhere past `offset`: then the fault at
+    /// `offset` is damage (e.g. a size field hit by a bit flip), not a torn last append,
+    /// and cutting there would drop flushed entries. A tail too long to be one append
+    /// is damage too.
+    fn whole_record_after(&self, offset: u64, file_len: u64) -> Result<bool, EntryLogError> {
+        let tail_len = file_len - offset;
+        if tail_len > TORN_TAIL_MAX_BYTES {
+            return Ok(true);
+        }
+        let mut tail = vec![0u8; tail_len as usize];
+        self.file
+            .read_exact_at(offset, &mut tail)
+            .map_err(|e| self.io("read", e))?;
+        Ok((1..tail.len()).any(|at| check_entry(&tail[at..]).is_ok()))
     }
 
     fn read_record_at(&self, offset: u64, file_len: u64) -> Result<Located, RecordAt> {

@@ -14,7 +14,8 @@
 //! - [`peer_frame`]: framing between peers (length, CRC-32C, bounded bincode);
 //! - [`network_client`], [`network_server`]: openraft's network on loopback TCP;
 //! - [`admin`]: the cluster tool's requests (status, init, add, remove);
-//! - [`node`]: one node assembled (storage, openraft, peer listener).
+//! - [`node`]: one node assembled (storage, openraft, peer listener);
+//! - [`role_log`]: the node's role, term and leader in the log as they change.
 
 pub mod admin;
 pub mod cluster_config;
@@ -27,6 +28,7 @@ pub mod network_client;
 pub mod network_server;
 pub mod node;
 pub mod peer_frame;
+pub mod role_log;
 pub mod snapshot_file;
 pub mod state_machine;
 pub mod type_config;

@@ -13,6 +13,7 @@ use super::cluster_config::{loopback_addr, ClusterConfig};
 use super::log_store::LogStore;
 use super::network_client::PeerNetwork;
 use super::network_server::serve;
+use super::role_log::log_role_changes;
 use super::state_machine::{EngineView, StateMachine};
 use super::type_config::RingexRaft;
 use crate::journal::Durability;
@@ -55,6 +56,7 @@ impl RaftNode {
         .await
         .map_err(|e| format!("starting raft: {e}"))?;
         let server = tokio::spawn(serve(listener, raft.clone()));
+        tokio::spawn(log_role_changes(raft.clone()));
         Ok(RaftNode {
             raft,
             engine,
