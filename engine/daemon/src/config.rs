@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use ringex_core::{AccountLimits, AccountSpec, EngineConfig, InstrumentSpec};
 use serde::{Deserialize, Serialize};
 
+use crate::replication::cluster_config::ClusterConfig;
+
 /// The built-in configuration: demo instruments and accounts, a local data directory,
 /// TCP on loopback and a Unix socket.
 pub const DEFAULT_CONFIG_TOML: &str = include_str!("../config/default.toml");
@@ -58,6 +60,37 @@ pub enum CliCommand {
     Journal {
         #[command(subcommand)]
         tool: JournalTool,
+    },
+    /// Cluster membership and status, asked of running nodes over their Raft listener.
+    Cluster {
+        #[command(subcommand)]
+        tool: ClusterTool,
+        /// Print the answer as JSON.
+        #[arg(long, global = true)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClusterTool {
+    /// Make every node of [cluster] a voter: once, on a new cluster (asks this node).
+    Init,
+    /// Add a configured node: as a learner, caught up, then promoted to voter.
+    Add {
+        /// The node's id in [[cluster.nodes]].
+        #[arg(long, value_name = "ID")]
+        node: u64,
+    },
+    /// Remove a node from the membership.
+    Remove {
+        #[arg(long, value_name = "ID")]
+        node: u64,
+    },
+    /// Role, term, leader, log, applied and snapshot indexes, per-follower lag.
+    Status {
+        /// Ask this node (default: this configuration's node_id).
+        #[arg(long, value_name = "ID")]
+        node: Option<u64>,
     },
 }
 
@@ -194,6 +227,9 @@ pub struct Config {
     pub engine: EngineLimits,
     pub instruments: Vec<InstrumentConfig>,
     pub accounts: Vec<AccountConfig>,
+    /// `[cluster]`: this node and its peers; absent for the embedded single-node cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterConfig>,
     /// `--accept-journal-loss`: a one-time operator decision, never kept in a file.
     #[serde(skip)]
     pub accept_journal_loss: bool,
@@ -373,6 +409,10 @@ impl Config {
         self.engine_config()
             .validate()
             .map_err(|e| ConfigError(format!("engine: {e}")))?;
+        if let Some(cluster) = &self.cluster {
+            cluster.validate().map_err(ConfigError)?;
+            cluster.raft_config().map_err(ConfigError)?;
+        }
         Ok(())
     }
 

@@ -91,6 +91,15 @@ pub struct Running {
 impl Running {
     /// Recovers the data directory, starts the pipeline and the links, says READY.
     pub fn start(config: &Config) -> Result<Running, StartError> {
+        if config.cluster.is_some() {
+            // Serving as one node of several needs the Raft pipeline behind the links;
+            // until then a [cluster] table must not be taken for a running cluster.
+            return Err(
+                "[cluster]: serving as a node of a multi-node cluster is not \
+                        available yet; remove the table to run the embedded single node"
+                    .into(),
+            );
+        }
         let caught_signals = signals::install()?;
         let notifier = Arc::new(Notifier::from_env());
         std::fs::create_dir_all(&config.data_dir)

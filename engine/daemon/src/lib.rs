@@ -9,6 +9,7 @@
 //! ([`input_ring`], [`sequencer`], [`journaller`], [`matcher`], [`output_ring`]), the
 //! engine [`link`], [`notify`] and [`watchdog`] for systemd, [`signals`], [`logging`].
 
+pub mod cluster_cli;
 pub mod config;
 pub mod daemon;
 pub mod data_dir_lock;
@@ -28,6 +29,7 @@ pub mod notify;
 pub mod output_ring;
 pub mod progress;
 pub mod recovery;
+pub mod replication;
 pub mod sequencer;
 pub mod signals;
 pub mod snapshot_store;

@@ -1,10 +1,11 @@
-//! `ringex-engine`: runs the engine daemon, or with `journal …` inspects a journal.
+//! `ringex-engine`: runs the engine daemon, or with `journal …` inspects a journal, or
+//! with `cluster …` asks running cluster nodes.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use ringex_daemon::config::{Cli, CliCommand, Config, DEFAULT_CONFIG_TOML};
-use ringex_daemon::{daemon, journal_cli, logging};
+use ringex_daemon::{cluster_cli, daemon, journal_cli, logging};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,5 +28,6 @@ fn main() -> ExitCode {
     match cli.command {
         None => daemon::run(&config),
         Some(CliCommand::Journal { tool }) => journal_cli::run(&config, &tool),
+        Some(CliCommand::Cluster { tool, json }) => cluster_cli::run(&config, &tool, json),
     }
 }

@@ -6,7 +6,7 @@ mod workload;
 
 use ringex_daemon::journal::durable_mark::{DurableMark, MarkState, MARK_SLOT_BYTES};
 use ringex_daemon::journal::loss_record::{LossKind, RecordedLoss, LOSS_ENTRY_BYTES};
-use workload::Rng;
+use workload::{mutate, Rng};
 
 const CASES: usize = 200_000;
 
@@ -35,36 +35,13 @@ fn seeds() -> Vec<Vec<u8>> {
     marks.into_iter().chain(losses).collect()
 }
 
-/// Random bytes, or a seed with a few bytes changed, cut short or grown.
-fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
-    if rng.below(4) == 0 {
-        let len = rng.below(2 * MARK_SLOT_BYTES as u64) as usize;
-        return (0..len).map(|_| rng.next_u64() as u8).collect();
-    }
-    let mut bytes = seeds[rng.below(seeds.len() as u64) as usize].clone();
-    for _ in 0..1 + rng.below(4) {
-        match rng.below(3) {
-            0 => {
-                let at = rng.below(bytes.len() as u64) as usize;
-                bytes[at] = rng.next_u64() as u8;
-            }
-            1 => bytes.truncate(rng.below(bytes.len() as u64 + 1) as usize),
-            _ => bytes.push(rng.next_u64() as u8),
-        }
-        if bytes.is_empty() {
-            break;
-        }
-    }
-    bytes
-}
-
 #[test]
 fn mark_and_loss_decoders_never_panic_and_round_trip() {
     let seeds = seeds();
     let mut rng = Rng(0xF022);
     let (mut marks, mut losses) = (0, 0);
     for _ in 0..CASES {
-        let bytes = mutate(&mut rng, &seeds);
+        let bytes = mutate(&mut rng, &seeds, 2 * MARK_SLOT_BYTES);
         if let Ok(mark) = DurableMark::decode(&bytes) {
             assert_eq!(&mark.encode()[..], &bytes[..MARK_SLOT_BYTES]);
             marks += 1;

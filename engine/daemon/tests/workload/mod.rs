@@ -345,3 +345,27 @@ pub fn reference(seed: u64, upto: Seq) -> (Engine, Vec<Input>, EventLog) {
     }
     (engine, inputs, log)
 }
+
+/// For decoder fuzzing: random bytes (up to `random_len_max`), or one of `seeds` with a
+/// few bytes changed, cut short or grown.
+pub fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], random_len_max: usize) -> Vec<u8> {
+    if rng.below(4) == 0 {
+        let len = rng.below(random_len_max as u64) as usize;
+        return (0..len).map(|_| rng.next_u64() as u8).collect();
+    }
+    let mut bytes = seeds[rng.below(seeds.len() as u64) as usize].clone();
+    for _ in 0..1 + rng.below(4) {
+        match rng.below(3) {
+            0 => {
+                let at = rng.below(bytes.len() as u64) as usize;
+                bytes[at] = rng.next_u64() as u8;
+            }
+            1 => bytes.truncate(rng.below(bytes.len() as u64 + 1) as usize),
+            _ => bytes.push(rng.next_u64() as u8),
+        }
+        if bytes.is_empty() {
+            break;
+        }
+    }
+    bytes
+}

@@ -1,0 +1,138 @@
+//! Admin requests of the cluster tool, answered over the `raft` listener: status,
+//! initialise, add a node, remove a node. Membership itself is openraft's: these only
+//! call it, so the rules it enforces (initialise once, one change at a time, a removed
+//! leader steps down) hold.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use openraft::{ChangeMembers, Raft, ServerState};
+use serde::{Deserialize, Serialize};
+
+use super::network_client::PeerClient;
+use super::peer_frame::FrameKind;
+use super::type_config::{ClusterNode, RingexRaft};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdminRequest {
+    Status,
+    /// Every listed node becomes a voter; refused once the cluster is initialised.
+    Init {
+        nodes: BTreeMap<u64, ClusterNode>,
+    },
+    /// Added as a learner, caught up, then promoted to voter.
+    Add {
+        id: u64,
+        node: ClusterNode,
+    },
+    Remove {
+        id: u64,
+    },
+}
+
+/// One follower's replication as the leader sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowerLag {
+    pub id: u64,
+    /// Highest log index known replicated there; none before the first answer.
+    pub matched_index: Option<u64>,
+    /// Entries the leader holds that the follower has not confirmed.
+    pub lag_entries: u64,
+}
+
+/// What `cluster status` prints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterStatus {
+    pub node_id: u64,
+    pub role: String,
+    pub term: u64,
+    /// 0 when no leader is known.
+    pub leader_id: u64,
+    pub last_log_index: u64,
+    pub applied_index: u64,
+    pub snapshot_index: u64,
+    pub voters: Vec<u64>,
+    pub learners: Vec<u64>,
+    /// On the leader only.
+    pub followers: Vec<FollowerLag>,
+}
+
+pub type AdminAnswer = Result<ClusterStatus, String>;
+
+/// Sends one admin request to the node whose Raft listener is `raft_addr`.
+pub async fn send_admin(raft_addr: &str, request: &AdminRequest, timeout: Duration) -> AdminAnswer {
+    PeerClient::new(0, raft_addr)
+        .call::<_, AdminAnswer>(FrameKind::Admin, request, timeout)
+        .await?
+}
+
+pub async fn answer_admin(raft: &Raft<RingexRaft>, request: AdminRequest) -> AdminAnswer {
+    match request {
+        AdminRequest::Status => {}
+        AdminRequest::Init { nodes } => {
+            if raft.is_initialized().await.map_err(|e| e.to_string())? {
+                return Err("the cluster is already initialised".into());
+            }
+            raft.initialize(nodes).await.map_err(|e| e.to_string())?;
+        }
+        AdminRequest::Add { id, node } => {
+            // Blocks until the learner has caught up, so the promotion that follows
+            // never leaves the cluster waiting on a node far behind.
+            raft.add_learner(id, node, true)
+                .await
+                .map_err(|e| e.to_string())?;
+            raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        AdminRequest::Remove { id } => {
+            raft.change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(status(raft))
+}
+
+/// This node's view of the cluster, from openraft's metrics.
+pub fn status(raft: &Raft<RingexRaft>) -> ClusterStatus {
+    let m = raft.metrics().borrow().clone();
+    let last_log_index = m.last_log_index.unwrap_or(0);
+    let membership = m.membership_config.membership();
+    let followers = m
+        .replication
+        .iter()
+        .flatten()
+        .filter(|(id, _)| **id != m.id)
+        .map(|(id, matched)| {
+            let matched_index = matched.map(|l| l.index);
+            FollowerLag {
+                id: *id,
+                matched_index,
+                lag_entries: last_log_index.saturating_sub(matched_index.unwrap_or(0)),
+            }
+        })
+        .collect();
+    ClusterStatus {
+        node_id: m.id,
+        role: role_name(m.state).into(),
+        term: m.current_term,
+        leader_id: m.current_leader.unwrap_or(0),
+        last_log_index,
+        applied_index: m.last_applied.map_or(0, |l| l.index),
+        snapshot_index: m.snapshot.map_or(0, |l| l.index),
+        voters: membership.voter_ids().collect(),
+        learners: membership.learner_ids().collect(),
+        followers,
+    }
+}
+
+fn role_name(state: ServerState) -> &'static str {
+    match state {
+        ServerState::Leader => "leader",
+        ServerState::Follower => "follower",
+        ServerState::Candidate => "candidate",
+        ServerState::Learner => "learner",
+        ServerState::Shutdown => "shutdown",
+    }
+}

@@ -1,0 +1,337 @@
+//! The file of Raft entries: appended with one write and one fsync per append, read
+//! back by log index, truncated from an index on, purged below one.
+//!
+//! Opening scans the whole file and checks every record (size, checksum, the chain,
+//! consecutive indexes). A torn *last* record (cut short, or failing its checksum with
+//! nothing after it) is cut off with a log line: it is the append that was being
+//! written when the node stopped, and its `LogFlushed` never fired, so no peer counted
+//! it. Damage anywhere else stops the node with an error naming the offset: it must be
+//! repaired from the other nodes, never skipped.
+//!
+//! Fail-stop: after an I/O error the log refuses every further call (see the journal
+//! writer for why a retried fsync cannot be trusted).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::RangeBounds;
+use std::path::{Path, PathBuf};
+
+use openraft::{Entry, LogId};
+
+use super::entry_record::{
+    check_entry, claimed_size, decode_entry, encode_entry, EntryFault, ENTRY_RECORD_MAX_BYTES,
+};
+use super::type_config::RingexRaft;
+use crate::journal::Durability;
+use crate::storage::{Storage, StorageFile};
+
+const LOG_FILE: &str = "entries";
+/// The most one append can leave torn: openraft hands over at most a few entries of
+/// bounded size per append.
+const TORN_TAIL_MAX_BYTES: u64 = 4 * ENTRY_RECORD_MAX_BYTES as u64;
+
+/// Where one entry lies in the file.
+#[derive(Clone, Copy, Debug)]
+struct Located {
+    log_id: LogId<u64>,
+    offset_bytes: u64,
+    size_bytes: u32,
+    checksum: u32,
+}
+
+/// What went wrong with the entry log.
+#[derive(Debug)]
+pub struct EntryLogError(pub String);
+
+impl fmt::Display for EntryLogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EntryLogError {}
+
+pub struct EntryLog<S: Storage> {
+    path: PathBuf,
+    file: S::File,
+    durability: Durability,
+    located: BTreeMap<u64, Located>,
+    len_bytes: u64,
+    /// Checksum of the last record in the file, purged or not: the next one chains to it.
+    last_checksum: u32,
+    last_log_id: Option<LogId<u64>>,
+    stopped: Option<String>,
+}
+
+impl<S: Storage> EntryLog<S> {
+    /// Opens (or creates) the entry log in `dir`, checking every record.
+    pub fn open(storage: &S, dir: &Path, durability: Durability) -> Result<Self, EntryLogError> {
+        let path = dir.join(LOG_FILE);
+        let io =
+            |op: &str, e: std::io::Error| EntryLogError(format!("{op} {}: {e}", path.display()));
+        storage.create_dir_all(dir).map_err(|e| io("create", e))?;
+        let file = match storage.open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let f = storage.create(&path).map_err(|e| io("create", e))?;
+                storage
+                    .sync_dir(dir)
+                    .map_err(|e| io("sync directory of", e))?;
+                f
+            }
+            Err(e) => return Err(io("open", e)),
+        };
+        let mut log = EntryLog {
+            path: path.clone(),
+            file,
+            durability,
+            located: BTreeMap::new(),
+            len_bytes: 0,
+            last_checksum: 0,
+            last_log_id: None,
+            stopped: None,
+        };
+        log.scan()?;
+        Ok(log)
+    }
+
+    fn scan(&mut self) -> Result<(), EntryLogError> {
+        let file_len = self.file.len_bytes().map_err(|e| self.io("size", e))?;
+        let mut offset = 0u64;
+        while offset < file_len {
+            match self.read_record_at(offset, file_len) {
+                Ok(located) => {
+                    if let Some(last) = self.last_log_id {
+                        if located.log_id.index <= last.index {
+                            return Err(self.corrupt(offset, "entry indexes do not increase"));
+                        }
+                    }
+                    offset += u64::from(located.size_bytes);
+                    self.last_checksum = located.checksum;
+                    self.last_log_id = Some(located.log_id);
+                    self.located.insert(located.log_id.index, located);
+                }
+                Err(RecordAt::Chain) => return Err(self.corrupt(offset, "chain broken")),
+                Err(RecordAt::Fault(fault, record_end)) => {
+                    let torn = fault == EntryFault::Incomplete
+                        || (fault == EntryFault::BadChecksum && record_end >= file_len);
+                    if !torn || self.whole_record_after(offset, file_len)? {
+                        return Err(self.corrupt(offset, fault.describe()));
+                    }
+                    tracing::warn!(
+                        path = %self.path.display(),
+                        offset_bytes = offset,
+                        dropped_bytes = file_len - offset,
+                        "entry log: torn last append cut off (it was never reported flushed)"
+                    );
+                    self.file
+                        .truncate(offset)
+                        .map_err(|e| self.io("truncate", e))?;
+                    self.file.sync().map_err(|e| self.io("sync", e))?;
+                    break;
+                }
+                Err(RecordAt::Io(e)) => return Err(self.io("read", e)),
+            }
+        }
+        self.len_bytes = offset;
+        Ok(())
+    }
+
+    /// Whether a whole, valid record lies anywhere past `offset`: then the fault at
+    /// `offset` is damage (e.g. a size field hit by a bit flip), not a torn last append,
+    /// and cutting there would drop flushed entries. A tail too long to be one append
+    /// is damage too.
+    fn whole_record_after(&self, offset: u64, file_len: u64) -> Result<bool, EntryLogError> {
+        let tail_len = file_len - offset;
+        if tail_len > TORN_TAIL_MAX_BYTES {
+            return Ok(true);
+        }
+        let mut tail = vec![0u8; tail_len as usize];
+        self.file
+            .read_exact_at(offset, &mut tail)
+            .map_err(|e| self.io("read", e))?;
+        Ok((1..tail.len()).any(|at| check_entry(&tail[at..]).is_ok()))
+    }
+
+    fn read_record_at(&self, offset: u64, file_len: u64) -> Result<Located, RecordAt> {
+        let mut size_field = [0u8; 4];
+        let available = file_len - offset;
+        if available < 4 {
+            return Err(RecordAt::Fault(EntryFault::Incomplete, file_len));
+        }
+        self.file
+            .read_exact_at(offset, &mut size_field)
+            .map_err(RecordAt::Io)?;
+        let size = claimed_size(&size_field).map_err(|f| RecordAt::Fault(f, file_len))?;
+        if (size as u64) > available {
+            return Err(RecordAt::Fault(EntryFault::Incomplete, file_len));
+        }
+        let mut bytes = vec![0u8; size];
+        self.file
+            .read_exact_at(offset, &mut bytes)
+            .map_err(RecordAt::Io)?;
+        let header = check_entry(&bytes).map_err(|f| RecordAt::Fault(f, offset + size as u64))?;
+        if self.last_log_id.is_some() && header.prev_checksum != self.last_checksum {
+            return Err(RecordAt::Chain);
+        }
+        Ok(Located {
+            log_id: header.log_id,
+            offset_bytes: offset,
+            size_bytes: size as u32,
+            checksum: header.checksum,
+        })
+    }
+
+    /// The last entry written (purged or not), if any.
+    pub fn last_log_id(&self) -> Option<LogId<u64>> {
+        self.last_log_id
+    }
+
+    /// Appends entries that follow the last one, then makes them durable. Returns only
+    /// after the fsync (under the fsync policy): the caller reports them flushed.
+    pub fn append(&mut self, entries: &[Entry<RingexRaft>]) -> Result<(), EntryLogError> {
+        self.check_running()?;
+        let mut buf = Vec::new();
+        let mut placed = Vec::with_capacity(entries.len());
+        let mut prev = self.last_checksum;
+        let mut last = self.last_log_id;
+        for entry in entries {
+            if let Some(l) = last {
+                // openraft hands over entries that follow the log; its storage suite
+                // also appends past gaps, which the chain still covers.
+                assert!(entry.log_id.index > l.index, "appends follow the log");
+            }
+            let offset = self.len_bytes + buf.len() as u64;
+            prev = encode_entry(entry, prev, &mut buf);
+            placed.push(Located {
+                log_id: entry.log_id,
+                offset_bytes: offset,
+                size_bytes: (self.len_bytes + buf.len() as u64 - offset) as u32,
+                checksum: prev,
+            });
+            last = Some(entry.log_id);
+        }
+        let written = self
+            .file
+            .write_all_at(self.len_bytes, &buf)
+            .and_then(|()| self.sync());
+        if let Err(e) = written {
+            return Err(self.stop("append", e));
+        }
+        self.len_bytes += buf.len() as u64;
+        self.last_checksum = prev;
+        self.last_log_id = last;
+        for l in placed {
+            self.located.insert(l.log_id.index, l);
+        }
+        Ok(())
+    }
+
+    /// Removes every entry from `index` on (an uncommitted suffix a new leader
+    /// overrides), durably, before returning.
+    pub fn truncate_from(&mut self, index: u64) -> Result<(), EntryLogError> {
+        self.check_running()?;
+        let Some(first) = self.located.get(&index).copied() else {
+            return Ok(());
+        };
+        // The chain continues from the record before the cut, read before cutting.
+        let chain_checksum = self.checksum_before(first)?;
+        let result = self
+            .file
+            .truncate(first.offset_bytes)
+            .and_then(|()| self.file.sync());
+        if let Err(e) = result {
+            return Err(self.stop("truncate", e));
+        }
+        self.located.split_off(&index);
+        self.len_bytes = first.offset_bytes;
+        self.last_checksum = chain_checksum;
+        self.last_log_id = self.located.values().next_back().map(|l| l.log_id);
+        Ok(())
+    }
+
+    /// Forgets every entry up to and including `index` (a snapshot holds them). When
+    /// that is every entry in the file (a node that installed a snapshot ahead of its
+    /// log), the file starts over, so the next append need not follow the old ones.
+    pub fn purge_through(&mut self, index: u64) -> Result<(), EntryLogError> {
+        self.check_running()?;
+        self.located = self.located.split_off(&(index + 1));
+        if self.last_log_id.is_some_and(|l| l.index <= index) {
+            let emptied = self.file.truncate(0).and_then(|()| self.file.sync());
+            if let Err(e) = emptied {
+                return Err(self.stop("empty", e));
+            }
+            self.len_bytes = 0;
+            self.last_checksum = 0;
+            self.last_log_id = None;
+        }
+        Ok(())
+    }
+
+    /// The entries with indexes in `range` that are present, in order.
+    pub fn read_range(
+        &self,
+        range: impl RangeBounds<u64>,
+    ) -> Result<Vec<Entry<RingexRaft>>, EntryLogError> {
+        self.check_running()?;
+        let mut out = Vec::new();
+        for l in self.located.range(range).map(|(_, l)| *l) {
+            let mut bytes = vec![0u8; l.size_bytes as usize];
+            self.file
+                .read_exact_at(l.offset_bytes, &mut bytes)
+                .map_err(|e| self.io("read", e))?;
+            let (entry, _) =
+                decode_entry(&bytes).map_err(|f| self.corrupt(l.offset_bytes, f.describe()))?;
+            assert_eq!(entry.log_id, l.log_id, "the log moved under its index");
+            out.push(entry);
+        }
+        Ok(out)
+    }
+
+    fn checksum_before(&self, first: Located) -> Result<u32, EntryLogError> {
+        let mut bytes = vec![0u8; first.size_bytes as usize];
+        self.file
+            .read_exact_at(first.offset_bytes, &mut bytes)
+            .map_err(|e| self.io("read", e))?;
+        check_entry(&bytes)
+            .map(|h| h.prev_checksum)
+            .map_err(|f| self.corrupt(first.offset_bytes, f.describe()))
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        match self.durability {
+            Durability::Fsync => self.file.sync(),
+            Durability::UnsafeNoFsync => Ok(()),
+        }
+    }
+
+    fn check_running(&self) -> Result<(), EntryLogError> {
+        match &self.stopped {
+            Some(cause) => Err(EntryLogError(format!("entry log stopped after: {cause}"))),
+            None => Ok(()),
+        }
+    }
+
+    fn stop(&mut self, op: &str, e: std::io::Error) -> EntryLogError {
+        let error = self.io(op, e);
+        self.stopped = Some(error.0.clone());
+        error
+    }
+
+    fn io(&self, op: &str, e: std::io::Error) -> EntryLogError {
+        EntryLogError(format!("{op} {}: {e}", self.path.display()))
+    }
+
+    fn corrupt(&self, offset_bytes: u64, what: &str) -> EntryLogError {
+        EntryLogError(format!(
+            "entry log {} damaged at byte {offset_bytes}: {what}; repair this node from the others",
+            self.path.display()
+        ))
+    }
+}
+
+enum RecordAt {
+    Fault(EntryFault, u64),
+    Chain,
+    Io(std::io::Error),
+}

@@ -1,0 +1,205 @@
+//! openraft's log storage on the entry log and the hard state.
+//!
+//! The durability contract openraft relies on, kept here: `append` reports the entries
+//! flushed (`LogFlushed`) only after their fsync; `save_vote` returns only once the
+//! vote is on disk; `truncate` and `purge` are durable before they return. Any storage
+//! error is returned to openraft, which stops this node's Raft core (fail-stop).
+
+use std::fmt::Debug;
+use std::ops::RangeBounds;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
+use openraft::{Entry, LogId, StorageError, StorageIOError, Vote};
+
+use super::entry_log::{EntryLog, EntryLogError};
+use super::hard_state::HardState;
+use super::type_config::RingexRaft;
+use crate::journal::Durability;
+use crate::storage::Storage;
+
+/// The log of one node: its entries and its hard state.
+pub struct LogStore<S: Storage> {
+    entries: Arc<Mutex<EntryLog<S>>>,
+    hard: HardState<S>,
+    purged: Option<LogId<u64>>,
+}
+
+/// Reads entries while the log is being appended to (replication, apply).
+pub struct LogReader<S: Storage> {
+    entries: Arc<Mutex<EntryLog<S>>>,
+}
+
+impl<S: Storage + Sync> LogStore<S>
+where
+    S::File: Sync,
+{
+    /// Opens the Raft directory, checking every entry (see [`EntryLog::open`]).
+    pub fn open(storage: S, dir: &Path, durability: Durability) -> Result<Self, EntryLogError> {
+        let hard = HardState::open(storage.clone(), dir)
+            .map_err(|e| EntryLogError(format!("raft state in {}: {e}", dir.display())))?;
+        let purged = hard
+            .read_purged()
+            .map_err(|e| EntryLogError(e.to_string()))?;
+        let mut entries = EntryLog::open(&storage, dir, durability)?;
+        if let Some(p) = purged {
+            entries.purge_through(p.index)?;
+        }
+        Ok(LogStore {
+            entries: Arc::new(Mutex::new(entries)),
+            hard,
+            purged,
+        })
+    }
+
+    /// The entries with indexes in `range`, for rebuilding the state on restart.
+    pub fn entries_in(
+        &self,
+        range: impl RangeBounds<u64>,
+    ) -> Result<Vec<Entry<RingexRaft>>, EntryLogError> {
+        read_range(&self.entries, range)
+    }
+
+    /// The committed log id as last saved, for rebuilding the state on restart.
+    pub fn committed(&self) -> Option<LogId<u64>> {
+        self.hard.read_committed().ok().flatten()
+    }
+}
+
+fn lock<S: Storage>(entries: &Mutex<EntryLog<S>>) -> MutexGuard<'_, EntryLog<S>> {
+    // A panic while holding the lock broke an invariant: nothing may continue on it.
+    entries
+        .lock()
+        .expect("the entry log lock is never poisoned")
+}
+
+fn read_range<S: Storage, RB: RangeBounds<u64>>(
+    entries: &Mutex<EntryLog<S>>,
+    range: RB,
+) -> Result<Vec<Entry<RingexRaft>>, EntryLogError> {
+    lock(entries).read_range(range)
+}
+
+impl<S: Storage + Sync> RaftLogReader<RingexRaft> for LogStore<S>
+where
+    S::File: Sync,
+{
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry<RingexRaft>>, StorageError<u64>> {
+        self.get_log_reader().await.try_get_log_entries(range).await
+    }
+}
+
+impl<S: Storage + Sync> RaftLogReader<RingexRaft> for LogReader<S>
+where
+    S::File: Sync,
+{
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry<RingexRaft>>, StorageError<u64>> {
+        read_range(&self.entries, range).map_err(|e| StorageIOError::read_logs(&e).into())
+    }
+}
+
+impl<S: Storage + Sync> RaftLogStorage<RingexRaft> for LogStore<S>
+where
+    S::File: Sync,
+{
+    type LogReader = LogReader<S>;
+
+    async fn get_log_state(&mut self) -> Result<LogState<RingexRaft>, StorageError<u64>> {
+        let last = lock(&self.entries).last_log_id();
+        let last_log_id = match (last, self.purged) {
+            (Some(l), Some(p)) if p.index >= l.index => Some(p),
+            (None, p) => p,
+            (l, _) => l,
+        };
+        Ok(LogState {
+            last_purged_log_id: self.purged,
+            last_log_id,
+        })
+    }
+
+    async fn get_log_reader(&mut self) -> LogReader<S> {
+        LogReader {
+            entries: Arc::clone(&self.entries),
+        }
+    }
+
+    async fn save_vote(&mut self, vote: &Vote<u64>) -> Result<(), StorageError<u64>> {
+        self.hard
+            .save_vote(vote)
+            .map_err(|e| StorageIOError::write_vote(&e).into())
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<Vote<u64>>, StorageError<u64>> {
+        self.hard
+            .read_vote()
+            .map_err(|e| StorageIOError::read_vote(&e).into())
+    }
+
+    async fn save_committed(
+        &mut self,
+        committed: Option<LogId<u64>>,
+    ) -> Result<(), StorageError<u64>> {
+        match committed {
+            Some(c) => self
+                .hard
+                .save_committed(&c)
+                .map_err(|e| StorageIOError::write(&e).into()),
+            None => Ok(()),
+        }
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId<u64>>, StorageError<u64>> {
+        self.hard
+            .read_committed()
+            .map_err(|e| StorageIOError::read(&e).into())
+    }
+
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: LogFlushed<RingexRaft>,
+    ) -> Result<(), StorageError<u64>>
+    where
+        I: IntoIterator<Item = Entry<RingexRaft>> + Send,
+        I::IntoIter: Send,
+    {
+        let entries: Vec<_> = entries.into_iter().collect();
+        let result = lock(&self.entries).append(&entries);
+        match result {
+            Ok(()) => {
+                // Only now are the entries on disk: openraft may count them.
+                callback.log_io_completed(Ok(()));
+                Ok(())
+            }
+            Err(e) => {
+                callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
+                Err(StorageIOError::write_logs(&e).into())
+            }
+        }
+    }
+
+    async fn truncate(&mut self, log_id: LogId<u64>) -> Result<(), StorageError<u64>> {
+        lock(&self.entries)
+            .truncate_from(log_id.index)
+            .map_err(|e| StorageIOError::write_logs(&e).into())
+    }
+
+    async fn purge(&mut self, log_id: LogId<u64>) -> Result<(), StorageError<u64>> {
+        // The purge point is durable before the entries are forgotten, so a restart
+        // never serves entries a snapshot has replaced.
+        self.hard
+            .save_purged(&log_id)
+            .map_err(|e| StorageIOError::write_logs(&e))?;
+        self.purged = Some(log_id);
+        lock(&self.entries)
+            .purge_through(log_id.index)
+            .map_err(|e| StorageIOError::write_logs(&e).into())
+    }
+}

@@ -1,0 +1,34 @@
+//! The daemon as a node of a Raft cluster on openraft: the journal is the Raft log, the
+//! matcher its state machine. Consensus (elections, fencing, membership) is openraft's;
+//! this module gives it storage, a state machine and settings.
+//!
+//! - [`type_config`]: what a Raft entry carries (a batch of sequenced inputs);
+//! - [`cluster_config`]: the `[cluster]` settings, loopback only;
+//! - [`entry_record`]: the byte layout of one Raft entry in the log file;
+//! - [`entry_log`]: the file of entries: append with fsync, read, truncate, purge;
+//! - [`durable_replace`]: small files replaced atomically and durably;
+//! - [`hard_state`]: the vote and the committed log id, kept durable;
+//! - [`log_store`]: openraft's log storage on the entry file;
+//! - [`snapshot_file`]: the Raft snapshot (meta and engine state) on disk;
+//! - [`state_machine`]: openraft's state machine around the matching engine;
+//! - [`peer_frame`]: framing between peers (length, CRC-32C, bounded bincode);
+//! - [`network_client`], [`network_server`]: openraft's network on loopback TCP;
+//! - [`admin`]: the cluster tool's requests (status, init, add, remove);
+//! - [`node`]: one node assembled (storage, openraft, peer listener);
+//! - [`role_log`]: the node's role, term and leader in the log as they change.
+
+pub mod admin;
+pub mod cluster_config;
+pub mod durable_replace;
+pub mod entry_log;
+pub mod entry_record;
+pub mod hard_state;
+pub mod log_store;
+pub mod network_client;
+pub mod network_server;
+pub mod node;
+pub mod peer_frame;
+pub mod role_log;
+pub mod snapshot_file;
+pub mod state_machine;
+pub mod type_config;

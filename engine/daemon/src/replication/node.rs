@@ -1,0 +1,92 @@
+//! One Raft node assembled: the log and state machine in `<data_dir>/raft`, openraft
+//! with the configured timers, the peer listener serving on its own task.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use openraft::Raft;
+use ringex_core::EngineConfig;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use super::cluster_config::{loopback_addr, ClusterConfig};
+use super::log_store::LogStore;
+use super::network_client::PeerNetwork;
+use super::network_server::serve;
+use super::role_log::log_role_changes;
+use super::state_machine::{EngineView, StateMachine};
+use super::type_config::RingexRaft;
+use crate::journal::Durability;
+use crate::storage::FileStorage;
+
+/// The Raft directory inside the data directory.
+pub const RAFT_DIR: &str = "raft";
+
+pub struct RaftNode {
+    pub raft: Raft<RingexRaft>,
+    pub engine: EngineView,
+    server: JoinHandle<()>,
+}
+
+impl RaftNode {
+    /// Opens (checking every entry) and rebuilds the state, binds the peer listener,
+    /// starts openraft. Must run inside a tokio runtime.
+    pub async fn start(
+        cluster: &ClusterConfig,
+        data_dir: &Path,
+        engine_config: EngineConfig,
+        durability: Durability,
+    ) -> Result<RaftNode, String> {
+        cluster.validate()?;
+        let dir = data_dir.join(RAFT_DIR);
+        let log = LogStore::open(FileStorage, &dir, durability).map_err(|e| e.to_string())?;
+        let state = StateMachine::open(FileStorage, &dir, engine_config, &log)?;
+        let engine = state.view();
+        let addr = loopback_addr(&cluster.this_node().raft)?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("binding the raft listener {addr}: {e}"))?;
+        let raft = Raft::new(
+            cluster.node_id,
+            cluster.raft_config()?,
+            PeerNetwork,
+            log,
+            state,
+        )
+        .await
+        .map_err(|e| format!("starting raft: {e}"))?;
+        let server = tokio::spawn(serve(listener, raft.clone()));
+        tokio::spawn(log_role_changes(raft.clone()));
+        Ok(RaftNode {
+            raft,
+            engine,
+            server,
+        })
+    }
+
+    /// Makes every configured node a voter, once: a no-op on an initialised cluster.
+    pub async fn initialise(&self, cluster: &ClusterConfig) -> Result<bool, String> {
+        if self
+            .raft
+            .is_initialized()
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(false);
+        }
+        let nodes: BTreeMap<_, _> = cluster.nodes.iter().map(|n| (n.id, n.node())).collect();
+        self.raft
+            .initialize(nodes)
+            .await
+            .map_err(|e| format!("initialising the cluster: {e}"))?;
+        Ok(true)
+    }
+
+    /// Stops serving peers and stops openraft.
+    pub async fn shutdown(self) {
+        self.server.abort();
+        if let Err(e) = self.raft.shutdown().await {
+            tracing::warn!(error = %e, "raft did not stop cleanly");
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! openraft's state machine around the matching engine: every node applies committed
+//! entries in log order with [`apply_input`], the function the journal replay uses, so
+//! followers are hot copies with the leader's state hash at every seq.
+//!
+//! Applying never waits on anything but the entries handed over. A snapshot's engine
+//! bytes are encoded on the apply path (a memory copy, as the matcher always did);
+//! writing and syncing the file happens in the builder, which openraft runs apart from
+//! applying. On restart the state is rebuilt here from the newest snapshot plus the
+//! log through the saved committed index: openraft 0.9 does not do it.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use openraft::storage::{RaftStateMachine, Snapshot};
+use openraft::{
+    Entry, EntryPayload, LogId, RaftSnapshotBuilder, SnapshotMeta, StorageError, StorageIOError,
+    StoredMembership,
+};
+use ringex_core::{Engine, EngineConfig, Event};
+
+use super::log_store::LogStore;
+use super::snapshot_file::{read_snapshot, write_snapshot, Meta};
+use super::type_config::{AppliedThrough, BadBatch, ClusterNode, InputBatch, RingexRaft};
+use crate::recovery::apply_input;
+use crate::storage::Storage;
+
+/// The engine and what openraft needs to know about how far it got.
+pub struct StateMachine<S: Storage> {
+    storage: S,
+    dir: PathBuf,
+    config: EngineConfig,
+    /// Shared with [`EngineView`]s; only this state machine changes it.
+    engine: Arc<Mutex<Engine>>,
+    last_applied: Option<LogId<u64>>,
+    membership: StoredMembership<u64, ClusterNode>,
+    events: Vec<Event>,
+    snapshots_built: u64,
+}
+
+/// Reads the engine from outside the state machine (status, tests).
+#[derive(Clone)]
+pub struct EngineView(Arc<Mutex<Engine>>);
+
+impl EngineView {
+    /// The last applied seq and the state hash there.
+    pub fn last_seq_and_hash(&self) -> (u64, u64) {
+        let engine = lock(&self.0);
+        (engine.last_seq(), engine.state_hash())
+    }
+}
+
+fn lock(engine: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
+    // A panic while applying broke an invariant: nothing may continue on that state.
+    engine.lock().expect("the engine lock is never poisoned")
+}
+
+/// Builds one snapshot from the engine bytes encoded at a log id.
+pub struct SnapshotBuilder<S: Storage> {
+    storage: S,
+    dir: PathBuf,
+    meta: Meta,
+    engine_bytes: Vec<u8>,
+}
+
+impl<S: Storage + Sync> StateMachine<S>
+where
+    S::File: Sync,
+{
+    /// The state from the newest snapshot in `dir`, then every entry of `log` after it
+    /// through the saved committed log id.
+    pub fn open(
+        storage: S,
+        dir: &Path,
+        config: EngineConfig,
+        log: &LogStore<S>,
+    ) -> Result<StateMachine<S>, String> {
+        let mut sm = StateMachine {
+            storage: storage.clone(),
+            dir: dir.to_path_buf(),
+            config,
+            engine: Arc::new(Mutex::new(
+                Engine::new(config).map_err(|e| format!("engine: {e}"))?,
+            )),
+            last_applied: None,
+            membership: StoredMembership::default(),
+            events: Vec::new(),
+            snapshots_built: 0,
+        };
+        if let Some((meta, bytes)) = read_snapshot(&storage, dir).map_err(|e| e.to_string())? {
+            sm.install(&meta, &bytes)?;
+        }
+        let from = sm.last_applied.map_or(0, |l| l.index + 1);
+        if let Some(committed) = log.committed().filter(|c| c.index >= from) {
+            let entries = log
+                .entries_in(from..=committed.index)
+                .map_err(|e| e.to_string())?;
+            for entry in entries {
+                sm.apply_entry(entry).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(sm)
+    }
+
+    /// A handle that reads the engine's progress while openraft owns this machine.
+    pub fn view(&self) -> EngineView {
+        EngineView(Arc::clone(&self.engine))
+    }
+
+    fn engine(&self) -> MutexGuard<'_, Engine> {
+        lock(&self.engine)
+    }
+
+    pub fn last_applied(&self) -> Option<LogId<u64>> {
+        self.last_applied
+    }
+
+    fn install(&mut self, meta: &Meta, engine_bytes: &[u8]) -> Result<(), String> {
+        *self.engine() = Engine::decode_snapshot(engine_bytes, &self.config)
+            .map_err(|e| format!("snapshot at {:?}: {e}", meta.last_log_id))?;
+        self.last_applied = meta.last_log_id;
+        self.membership = meta.last_membership.clone();
+        Ok(())
+    }
+
+    fn apply_entry(&mut self, entry: Entry<RingexRaft>) -> Result<AppliedThrough, BadBatch> {
+        match entry.payload {
+            EntryPayload::Blank => {}
+            EntryPayload::Normal(batch) => self.apply_batch(&batch)?,
+            EntryPayload::Membership(m) => {
+                self.membership = StoredMembership::new(Some(entry.log_id), m);
+            }
+        }
+        self.last_applied = Some(entry.log_id);
+        Ok(AppliedThrough(self.engine().last_seq()))
+    }
+
+    fn apply_batch(&mut self, batch: &InputBatch) -> Result<(), BadBatch> {
+        let mut engine = lock(&self.engine);
+        for stamped in batch.iter() {
+            let stamped = stamped?;
+            apply_input(
+                &mut engine,
+                stamped.seq,
+                stamped.timestamp_ns,
+                &stamped.input,
+                &mut self.events,
+            );
+            // The leader stamped it after everything before it: a refusal here means
+            // the log and the state parted, and nothing after may be applied.
+            assert_eq!(
+                engine.last_seq(),
+                stamped.seq,
+                "the engine refused a committed input: {stamped:?}"
+            );
+            self.events.clear();
+        }
+        Ok(())
+    }
+}
+
+impl<S: Storage + Sync> RaftSnapshotBuilder<RingexRaft> for SnapshotBuilder<S>
+where
+    S::File: Sync,
+{
+    async fn build_snapshot(&mut self) -> Result<Snapshot<RingexRaft>, StorageError<u64>> {
+        write_snapshot(&self.storage, &self.dir, &self.meta, &self.engine_bytes)
+            .map_err(|e| StorageIOError::write_snapshot(Some(self.meta.signature()), &e))?;
+        Ok(Snapshot {
+            meta: self.meta.clone(),
+            snapshot: Box::new(Cursor::new(std::mem::take(&mut self.engine_bytes))),
+        })
+    }
+}
+
+impl<S: Storage + Sync> RaftStateMachine<RingexRaft> for StateMachine<S>
+where
+    S::File: Sync,
+{
+    type SnapshotBuilder = SnapshotBuilder<S>;
+
+    async fn applied_state(
+        &mut self,
+    ) -> Result<(Option<LogId<u64>>, StoredMembership<u64, ClusterNode>), StorageError<u64>> {
+        Ok((self.last_applied, self.membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<AppliedThrough>, StorageError<u64>>
+    where
+        I: IntoIterator<Item = Entry<RingexRaft>> + Send,
+        I::IntoIter: Send,
+    {
+        let mut applied = Vec::new();
+        for entry in entries {
+            let log_id = entry.log_id;
+            let through = self
+                .apply_entry(entry)
+                .map_err(|e| StorageIOError::apply(log_id, &e))?;
+            applied.push(through);
+        }
+        Ok(applied)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> SnapshotBuilder<S> {
+        self.snapshots_built += 1;
+        let snapshot_id = match self.last_applied {
+            Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, self.snapshots_built),
+            None => format!("0-0-{}", self.snapshots_built),
+        };
+        SnapshotBuilder {
+            storage: self.storage.clone(),
+            dir: self.dir.clone(),
+            meta: SnapshotMeta {
+                last_log_id: self.last_applied,
+                last_membership: self.membership.clone(),
+                snapshot_id,
+            },
+            engine_bytes: self.engine().encode_snapshot(),
+        }
+    }
+
+    async fn begin_receiving_snapshot(
+        &mut self,
+    ) -> Result<Box<Cursor<Vec<u8>>>, StorageError<u64>> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &Meta,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError<u64>> {
+        let bytes = snapshot.into_inner();
+        // Durable first: a node that crashes right after has the snapshot, not a state
+        // it cannot rebuild (its log below the snapshot is purged next).
+        write_snapshot(&self.storage, &self.dir, meta, &bytes)
+            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        self.install(meta, &bytes).map_err(|e| {
+            StorageIOError::read_snapshot(Some(meta.signature()), &std::io::Error::other(e)).into()
+        })
+    }
+
+    async fn get_current_snapshot(
+        &mut self,
+    ) -> Result<Option<Snapshot<RingexRaft>>, StorageError<u64>> {
+        let found = read_snapshot(&self.storage, &self.dir)
+            .map_err(|e| StorageIOError::read_snapshot(None, &e))?;
+        Ok(found.map(|(meta, bytes)| Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(bytes)),
+        }))
+    }
+}
