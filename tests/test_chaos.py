@@ -102,7 +102,7 @@ def test_faults_on_a_three_node_cluster_lose_and_double_nothing(
     engine_bin: Path, rig_dir: Path
 ) -> None:
     if not cluster_supported(engine_bin):
-        pytest.skip("this ringex-engine build does not serve as a cluster node yet (it refuses [cluster])")
+        pytest.skip("this ringex-engine build refuses [cluster]: no cluster node yet")
     nodes = int(os.environ.get("CHAOS_NODES", "3"))
     if unavailable_reason():
         rig = ChaosRig(engine_bin, rig_dir, nodes, SEED)
