@@ -22,7 +22,7 @@ from tests.cluster.chaos_rig import (
     ChaosRig,
     fault_schedule,
 )
-from tests.cluster.engine_nodes import cluster_config, cluster_supported, node_addresses
+from tests.cluster.engine_nodes import cluster_config, node_addresses
 from tests.cluster.net_namespace import NetNamespace, unavailable_reason
 
 CYCLES = int(os.environ.get("CHAOS_CYCLES", "20"))
@@ -101,8 +101,6 @@ def test_silent_drops_on_a_single_node_lose_and_double_nothing(
 def test_faults_on_a_three_node_cluster_lose_and_double_nothing(
     engine_bin: Path, rig_dir: Path
 ) -> None:
-    if not cluster_supported(engine_bin):
-        pytest.skip("this ringex-engine build refuses [cluster]: no cluster node yet")
     nodes = int(os.environ.get("CHAOS_NODES", "3"))
     if unavailable_reason():
         rig = ChaosRig(engine_bin, rig_dir, nodes, SEED)

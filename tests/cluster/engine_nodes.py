@@ -1,4 +1,4 @@
-"""Engine nodes as real daemons: one (today's embedded single-node engine) or a Raft
+"""Engine nodes as real daemons: one (the embedded single-node engine) or a Raft
 cluster of several, each node on its own loopback address (127.0.0.1, .2, .3) so faults
 can tell them apart, with its own data directory, config and log."""
 
@@ -7,36 +7,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.system_processes import ENGINE_CONFIG, Engine
-
-
-def cluster_supported(binary: Path) -> bool:
-    """Whether this engine build serves as a node of a replicated cluster: a build that
-    does not yet refuses a ``[cluster]`` table at once and says so; any other outcome
-    (running, or failing for another reason) lets the cluster test run and show it."""
-    nodes = node_addresses(3)
-    with tempfile.TemporaryDirectory(prefix="ringex-cluster-probe-") as d:
-        config = Path(d) / "engine.toml"
-        config.write_text(cluster_config(nodes[0], nodes))
-        log = Path(d) / "engine.log"
-        with log.open("wb") as out:
-            probe = subprocess.Popen(
-                [str(binary), "--config", str(config), "--data-dir", str(Path(d) / "data")],
-                stdout=subprocess.DEVNULL,
-                stderr=out,
-            )
-            try:
-                probe.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                probe.kill()
-                probe.wait(timeout=10)
-                return True
-        return "not available yet" not in log.read_text()
 
 
 def free_port_on(host: str) -> int:

@@ -80,6 +80,12 @@ impl Engine {
         self.last_seq
     }
 
+    /// The timestamp of the last command applied: a new sequencer must not stamp below
+    /// it, or the engine would refuse the command.
+    pub fn last_timestamp_ns(&self) -> TimestampNs {
+        self.last_timestamp_ns
+    }
+
     /// Applies one sequenced command, appending its events to `out`.
     ///
     /// `seq` must be exactly one more than the last applied sequence number and

@@ -43,7 +43,14 @@ use crate::watchdog;
 const MATCHER_QUEUE_BATCHES: usize = 8;
 
 pub fn run(config: &Config) -> ExitCode {
-    let outcome = Running::start(config).map(Running::wait);
+    let outcome = match &config.cluster {
+        Some(cluster) => crate::cluster_node::run(config, cluster),
+        None => Running::start(config).map(Running::wait),
+    };
+    report(outcome)
+}
+
+fn report(outcome: Result<Outcome, StartError>) -> ExitCode {
     match outcome {
         Ok(Outcome::Shutdown) => {
             tracing::info!("stopped cleanly");
@@ -82,24 +89,13 @@ pub struct Running {
     journaller: JoinHandle<Result<JournallerEnd, journal::JournalError>>,
     matcher: JoinHandle<ringex_core::Engine>,
     acceptors: Vec<JoinHandle<()>>,
-    watchdog: Option<JoinHandle<()>>,
-    stopped: Arc<AtomicBool>,
-    signal_thread: signals::SignalThread,
+    support: Support,
     snapshot_thread: snapshot_writer::SnapshotThread,
 }
 
 impl Running {
     /// Recovers the data directory, starts the pipeline and the links, says READY.
     pub fn start(config: &Config) -> Result<Running, StartError> {
-        if config.cluster.is_some() {
-            // Serving as one node of several needs the Raft pipeline behind the links;
-            // until then a [cluster] table must not be taken for a running cluster.
-            return Err(
-                "[cluster]: serving as a node of a multi-node cluster is not \
-                        available yet; remove the table to run the embedded single node"
-                    .into(),
-            );
-        }
         let caught_signals = signals::install()?;
         let notifier = Arc::new(Notifier::from_env());
         std::fs::create_dir_all(&config.data_dir)
@@ -198,23 +194,7 @@ impl Running {
             tracing::info!(listener = %listener.describe(), "listening");
             acceptors.push(listener.spawn(Arc::clone(&context))?);
         }
-        let signal_thread = caught_signals.spawn(
-            inputs_tx.clone(),
-            Arc::clone(&stopping),
-            Arc::clone(&notifier),
-        )?;
-        let stopped = Arc::new(AtomicBool::new(false));
-        let watchdog = match notify::watchdog_interval() {
-            Some(interval) => Some(watchdog::spawn(
-                interval,
-                Arc::clone(&notifier),
-                Arc::clone(&progress),
-                inputs_tx.clone(),
-                Arc::clone(&stopped),
-            )?),
-            None => None,
-        };
-        drop(inputs_tx);
+        let support = Support::spawn(caught_signals, inputs_tx, &stopping, &notifier, &progress)?;
         notifier.ready(&format!("serving from seq {recovered_seq}"));
         tracing::info!(
             durability = ?config.journal.durability,
@@ -232,9 +212,7 @@ impl Running {
             journaller,
             matcher,
             acceptors,
-            watchdog,
-            stopped,
-            signal_thread,
+            support,
             snapshot_thread,
         })
     }
@@ -256,9 +234,7 @@ impl Running {
             journaller,
             matcher,
             acceptors,
-            watchdog,
-            stopped,
-            signal_thread,
+            support,
             snapshot_thread,
         } = self;
         // Serving. The journaller ends on a Shutdown input (from a link or a signal) or on
@@ -291,18 +267,14 @@ impl Running {
             join(a);
         }
         wait_for_links(&context, config.heartbeat_timeout());
-        stopped.store(true, Ordering::Release);
-        if let Some(w) = watchdog {
-            join(w);
-        }
-        drop(signal_thread);
+        support.finish();
         snapshot_thread.finish();
         drop(data_dir_lock);
         outcome
     }
 }
 
-fn journal_config(config: &Config) -> journal::JournalConfig {
+pub(crate) fn journal_config(config: &Config) -> journal::JournalConfig {
     journal::JournalConfig {
         segment_size_max_bytes: config.journal.segment_bytes,
         durability: match config.journal.durability {
@@ -316,16 +288,12 @@ fn journal_config(config: &Config) -> journal::JournalConfig {
 /// The first start of an empty data directory: the configured instruments and
 /// accounts go in as admin inputs, journaled like any other, so a replay sees them.
 fn bootstrap(config: &Config, inputs: &InputSender) {
-    let commands = config
-        .instrument_specs()
-        .map(Command::AddInstrument)
-        .chain(config.account_specs().map(Command::AddAccount));
-    for cmd in commands {
+    for input in bootstrap_inputs(config) {
         let item = LinkInput {
             link: DAEMON_LINK,
             correlation: 0,
             deadline_ns: 0,
-            input: Input::Command(cmd),
+            input,
         };
         // The journaller is running and the ring has room or drains; an error means
         // it already stopped, which its own result reports.
@@ -340,9 +308,65 @@ fn bootstrap(config: &Config, inputs: &InputSender) {
     );
 }
 
+/// The configured instruments, then the configured accounts, as admin inputs.
+pub(crate) fn bootstrap_inputs(config: &Config) -> Vec<Input> {
+    config
+        .instrument_specs()
+        .map(Command::AddInstrument)
+        .chain(config.account_specs().map(Command::AddAccount))
+        .map(Input::Command)
+        .collect()
+}
+
+/// The threads beside the pipeline: signals, and the systemd watchdog when asked for.
+pub(crate) struct Support {
+    signal_thread: signals::SignalThread,
+    watchdog: Option<JoinHandle<()>>,
+    stopped: Arc<AtomicBool>,
+}
+
+impl Support {
+    /// Starts them; takes the last input sender the daemon itself holds.
+    pub(crate) fn spawn(
+        caught_signals: signals::CaughtSignals,
+        inputs: InputSender,
+        stopping: &Arc<AtomicBool>,
+        notifier: &Arc<Notifier>,
+        progress: &Arc<Progress>,
+    ) -> std::io::Result<Support> {
+        let signal_thread =
+            caught_signals.spawn(inputs.clone(), Arc::clone(stopping), Arc::clone(notifier))?;
+        let stopped = Arc::new(AtomicBool::new(false));
+        let watchdog = match notify::watchdog_interval() {
+            Some(interval) => Some(watchdog::spawn(
+                interval,
+                Arc::clone(notifier),
+                Arc::clone(progress),
+                inputs,
+                Arc::clone(&stopped),
+            )?),
+            None => None,
+        };
+        Ok(Support {
+            signal_thread,
+            watchdog,
+            stopped,
+        })
+    }
+
+    /// Stops the watchdog, then the signal thread.
+    pub(crate) fn finish(self) {
+        self.stopped.store(true, Ordering::Release);
+        if let Some(w) = self.watchdog {
+            join(w);
+        }
+        drop(self.signal_thread);
+    }
+}
+
 /// Gives the link writers time to send what is queued and their Goodbye. A writer
 /// stuck on a peer that reads nothing gives up after its write timeout.
-fn wait_for_links(context: &LinkContext, write_timeout: Duration) {
+pub(crate) fn wait_for_links(context: &LinkContext, write_timeout: Duration) {
     let deadline = Instant::now() + write_timeout + Duration::from_secs(1);
     while context.open_links() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
@@ -355,7 +379,7 @@ fn wait_for_links(context: &LinkContext, write_timeout: Duration) {
     }
 }
 
-fn spawn<T: Send + 'static>(
+pub(crate) fn spawn<T: Send + 'static>(
     name: &str,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> std::io::Result<JoinHandle<T>> {
@@ -364,7 +388,7 @@ fn spawn<T: Send + 'static>(
 
 /// A pipeline thread that panicked broke an invariant: the panic message is already
 /// on stderr, and exiting non-zero without acknowledging more is the safe answer.
-fn join<T>(handle: JoinHandle<T>) -> T {
+pub(crate) fn join<T>(handle: JoinHandle<T>) -> T {
     match handle.join() {
         Ok(v) => v,
         Err(_) => {

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::input_ring::LinkId;
+use crate::input_ring::{LinkId, LinkInput};
 
 /// Notices waiting per link before more are dropped.
 const NOTICES_PER_LINK: usize = 4096;
@@ -39,6 +39,19 @@ impl ExpiryNotices {
         self.lock()
             .get(&link)
             .is_some_and(|tx| tx.try_send(correlation).is_ok())
+    }
+
+    /// An input that will never be sequenced: its link hears so at once (as Expired),
+    /// and the log says `why`.
+    pub fn unsequenced(&self, item: &LinkInput, why: &'static str) {
+        let told = self.notify(item.link, item.correlation);
+        tracing::warn!(
+            link = item.link,
+            correlation = item.correlation,
+            told,
+            why,
+            "input dropped unsequenced"
+        );
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<LinkId, Sender<u64>>> {

@@ -10,6 +10,7 @@
 //! [`CHUNK_BYTES`], so a slow gateway slows the replay rather than growing memory; and
 //! the link's live queue, filling meanwhile, is bounded by `link.queue_bytes` as always.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +20,7 @@ use ringex_protocol::link::write_events;
 
 use crate::journal::{Record, ScanMode};
 use crate::recovery::{self, newest_usable_snapshot, ReplayObserver};
+use crate::replication::committed_inputs::{is_raft_data_dir, replay_start, scan_committed};
 use crate::snapshot_store::SnapshotStore;
 use crate::storage::FileStorage;
 
@@ -80,6 +82,9 @@ impl HistoryReplay {
     fn replay(&self, after_seq: Seq, to_seq: Seq, sink: &mut ChunkSink) -> Result<(), String> {
         let _turn = self.one_at_a_time.lock().unwrap_or_else(|p| p.into_inner());
         let started = std::time::Instant::now();
+        if is_raft_data_dir(&self.data_dir) {
+            return self.replay_raft_log(after_seq, to_seq, sink);
+        }
         let store = SnapshotStore::new(FileStorage, &self.data_dir);
         let mut rejected = Vec::new();
         let start = newest_usable_snapshot(&store, &self.engine_config, after_seq, &mut rejected)
@@ -121,6 +126,48 @@ impl HistoryReplay {
     }
 }
 
+impl HistoryReplay {
+    /// The same from a cluster node's Raft log: from its snapshot if that lies at or
+    /// before the resume point, else from the start of the log.
+    fn replay_raft_log(
+        &self,
+        after_seq: Seq,
+        to_seq: Seq,
+        sink: &mut ChunkSink,
+    ) -> Result<(), String> {
+        let mut engine = replay_start(&self.data_dir, self.engine_config, Some(after_seq))?;
+        let mut events = Vec::new();
+        let mut refused = None;
+        scan_committed(&self.data_dir, engine.last_seq(), &mut |s| {
+            if s.seq > to_seq {
+                return ControlFlow::Break(());
+            }
+            recovery::apply_input(&mut engine, s.seq, s.timestamp_ns, &s.input, &mut events);
+            if engine.last_seq() != s.seq {
+                refused = Some(s.seq);
+                return ControlFlow::Break(());
+            }
+            if s.seq > after_seq {
+                sink.add(s.seq, s.timestamp_ns, &events);
+            }
+            events.clear();
+            ControlFlow::Continue(())
+        })?;
+        if let Some(seq) = refused {
+            return Err(format!(
+                "the engine refused the committed input at seq {seq}"
+            ));
+        }
+        if engine.last_seq() != to_seq {
+            return Err(format!(
+                "the raft log's committed inputs end at seq {}, short of {to_seq}",
+                engine.last_seq()
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Encodes the replayed inputs after the resume point into chunks for the writer.
 struct ChunkSink {
     after_seq: Seq,
@@ -139,14 +186,19 @@ impl ChunkSink {
     }
 }
 
-impl ReplayObserver for ChunkSink {
-    fn applied(&mut self, record: &Record, events: &[Event]) {
-        if record.seq <= self.after_seq {
-            return;
-        }
-        write_events(&mut self.chunk, record.seq, record.timestamp_ns, 0, events);
+impl ChunkSink {
+    fn add(&mut self, seq: Seq, timestamp_ns: u64, events: &[Event]) {
+        write_events(&mut self.chunk, seq, timestamp_ns, 0, events);
         if self.chunk.len() >= CHUNK_BYTES {
             self.flush();
+        }
+    }
+}
+
+impl ReplayObserver for ChunkSink {
+    fn applied(&mut self, record: &Record, events: &[Event]) {
+        if record.seq > self.after_seq {
+            self.add(record.seq, record.timestamp_ns, events);
         }
     }
 }

@@ -255,7 +255,7 @@ fn time_in_force_name(tif: TimeInForce) -> &'static str {
 }
 
 /// An input as a JSON object; every field is a number, a boolean or a fixed name.
-fn input_json(input: &Input) -> String {
+pub(crate) fn input_json(input: &Input) -> String {
     let cmd = match input {
         Input::TakeSnapshot => return "{\"type\":\"take_snapshot\"}".to_owned(),
         Input::Shutdown => return "{\"type\":\"shutdown\"}".to_owned(),

@@ -142,13 +142,8 @@ impl Journaller {
     ) -> Result<bool, JournalError> {
         let Some((seq, timestamp_ns)) = self.sequencer.stamp_unless_expired(item.deadline_ns)
         else {
-            let told = self.expiries.notify(item.link, item.correlation);
-            tracing::warn!(
-                link = item.link,
-                correlation = item.correlation,
-                told,
-                "input dropped unsequenced: its deadline passed before sequencing"
-            );
+            self.expiries
+                .unsequenced(&item, "its deadline passed before sequencing");
             return Ok(false);
         };
         self.writer.append(seq, timestamp_ns, &item.input)?;

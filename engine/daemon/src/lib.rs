@@ -10,6 +10,7 @@
 //! engine [`link`], [`notify`] and [`watchdog`] for systemd, [`signals`], [`logging`].
 
 pub mod cluster_cli;
+pub mod cluster_node;
 pub mod config;
 pub mod daemon;
 pub mod data_dir_lock;

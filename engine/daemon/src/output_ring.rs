@@ -35,6 +35,7 @@ impl Subscription {
 pub struct OutputRing {
     hub: Mutex<Hub>,
     queue_bytes: usize,
+    window_bytes: usize,
 }
 
 struct Subscriber {
@@ -66,6 +67,7 @@ impl OutputRing {
                 window: HistoryWindow::new(window_bytes),
             }),
             queue_bytes,
+            window_bytes,
         }
     }
 
@@ -130,6 +132,21 @@ impl OutputRing {
             s.batches.send(Arc::clone(&batch)).is_ok()
         });
         dropped
+    }
+
+    /// Continues after `seq` without publishing what lies between: a replica that
+    /// installed a snapshot from its leader. The window is emptied (it would have a
+    /// hole) and every link is let go, since none may see a gap.
+    pub fn jump_to(&self, seq: u64) {
+        let mut hub = self.hub();
+        assert!(
+            seq >= hub.published_seq,
+            "output ring: jump back from {} to {seq}",
+            hub.published_seq
+        );
+        hub.published_seq = seq;
+        hub.window = HistoryWindow::new(self.window_bytes);
+        hub.links.clear();
     }
 
     /// The published batches holding every input in `(after_seq, to_seq]`, if the

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{select, Receiver, RecvError, SendTimeoutError, Sender};
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
-    decode_to_engine, write_expired, write_goodbye, write_heartbeat, write_welcome, GoodbyeReason,
-    ResumeFrom, ToEngine, LINK_FRAME_MAX,
+    decode_to_engine, write_expired, write_goodbye, write_heartbeat, write_not_leader,
+    write_welcome, GoodbyeReason, ResumeFrom, ToEngine, LINK_FRAME_MAX,
 };
 use ringex_protocol::DecodeError;
 
@@ -30,6 +30,7 @@ use super::{LinkContext, LinkSlot};
 use crate::event_batch::EventBatch;
 use crate::input_ring::{LinkId, LinkInput};
 use crate::output_ring::Subscription;
+use crate::replication::leadership::NotLeader;
 
 /// Room for the largest frame plus a full read behind it.
 const READ_BUFFER_BYTES: usize = 4 + LINK_FRAME_MAX + 64 * 1024;
@@ -45,6 +46,8 @@ enum Closing {
     Goodbye(GoodbyeReason, u8),
     /// The peer went away: nothing to say.
     PeerGone,
+    /// This cluster node stopped leading: the gateway must find the new leader.
+    NotLeader(NotLeader),
 }
 
 struct Shared {
@@ -63,6 +66,16 @@ pub(super) fn open<S: LinkStream>(context: &Arc<LinkContext>, stream: S) {
         return;
     };
     let link = slot.id;
+    if let Some(not_leader) = context.not_leader() {
+        tracing::info!(link, %peer, leader = not_leader.leader_id, "link turned away: not the leader");
+        let mut out = Vec::new();
+        write_not_leader(&mut out, not_leader.leader_id, not_leader.term);
+        // The peer may already be gone; it is being turned away either way.
+        let mut stream = stream;
+        let _ = stream.write_all(&out);
+        stream.linger_close();
+        return;
+    }
     let subscription = match context.output.subscribe(link) {
         Ok(s) => s,
         Err(reason) => {
@@ -151,8 +164,19 @@ impl<S: LinkStream> Reader<S> {
         let Some(end) = self.read_loop() else {
             return;
         };
-        if let Closing::Goodbye(reason, detail) = end {
-            tracing::warn!(link = self.link, ?reason, detail, "closing link");
+        match end {
+            Closing::Goodbye(reason, detail) => {
+                tracing::warn!(link = self.link, ?reason, detail, "closing link");
+            }
+            Closing::NotLeader(n) => {
+                tracing::info!(
+                    link = self.link,
+                    leader = n.leader_id,
+                    term = n.term,
+                    "closing link: no longer the leader"
+                );
+            }
+            Closing::PeerGone => {}
         }
         // The writer may be gone already; then there is nobody to tell.
         let _ = self.closing.try_send(end);
@@ -166,6 +190,9 @@ impl<S: LinkStream> Reader<S> {
         loop {
             if self.should_stop() {
                 return None;
+            }
+            if let Some(not_leader) = self.context.not_leader() {
+                return Some(Closing::NotLeader(not_leader));
             }
             let mut at = 0;
             loop {
@@ -403,6 +430,11 @@ impl<S: LinkStream> Writer<S> {
         match why {
             Ok(Closing::Goodbye(reason, detail)) => Some(self.goodbye(out, reason, detail)),
             Ok(Closing::PeerGone) => Some(Ok(None)),
+            Ok(Closing::NotLeader(n)) => {
+                out.clear();
+                write_not_leader(out, n.leader_id, n.term);
+                Some(self.flush(out).map(|()| None))
+            }
             Err(_) => {
                 ch.closing = crossbeam_channel::never();
                 None

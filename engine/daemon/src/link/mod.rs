@@ -22,6 +22,7 @@ use crate::expiry::ExpiryNotices;
 use crate::history_replay::HistoryReplay;
 use crate::input_ring::{InputSender, LinkId, DAEMON_LINK};
 use crate::output_ring::OutputRing;
+use crate::replication::leadership::{Leadership, NotLeader};
 
 pub use listener::Listener;
 
@@ -39,6 +40,9 @@ pub struct LinkContext {
     pub expiries: Arc<ExpiryNotices>,
     /// Serves history older than the output ring's window.
     pub history: Arc<HistoryReplay>,
+    /// A cluster node's role: only the serving leader keeps links. `None`: the
+    /// embedded single node, which always serves.
+    pub leadership: Option<Arc<Leadership>>,
     open_links: AtomicU32,
     last_link_id: AtomicU32,
 }
@@ -64,6 +68,7 @@ impl LinkContext {
             max_links,
             expiries,
             history,
+            leadership: None,
             open_links: AtomicU32::new(0),
             last_link_id: AtomicU32::new(DAEMON_LINK),
         }
@@ -71,6 +76,11 @@ impl LinkContext {
 
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
+    }
+
+    /// A cluster node's answer to gateways while it does not serve them.
+    pub fn not_leader(&self) -> Option<NotLeader> {
+        self.leadership.as_ref().and_then(|l| l.not_leader())
     }
 
     /// Links whose threads are still running.

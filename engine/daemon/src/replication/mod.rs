@@ -15,20 +15,32 @@
 //! - [`network_client`], [`network_server`]: openraft's network on loopback TCP;
 //! - [`admin`]: the cluster tool's requests (status, init, add, remove);
 //! - [`node`]: one node assembled (storage, openraft, peer listener);
-//! - [`role_log`]: the node's role, term and leader in the log as they change.
+//! - [`role_log`]: the node's role, term and leader in the log as they change;
+//! - [`leadership`]: whether this node serves gateways now (the leader, caught up);
+//! - [`origins`]: which link and correlation each proposed input came from;
+//! - [`proposer`]: the leader's sequencer, one Raft entry per batch of inputs;
+//! - [`snapshot_cadence`]: when a node asks openraft for a snapshot;
+//! - [`committed_inputs`]: the committed inputs read back from the log, read-only;
+//! - [`log_tools`]: the journal tools (dump, replay) on a node's Raft log.
 
 pub mod admin;
 pub mod cluster_config;
+pub mod committed_inputs;
 pub mod durable_replace;
 pub mod entry_log;
 pub mod entry_record;
 pub mod hard_state;
+pub mod leadership;
 pub mod log_store;
+pub mod log_tools;
 pub mod network_client;
 pub mod network_server;
 pub mod node;
+pub mod origins;
 pub mod peer_frame;
+pub mod proposer;
 pub mod role_log;
+pub mod snapshot_cadence;
 pub mod snapshot_file;
 pub mod state_machine;
 pub mod type_config;

@@ -2,6 +2,7 @@
 //! first needed and dropped on any error (the next call reconnects), every call bounded
 //! by openraft's time-to-live for it. Only loopback addresses are dialled.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use openraft::error::{
@@ -14,21 +15,27 @@ use openraft::raft::{
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 use super::cluster_config::loopback_addr;
 use super::peer_frame::{decode_payload, encode_frame, read_frame, write_frame, FrameKind};
 use super::type_config::{ClusterNode, RingexRaft};
 
-/// Makes a client per peer; holds nothing itself.
+/// Makes a client per peer. Connections leave from `source`, this node's own
+/// address, so a peer (and a firewall rule) sees which node is talking: on loopback
+/// the kernel would otherwise send every node's traffic from 127.0.0.1.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct PeerNetwork;
+pub struct PeerNetwork {
+    pub source: Option<IpAddr>,
+}
 
 impl RaftNetworkFactory<RingexRaft> for PeerNetwork {
     type Network = PeerClient;
 
     async fn new_client(&mut self, target: u64, node: &ClusterNode) -> PeerClient {
-        PeerClient::new(target, &node.raft)
+        let mut client = PeerClient::new(target, &node.raft);
+        client.source = self.source;
+        client
     }
 }
 
@@ -36,6 +43,7 @@ impl RaftNetworkFactory<RingexRaft> for PeerNetwork {
 pub struct PeerClient {
     target: u64,
     addr: String,
+    source: Option<IpAddr>,
     conn: Option<TcpStream>,
 }
 
@@ -53,6 +61,7 @@ impl PeerClient {
         PeerClient {
             target,
             addr: addr.to_string(),
+            source: None,
             conn: None,
         }
     }
@@ -100,7 +109,7 @@ impl PeerClient {
             let addr = loopback_addr(&self.addr).map_err(|e| {
                 CallError::Unreachable(std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
             })?;
-            let stream = TcpStream::connect(addr)
+            let stream = connect_from(self.source, addr)
                 .await
                 .map_err(CallError::Unreachable)?;
             stream.set_nodelay(true).map_err(CallError::Unreachable)?;
@@ -168,4 +177,17 @@ impl RaftNetwork<RingexRaft> for PeerClient {
     ) -> Result<VoteResponse<u64>, RPCError<u64, ClusterNode, RaftError<u64>>> {
         self.rpc(FrameKind::Vote, &rpc, &option).await
     }
+}
+
+/// Connects to `addr`, from `source` (any port) when given and of the same family.
+async fn connect_from(source: Option<IpAddr>, addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(ip) = source.filter(|ip| ip.is_ipv4() == addr.is_ipv4()) {
+        socket.bind(SocketAddr::new(ip, 0))?;
+    }
+    socket.connect(addr).await
 }

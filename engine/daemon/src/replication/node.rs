@@ -22,6 +22,27 @@ use crate::storage::FileStorage;
 /// The Raft directory inside the data directory.
 pub const RAFT_DIR: &str = "raft";
 
+/// A node's storage opened and its state rebuilt, before openraft runs on it.
+pub struct OpenedNode {
+    log: LogStore<FileStorage>,
+    pub state: StateMachine<FileStorage>,
+}
+
+impl OpenedNode {
+    /// Checks every entry of `<data_dir>/raft` and rebuilds the engine from the newest
+    /// snapshot and the committed entries after it.
+    pub fn open(
+        data_dir: &Path,
+        engine_config: EngineConfig,
+        durability: Durability,
+    ) -> Result<OpenedNode, String> {
+        let dir = data_dir.join(RAFT_DIR);
+        let log = LogStore::open(FileStorage, &dir, durability).map_err(|e| e.to_string())?;
+        let state = StateMachine::open(FileStorage, &dir, engine_config, &log)?;
+        Ok(OpenedNode { log, state })
+    }
+}
+
 pub struct RaftNode {
     pub raft: Raft<RingexRaft>,
     pub engine: EngineView,
@@ -37,10 +58,15 @@ impl RaftNode {
         engine_config: EngineConfig,
         durability: Durability,
     ) -> Result<RaftNode, String> {
+        let opened = OpenedNode::open(data_dir, engine_config, durability)?;
+        RaftNode::launch(cluster, opened).await
+    }
+
+    /// Binds the peer listener and starts openraft on an opened node. Must run inside
+    /// a tokio runtime.
+    pub async fn launch(cluster: &ClusterConfig, opened: OpenedNode) -> Result<RaftNode, String> {
         cluster.validate()?;
-        let dir = data_dir.join(RAFT_DIR);
-        let log = LogStore::open(FileStorage, &dir, durability).map_err(|e| e.to_string())?;
-        let state = StateMachine::open(FileStorage, &dir, engine_config, &log)?;
+        let OpenedNode { log, state } = opened;
         let engine = state.view();
         let addr = loopback_addr(&cluster.this_node().raft)?;
         let listener = TcpListener::bind(addr)
@@ -49,7 +75,9 @@ impl RaftNode {
         let raft = Raft::new(
             cluster.node_id,
             cluster.raft_config()?,
-            PeerNetwork,
+            PeerNetwork {
+                source: Some(addr.ip()),
+            },
             log,
             state,
         )

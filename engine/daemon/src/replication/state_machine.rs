@@ -10,6 +10,7 @@
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use openraft::storage::{RaftStateMachine, Snapshot};
@@ -18,10 +19,15 @@ use openraft::{
     StoredMembership,
 };
 use ringex_core::{Engine, EngineConfig, Event};
+use ringex_protocol::Input;
 
 use super::log_store::LogStore;
+use super::origins::Origins;
 use super::snapshot_file::{read_snapshot, write_snapshot, Meta};
 use super::type_config::{AppliedThrough, BadBatch, ClusterNode, InputBatch, RingexRaft};
+use crate::event_batch::EventBatch;
+use crate::output_ring::OutputRing;
+use crate::progress::Progress;
 use crate::recovery::apply_input;
 use crate::storage::Storage;
 
@@ -36,6 +42,21 @@ pub struct StateMachine<S: Storage> {
     membership: StoredMembership<u64, ClusterNode>,
     events: Vec<Event>,
     snapshots_built: u64,
+    /// Where a serving daemon's applied events go; `None` for a bare node (tests).
+    publisher: Option<Publisher>,
+    /// The events of the entries of one `apply` call, published together.
+    out: EventBatch,
+}
+
+/// What a daemon does with every committed input it applies: encode its events once,
+/// send them to the links (the origin's link gets its correlation), count progress.
+/// Every node publishes, so a follower's history window is warm when it leads.
+pub struct Publisher {
+    pub output: Arc<OutputRing>,
+    pub origins: Arc<Origins>,
+    pub progress: Arc<Progress>,
+    /// Raised by a TakeSnapshot input; the daemon asks openraft for a snapshot.
+    pub snapshot_requested: Arc<AtomicBool>,
 }
 
 /// Reads the engine from outside the state machine (status, tests).
@@ -47,6 +68,12 @@ impl EngineView {
     pub fn last_seq_and_hash(&self) -> (u64, u64) {
         let engine = lock(&self.0);
         (engine.last_seq(), engine.state_hash())
+    }
+
+    /// Where a new leader's sequencer continues: the last seq and its timestamp.
+    pub fn last_seq_and_timestamp(&self) -> (u64, u64) {
+        let engine = lock(&self.0);
+        (engine.last_seq(), engine.last_timestamp_ns())
     }
 }
 
@@ -86,6 +113,8 @@ where
             membership: StoredMembership::default(),
             events: Vec::new(),
             snapshots_built: 0,
+            publisher: None,
+            out: EventBatch::new(),
         };
         if let Some((meta, bytes)) = read_snapshot(&storage, dir).map_err(|e| e.to_string())? {
             sm.install(&meta, &bytes)?;
@@ -100,6 +129,17 @@ where
             }
         }
         Ok(sm)
+    }
+
+    /// From now on every applied input's events are published (the state rebuilt at
+    /// open was published before the restart).
+    pub fn publish_to(&mut self, publisher: Publisher) {
+        self.publisher = Some(publisher);
+    }
+
+    /// The engine's last seq and timestamp: where the output and a sequencer continue.
+    pub fn last_seq(&self) -> u64 {
+        self.engine().last_seq()
     }
 
     /// A handle that reads the engine's progress while openraft owns this machine.
@@ -120,13 +160,22 @@ where
             .map_err(|e| format!("snapshot at {:?}: {e}", meta.last_log_id))?;
         self.last_applied = meta.last_log_id;
         self.membership = meta.last_membership.clone();
+        if let Some(p) = &self.publisher {
+            let seq = self.engine().last_seq();
+            p.output.jump_to(seq);
+            p.progress.set_applied(seq);
+            tracing::info!(
+                seq,
+                "snapshot installed from the leader: continuing after it"
+            );
+        }
         Ok(())
     }
 
     fn apply_entry(&mut self, entry: Entry<RingexRaft>) -> Result<AppliedThrough, BadBatch> {
         match entry.payload {
             EntryPayload::Blank => {}
-            EntryPayload::Normal(batch) => self.apply_batch(&batch)?,
+            EntryPayload::Normal(batch) => self.apply_batch(entry.log_id.leader_id.term, &batch)?,
             EntryPayload::Membership(m) => {
                 self.membership = StoredMembership::new(Some(entry.log_id), m);
             }
@@ -135,7 +184,7 @@ where
         Ok(AppliedThrough(self.engine().last_seq()))
     }
 
-    fn apply_batch(&mut self, batch: &InputBatch) -> Result<(), BadBatch> {
+    fn apply_batch(&mut self, term: u64, batch: &InputBatch) -> Result<(), BadBatch> {
         let mut engine = lock(&self.engine);
         for stamped in batch.iter() {
             let stamped = stamped?;
@@ -153,9 +202,42 @@ where
                 stamped.seq,
                 "the engine refused a committed input: {stamped:?}"
             );
+            if let Some(p) = &self.publisher {
+                let (link, correlation) = p.origins.take(term, stamped.seq);
+                self.out.push(
+                    stamped.seq,
+                    stamped.timestamp_ns,
+                    link,
+                    correlation,
+                    &self.events,
+                );
+                if stamped.input == Input::TakeSnapshot {
+                    p.snapshot_requested.store(true, Ordering::Release);
+                }
+            }
             self.events.clear();
         }
         Ok(())
+    }
+
+    /// Sends the events of the entries just applied, as one batch.
+    fn publish(&mut self) {
+        let Some(p) = &self.publisher else {
+            return;
+        };
+        let (first, last) = self.out.seqs();
+        if last == 0 {
+            return;
+        }
+        let batch = std::mem::take(&mut self.out);
+        for link in p.output.publish(batch) {
+            tracing::warn!(
+                link,
+                "link dropped: it fell a full queue behind (slow consumer)"
+            );
+        }
+        p.progress.record_commit(last, last - first + 1);
+        p.progress.set_applied(last);
     }
 }
 
@@ -198,6 +280,7 @@ where
                 .map_err(|e| StorageIOError::apply(log_id, &e))?;
             applied.push(through);
         }
+        self.publish();
         Ok(applied)
     }
 

@@ -1,0 +1,202 @@
+//! The daemon as one node of a Raft cluster: the same links, output ring and engine as
+//! the embedded daemon, with openraft between the sequencer and the matcher.
+//!
+//! ```text
+//! link readers ─► input ring ─► proposer (leader only: stamp, one Raft entry per batch)
+//!     ─► openraft (append + fsync, replicate, commit on a majority)
+//!     ─► state machine on every node (apply, publish) ─► output ring ─► link writers
+//! ```
+//!
+//! Only the serving leader keeps gateway links; the others answer NotLeader naming the
+//! leader they know. Every node applies and publishes committed entries, so whichever
+//! node leads next has the recent history in its window for gateways that resume.
+//!
+//! A signal (or a Shutdown input) stops this node only: it is not proposed, and the
+//! rest of the cluster goes on (a leader that stops is replaced by an election).
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ringex_protocol::link::GoodbyeReason;
+use tokio::runtime::Runtime;
+
+use crate::config::Config;
+use crate::daemon::{
+    bootstrap_inputs, join, journal_config, spawn, wait_for_links, Outcome, StartError, Support,
+};
+use crate::data_dir_lock::DataDirLock;
+use crate::expiry::ExpiryNotices;
+use crate::history_replay::HistoryReplay;
+use crate::input_ring::input_ring;
+use crate::link::{LinkContext, Listener};
+use crate::notify::Notifier;
+use crate::output_ring::OutputRing;
+use crate::progress::Progress;
+use crate::replication::cluster_config::{loopback_addr, ClusterConfig};
+use crate::replication::leadership::{follow, Leadership};
+use crate::replication::node::{OpenedNode, RaftNode};
+use crate::replication::origins::Origins;
+use crate::replication::proposer::{Proposer, ProposerEnd};
+use crate::replication::snapshot_cadence::request_snapshots;
+use crate::replication::state_machine::Publisher;
+use crate::signals;
+
+/// Inputs proposed and not yet applied, at most half of this (a power of two).
+const ORIGIN_SLOTS: usize = 1 << 18;
+/// openraft's own threads: replication, storage callbacks, the peer listener.
+const RAFT_WORKER_THREADS: usize = 2;
+/// How long a stopping leader waits for what it proposed to be applied.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartError> {
+    let caught_signals = signals::install()?;
+    let notifier = Arc::new(Notifier::from_env());
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
+    let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(RAFT_WORKER_THREADS)
+        .thread_name("raft")
+        .enable_all()
+        .build()?;
+
+    let started = Instant::now();
+    notifier.status("recovering");
+    let mut opened = OpenedNode::open(
+        &config.data_dir,
+        config.engine_config(),
+        journal_config(config).durability,
+    )?;
+    let recovered_seq = opened.state.last_seq();
+    tracing::info!(
+        node = cluster.node_id,
+        last_seq = recovered_seq,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "recovered from the raft log"
+    );
+
+    let link_addr = loopback_addr(&cluster.this_node().link)?;
+    let listener =
+        Listener::bind_tcp(link_addr).map_err(|e| format!("binding {link_addr}: {e}"))?;
+
+    let stopping = Arc::new(AtomicBool::new(false));
+    let progress = Arc::new(Progress::new(recovered_seq));
+    let output = Arc::new(OutputRing::new(
+        recovered_seq,
+        usize::try_from(config.link.queue_bytes).unwrap_or(usize::MAX),
+        usize::try_from(config.link.history_window_bytes).unwrap_or(usize::MAX),
+    ));
+    let origins = Arc::new(Origins::new(ORIGIN_SLOTS));
+    let snapshot_requested = Arc::new(AtomicBool::new(false));
+    opened.state.publish_to(Publisher {
+        output: Arc::clone(&output),
+        origins: Arc::clone(&origins),
+        progress: Arc::clone(&progress),
+        snapshot_requested: Arc::clone(&snapshot_requested),
+    });
+    let node = runtime.block_on(RaftNode::launch(cluster, opened))?;
+    if cluster.nodes.len() == 1 && runtime.block_on(node.initialise(cluster))? {
+        tracing::info!(node = cluster.node_id, "single-node cluster initialised");
+    }
+    let leadership = Arc::new(Leadership::default());
+    runtime.spawn(follow(node.raft.clone(), Arc::clone(&leadership)));
+    runtime.spawn(request_snapshots(
+        node.raft.clone(),
+        Arc::clone(&progress),
+        config.snapshot.every_inputs,
+        snapshot_requested,
+    ));
+
+    let (inputs_tx, inputs_rx) = input_ring(config.pipeline.input_ring_capacity as usize);
+    let expiries = Arc::new(ExpiryNotices::default());
+    let proposer = Proposer {
+        raft: node.raft.clone(),
+        runtime: runtime.handle().clone(),
+        inputs: inputs_rx,
+        leadership: Arc::clone(&leadership),
+        engine: node.engine.clone(),
+        origins,
+        progress: Arc::clone(&progress),
+        expiries: Arc::clone(&expiries),
+        batch_max: config.pipeline.batch_max as usize,
+        stopping: Arc::clone(&stopping),
+        bootstrap: if recovered_seq == 0 {
+            bootstrap_inputs(config)
+        } else {
+            Vec::new()
+        },
+    };
+    let proposer = spawn("proposer", move || proposer.run())?;
+
+    let mut context = LinkContext::new(
+        inputs_tx.clone(),
+        Arc::clone(&output),
+        Arc::clone(&stopping),
+        config.heartbeat_interval(),
+        config.heartbeat_timeout(),
+        config.link.max_links,
+        expiries,
+        Arc::new(HistoryReplay::new(
+            config.data_dir.clone(),
+            config.engine_config(),
+        )),
+    );
+    context.leadership = Some(Arc::clone(&leadership));
+    let context = Arc::new(context);
+    tracing::info!(listener = %listener.describe(), "listening");
+    let acceptor = listener.spawn(Arc::clone(&context))?;
+    let support = Support::spawn(caught_signals, inputs_tx, &stopping, &notifier, &progress)?;
+    notifier.ready(&format!(
+        "raft node {} from seq {recovered_seq}",
+        cluster.node_id
+    ));
+    tracing::info!(
+        node = cluster.node_id,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
+
+    // Serving until a signal, a Shutdown input, or openraft stopping.
+    let end = join(proposer);
+    notifier.stopping();
+    let outcome = match end {
+        ProposerEnd::Shutdown => Outcome::Shutdown,
+        ProposerEnd::Drained if leadership.has_failed() => Outcome::Failed,
+        ProposerEnd::Drained => Outcome::Shutdown,
+    };
+    if outcome == Outcome::Shutdown {
+        drain(&runtime, &node);
+    }
+    output.close(match outcome {
+        Outcome::Shutdown => GoodbyeReason::Shutdown,
+        Outcome::Failed => GoodbyeReason::Failed,
+    });
+    let (last_seq, state_hash) = node.engine.last_seq_and_hash();
+    tracing::info!(
+        last_seq,
+        state_hash = format_args!("{state_hash:016x}"),
+        "node drained"
+    );
+    join(acceptor);
+    wait_for_links(&context, config.heartbeat_timeout());
+    support.finish();
+    runtime.block_on(node.shutdown());
+    drop(runtime);
+    drop(data_dir_lock);
+    Ok(outcome)
+}
+
+/// Lets what this node appended be applied (and so published) before its links close,
+/// for a bounded time: a leader stopping cleanly answers what it committed.
+fn drain(runtime: &Runtime, node: &RaftNode) {
+    let last_log_index = node.raft.metrics().borrow().last_log_index;
+    let waited = runtime.block_on(
+        node.raft
+            .wait(Some(DRAIN_TIMEOUT))
+            .applied_index_at_least(last_log_index, "drain before stopping"),
+    );
+    if let Err(e) = waited {
+        tracing::warn!(error = %e, "stopping with entries not yet applied: the cluster has them");
+    }
+}

@@ -1,0 +1,135 @@
+//! Reading a node's committed inputs back out of its Raft log, without openraft and
+//! without writing: for the journal tools (`dump`, `replay`) on a cluster node's data
+//! directory and for gateways resuming from further back than the history window.
+//!
+//! The log file is read front to back one record at a time (memory bounded by the
+//! largest record), every record checked as when the node opens it; reading stops at
+//! the committed index the node last saved, so an entry a later leader may still
+//! replace is never shown, and at a record still being written.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use openraft::EntryPayload;
+use ringex_core::{Engine, EngineConfig, Seq};
+
+use super::entry_record::{claimed_size, decode_entry};
+use super::hard_state::HardState;
+use super::node::RAFT_DIR;
+use super::snapshot_file::read_snapshot;
+use super::type_config::StampedInput;
+use crate::storage::FileStorage;
+
+/// The entry log's file inside the Raft directory.
+const LOG_FILE: &str = "entries";
+/// Read-ahead for the sequential scan.
+const READ_BUFFER_BYTES: usize = 1 << 20;
+
+/// Whether `data_dir` belongs to a cluster node (its journal is a Raft log).
+pub fn is_raft_data_dir(data_dir: &Path) -> bool {
+    data_dir.join(RAFT_DIR).join(LOG_FILE).exists()
+}
+
+/// Calls `visit` with every committed input after `after_seq`, in order, until it
+/// breaks or the committed inputs end.
+pub fn scan_committed(
+    data_dir: &Path,
+    after_seq: Seq,
+    visit: &mut dyn FnMut(&StampedInput) -> ControlFlow<()>,
+) -> Result<(), String> {
+    let dir = data_dir.join(RAFT_DIR);
+    let committed = HardState::open(FileStorage, &dir)
+        .and_then(|h| h.read_committed())
+        .map_err(|e| format!("raft state in {}: {e}", dir.display()))?;
+    let Some(committed) = committed else {
+        return Ok(());
+    };
+    let path = dir.join(LOG_FILE);
+    let file = File::open(&path).map_err(|e| format!("opening {}: {e}", path.display()))?;
+    let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, file);
+    let mut record = Vec::new();
+    let mut offset_bytes = 0u64;
+    loop {
+        match read_record(&mut reader, &mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
+            Err(why) => return Err(format!("{} at byte {offset_bytes}: {why}", path.display())),
+        }
+        offset_bytes += record.len() as u64;
+        let (entry, _) = decode_entry(&record).map_err(|f| {
+            format!(
+                "{} at byte {offset_bytes}: {}",
+                path.display(),
+                f.describe()
+            )
+        })?;
+        if entry.log_id.index > committed.index {
+            return Ok(());
+        }
+        let EntryPayload::Normal(batch) = entry.payload else {
+            continue;
+        };
+        for stamped in batch.iter() {
+            let stamped = stamped.map_err(|e| e.to_string())?;
+            if stamped.seq <= after_seq {
+                continue;
+            }
+            if visit(&stamped).is_break() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Reads the next whole record into `record`; false at the end of what is written.
+fn read_record(reader: &mut impl Read, record: &mut Vec<u8>) -> Result<bool, String> {
+    let mut size_field = [0u8; 4];
+    match read_full(reader, &mut size_field)? {
+        0 => return Ok(false),
+        4 => {}
+        _ => return Ok(false),
+    }
+    let size = claimed_size(&size_field).map_err(|f| f.describe().to_string())?;
+    record.clear();
+    record.extend_from_slice(&size_field);
+    record.resize(size, 0);
+    if read_full(reader, &mut record[4..])? < size - 4 {
+        // Being appended right now (or torn): the committed part ends before it.
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Reads until `buf` is full or the file ends; how many bytes were read.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, String> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(filled)
+}
+
+/// The engine to replay from for a target of `to_seq`: the node's snapshot if it lies
+/// at or before it, else an empty engine (the log file keeps every entry).
+pub fn replay_start(
+    data_dir: &Path,
+    config: EngineConfig,
+    to_seq: Option<Seq>,
+) -> Result<Engine, String> {
+    let dir = data_dir.join(RAFT_DIR);
+    if let Some((_, bytes)) = read_snapshot(&FileStorage, &dir).map_err(|e| e.to_string())? {
+        let engine = Engine::decode_snapshot(&bytes, &config)
+            .map_err(|e| format!("raft snapshot in {}: {e}", dir.display()))?;
+        if to_seq.is_none_or(|to| engine.last_seq() <= to) {
+            return Ok(engine);
+        }
+    }
+    Engine::new(config).map_err(|e| e.to_string())
+}

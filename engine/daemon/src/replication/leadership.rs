@@ -1,0 +1,118 @@
+//! Whether this node may serve gateways now, kept current from openraft's metrics.
+//!
+//! A node serves only as the leader, and only once it has applied an entry of its own
+//! term: openraft appends a blank entry when a leader is elected, and applying it means
+//! every entry of earlier terms that will ever commit is applied too. Only then does
+//! the engine's last seq say where the new leader's sequencer continues, and only then
+//! may a gateway link (its Welcome names that seq).
+//!
+//! Every other node answers links with NotLeader, naming the leader it knows.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use openraft::error::Fatal;
+use openraft::{Raft, RaftMetrics, ServerState};
+
+use super::type_config::{ClusterNode, RingexRaft};
+
+#[derive(Debug, Default)]
+pub struct Leadership {
+    /// The term this node serves in; 0 while it does not serve.
+    serving_term: AtomicU64,
+    /// The leader this node knows of (0: none) and the term it knows.
+    leader_id: AtomicU64,
+    term: AtomicU64,
+    /// openraft stopped (shut down, or a storage failure made it fatal).
+    stopped: AtomicBool,
+    /// openraft stopped on a fatal error (a storage failure): fail-stop.
+    failed: AtomicBool,
+    elections: AtomicU64,
+}
+
+/// Who to ask instead, as a NotLeader frame says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotLeader {
+    pub leader_id: u64,
+    pub term: u64,
+}
+
+impl Leadership {
+    /// The term this node serves gateways in, if it does.
+    pub fn serving_term(&self) -> Option<u64> {
+        let term = self.serving_term.load(Ordering::Acquire);
+        (term != 0).then_some(term)
+    }
+
+    /// `Some` when this node must turn gateways away.
+    pub fn not_leader(&self) -> Option<NotLeader> {
+        if self.serving_term().is_some() {
+            return None;
+        }
+        Some(NotLeader {
+            leader_id: self.leader_id.load(Ordering::Acquire),
+            term: self.term.load(Ordering::Acquire),
+        })
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// openraft stopped on an error, not on request.
+    pub fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    /// Terms this node has seen begin since it started.
+    pub fn elections(&self) -> u64 {
+        self.elections.load(Ordering::Relaxed)
+    }
+
+    fn update(&self, m: &RaftMetrics<u64, ClusterNode>) {
+        if m.current_term > self.term.load(Ordering::Acquire) {
+            self.elections.fetch_add(1, Ordering::Relaxed);
+        }
+        self.term.store(m.current_term, Ordering::Release);
+        self.leader_id
+            .store(m.current_leader.unwrap_or(0), Ordering::Release);
+        let serving = m.running_state.is_ok()
+            && m.state == ServerState::Leader
+            && m.current_leader == Some(m.id)
+            && m.last_applied.map(|l| l.leader_id.term) == Some(m.current_term);
+        self.serving_term
+            .store(if serving { m.current_term } else { 0 }, Ordering::Release);
+    }
+
+    fn stop(&self) {
+        self.serving_term.store(0, Ordering::Release);
+        self.stopped.store(true, Ordering::Release);
+    }
+}
+
+/// Keeps `leadership` current until openraft stops publishing metrics.
+pub async fn follow(raft: Raft<RingexRaft>, leadership: std::sync::Arc<Leadership>) {
+    let mut metrics = raft.metrics();
+    loop {
+        let ended = {
+            let m = metrics.borrow_and_update();
+            leadership.update(&m);
+            m.running_state.clone().err()
+        };
+        match ended {
+            None => {}
+            Some(Fatal::Stopped) => {
+                tracing::info!("raft stopped");
+                break;
+            }
+            Some(fatal) => {
+                tracing::error!(error = %fatal, "raft stopped on a fatal error: this node serves no more");
+                leadership.failed.store(true, Ordering::Release);
+                break;
+            }
+        }
+        if metrics.changed().await.is_err() {
+            break;
+        }
+    }
+    leadership.stop();
+}

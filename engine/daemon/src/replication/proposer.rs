@@ -1,0 +1,219 @@
+//! The leader's sequencer in a cluster: takes inputs off the input ring in batches,
+//! stamps them (seq and time are given once, here, so every replica replays the same
+//! thing) and proposes each batch as one Raft entry. openraft appends it with one
+//! fsync, replicates it, and once a majority has it durable, every node's state
+//! machine applies it; only then do its events leave (see [`super::state_machine`]).
+//!
+//! Throughput comes from batching: while one entry is being made durable and
+//! replicated, the ring fills with the next. Inputs in flight (proposed, not applied)
+//! are bounded by the origin table, so a slow follower quorum pushes back on the links
+//! through the input ring instead of growing memory.
+//!
+//! A node that is not serving (a follower, or a leader not yet caught up with its own
+//! term) sequences nothing: an input that reaches it is answered Expired on its link,
+//! which tells the gateway it was never sequenced. On a new term the sequencer
+//! continues from the engine's last applied seq and timestamp, which is exact then
+//! (see [`super::leadership`]).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::RecvTimeoutError;
+use openraft::Raft;
+use ringex_protocol::Input;
+use tokio::runtime::Handle;
+
+use super::leadership::Leadership;
+use super::origins::{Origin, Origins};
+use super::state_machine::EngineView;
+use super::type_config::{InputBatch, RingexRaft, StampedInput};
+use crate::expiry::ExpiryNotices;
+use crate::input_ring::{InputReceiver, LinkInput, DAEMON_LINK};
+use crate::progress::Progress;
+use crate::sequencer::Sequencer;
+
+/// How often an idle proposer looks at its leadership (for the first start's inputs).
+const IDLE_CHECK: Duration = Duration::from_millis(50);
+/// How long the proposer waits for room in flight before it looks again.
+const ROOM_CHECK: Duration = Duration::from_micros(200);
+
+/// How the proposer ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ProposerEnd {
+    /// A Shutdown input: this node stops (it is not proposed; the cluster goes on).
+    Shutdown,
+    /// Every producer went away, or openraft stopped.
+    Drained,
+}
+
+pub struct Proposer {
+    pub raft: Raft<RingexRaft>,
+    pub runtime: Handle,
+    pub inputs: InputReceiver,
+    pub leadership: Arc<Leadership>,
+    pub engine: EngineView,
+    pub origins: Arc<Origins>,
+    pub progress: Arc<Progress>,
+    pub expiries: Arc<ExpiryNotices>,
+    pub batch_max: usize,
+    /// Raised when this node stops taking inputs, so links and listeners wind down.
+    pub stopping: Arc<AtomicBool>,
+    /// Inputs the first leader of an empty cluster submits (instruments, accounts).
+    pub bootstrap: Vec<Input>,
+}
+
+/// The sequencer of one term of leadership.
+struct Tenure {
+    term: u64,
+    sequencer: Sequencer,
+    /// The last seq proposed in this tenure.
+    proposed_seq: u64,
+}
+
+impl Proposer {
+    pub fn run(mut self) -> ProposerEnd {
+        let end = self.propose_loop();
+        self.stopping.store(true, Ordering::Release);
+        end
+    }
+
+    fn propose_loop(&mut self) -> ProposerEnd {
+        let mut tenure: Option<Tenure> = None;
+        loop {
+            if self.leadership.is_stopped() {
+                return ProposerEnd::Drained;
+            }
+            let first = match self.inputs.recv_timeout(IDLE_CHECK) {
+                Ok(item) => Some(item),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return ProposerEnd::Drained,
+            };
+            if first.is_some_and(|f| f.input == Input::Shutdown) {
+                return ProposerEnd::Shutdown;
+            }
+            let Some(term) = self.leadership.serving_term() else {
+                if let Some(item) = first {
+                    self.expiries.unsequenced(&item, "this node does not lead");
+                }
+                tenure = None;
+                continue;
+            };
+            let t = match &mut tenure {
+                Some(t) if t.term == term => t,
+                _ => tenure.insert(self.begin_tenure(term)),
+            };
+            if !self.bootstrap.is_empty() && t.proposed_seq == 0 {
+                let items = std::mem::take(&mut self.bootstrap)
+                    .into_iter()
+                    .map(daemon_input)
+                    .collect::<Vec<_>>();
+                tracing::info!(
+                    inputs = items.len(),
+                    "empty cluster: configured instruments and accounts submitted"
+                );
+                if !self.propose(t, items) {
+                    return ProposerEnd::Drained;
+                }
+            }
+            let Some(first) = first else { continue };
+            let mut items = vec![first];
+            let mut shutdown = false;
+            while items.len() < self.batch_max {
+                match self.inputs.try_recv() {
+                    Ok(next) if next.input == Input::Shutdown => {
+                        shutdown = true;
+                        break;
+                    }
+                    Ok(next) => items.push(next),
+                    Err(_) => break,
+                }
+            }
+            if !self.propose(t, items) {
+                return ProposerEnd::Drained;
+            }
+            if shutdown {
+                return ProposerEnd::Shutdown;
+            }
+        }
+    }
+
+    /// This node leads in `term` and has applied every earlier entry: stamping
+    /// continues from the engine's state, exactly.
+    fn begin_tenure(&self, term: u64) -> Tenure {
+        let (last_seq, last_timestamp_ns) = self.engine.last_seq_and_timestamp();
+        tracing::info!(term, last_seq, "serving as leader: sequencing from here");
+        Tenure {
+            term,
+            sequencer: Sequencer::resume(last_seq, last_timestamp_ns),
+            proposed_seq: last_seq,
+        }
+    }
+
+    /// Stamps and proposes one batch; false once openraft has stopped for good.
+    fn propose(&self, tenure: &mut Tenure, items: Vec<LinkInput>) -> bool {
+        let mut batch = InputBatch::default();
+        let mut origins = Vec::with_capacity(items.len());
+        for item in items {
+            let Some((seq, timestamp_ns)) = tenure.sequencer.stamp_unless_expired(item.deadline_ns)
+            else {
+                self.expiries
+                    .unsequenced(&item, "its deadline passed before sequencing");
+                continue;
+            };
+            batch.push(&StampedInput {
+                seq,
+                timestamp_ns,
+                input: item.input,
+            });
+            origins.push(Origin {
+                seq,
+                link: item.link,
+                correlation: item.correlation,
+            });
+        }
+        let Some(last) = origins.last().map(|o| o.seq) else {
+            return true;
+        };
+        self.wait_for_room(last);
+        self.origins.record(tenure.term, &origins);
+        tenure.proposed_seq = last;
+        // The answer is the applied seq, which the state machine publishes itself: a
+        // proposal the next leader drops is answered by the gateway's bound instead.
+        // It is still awaited (on openraft's runtime, off this thread), since openraft
+        // warns of every answer nobody takes.
+        match self.runtime.block_on(self.raft.client_write_ff(batch)) {
+            Ok(answer) => {
+                self.runtime.spawn(async move {
+                    let _ = answer.await;
+                });
+                true
+            }
+            Err(fatal) => {
+                tracing::error!(error = %fatal, "raft stopped: proposing no more");
+                false
+            }
+        }
+    }
+
+    /// Waits until proposing through `last` keeps the inputs in flight within the
+    /// origin table, or this node stops serving (the entry will fail then anyway).
+    fn wait_for_room(&self, last: u64) {
+        let room = self.origins.capacity() as u64 / 2;
+        while last.saturating_sub(self.progress.applied_seq()) > room {
+            if self.leadership.serving_term().is_none() {
+                return;
+            }
+            std::thread::sleep(ROOM_CHECK);
+        }
+    }
+}
+
+fn daemon_input(input: Input) -> LinkInput {
+    LinkInput {
+        link: DAEMON_LINK,
+        correlation: 0,
+        deadline_ns: 0,
+        input,
+    }
+}
