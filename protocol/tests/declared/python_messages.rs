@@ -110,21 +110,19 @@ fn class(m: &MessageDecl) -> String {
     out
 }
 
-/// `items` joined by `sep`, wrapped in lines of at most 88 characters indented by 4.
+/// `items` joined by `sep`, wrapped in lines of at most 88 characters indented by 4: a
+/// line breaks before ` | ` and after `,`.
 fn wrapped(items: &[&str], sep: &str) -> String {
-    let mut lines = vec![String::from("   ")];
-    for (i, item) in items.iter().enumerate() {
-        let piece = if i == 0 {
-            item.to_string()
-        } else {
-            format!("{sep}{item}")
-        };
+    let (tail, head) = sep.split_at(sep.trim_end().len().min(1));
+    let mut lines = vec![format!("    {}", items[0])];
+    for item in &items[1..] {
         let last = lines.last_mut().expect("one line");
-        if last.len() + piece.len() > 88 {
-            lines.push(format!("    {}", piece.trim_start()));
+        if last.len() + sep.len() + item.len() > 88 {
+            last.push_str(tail.trim());
+            lines.push(format!("    {}{item}", head.trim_start()));
         } else {
-            last.push_str(if i == 0 { " " } else { "" });
-            last.push_str(&piece);
+            last.push_str(sep);
+            last.push_str(item);
         }
     }
     lines.join("\n")

@@ -512,13 +512,12 @@ OrderResponse = (
 )  # fmt: skip
 
 CLIENT_TYPES: tuple[type[Message], ...] = (
-    Login, Logout, Heartbeat, NewOrder, Cancel, Replace, MassCancel, Subscribe, EndOfDay
-    , SetHalted, FeedSubscribe, ResendRequest,
+    Login, Logout, Heartbeat, NewOrder, Cancel, Replace, MassCancel, Subscribe, EndOfDay,
+    SetHalted, FeedSubscribe, ResendRequest,
 )  # fmt: skip
 SERVER_TYPES: tuple[type[Message], ...] = (
-    LoginAccepted, LoginRejected, Heartbeat, Goodbye, Accepted, Rejected, Executed
-    , Cancelled, Replaced, CancelRejected, MassCancelled, TopOfBook, TradeReport
-    , OrderAdded, OrderReduced, OrderRemoved, OrderReplaced, Trade, TradingStatus
-    , LevelUpdate, SnapshotBegin, SnapshotOrder, SnapshotLevel, SnapshotEnd
-    , FeedRejected,
+    LoginAccepted, LoginRejected, Heartbeat, Goodbye, Accepted, Rejected, Executed,
+    Cancelled, Replaced, CancelRejected, MassCancelled, TopOfBook, TradeReport,
+    OrderAdded, OrderReduced, OrderRemoved, OrderReplaced, Trade, TradingStatus,
+    LevelUpdate, SnapshotBegin, SnapshotOrder, SnapshotLevel, SnapshotEnd, FeedRejected,
 )  # fmt: skip
