@@ -1,5 +1,6 @@
 //! ringex-protocol: the byte layouts ringex speaks, in one place.
 //!
+//! - [`client`]: client session messages, declared once ([`declare`], [`field_codec`]);
 //! - [`command_codec`]: engine inputs, as journaled and as sent on the engine link;
 //! - [`event_codec`]: engine events;
 //! - [`link`]: frames between gateways and the engine daemon;
@@ -11,9 +12,11 @@
 
 pub mod client;
 pub mod command_codec;
+pub mod declare;
 pub mod error;
 pub mod event_codec;
 pub mod feed;
+pub mod field_codec;
 pub mod frame;
 pub mod link;
 pub mod session;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use ringex_core::market_data::{BookChange, BookEvent, FeedBuilder, LevelBook, LevelUpdate};
 use ringex_core::{EngineConfig, Event};
-use ringex_protocol::client::{encode_server, FeedStamp, ServerMessage};
+use ringex_protocol::client::{encode_server, ServerMessage};
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 use ringex_protocol::feed::{FeedKind, FeedRejectReason, L2_DEPTH_MAX};
 use ringex_protocol::frame::write_frame;
@@ -105,90 +105,6 @@ fn frame(buf: &mut Vec<u8>, message: &ServerMessage) {
     write_frame(buf, CLIENT_PREFIX, CLIENT_FRAME_MAX, |b| {
         encode_server(message, b)
     });
-}
-
-/// The wire form of an L3 book event.
-pub fn l3_message(e: &BookEvent) -> ServerMessage {
-    let at = FeedStamp {
-        instrument: e.instrument,
-        feed_seq: e.feed_seq,
-        timestamp_ns: e.timestamp_ns,
-    };
-    match e.change {
-        BookChange::OrderAdded {
-            order_id,
-            side,
-            price,
-            qty,
-        } => ServerMessage::OrderAdded {
-            at,
-            order_id,
-            side,
-            price,
-            qty,
-        },
-        BookChange::OrderReduced {
-            order_id,
-            side,
-            price,
-            qty,
-            remaining_qty,
-        } => ServerMessage::OrderReduced {
-            at,
-            order_id,
-            side,
-            price,
-            qty,
-            remaining_qty,
-        },
-        BookChange::OrderRemoved {
-            order_id,
-            side,
-            price,
-            qty,
-            reason,
-        } => ServerMessage::OrderRemoved {
-            at,
-            order_id,
-            side,
-            price,
-            qty,
-            reason,
-        },
-        BookChange::OrderReplaced {
-            order_id,
-            side,
-            old_price,
-            old_qty,
-            price,
-            qty,
-            priority_kept,
-        } => ServerMessage::OrderReplaced {
-            at,
-            order_id,
-            side,
-            old_price,
-            old_qty,
-            price,
-            qty,
-            priority_kept,
-        },
-        BookChange::Trade {
-            match_id,
-            price,
-            qty,
-            aggressor_side,
-            maker_order_id,
-        } => ServerMessage::Trade {
-            at,
-            match_id,
-            price,
-            qty,
-            aggressor_side,
-            maker_order_id,
-        },
-        BookChange::TradingStatus { halted } => ServerMessage::TradingStatus { at, halted },
-    }
 }
 
 /// The wire form of a level update of the depth-`depth` feed.
@@ -348,7 +264,7 @@ impl FeedFanout {
             feed: FeedKind::L3,
             depth: 0,
         };
-        self.encode(&l3_message(e));
+        self.encode(&ServerMessage::from_book_event(e));
         self.fan_out(l3);
         if is_trades(&e.change) {
             self.fan_out(FeedKey {
@@ -537,7 +453,7 @@ impl FeedFanout {
                     let wanted =
                         events.filter(|e| key.feed == FeedKind::L3 || is_trades(&e.change));
                     for e in wanted {
-                        write(&l3_message(e));
+                        write(&ServerMessage::from_book_event(e));
                     }
                 }),
             FeedKind::L2 => self

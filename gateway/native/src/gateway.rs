@@ -287,12 +287,12 @@ impl Core {
                     next_seq,
                 }
             }
-            (Phase::Active, ClientMessage::Logout) => SessionAction::Close {
+            (Phase::Active, ClientMessage::Logout {}) => SessionAction::Close {
                 reason: SessionEndReason::Logout,
                 detail: 0,
             },
             // A heartbeat is welcome at any point; it only keeps the session alive.
-            (_, ClientMessage::Heartbeat) => SessionAction::Continue,
+            (_, ClientMessage::Heartbeat {}) => SessionAction::Continue,
             (
                 Phase::Active,
                 ClientMessage::Subscribe {
@@ -340,10 +340,14 @@ impl Core {
                 self.feed_answer(sid, key, answer);
                 SessionAction::Continue
             }
-            (Phase::Active, ClientMessage::Command(cmd)) => {
-                self.order_entry(sid, body, &cmd, now_ns);
-                SessionAction::Continue
-            }
+            (Phase::Active, message) => match message.command() {
+                Some(cmd) => {
+                    self.order_entry(sid, body, &cmd, now_ns);
+                    SessionAction::Continue
+                }
+                // Every other message of an active session is matched above.
+                None => not_logged_in,
+            },
             _ => not_logged_in,
         }
     }
@@ -632,7 +636,7 @@ impl Core {
             }
         }
         for sid in beats {
-            self.send_unsequenced(sid, &ServerMessage::Heartbeat);
+            self.send_unsequenced(sid, &ServerMessage::Heartbeat {});
         }
         for p in self.link.overdue(now_ns) {
             self.engine_unavailable(p);

@@ -36,8 +36,7 @@ fn framed(message: &ClientMessage) -> Vec<u8> {
 }
 
 fn order(coid: u64, side: Side, price: i64, qty: u64) -> ClientMessage {
-    ClientMessage::Command(Command::NewOrder(NewOrder {
-        account: 0,
+    ClientMessage::NewOrder {
         instrument: 1,
         client_order_id: coid,
         side,
@@ -46,7 +45,7 @@ fn order(coid: u64, side: Side, price: i64, qty: u64) -> ClientMessage {
         post_only: false,
         price,
         qty,
-    }))
+    }
 }
 
 fn messages(bytes: &[u8]) -> Vec<ServerMessage> {
@@ -224,7 +223,7 @@ fn bad_bytes_and_slow_drips_end_the_session() {
     assert_eq!(core.tick(1001 * MS), [(2, SessionEndReason::FrameTimeout)]);
     core.open_session(3, 0);
     assert_eq!(
-        core.feed_session(3, &framed(&ClientMessage::Logout), 0),
+        core.feed_session(3, &framed(&ClientMessage::Logout {}), 0),
         SessionAction::Close {
             reason: SessionEndReason::NotLoggedIn,
             detail: 0

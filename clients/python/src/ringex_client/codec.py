@@ -1,5 +1,8 @@
 """Encoding and decoding of session messages and frames, checked whole before parsing.
 
+The layouts come from :mod:`ringex_client.messages`, generated from the protocol's
+declarations; this module only interprets them.
+
 Frames are a little-endian ``u16`` length and that many bytes (type byte, then fields);
 a body is at most :data:`FRAME_MAX` bytes. Every message type has one size, so a body
 of the wrong size, an unknown type, an enum out of range or an undefined flag bit is a
@@ -22,7 +25,6 @@ FRAME_MAX = 256
 """Largest frame body on a client session."""
 
 _LEN = struct.Struct("<H")
-_FLAG_POST_ONLY = 0x01
 
 
 class ProtocolError(Exception):
@@ -45,10 +47,20 @@ def _boolean(v: int) -> bool:
     return v == 1
 
 
-def _flags(v: int) -> bool:
-    if v & ~_FLAG_POST_ONLY:
-        raise ProtocolError(DecodeError.BAD_FLAGS)
-    return v == _FLAG_POST_ONLY
+def _flag(bit: int) -> Callable[[int], bool]:
+    def decode(v: int) -> bool:
+        if v & ~bit:
+            raise ProtocolError(DecodeError.BAD_FLAGS)
+        return v == bit
+
+    return decode
+
+
+def _flag_byte(bit: int) -> Callable[[bool], int]:
+    def encode(v: bool) -> int:
+        return bit if v else 0
+
+    return encode
 
 
 def _enum(kind: type[IntEnum]) -> Callable[[int], IntEnum]:
@@ -74,9 +86,9 @@ class _Spec:
         self.encoders: list[tuple[int, Callable[[Any], Any]]] = []
         for i, name in enumerate(names):
             hint = hints[name]
-            if name == "post_only":
-                self.decoders.append((i, _flags))
-                self.encoders.append((i, int))
+            if name in cls.FLAGS:
+                self.decoders.append((i, _flag(cls.FLAGS[name])))
+                self.encoders.append((i, _flag_byte(cls.FLAGS[name])))
             elif hint is bool:
                 self.decoders.append((i, _boolean))
                 self.encoders.append((i, int))

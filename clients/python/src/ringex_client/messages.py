@@ -1,8 +1,12 @@
 """Typed messages of the client session protocol (SPEC.md, "Client sessions").
 
+Generated from the declarations in protocol/src/client.rs: do not edit. Regenerate with
+``RINGEX_WRITE_DECLARED=1 cargo test -p ringex-protocol --test declared_outputs``.
+
 Every message is a :class:`msgspec.Struct` whose fields are in wire order; ``TYPE`` is
-its type byte and ``LAYOUT`` the :mod:`struct` format of the fields after it. Messages
-a client sends are :data:`ClientMessage`; messages the gateway sends are
+its type byte, ``LAYOUT`` the :mod:`struct` format of the fields after it,
+``TEXT_WIDTHS`` the width of each text field and ``FLAGS`` the bit of each flag field.
+Messages a client sends are :data:`ClientMessage`; messages the gateway sends are
 :data:`ServerMessage`. :class:`Heartbeat` goes both ways.
 """
 
@@ -36,9 +40,7 @@ class Message(msgspec.Struct, frozen=True):
     TYPE: ClassVar[bytes]
     LAYOUT: ClassVar[str]
     TEXT_WIDTHS: ClassVar[dict[str, int]] = {}
-
-
-# Session layer -----------------------------------------------------------------------
+    FLAGS: ClassVar[dict[str, int]] = {}
 
 
 class Login(Message, frozen=True):
@@ -67,45 +69,12 @@ class Heartbeat(Message, frozen=True):
     LAYOUT = ""
 
 
-class LoginAccepted(Message, frozen=True):
-    """Login succeeded. Sequenced messages from ``next_seq`` up to ``replay_end`` are
-    the replay; later ones are live. A new ``epoch`` means the numbering restarted."""
-
-    TYPE = b"L"
-    LAYOUT = "IBQQQ"
-    account: int
-    role: Role
-    epoch: int
-    next_seq: int
-    replay_end: int
-
-
-class LoginRejected(Message, frozen=True):
-    """Login refused; the gateway closes the connection."""
-
-    TYPE = b"R"
-    LAYOUT = "B"
-    reason: LoginRejectReason
-
-
-class Goodbye(Message, frozen=True):
-    """The gateway ends the session, saying why; ``detail`` is the decode error code
-    for ``BAD_INPUT``."""
-
-    TYPE = b"Z"
-    LAYOUT = "BB"
-    reason: SessionEndReason
-    detail: int = 0
-
-
-# Order entry (client to gateway): the engine input bodies without the account -------
-
-
 class NewOrder(Message, frozen=True):
     """Enter an order. Market orders carry price 0 and time in force IOC or FOK."""
 
     TYPE = b"N"
     LAYOUT = "QIBBBBqQ"
+    FLAGS = {"post_only": 0x01}
     client_order_id: int
     instrument: int
     side: Side
@@ -125,8 +94,8 @@ class Cancel(Message, frozen=True):
 
 
 class Replace(Message, frozen=True):
-    """Cancel/replace: new price and open quantity; the order takes
-    ``client_order_id`` (which may equal ``orig_client_order_id``)."""
+    """Cancel/replace: new price and open quantity; the order takes ``client_order_id``
+    (which may equal ``orig_client_order_id``)."""
 
     TYPE = b"U"
     LAYOUT = "QQqQ"
@@ -137,7 +106,7 @@ class Replace(Message, frozen=True):
 
 
 class MassCancel(Message, frozen=True):
-    """Cancel every open order of the account on ``instrument`` (or on all)."""
+    """Cancel every open order of the account on ``instrument`` (``ALL_INSTRUMENTS``: on all)."""
 
     TYPE = b"M"
     LAYOUT = "I"
@@ -169,8 +138,59 @@ class SetHalted(Message, frozen=True):
     halted: bool
 
 
-# Order responses (gateway to client). ``seq`` places a message in the account's
-# stream; 0 marks an unsequenced gateway reject. ---------------------------------------
+class FeedSubscribe(Message, frozen=True):
+    """Start (a snapshot, then incrementals) or stop one feed of an instrument, or of
+    every instrument with ``ALL_INSTRUMENTS``. ``depth`` is the L2 depth, else 0."""
+
+    TYPE = b"F"
+    LAYOUT = "IBBB"
+    instrument: int
+    feed: FeedKind
+    depth: int = 0
+    subscribe: bool = True
+
+
+class ResendRequest(Message, frozen=True):
+    """Ask for a feed's incrementals ``from_seq..=to_seq`` again (L2: level_seq)."""
+
+    TYPE = b"G"
+    LAYOUT = "IBBQQ"
+    instrument: int
+    feed: FeedKind
+    depth: int
+    from_seq: int
+    to_seq: int
+
+
+class LoginAccepted(Message, frozen=True):
+    """Login succeeded. Sequenced messages from ``next_seq`` up to ``replay_end`` are the
+    replay; later ones are live. A new ``epoch`` means the numbering restarted."""
+
+    TYPE = b"L"
+    LAYOUT = "IBQQQ"
+    account: int
+    role: Role
+    epoch: int
+    next_seq: int
+    replay_end: int
+
+
+class LoginRejected(Message, frozen=True):
+    """Login refused; the gateway closes the connection."""
+
+    TYPE = b"R"
+    LAYOUT = "B"
+    reason: LoginRejectReason
+
+
+class Goodbye(Message, frozen=True):
+    """The gateway ends the session, saying why; ``detail`` is the decode error code for
+    ``BAD_INPUT``."""
+
+    TYPE = b"Z"
+    LAYOUT = "BB"
+    reason: SessionEndReason
+    detail: int = 0
 
 
 class Accepted(Message, frozen=True):
@@ -178,6 +198,7 @@ class Accepted(Message, frozen=True):
 
     TYPE = b"A"
     LAYOUT = "QQQQIBBBBqQ"
+    FLAGS = {"post_only": 0x01}
     seq: int
     timestamp_ns: int
     client_order_id: int
@@ -192,7 +213,8 @@ class Accepted(Message, frozen=True):
 
 
 class Rejected(Message, frozen=True):
-    """A new order, replace or mass cancel was refused."""
+    """A new order, replace or mass cancel was refused (an engine reason, 1 to 25, or a
+    gateway one, 100 to 103)."""
 
     TYPE = b"J"
     LAYOUT = "QQBBQ"
@@ -260,7 +282,7 @@ class CancelRejected(Message, frozen=True):
 
 
 class MassCancelled(Message, frozen=True):
-    """A mass cancel took effect on ``count`` orders."""
+    """A mass cancel took effect on ``count`` orders (``instrument`` ``ALL_INSTRUMENTS``: all)."""
 
     TYPE = b"M"
     LAYOUT = "QQII"
@@ -268,9 +290,6 @@ class MassCancelled(Message, frozen=True):
     timestamp_ns: int
     instrument: int
     count: int
-
-
-# Market data (unsequenced) -----------------------------------------------------------
 
 
 class TopOfBook(Message, frozen=True):
@@ -297,33 +316,6 @@ class TradeReport(Message, frozen=True):
     price: int
     qty: int
     aggressor_side: Side
-
-
-# Market data feeds (SPEC.md, "Market data feeds") -------------------------------------
-
-
-class FeedSubscribe(Message, frozen=True):
-    """Start (a snapshot, then incrementals) or stop one feed of an instrument, or of
-    every instrument with ``ALL_INSTRUMENTS``. ``depth`` is the L2 depth, else 0."""
-
-    TYPE = b"F"
-    LAYOUT = "IBBB"
-    instrument: int
-    feed: FeedKind
-    depth: int = 0
-    subscribe: bool = True
-
-
-class ResendRequest(Message, frozen=True):
-    """Ask for a feed's incrementals ``from_seq..=to_seq`` again (L2: level_seq)."""
-
-    TYPE = b"G"
-    LAYOUT = "IBBQQ"
-    instrument: int
-    feed: FeedKind
-    depth: int
-    from_seq: int
-    to_seq: int
 
 
 class OrderAdded(Message, frozen=True):
@@ -371,8 +363,8 @@ class OrderRemoved(Message, frozen=True):
 
 
 class OrderReplaced(Message, frozen=True):
-    """L3: a resting order now rests at ``price`` with ``qty``; at the back of the
-    level unless ``priority_kept``."""
+    """L3: a resting order now rests at ``price`` with ``qty``; at the back of the level
+    unless ``priority_kept``."""
 
     TYPE = b"u"
     LAYOUT = "IQQQBqQqQB"
@@ -415,7 +407,8 @@ class TradingStatus(Message, frozen=True):
 
 
 class LevelUpdate(Message, frozen=True):
-    """L2: one change to the best ``depth`` levels of a side (a Delete reads 0, 0)."""
+    """L2: one change to the best ``depth`` levels of a side (a Delete reads 0, 0);
+    ``feed_seq`` is the L3 book event that caused it."""
 
     TYPE = b"l"
     LAYOUT = "IBQQQBBqQI"
@@ -484,7 +477,7 @@ class SnapshotEnd(Message, frozen=True):
 
 
 class FeedRejected(Message, frozen=True):
-    """A Subscribe (``feed`` TOP_OF_BOOK), FeedSubscribe or ResendRequest refused."""
+    """A Subscribe (``feed`` TOP_OF_BOOK, 0), FeedSubscribe or ResendRequest refused."""
 
     TYPE = b"f"
     LAYOUT = "IBBB"
@@ -494,12 +487,14 @@ class FeedRejected(Message, frozen=True):
     reason: FeedRejectReason
 
 
-BookEvent = OrderAdded | OrderReduced | OrderRemoved | OrderReplaced | Trade | TradingStatus
+BookEvent = (
+    OrderAdded | OrderReduced | OrderRemoved | OrderReplaced | Trade | TradingStatus
+)  # fmt: skip
 FeedMessage = (
-    BookEvent | LevelUpdate | SnapshotBegin | SnapshotOrder | SnapshotLevel | SnapshotEnd
+    OrderAdded | OrderReduced | OrderRemoved | OrderReplaced | Trade | TradingStatus
+    | LevelUpdate | SnapshotBegin | SnapshotOrder | SnapshotLevel | SnapshotEnd
     | FeedRejected
 )  # fmt: skip
-
 ClientMessage = (
     Login | Logout | Heartbeat | NewOrder | Cancel | Replace | MassCancel | Subscribe
     | EndOfDay | SetHalted | FeedSubscribe | ResendRequest
@@ -507,10 +502,13 @@ ClientMessage = (
 ServerMessage = (
     LoginAccepted | LoginRejected | Heartbeat | Goodbye | Accepted | Rejected | Executed
     | Cancelled | Replaced | CancelRejected | MassCancelled | TopOfBook | TradeReport
-    | FeedMessage
+    | OrderAdded | OrderReduced | OrderRemoved | OrderReplaced | Trade | TradingStatus
+    | LevelUpdate | SnapshotBegin | SnapshotOrder | SnapshotLevel | SnapshotEnd
+    | FeedRejected
 )  # fmt: skip
 OrderResponse = (
-    Accepted | Rejected | Executed | Cancelled | Replaced | CancelRejected | MassCancelled
+    Accepted | Rejected | Executed | Cancelled | Replaced | CancelRejected
+    | MassCancelled
 )  # fmt: skip
 
 CLIENT_TYPES: tuple[type[Message], ...] = (
@@ -519,7 +517,7 @@ CLIENT_TYPES: tuple[type[Message], ...] = (
 )  # fmt: skip
 SERVER_TYPES: tuple[type[Message], ...] = (
     LoginAccepted, LoginRejected, Heartbeat, Goodbye, Accepted, Rejected, Executed,
-    Cancelled, Replaced, CancelRejected, MassCancelled, TopOfBook, TradeReport, OrderAdded,
-    OrderReduced, OrderRemoved, OrderReplaced, Trade, TradingStatus, LevelUpdate,
-    SnapshotBegin, SnapshotOrder, SnapshotLevel, SnapshotEnd, FeedRejected,
+    Cancelled, Replaced, CancelRejected, MassCancelled, TopOfBook, TradeReport,
+    OrderAdded, OrderReduced, OrderRemoved, OrderReplaced, Trade, TradingStatus,
+    LevelUpdate, SnapshotBegin, SnapshotOrder, SnapshotLevel, SnapshotEnd, FeedRejected,
 )  # fmt: skip

@@ -1,0 +1,223 @@
+//! The declaration of a direction's messages, written once: from one table per direction
+//! [`declare_messages!`] derives the message enum, the type byte constants, the fixed
+//! sizes, the encoder, the decoder (frames checked whole before parsing: exact length,
+//! then every enum and flag field checked) and a description of every message
+//! ([`MessageDecl`]) from which the specification's tables, the Python codec and the
+//! fuzz tests are generated.
+
+use crate::field_codec::Column;
+
+/// What a message is for, which says how it is numbered and who receives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Login, heartbeats and the end of a session: never numbered.
+    Session,
+    /// Client order messages: forwarded to the engine with the session's account.
+    OrderEntry,
+    /// Client administrative commands (admin role): forwarded as engine inputs.
+    Admin,
+    /// Client market data requests.
+    MarketDataRequest,
+    /// Order responses: the account's stream, numbered by `seq`, replayed at login.
+    OrderResponse,
+    /// Top of book and trade reports: unsequenced, never replayed.
+    TopOfBook,
+    /// L3 (and trades) incrementals, numbered by `feed_seq`, resent on request.
+    BookEvent,
+    /// L2 incrementals, numbered by `level_seq`, resent on request.
+    LevelUpdate,
+    /// Snapshots and feed rejects: they state the sequence numbers they cover.
+    FeedControl,
+}
+
+impl Family {
+    /// Whether and how messages of this family are sequenced and replayed, as the
+    /// specification states it.
+    pub fn sequencing(self) -> &'static str {
+        match self {
+            Family::Session | Family::TopOfBook | Family::FeedControl => "no",
+            Family::OrderEntry => "— (order entry)",
+            Family::Admin => "— (admin)",
+            Family::MarketDataRequest => "— (market data)",
+            Family::OrderResponse => "seq (0: gateway reject); replayed at login",
+            Family::BookEvent => "feed_seq; resend",
+            Family::LevelUpdate => "level_seq; resend",
+        }
+    }
+}
+
+/// One declared field: its name in the message and its columns on the wire.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldDecl {
+    pub name: &'static str,
+    pub columns: &'static [Column],
+    /// The value a client library may fill in when its user leaves the field out, as a
+    /// Python expression.
+    pub default: Option<&'static str>,
+}
+
+/// One declared message.
+#[derive(Clone, Copy, Debug)]
+pub struct MessageDecl {
+    pub type_byte: u8,
+    pub name: &'static str,
+    pub family: Family,
+    /// The declaration's doc comment, one line per entry.
+    pub doc: &'static [&'static str],
+    pub fields: &'static [FieldDecl],
+    /// The whole message, type byte included.
+    pub size: usize,
+}
+
+/// A column with the name it travels under.
+#[derive(Clone, Copy, Debug)]
+pub struct NamedColumn {
+    pub name: &'static str,
+    pub column: Column,
+}
+
+impl MessageDecl {
+    /// Every column after the type byte, in wire order, with its name.
+    pub fn columns(&self) -> impl Iterator<Item = NamedColumn> + '_ {
+        self.fields.iter().flat_map(|f| {
+            f.columns.iter().map(move |c| NamedColumn {
+                name: c.name.unwrap_or(f.name),
+                column: *c,
+            })
+        })
+    }
+}
+
+/// The codec of a declared field: its own type, or the marker named after `as`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! field_codec_of {
+    ($t:ty) => {
+        $t
+    };
+    ($t:ty, $codec:ty) => {
+        $codec
+    };
+}
+
+/// A declared field's default, if it has one.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! declared_default {
+    () => {
+        None
+    };
+    ($default:literal) => {
+        Some($default)
+    };
+}
+
+/// Declares one direction's messages. Each entry is
+///
+/// ```text
+/// /// What the message says (Rust docs, the Python docstring).
+/// CONST_NAME = b'X' => Name(Family) { field: RustType [as Codec] [= "python default"], … },
+/// ```
+///
+/// and generates `enum`, `CONST_NAME`s, `len(kind)`, `family(kind)`, `encode`, `decode`
+/// and the `TABLE` of [`MessageDecl`]s.
+#[macro_export]
+macro_rules! declare_messages {
+    (
+        $(#[doc = $enum_doc:literal])*
+        pub enum $enum:ident;
+        table $table:ident, len $len:ident, family $family:ident,
+        encode $encode:ident, decode $decode:ident;
+        $(
+            $(#[doc = $doc:literal])*
+            $const:ident = $byte:literal => $variant:ident($fam:ident) {
+                $($field:ident : $t:ty $(as $codec:ty)? $(= $default:literal)?),* $(,)?
+            }
+        ),+ $(,)?
+    ) => {
+        $(pub const $const: u8 = $byte;)+
+
+        $(#[doc = $enum_doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $enum {
+            $(
+                $(#[doc = $doc])*
+                $variant { $($field: $t),* },
+            )+
+        }
+
+        /// Every message of this direction, as declared.
+        pub const $table: &[$crate::declare::MessageDecl] = &[$(
+            $crate::declare::MessageDecl {
+                type_byte: $byte,
+                name: stringify!($variant),
+                family: $crate::declare::Family::$fam,
+                doc: &[$($doc),*],
+                fields: &[$(
+                    $crate::declare::FieldDecl {
+                        name: stringify!($field),
+                        columns: <$crate::field_codec_of!($t $(, $codec)?)
+                            as $crate::field_codec::FieldCodec<$t>>::COLUMNS,
+                        default: $crate::declared_default!($($default)?),
+                    }
+                ),*],
+                size: 1 $(+ <$crate::field_codec_of!($t $(, $codec)?)
+                    as $crate::field_codec::FieldCodec<$t>>::SIZE)*,
+            }
+        ),+];
+
+        /// Size of a message of this type (type byte included), or `None` for a type
+        /// this direction does not declare.
+        pub fn $len(kind: u8) -> Option<usize> {
+            match kind {
+                $($byte => Some(1 $(+ <$crate::field_codec_of!($t $(, $codec)?)
+                    as $crate::field_codec::FieldCodec<$t>>::SIZE)*),)+
+                _ => None,
+            }
+        }
+
+        /// What a message of this type is for, or `None` for an undeclared type.
+        pub fn $family(kind: u8) -> Option<$crate::declare::Family> {
+            match kind {
+                $($byte => Some($crate::declare::Family::$fam),)+
+                _ => None,
+            }
+        }
+
+        /// Appends the message: its type byte, then its fields in declared order.
+        pub fn $encode(message: &$enum, buf: &mut Vec<u8>) {
+            let mut w = $crate::wire::Writer::new(buf);
+            match message {
+                $($enum::$variant { $($field),* } => {
+                    w.u8($byte);
+                    $(<$crate::field_codec_of!($t $(, $codec)?)
+                        as $crate::field_codec::FieldCodec<$t>>::write($field, &mut w);)*
+                })+
+            }
+        }
+
+        /// Decodes exactly one message occupying all of `body`: the length is checked
+        /// against the type's size before any field is read.
+        pub fn $decode(body: &[u8]) -> Result<$enum, $crate::error::DecodeError> {
+            use $crate::error::DecodeError;
+            let kind = *body.first().ok_or(DecodeError::Truncated)?;
+            let size = $len(kind).ok_or(DecodeError::UnknownType)?;
+            if body.len() < size {
+                return Err(DecodeError::Truncated);
+            }
+            if body.len() > size {
+                return Err(DecodeError::TrailingBytes);
+            }
+            let mut r = $crate::wire::Reader::new(&body[1..]);
+            let message = match kind {
+                $($byte => $enum::$variant {
+                    $($field: <$crate::field_codec_of!($t $(, $codec)?)
+                        as $crate::field_codec::FieldCodec<$t>>::read(&mut r)?),*
+                },)+
+                _ => return Err(DecodeError::UnknownType),
+            };
+            r.finish()?;
+            Ok(message)
+        }
+    };
+}

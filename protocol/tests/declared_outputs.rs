@@ -1,0 +1,71 @@
+//! What is generated from the message declarations must be what is committed: the
+//! client and gateway message tables in `protocol/SPEC.md` and the client library's
+//! `ringex_client/messages.py`. Regenerate both deliberately with
+//! `RINGEX_WRITE_DECLARED=1 cargo test -p ringex-protocol --test declared_outputs`.
+
+#[path = "declared/python_messages.rs"]
+mod python_messages;
+#[path = "declared/spec_tables.rs"]
+mod spec_tables;
+
+use ringex_protocol::client::{CLIENT_MESSAGES, SERVER_MESSAGES};
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+const SPEC: &str = "protocol/SPEC.md";
+const PYTHON: &str = "clients/python/src/ringex_client/messages.py";
+
+const CLIENT_BEGIN: &str =
+    "<!-- client messages: generated from protocol/src/client.rs, do not edit -->";
+const SERVER_BEGIN: &str =
+    "<!-- gateway messages: generated from protocol/src/client.rs, do not edit -->";
+const END: &str = "<!-- end of generated table -->";
+
+/// Compares `generated` with the committed file, writing it first when asked to.
+fn check(path: &str, generated: &str) {
+    let path = format!("{ROOT}/{path}");
+    if std::env::var_os("RINGEX_WRITE_DECLARED").is_some() {
+        std::fs::write(&path, generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        committed == generated,
+        "{path} differs from the declarations in protocol/src/client.rs; regenerate with \
+         RINGEX_WRITE_DECLARED=1 cargo test -p ringex-protocol --test declared_outputs"
+    );
+}
+
+#[test]
+fn spec_tables_are_the_declarations() {
+    let spec = std::fs::read_to_string(format!("{ROOT}/{SPEC}")).unwrap();
+    let client = spec_tables::table(CLIENT_MESSAGES);
+    let server = spec_tables::table(SERVER_MESSAGES);
+    let spec = spec_tables::replace_between(&spec, CLIENT_BEGIN, END, &client);
+    let spec = spec_tables::replace_between(&spec, SERVER_BEGIN, END, &server);
+    check(SPEC, &spec);
+}
+
+#[test]
+fn python_messages_are_the_declarations() {
+    check(
+        PYTHON,
+        &python_messages::module(CLIENT_MESSAGES, SERVER_MESSAGES),
+    );
+}
+
+#[test]
+fn declared_sizes_fit_a_frame_and_type_bytes_are_unique() {
+    use ringex_protocol::session::CLIENT_FRAME_MAX;
+    for table in [CLIENT_MESSAGES, SERVER_MESSAGES] {
+        for (i, m) in table.iter().enumerate() {
+            assert!(m.size <= CLIENT_FRAME_MAX, "{}", m.name);
+            assert!(!m.doc.is_empty(), "{} has no doc", m.name);
+            let size: usize = 1 + m.columns().map(|c| c.column.wire.size()).sum::<usize>();
+            assert_eq!(size, m.size, "{}", m.name);
+            assert!(
+                table[..i].iter().all(|o| o.type_byte != m.type_byte),
+                "{} reuses a type byte",
+                m.name
+            );
+        }
+    }
+}
