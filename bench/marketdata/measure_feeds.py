@@ -31,8 +31,10 @@ from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "e2e"))
+sys.path.insert(0, str(ROOT / "bench" / "marketdata"))
 
 from load import LoadSession, closed_loop, new_histogram, open_loop  # noqa: E402
+from multicast_figures import measure_multicast, multicast_settings  # noqa: E402
 from run import run_info, summary  # noqa: E402
 
 from ringex_client import (  # noqa: E402
@@ -342,8 +344,8 @@ async def measure(gateway: Gateway) -> dict[str, Any]:
     }
 
 
-def start_gateway(workdir: Path, engine: Engine) -> Gateway:
-    workdir.mkdir()
+def start_gateway(workdir: Path, engine: Engine, **settings: Any) -> Gateway:
+    workdir.mkdir(exist_ok=True)
     gateway = Gateway(
         workdir,
         engine.port,
@@ -353,14 +355,48 @@ def start_gateway(workdir: Path, engine: Engine) -> Gateway:
         write_buffer_bytes=1 << 20,
         idle_timeout_ms=30_000,
         feed_backlog_bytes=1 << 22,
+        **settings,
     )
     gateway.start()
     wait_engine_up(gateway)
     return gateway
 
 
+async def multicast(gateway: Gateway, settings: dict[str, Any]) -> dict[str, Any]:
+    """The multicast figures, with the same order flow as the feed figures."""
+    sessions = await traders(gateway.port)
+    figures = await measure_multicast(gateway, settings, sessions)
+    for trader in sessions:
+        await trader.close()
+    return figures
+
+
+def multicast_only(binary: Path) -> int:
+    """Measures the multicast figures alone; updates their keys in the results file."""
+    with tempfile.TemporaryDirectory(prefix="ringex-mc-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "engine").mkdir()
+        engine = Engine(binary, workdir / "engine")
+        engine.start()
+        settings = multicast_settings()
+        gateway = start_gateway(workdir / "gateway", engine, **settings)
+        try:
+            figures = uvloop.run(multicast(gateway, settings))
+        finally:
+            gateway.stop()
+            engine.stop()
+    out = ROOT / "bench" / "results" / "marketdata.json"
+    result = json.loads(out.read_text())
+    result["extra"] |= figures
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"updated the multicast figures in {out.relative_to(ROOT)}")
+    return 0
+
+
 def main() -> int:
     binary = engine_binary()
+    if "--multicast-only" in sys.argv:
+        return multicast_only(binary)
     with tempfile.TemporaryDirectory(prefix="ringex-md-") as tmp:
         workdir = Path(tmp)
         (workdir / "engine").mkdir()
@@ -373,6 +409,10 @@ def main() -> int:
             gateways.append(start_gateway(workdir / "feed-gateway", engine))
             split = uvloop.run(feeds_on_their_own_gateway(gateways[0], gateways[1]))
             figures["extra"]["subscribers_on_their_own_gateway"] = split
+            gateways[1].stop()
+            settings = multicast_settings()
+            gateways.append(start_gateway(workdir / "multicast-gateway", engine, **settings))
+            figures["extra"] |= uvloop.run(multicast(gateways[2], settings))
         finally:
             for g in gateways:
                 g.stop()

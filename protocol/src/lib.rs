@@ -3,6 +3,7 @@
 //! - [`client`]: client session messages, declared once ([`declare`], [`field_codec`]);
 //! - [`command_codec`]: engine inputs, as journaled and as sent on the engine link;
 //! - [`event_codec`]: engine events;
+//! - [`mold`]: the multicast packets of the L3 feed and their retransmission;
 //! - [`link`]: frames between gateways and the engine daemon;
 //! - [`frame`]: length-prefixed framing, checked whole before parsing;
 //! - [`wire`]: bounds-checked little-endian fields.
@@ -19,6 +20,7 @@ pub mod feed;
 pub mod field_codec;
 pub mod frame;
 pub mod link;
+pub mod mold;
 pub mod session;
 pub mod wire;
 

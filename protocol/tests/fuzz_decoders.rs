@@ -13,6 +13,7 @@ use ringex_protocol::link::{
     write_not_leader, write_resume, write_timed_input_with, FromEngine, ResumeFrom, ToEngine,
     LINK_FRAME_MAX,
 };
+use ringex_protocol::mold;
 
 /// xorshift64*: tiny, seeded, good enough to drive mutations.
 struct Rng(u64);
@@ -205,4 +206,48 @@ fn large_event_batches_split_into_flagged_frames() {
     }
     assert!(rest.is_empty() && frames > 1);
     assert_eq!(seen, many.len());
+}
+
+/// A multicast packet the decoder accepts is exactly its header and its messages.
+fn check_packet(bytes: &[u8]) {
+    if let Ok((header, messages)) = mold::decode_packet(bytes) {
+        assert_eq!(header.messages(), messages.len());
+        let mut again = Vec::new();
+        header.write(&mut again);
+        for m in messages {
+            again.extend_from_slice(&(m.len() as u16).to_le_bytes());
+            again.extend_from_slice(m);
+        }
+        assert_eq!(again, bytes);
+    }
+    if let Ok(Some((_, packet, used))) = mold::split_reply(bytes) {
+        assert!(used <= bytes.len() && packet.len() < used);
+    }
+}
+
+#[test]
+fn multicast_packets_survive_mutation_and_random_bytes() {
+    let mut rng = Rng(0x5EED_0003);
+    let header = |count| mold::Header {
+        session: *b"SEED      ",
+        sequence: 1 << 40,
+        count,
+    };
+    let mut packet = Vec::new();
+    header(3).write(&mut packet);
+    packet.extend_from_slice(&[1, 0, b'H', 3, 0, b'a', 1, 2, 2, 0, b't', 9]);
+    let mut heartbeat = Vec::new();
+    header(0).write(&mut heartbeat);
+    let mut end = Vec::new();
+    header(mold::END_OF_SESSION).write(&mut end);
+    let mut reply = Vec::new();
+    mold::write_status_reply(&mut reply, mold::ReplyStatus::TooOld, &header(0));
+    let mut messages = vec![(packet.len() + 1) as u8, 0, 0];
+    messages.extend_from_slice(&packet);
+    let seeds = [packet, heartbeat, end, reply, messages];
+    for _ in 0..ROUNDS {
+        let seed = &seeds[rng.below(seeds.len())];
+        check_packet(&mutate(&mut rng, seed));
+        check_packet(&random_bytes(&mut rng, 64));
+    }
 }

@@ -20,6 +20,7 @@ use ringex_protocol::frame::write_frame;
 use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
 
 use crate::feed_window::{FeedWindow, Miss};
+use crate::multicast_publisher::MulticastPublisher;
 use crate::subscriptions::{FeedKey, FeedSession, Queued};
 
 /// The feeds' bounds, fixed when the gateway starts.
@@ -99,6 +100,8 @@ pub struct FeedFanout {
     frame: Vec<u8>,
     dirty: Vec<u64>,
     pub counters: FeedCounters,
+    /// The L3 feed over multicast, when configured.
+    pub multicast: Option<MulticastPublisher>,
 }
 
 fn frame(buf: &mut Vec<u8>, message: &ServerMessage) {
@@ -169,6 +172,7 @@ impl FeedFanout {
             frame: Vec::new(),
             dirty: Vec::new(),
             counters: FeedCounters::default(),
+            multicast: None,
         })
     }
 
@@ -266,6 +270,9 @@ impl FeedFanout {
         };
         self.encode(&ServerMessage::from_book_event(e));
         self.fan_out(l3);
+        if let Some(multicast) = &mut self.multicast {
+            multicast.push(e);
+        }
         if is_trades(&e.change) {
             self.fan_out(FeedKey {
                 feed: FeedKind::Trades,

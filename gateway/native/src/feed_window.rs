@@ -41,12 +41,17 @@ impl<T> FeedWindow<T> {
         self.last_seq = seq;
     }
 
+    /// The number of the oldest entry held (the newest plus one while empty).
+    pub fn first_seq(&self) -> u64 {
+        self.last_seq + 1 - self.entries.len() as u64
+    }
+
     /// The entries numbered `from..=to` (`1 <= from <= to`).
     pub fn range(&self, from: u64, to: u64) -> Result<impl Iterator<Item = &T>, Miss> {
         if to > self.last_seq {
             return Err(Miss::Ahead);
         }
-        let first = self.last_seq + 1 - self.entries.len() as u64;
+        let first = self.first_seq();
         if from < first {
             return Err(Miss::Gone);
         }

@@ -7,6 +7,7 @@ pub mod engine_link_state;
 pub mod feed_fanout;
 pub mod feed_window;
 pub mod gateway;
+pub mod multicast_publisher;
 pub mod rate_limit;
 pub mod session;
 pub mod stats;
@@ -20,6 +21,7 @@ use ringex_protocol::session::{LoginRejectReason, Role, SessionEndReason};
 
 use crate::feed_fanout::FeedSettings;
 use crate::gateway::{Core, Limits, SessionAction};
+use crate::multicast_publisher::{MulticastPublisher, MulticastSettings};
 use crate::stats::LATENCY_BOUNDS_NS;
 
 /// None, ("login", username, password, next_seq) or ("close", reason, detail).
@@ -113,6 +115,71 @@ impl PyGatewayCore {
         self.core
             .configure_feeds(settings)
             .map_err(PyValueError::new_err)
+    }
+
+    /// Publishes the L3 feed as multicast packets (after configure_feeds, before the
+    /// engine link is fed); `session` is 1-10 printable ASCII characters.
+    #[pyo3(signature = (*, session, mtu_bytes, window_messages, queue_packets, retransmit_max))]
+    fn configure_multicast(
+        &mut self,
+        session: &str,
+        mtu_bytes: usize,
+        window_messages: usize,
+        queue_packets: usize,
+        retransmit_max: u16,
+    ) -> PyResult<()> {
+        let session = ringex_protocol::mold::session_name(session).ok_or_else(|| {
+            PyValueError::new_err("the multicast session is 1-10 printable ASCII characters")
+        })?;
+        let settings = MulticastSettings {
+            session,
+            mtu_bytes,
+            window_messages,
+            queue_packets,
+            retransmit_max,
+        };
+        self.core.feeds.multicast =
+            Some(MulticastPublisher::new(settings).map_err(PyValueError::new_err)?);
+        Ok(())
+    }
+
+    /// The multicast packets to send now (the batch ended); none when not configured.
+    fn take_multicast_packets<'py>(&mut self, py: Python<'py>) -> Vec<Bound<'py, PyBytes>> {
+        self.multicast()
+            .map(|m| m.take_packets())
+            .unwrap_or_default()
+            .iter()
+            .map(|p| PyBytes::new(py, p))
+            .collect()
+    }
+
+    /// A multicast heartbeat, or the end of the session with `end` true.
+    #[pyo3(signature = (end=false))]
+    fn multicast_heartbeat<'py>(
+        &mut self,
+        py: Python<'py>,
+        end: bool,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let m = self.multicast_or_err()?;
+        let packet = if end {
+            m.end_of_session()
+        } else {
+            m.heartbeat()
+        };
+        Ok(PyBytes::new(py, &packet))
+    }
+
+    /// The reply to one retransmission request of exactly 20 bytes.
+    fn multicast_retransmit<'py>(
+        &mut self,
+        py: Python<'py>,
+        request: &[u8],
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let request = request
+            .try_into()
+            .map_err(|_| PyValueError::new_err("a retransmission request is 20 bytes"))?;
+        let reply = self.multicast_or_err()?.retransmit(request);
+        Ok(PyBytes::new(py, &reply))
     }
 
     fn open_session(&mut self, sid: u64, now_ns: u64) {
@@ -336,7 +403,27 @@ impl PyGatewayCore {
         d.set_item("feed_conflations", feeds.conflations)?;
         d.set_item("feed_rejects", feeds.rejects)?;
         d.set_item("feeds_stopped", self.core.feeds.stopped())?;
+        if let Some(m) = &self.core.feeds.multicast {
+            let c = m.counters;
+            d.set_item("multicast_packets", c.packets)?;
+            d.set_item("multicast_messages", c.messages)?;
+            d.set_item("multicast_packets_dropped", c.packets_dropped)?;
+            d.set_item("multicast_retransmit_requests", c.retransmit_requests)?;
+            d.set_item("multicast_retransmit_messages", c.retransmit_messages)?;
+            d.set_item("multicast_retransmit_too_old", c.retransmit_too_old)?;
+        }
         Ok(d)
+    }
+}
+
+impl PyGatewayCore {
+    fn multicast(&mut self) -> Option<&mut MulticastPublisher> {
+        self.core.feeds.multicast.as_mut()
+    }
+
+    fn multicast_or_err(&mut self) -> PyResult<&mut MulticastPublisher> {
+        self.multicast()
+            .ok_or_else(|| PyValueError::new_err("multicast is not configured"))
     }
 }
 

@@ -4,6 +4,7 @@ Every setting has a default and a line of help (:data:`SETTING_HELP`), which
 ``ringex-gateway --help`` prints per flag. Users and accounts come only from the file.
 """
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -65,6 +66,18 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     feed_subscriptions: int = 64
     feed_backlog_bytes: int = 1 << 20
     feed_slow: str = "conflate"
+    multicast_group: str = ""
+    multicast_interface: str = "127.0.0.1"
+    multicast_ttl: int = 0
+    multicast_scope: str = "host"
+    multicast_session: str = ""
+    multicast_mtu_bytes: int = 1472
+    multicast_queue_packets: int = 1024
+    multicast_window_messages: int = 65_536
+    multicast_heartbeat_ms: int = 1000
+    multicast_retransmit: str = "127.0.0.1:7702"
+    multicast_retransmit_max: int = 1024
+    multicast_retransmit_connections: int = 16
 
     @property
     def l2_depths(self) -> list[int]:
@@ -156,6 +169,30 @@ SETTING_HELP: dict[str, str] = {
     "session is conflated or disconnected (feed_slow)",
     "feed_slow": "what a session over feed_backlog_bytes gets: conflate (its subscriptions "
     "are cut to fresh snapshots) or disconnect (SlowConsumer)",
+    "multicast_group": "publish the L3 feed as UDP multicast packets to this group "
+    "(239.x.y.z:port, administratively scoped); empty turns multicast off",
+    "multicast_interface": "IPv4 address of the interface multicast leaves by (127.0.0.1: "
+    "loopback, this host only)",
+    "multicast_ttl": "multicast time to live: 0 (this host only) or 1 (the local network "
+    "segment, with multicast_scope = network)",
+    "multicast_scope": "host (refuse any multicast setting that could reach another host) "
+    "or network (allow TTL 1 on a non-loopback interface and a non-loopback "
+    "retransmission listener)",
+    "multicast_session": "the session name on every packet (1-10 printable ASCII characters); "
+    "empty: the gateway's start time in Unix seconds, so each run is a new session",
+    "multicast_mtu_bytes": "largest multicast packet (UDP payload), 278-65507; messages are "
+    "packed until the next would not fit",
+    "multicast_queue_packets": "packets that may wait for the socket in one batch; past it "
+    "the oldest is dropped and counted (receivers recover it by retransmission)",
+    "multicast_window_messages": "newest multicast messages kept to answer retransmission "
+    "requests; older ones are answered TooOld (take a snapshot over TCP)",
+    "multicast_heartbeat_ms": "a heartbeat packet goes out when nothing was sent for this long",
+    "multicast_retransmit": "address of the TCP retransmission server (host:port, on "
+    "loopback unless multicast_scope = network; port 0 picks a free one)",
+    "multicast_retransmit_max": "most messages one retransmission request may ask for "
+    "(1-65534); a reply holds what fits in 64 KiB",
+    "multicast_retransmit_connections": "retransmission connections at once; further ones "
+    "are closed at once",
 }
 
 _AT_LEAST_ONE = (
@@ -171,7 +208,15 @@ _AT_LEAST_ONE = (
     "login_failures_per_source",
     "login_failures_per_user",
     "login_failure_half_life_ms",
+    "multicast_queue_packets",
+    "multicast_window_messages",
+    "multicast_heartbeat_ms",
+    "multicast_retransmit_connections",
 )
+
+_MULTICAST_GROUPS = ipaddress.IPv4Network("239.0.0.0/8")
+_MTU_MIN, _MTU_MAX = 278, 65_507
+_SESSION_LEN = 10
 
 
 class AccountConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -222,6 +267,8 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         if g.feed_slow not in ("conflate", "disconnect"):
             raise ValueError("gateway.feed_slow must be conflate or disconnect")
         parse_address(self.gateway.listen)
+        if g.multicast_group:
+            _validate_multicast(g)
         self.gateway_engine_nodes()
         if self.gateway.metrics:
             parse_address(self.gateway.metrics)
@@ -261,6 +308,49 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             if a.account == account:
                 return a
         return AccountConfig(account=account)
+
+
+def _validate_multicast(g: Settings) -> None:
+    """Refuses multicast settings that are out of range or could leave this host
+    without ``multicast_scope = "network"``."""
+    host, port = parse_address(g.multicast_group)
+    if not _is_ipv4(host) or ipaddress.IPv4Address(host) not in _MULTICAST_GROUPS or not port:
+        raise ValueError("gateway.multicast_group: a 239.x.y.z:port group with a port")
+    if not _is_ipv4(g.multicast_interface):
+        raise ValueError("gateway.multicast_interface: an IPv4 address")
+    if g.multicast_ttl not in (0, 1):
+        raise ValueError("gateway.multicast_ttl must be 0 or 1")
+    if g.multicast_scope not in ("host", "network"):
+        raise ValueError("gateway.multicast_scope must be host or network")
+    retransmit_host, _ = parse_address(g.multicast_retransmit)
+    on_host = g.multicast_ttl == 0 or ipaddress.IPv4Address(g.multicast_interface).is_loopback
+    if g.multicast_scope == "host" and not (on_host and _is_loopback(retransmit_host)):
+        raise ValueError(
+            "multicast would reach other hosts (TTL 1 on a non-loopback interface, or a "
+            "retransmission listener off loopback): set gateway.multicast_scope = network"
+        )
+    session = g.multicast_session
+    if len(session) > _SESSION_LEN or not all(0x21 <= ord(c) <= 0x7E for c in session):
+        raise ValueError("gateway.multicast_session: up to 10 printable ASCII characters")
+    if not _MTU_MIN <= g.multicast_mtu_bytes <= _MTU_MAX:
+        raise ValueError(f"gateway.multicast_mtu_bytes must be {_MTU_MIN}-{_MTU_MAX}")
+    if not 1 <= g.multicast_retransmit_max < 0xFFFF:
+        raise ValueError("gateway.multicast_retransmit_max must be 1-65534")
+
+
+def _is_ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _node_id(key: str) -> int:

@@ -127,6 +127,9 @@ class GatewayMetrics(Collector):
             ("feed_rejects", "Feed requests refused (FeedRejected)."),
         ):
             yield CounterMetricFamily(f"ringex_gateway_{key}", text, value=s[key])
+        for key, text in _MULTICAST_COUNTERS:
+            if key in s:
+                yield CounterMetricFamily(f"ringex_gateway_{key}", text, value=s[key])
         yield GaugeMetricFamily(
             "ringex_gateway_acked_ids",
             "Client order ids acknowledged today that the gateway refuses to see reused.",
@@ -156,6 +159,18 @@ class GatewayMetrics(Collector):
             buckets=buckets,
             sum_value=s["latency_sum_ns"] / 1e9,
         )
+
+
+# Present only when the gateway publishes multicast.
+_MULTICAST_COUNTERS = (
+    ("multicast_packets", "Multicast packets sent (heartbeats and the end not counted)."),
+    ("multicast_messages", "L3 messages numbered on the multicast stream."),
+    ("multicast_packets_dropped", "Multicast packets dropped: more than a batch's queue."),
+    ("multicast_send_dropped", "Multicast packets the socket did not take at once."),
+    ("multicast_retransmit_requests", "Retransmission requests answered."),
+    ("multicast_retransmit_messages", "Messages sent again by the retransmission server."),
+    ("multicast_retransmit_too_old", "Retransmission requests older than the window."),
+)
 
 
 def _login_metrics(logins: LoginStats) -> Iterator[Metric]:

@@ -22,7 +22,9 @@ from ringex_gateway.leader_follow import LeaderFollower
 from ringex_gateway.login_queue import LoginQueue
 from ringex_gateway.login_throttle import LoginThrottles, ThrottlePolicy
 from ringex_gateway.metrics import GatewayMetrics, LoginStats, serve_metrics
+from ringex_gateway.multicast_publisher import MulticastPublisher
 from ringex_gateway.pending_logins import PendingLogins
+from ringex_gateway.retransmit_server import RetransmitServer
 from ringex_gateway.seen_seq import SeenSeq
 from ringex_gateway.stream_journal import StreamJournal
 
@@ -71,6 +73,11 @@ class Gateway:
             backlog_bytes=s.feed_backlog_bytes,
             conflate=s.feed_slow == "conflate",
         )
+        self.multicast: MulticastPublisher | None = None
+        self.retransmit: RetransmitServer | None = None
+        self.retransmit_address: tuple[str, int] | None = None
+        if s.multicast_group:
+            self._configure_multicast()
         if self.journal is not None:
             kept = self.core.restore(frames)
             self.journal.keep(kept)
@@ -119,6 +126,23 @@ class Gateway:
         # Set when a journal write failed: the gateway then stops (fail-stop).
         self.failed: OSError | None = None
 
+    def _configure_multicast(self) -> None:
+        """The L3 feed over multicast, numbered from the first L3 message on."""
+        s = self.settings
+        session = s.multicast_session or str(time.time_ns() // 1_000_000_000)
+        self.core.configure_multicast(
+            session=session,
+            mtu_bytes=s.multicast_mtu_bytes,
+            window_messages=s.multicast_window_messages,
+            queue_packets=s.multicast_queue_packets,
+            retransmit_max=s.multicast_retransmit_max,
+        )
+        self.multicast = MulticastPublisher(self.core, s)
+        self.retransmit = RetransmitServer(
+            self.core, s.multicast_retransmit_connections, s.idle_timeout_ms / 1000
+        )
+        log.info("multicast session %r to %s", session, s.multicast_group)
+
     def _throttle_policy(self, failures: int) -> ThrottlePolicy:
         s = self.settings
         return ThrottlePolicy(
@@ -147,6 +171,11 @@ class Gateway:
             self._metrics_server, self.metrics_port = serve_metrics(
                 self._metrics, *parse_address(s.metrics)
             )
+        if self.retransmit is not None:
+            self.retransmit_address = await self.retransmit.start(
+                *parse_address(s.multicast_retransmit)
+            )
+            log.info("retransmission server on %s:%d", *self.retransmit_address)
         self._tasks = [
             asyncio.create_task(self.link.run(), name="engine-link"),
             asyncio.create_task(self._timers(), name="timers"),
@@ -359,6 +388,8 @@ class Gateway:
             session = self.sessions.get(sid)
             if session is not None:
                 self.end_session(session, SessionEndReason.SLOW_CONSUMER)
+        if self.multicast is not None:
+            self.multicast.send_batch()
         if self.core.has_pending():
             self.schedule_flush()
 
@@ -398,6 +429,9 @@ class Gateway:
                 self.link.heartbeat(now)
                 next_link_beat = now + s.engine_heartbeat_ms * _MS
             stats = self.core.stats() | self.link.stats()
+            if self.multicast is not None:
+                self.multicast.tick(now, stats)
+                stats |= self.multicast.stats()
             self._report_unanswered(stats)
             self._metrics.refresh(stats, len(self.sessions))
             self._metrics.refresh_logins(self._login_stats())
@@ -452,6 +486,10 @@ class Gateway:
             if time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.01)
+        if self.multicast is not None:
+            self.multicast.end()
+        if self.retransmit is not None:
+            await self.retransmit.stop()
         self.link.stop()
         for task in self._tasks:
             task.cancel()

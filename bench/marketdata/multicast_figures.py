@@ -1,0 +1,147 @@
+"""Multicast figures for the market data benchmark: the real engine and a gateway
+publishing the L3 feed to a loopback group (TTL 0), traders entering orders at a fixed
+rate and closed-loop, and one receiver in a process of its own that loses 5% of the
+packets carrying messages (its drop hook) and recovers them from the retransmission
+server.
+
+Reports packets and messages per second published (the gateway's own counters), the
+messages per packet, and what the receiver delivered: messages per second, requests
+made, messages recovered and any lost. ``measure_feeds.py`` adds these to
+``bench/results/marketdata.json`` as ``extra.multicast_*`` (``measure_feeds.py
+--multicast-only`` measures these alone and updates those keys of the existing file).
+"""
+
+import asyncio
+import multiprocessing
+import random
+import socket
+import time
+import urllib.request
+from multiprocessing.connection import Connection
+from typing import Any
+
+from load import LoadSession, closed_loop, open_loop
+
+from ringex_client.mold_packet import decode_packet
+from ringex_client.multicast_receiver import MulticastReceiver, ReceiverOptions
+from tests.system_processes import Gateway, free_port
+
+GROUP = "239.255.77.1"
+RATE = 20_000
+SECONDS = 3.0
+LOSS = 0.05
+
+
+def multicast_settings() -> dict[str, Any]:
+    """Gateway settings publishing to GROUP on a free port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    return {
+        "multicast_group": f"{GROUP}:{port}",
+        "multicast_retransmit": f"127.0.0.1:{free_port()}",
+    }
+
+
+def _counter(metrics_port: int, name: str) -> float:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read().decode()
+    for line in text.splitlines():
+        if line.startswith(f"ringex_gateway_{name}_total "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def _receive(pipe: Connection, group: str, port: int, retransmit: tuple[str, int]) -> None:
+    """Counts what a lossy receiver delivers between the parent's two messages."""
+    rng = random.Random(1)
+
+    def lossy(data: bytes) -> bool:
+        return decode_packet(data).count > 0 and rng.random() < LOSS
+
+    options = ReceiverOptions(drop=lossy, request_max=4096)
+    with MulticastReceiver(group, port, retransmit, options) as rx:
+        pipe.send("ready")
+        while not pipe.poll():
+            rx.poll(0.05)  # the warm-up's messages
+        pipe.recv()
+        start, delivered = time.monotonic(), 0
+        requests = rx.requests
+        while not pipe.poll():
+            delivered += len(rx.poll(0.05))
+        pipe.recv()
+        stats = rx.sequencer.stats()
+        pipe.send(
+            {
+                "messages_per_s": int(delivered / (time.monotonic() - start)),
+                "requests": rx.requests - requests,
+                "packets_dropped_by_hook": rx.dropped_by_hook,
+                "lost": stats.lost,
+                "duplicates": stats.duplicates,
+            }
+        )
+
+
+async def _phase(gateway: Gateway, load: Any, name: str) -> dict[str, Any]:
+    """Publishing rates and the receiver's figures over one load phase."""
+    port = gateway.metrics_port
+    before = {k: _counter(port, f"multicast_{k}") for k in ("packets", "messages")}
+    start = time.monotonic()
+    await load
+    await asyncio.sleep(0.6)  # the metrics refresh every quarter second or so
+    elapsed = time.monotonic() - start
+    after = {k: _counter(port, f"multicast_{k}") for k in ("packets", "messages")}
+    packets = (after["packets"] - before["packets"]) / elapsed
+    messages = (after["messages"] - before["messages"]) / elapsed
+    print(f"multicast, {name}: {int(packets)} packets/s, {int(messages)} msgs/s", flush=True)
+    return {
+        "packets_per_s": int(packets),
+        "msgs_per_s": int(messages),
+        "msgs_per_packet": round(messages / packets, 1) if packets else 0,
+    }
+
+
+async def measure_multicast(
+    gateway: Gateway, settings: dict[str, Any], sessions: list[LoadSession]
+) -> dict[str, Any]:
+    """The figures for ``gateway``, publishing with ``settings``, loaded by ``sessions``."""
+    group, port = settings["multicast_group"].split(":")
+    host, retransmit_port = settings["multicast_retransmit"].split(":")
+    spawn = multiprocessing.get_context("spawn")
+    pipe, child = spawn.Pipe()
+    receiver = spawn.Process(
+        target=_receive, args=(child, group, int(port), (host, int(retransmit_port)))
+    )
+    receiver.start()
+    assert pipe.recv() == "ready"
+    await closed_loop(sessions, 32, 1.0)
+    pipe.send("start")
+    paced = await _phase(
+        gateway,
+        asyncio.gather(*(open_loop(s, RATE // 2, SECONDS) for s in sessions)),
+        f"{RATE} orders/s",
+    )
+    closed = await _phase(gateway, closed_loop(sessions, 32, SECONDS), "closed loop")
+    pipe.send("stop")
+    recovery = pipe.recv()
+    receiver.join(10)
+    print(f"lossy receiver: {recovery}", flush=True)
+    return {
+        "multicast_msgs_per_s": {
+            str(RATE): paced["msgs_per_s"],
+            "closed_loop": closed["msgs_per_s"],
+        },
+        "multicast_packets_per_s": {
+            str(RATE): paced["packets_per_s"],
+            "closed_loop": closed["packets_per_s"],
+        },
+        "multicast_msgs_per_packet": {
+            str(RATE): paced["msgs_per_packet"],
+            "closed_loop": closed["msgs_per_packet"],
+        },
+        "multicast_receiver_with_5pct_loss": recovery,
+        "multicast_setup": (
+            "loopback group, TTL 0, default MTU 1472; one Python receiver in its own "
+            "process dropping 5% of the packets that carry messages and asking the "
+            "retransmission server for them; its figures cover both load phases"
+        ),
+    }

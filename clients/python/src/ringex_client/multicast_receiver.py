@@ -1,0 +1,208 @@
+"""A blocking receiver of the L3 feed over UDP multicast: joins the group, puts the
+messages in sequence order, asks the TCP retransmission server for whatever it missed,
+and yields the decoded feed messages once each, in order (a :class:`MulticastLost`
+where the server no longer held a range). Pure Python, plain sockets."""
+
+import select
+import socket
+import time
+from collections.abc import Callable, Iterator
+
+from ringex_client.codec import ProtocolError
+from ringex_client.messages import Message
+from ringex_client.mold_packet import (
+    Packet,
+    Reply,
+    decode_packet,
+    encode_header,
+    session_name,
+    split_reply,
+)
+from ringex_client.mold_sequencer import MoldSequencer, MulticastLost
+
+#: Largest datagram read (the IPv4 UDP payload bound).
+DATAGRAM_MAX = 65_507
+#: Retransmission requests made per received packet at most, so the group socket is
+#: read again before its buffer fills.
+REQUESTS_PER_PACKET = 16
+
+FeedItem = Message | MulticastLost
+PacketFilter = Callable[[bytes], bool]
+
+
+def join_group(group: str, port: int, interface: str, receive_buffer_bytes: int) -> socket.socket:
+    """A UDP socket bound to ``group:port`` and joined to the group on ``interface``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer_bytes)
+        sock.bind((group, port))
+        membership = socket.inet_aton(group) + socket.inet_aton(interface)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class ReceiverOptions:
+    """What both receivers are configured with (see :class:`MulticastReceiver`)."""
+
+    def __init__(
+        self,
+        *,
+        interface: str = "127.0.0.1",
+        session: str | None = None,
+        start_seq: int | None = None,
+        max_pending: int = 65_536,
+        request_max: int = 1024,
+        receive_buffer_bytes: int = 1 << 22,
+        retransmit_timeout_s: float = 5.0,
+        drop: PacketFilter | None = None,
+    ) -> None:
+        if not 1 <= request_max < 0xFFFF:
+            raise ValueError("request_max must be 1-65534")
+        self.interface = interface
+        self.session = session_name(session) if session is not None else None
+        self.start_seq = start_seq
+        self.max_pending = max_pending
+        self.request_max = request_max
+        self.receive_buffer_bytes = receive_buffer_bytes
+        self.retransmit_timeout_s = retransmit_timeout_s
+        self.drop = drop
+        """A test's hook: packets it returns True for are treated as lost."""
+
+
+class JoinedGroup:
+    """What both receivers hold: the group's socket, the sequencer, the options and
+    the counters; checks each datagram into a packet."""
+
+    def __init__(
+        self,
+        group: str,
+        port: int,
+        retransmit: tuple[str, int],
+        options: ReceiverOptions | None = None,
+    ) -> None:
+        self.options = o = options or ReceiverOptions()
+        self.retransmit = retransmit
+        self.sequencer = MoldSequencer(o.session, o.start_seq, o.max_pending)
+        self.sock = join_group(group, port, o.interface, o.receive_buffer_bytes)
+        self.sock.setblocking(False)
+        self._replies = bytearray()
+        self.dropped_by_hook = 0
+        self.bad_packets = 0
+        self.requests = 0
+
+    def _packet(self, data: bytes) -> Packet | None:
+        """The datagram as a packet; None (counted) if malformed or the hook drops it."""
+        if self.options.drop is not None and self.options.drop(data):
+            self.dropped_by_hook += 1
+            return None
+        try:
+            return decode_packet(data)
+        except ProtocolError:
+            self.bad_packets += 1
+            return None
+
+    def _request_bytes(self, sequence: int, count: int) -> bytes:
+        assert self.sequencer.session is not None
+        self.requests += 1
+        return encode_header(self.sequencer.session, sequence, count)
+
+    def _take_reply(self) -> Reply | None:
+        """The first whole reply received, if there is one yet."""
+        split = split_reply(self._replies)
+        if split is None:
+            return None
+        reply, used = split
+        del self._replies[:used]
+        return reply
+
+
+class MulticastReceiver(JoinedGroup):
+    """Receives one multicast session of the L3 feed.
+
+    ``retransmit`` is the gateway's retransmission server (host, port). Without
+    ``session`` the first packet's is followed; without ``start_seq`` the first packet
+    says where the stream starts (give 1 to get the session from its first message).
+    Use as a context manager; iterate :meth:`messages`."""
+
+    _tcp: socket.socket | None = None
+
+    def __enter__(self) -> "MulticastReceiver":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Leaves the group and closes the retransmission connection."""
+        self.sock.close()
+        if self._tcp is not None:
+            self._tcp.close()
+            self._tcp = None
+
+    @property
+    def ended(self) -> bool:
+        """The session ended and every message of it was delivered."""
+        return self.sequencer.ended
+
+    def poll(self, timeout: float) -> list[FeedItem]:
+        """Waits up to ``timeout`` seconds for a packet; returns what is now in order."""
+        readable, _, _ = select.select([self.sock], [], [], timeout)
+        if not readable:
+            return self._recover()
+        try:
+            packet = self._packet(self.sock.recv(DATAGRAM_MAX))
+        except BlockingIOError:
+            return []  # readable, but the datagram was gone (its checksum failed)
+        if packet is None:
+            return []
+        out: list[FeedItem] = list(self.sequencer.accept(packet))
+        return out + self._recover()
+
+    def messages(self, idle_timeout: float = 5.0) -> Iterator[FeedItem]:
+        """Every message in order until the session ends; TimeoutError after
+        ``idle_timeout`` seconds with no packet."""
+        while not self.ended:
+            deadline = time.monotonic() + idle_timeout
+            items = self.poll(idle_timeout)
+            if not items and time.monotonic() >= deadline:
+                raise TimeoutError(f"no multicast packet for {idle_timeout} s")
+            yield from items
+
+    def _recover(self) -> list[FeedItem]:
+        """Asks the retransmission server for the first missing range, a bounded number
+        of times."""
+        out: list[FeedItem] = []
+        for _ in range(REQUESTS_PER_PACKET):
+            gap = self.sequencer.gap(self.options.request_max)
+            if gap is None:
+                break
+            reply = self._request(*gap)
+            before = self.sequencer.next_seq
+            out += self.sequencer.accept_reply(reply)
+            if self.sequencer.next_seq == before:
+                break  # nothing more to be had now (not yet published)
+        return out
+
+    def _request(self, sequence: int, count: int) -> Reply:
+        """One request and its reply over the (lazily opened) TCP connection."""
+        if self._tcp is None:
+            self._tcp = socket.create_connection(
+                self.retransmit, timeout=self.options.retransmit_timeout_s
+            )
+        try:
+            self._tcp.sendall(self._request_bytes(sequence, count))
+            while (reply := self._take_reply()) is None:
+                data = self._tcp.recv(1 << 16)
+                if not data:
+                    raise ConnectionError("the retransmission server closed the connection")
+                self._replies += data
+        except (OSError, ProtocolError):
+            self._tcp.close()
+            self._tcp = None
+            self._replies.clear()
+            raise
+        return reply
