@@ -88,7 +88,8 @@ fn print_status(status: &ClusterStatus, json: bool) {
         return;
     }
     println!(
-        "node {} {} term {} leader {} log {} applied {} snapshot {} voters {:?} learners {:?}",
+        "node {} {} term {} leader {} log {} applied {} snapshot {} seq {} state {} \
+         elections {} snapshots {} voters {:?} learners {:?}",
         status.node_id,
         status.role,
         status.term,
@@ -96,6 +97,10 @@ fn print_status(status: &ClusterStatus, json: bool) {
         status.last_log_index,
         status.applied_index,
         status.snapshot_index,
+        status.last_seq,
+        status.state_hash,
+        status.elections,
+        status.snapshots,
         status.voters,
         status.learners
     );

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 
 use ringex_core::market_data::BookEvent;
-use ringex_protocol::client::encode_server;
+use ringex_protocol::client::{encode_server, ServerMessage};
 use ringex_protocol::frame::write_frame;
 use ringex_protocol::mold::{
     write_status_reply, Header, ReplyStatus, END_OF_SESSION, HEADER_LEN, MTU_MAX, MTU_MIN,
@@ -17,7 +17,6 @@ use ringex_protocol::mold::{
 };
 use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
 
-use crate::feed_fanout::l3_message;
 use crate::feed_window::{FeedWindow, Miss};
 
 /// The publisher's bounds, fixed when the gateway starts.
@@ -93,7 +92,7 @@ impl MulticastPublisher {
     pub fn push(&mut self, event: &BookEvent) {
         self.frame.clear();
         write_frame(&mut self.frame, CLIENT_PREFIX, CLIENT_FRAME_MAX, |b| {
-            encode_server(&l3_message(event), b)
+            encode_server(&ServerMessage::from_book_event(event), b)
         });
         if self.count > 0 && self.packet.len() + self.frame.len() > self.settings.mtu_bytes {
             self.close();
@@ -185,7 +184,7 @@ impl MulticastPublisher {
         for event in events {
             self.frame.clear();
             write_frame(&mut self.frame, CLIENT_PREFIX, CLIENT_FRAME_MAX, |b| {
-                encode_server(&l3_message(event), b)
+                encode_server(&ServerMessage::from_book_event(event), b)
             });
             if reply.len() - 2 + self.frame.len() > REPLY_MAX {
                 break;

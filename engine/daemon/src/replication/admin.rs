@@ -4,6 +4,7 @@
 //! leader steps down) hold.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::{ChangeMembers, Raft, ServerState};
@@ -11,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::network_client::PeerClient;
 use super::peer_frame::FrameKind;
+use super::role_log::RoleCounters;
+use super::state_machine::EngineView;
 use super::type_config::{ClusterNode, RingexRaft};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +54,12 @@ pub struct ClusterStatus {
     pub last_log_index: u64,
     pub applied_index: u64,
     pub snapshot_index: u64,
+    /// The engine's last applied seq and its state hash there (hex).
+    pub last_seq: u64,
+    pub state_hash: String,
+    /// Terms seen begin, and snapshots put in place, since the node started.
+    pub elections: u64,
+    pub snapshots: u64,
     pub voters: Vec<u64>,
     pub learners: Vec<u64>,
     /// On the leader only.
@@ -66,7 +75,18 @@ pub async fn send_admin(raft_addr: &str, request: &AdminRequest, timeout: Durati
         .await?
 }
 
-pub async fn answer_admin(raft: &Raft<RingexRaft>, request: AdminRequest) -> AdminAnswer {
+/// What a node knows of itself beyond openraft's metrics, for its status.
+#[derive(Clone)]
+pub struct NodeFacts {
+    pub engine: EngineView,
+    pub counters: Arc<RoleCounters>,
+}
+
+pub async fn answer_admin(
+    raft: &Raft<RingexRaft>,
+    facts: &NodeFacts,
+    request: AdminRequest,
+) -> AdminAnswer {
     match request {
         AdminRequest::Status => {}
         AdminRequest::Init { nodes } => {
@@ -91,12 +111,13 @@ pub async fn answer_admin(raft: &Raft<RingexRaft>, request: AdminRequest) -> Adm
                 .map_err(|e| e.to_string())?;
         }
     }
-    Ok(status(raft))
+    Ok(status(raft, facts))
 }
 
 /// This node's view of the cluster, from openraft's metrics.
-pub fn status(raft: &Raft<RingexRaft>) -> ClusterStatus {
+pub fn status(raft: &Raft<RingexRaft>, facts: &NodeFacts) -> ClusterStatus {
     let m = raft.metrics().borrow().clone();
+    let (last_seq, state_hash) = facts.engine.last_seq_and_hash();
     let last_log_index = m.last_log_index.unwrap_or(0);
     let membership = m.membership_config.membership();
     let followers = m
@@ -121,6 +142,10 @@ pub fn status(raft: &Raft<RingexRaft>) -> ClusterStatus {
         last_log_index,
         applied_index: m.last_applied.map_or(0, |l| l.index),
         snapshot_index: m.snapshot.map_or(0, |l| l.index),
+        last_seq,
+        state_hash: format!("{state_hash:#018x}"),
+        elections: facts.counters.elections(),
+        snapshots: facts.counters.snapshots(),
         voters: membership.voter_ids().collect(),
         learners: membership.learner_ids().collect(),
         followers,

@@ -26,7 +26,6 @@ pub struct Leadership {
     stopped: AtomicBool,
     /// openraft stopped on a fatal error (a storage failure): fail-stop.
     failed: AtomicBool,
-    elections: AtomicU64,
 }
 
 /// Who to ask instead, as a NotLeader frame says it.
@@ -63,15 +62,7 @@ impl Leadership {
         self.failed.load(Ordering::Acquire)
     }
 
-    /// Terms this node has seen begin since it started.
-    pub fn elections(&self) -> u64 {
-        self.elections.load(Ordering::Relaxed)
-    }
-
     fn update(&self, m: &RaftMetrics<u64, ClusterNode>) {
-        if m.current_term > self.term.load(Ordering::Acquire) {
-            self.elections.fetch_add(1, Ordering::Relaxed);
-        }
         self.term.store(m.current_term, Ordering::Release);
         self.leader_id
             .store(m.current_leader.unwrap_or(0), Ordering::Release);

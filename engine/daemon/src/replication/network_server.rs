@@ -8,7 +8,7 @@ use openraft::Raft;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use super::admin::{answer_admin, AdminRequest};
+use super::admin::{answer_admin, AdminRequest, NodeFacts};
 use super::peer_frame::{
     decode_payload, encode_frame, read_frame, write_frame, FrameKind, PeerFrameError,
 };
@@ -21,7 +21,7 @@ const PEER_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Serves until this future is dropped (the node stops): the connections live in a
 /// set owned by it, so they end with it and no peer keeps talking to a stopped node.
-pub async fn serve(listener: TcpListener, raft: Raft<RingexRaft>) {
+pub async fn serve(listener: TcpListener, raft: Raft<RingexRaft>, facts: NodeFacts) {
     let mut connections = JoinSet::new();
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -38,15 +38,20 @@ pub async fn serve(listener: TcpListener, raft: Raft<RingexRaft>) {
             continue;
         }
         let raft = raft.clone();
+        let facts = facts.clone();
         connections.spawn(async move {
-            if let Err(e) = serve_connection(stream, &raft).await {
+            if let Err(e) = serve_connection(stream, &raft, &facts).await {
                 tracing::debug!(%peer, error = %e, "raft peer connection closed");
             }
         });
     }
 }
 
-async fn serve_connection(mut stream: TcpStream, raft: &Raft<RingexRaft>) -> Result<(), String> {
+async fn serve_connection(
+    mut stream: TcpStream,
+    raft: &Raft<RingexRaft>,
+    facts: &NodeFacts,
+) -> Result<(), String> {
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     loop {
         let frame = tokio::time::timeout(PEER_IDLE_TIMEOUT, read_frame(&mut stream))
@@ -62,7 +67,7 @@ async fn serve_connection(mut stream: TcpStream, raft: &Raft<RingexRaft>) -> Res
                 return Err(e.to_string());
             }
         };
-        let answer = answer(kind, &payload, raft).await.map_err(|e| {
+        let answer = answer(kind, &payload, raft, facts).await.map_err(|e| {
             tracing::warn!(error = %e, "raft peer sent a bad request: closing its connection");
             e.to_string()
         })?;
@@ -76,6 +81,7 @@ async fn answer(
     kind: FrameKind,
     payload: &[u8],
     raft: &Raft<RingexRaft>,
+    facts: &NodeFacts,
 ) -> Result<Vec<u8>, PeerFrameError> {
     match kind {
         FrameKind::AppendEntries => {
@@ -92,7 +98,7 @@ async fn answer(
         }
         FrameKind::Admin => {
             let request: AdminRequest = decode_payload(payload)?;
-            encode_frame(kind, &answer_admin(raft, request).await)
+            encode_frame(kind, &answer_admin(raft, facts, request).await)
         }
     }
 }

@@ -3,17 +3,19 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use openraft::Raft;
 use ringex_core::EngineConfig;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::admin::NodeFacts;
 use super::cluster_config::{loopback_addr, ClusterConfig};
 use super::log_store::LogStore;
 use super::network_client::PeerNetwork;
 use super::network_server::serve;
-use super::role_log::log_role_changes;
+use super::role_log::{log_role_changes, RoleCounters};
 use super::state_machine::{EngineView, StateMachine};
 use super::type_config::RingexRaft;
 use crate::journal::Durability;
@@ -83,8 +85,13 @@ impl RaftNode {
         )
         .await
         .map_err(|e| format!("starting raft: {e}"))?;
-        let server = tokio::spawn(serve(listener, raft.clone()));
-        tokio::spawn(log_role_changes(raft.clone()));
+        let counters = Arc::new(RoleCounters::default());
+        let facts = NodeFacts {
+            engine: engine.clone(),
+            counters: Arc::clone(&counters),
+        };
+        let server = tokio::spawn(serve(listener, raft.clone(), facts));
+        tokio::spawn(log_role_changes(raft.clone(), counters));
         Ok(RaftNode {
             raft,
             engine,

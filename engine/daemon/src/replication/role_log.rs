@@ -2,12 +2,34 @@
 //! counts of terms seen (elections) and snapshots installed or built; the operator's
 //! record of failovers next to `cluster status`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use openraft::{Raft, ServerState};
 
 use super::type_config::RingexRaft;
 
+/// The running counts, for `cluster status`.
+#[derive(Debug, Default)]
+pub struct RoleCounters {
+    elections: AtomicU64,
+    snapshots: AtomicU64,
+}
+
+impl RoleCounters {
+    /// Terms this node has seen begin since it started.
+    pub fn elections(&self) -> u64 {
+        self.elections.load(Ordering::Relaxed)
+    }
+
+    /// Snapshots put in place since it started (built here or installed from the leader).
+    pub fn snapshots(&self) -> u64 {
+        self.snapshots.load(Ordering::Relaxed)
+    }
+}
+
 /// Runs until openraft stops publishing metrics (the node shut down).
-pub async fn log_role_changes(raft: Raft<RingexRaft>) {
+pub async fn log_role_changes(raft: Raft<RingexRaft>, counters: Arc<RoleCounters>) {
     let mut metrics = raft.metrics();
     let mut seen: Option<(ServerState, u64, Option<u64>)> = None;
     let mut elections: u64 = 0;
@@ -41,6 +63,8 @@ pub async fn log_role_changes(raft: Raft<RingexRaft>) {
                 "raft role"
             );
         }
+        counters.elections.store(elections, Ordering::Relaxed);
+        counters.snapshots.store(snapshots, Ordering::Relaxed);
         if metrics.changed().await.is_err() {
             return;
         }
