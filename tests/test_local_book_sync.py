@@ -31,6 +31,8 @@ from ringex_client import (
     Side,
 )
 from ringex_client.book_checksum import l2_checksum
+from ringex_engine import NewOrder, TimeInForce
+from ringex_engine import Side as CoreSide
 from ringex_engine.workload import Listing, random_orders, setup_commands
 from tests.engine_feed import EngineFeed
 
@@ -109,7 +111,8 @@ def test_a_book_joining_mid_stream_takes_the_snapshot_then_only_later_incrementa
             book.receive(m, 0.0)
     assert book.synced()
     assert book.orders() == f.orders(1)
-    assert book.best_bid() == (book.levels(Side.BUY) or [None])[0]
+    bids = book.levels(Side.BUY)
+    assert book.best_bid() == (bids[0] if bids else None)
     best = book.best_ask()
     if best is not None:
         assert sum(o.qty for o in book.queue(Side.SELL, best.price)) == best.qty
@@ -226,11 +229,8 @@ def test_through_a_lossy_channel_the_book_converges_and_says_it_resynced(seed: i
     assert book.gaps > 0
 
 
-def _quiet_order(listing: Listing, now: float) -> object:
+def _quiet_order(listing: Listing, now: float) -> NewOrder:
     """A small order far from the market that rests (a fresh client order id each)."""
-    from ringex_engine import NewOrder, TimeInForce
-    from ringex_engine import Side as CoreSide
-
     return NewOrder(
         account=ACCOUNTS[0], instrument=listing.instrument, client_order_id=10**9 + int(now),
         side=CoreSide.BUY, price=listing.reference_price // 2 + 1, qty=1,
