@@ -9,7 +9,7 @@ routes every incremental to its stream, so its user never sees a sequence number
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TypedDict, cast
 
 from ringex_client.book_entries import BookInconsistentError, Level, RestingOrder
 from ringex_client.enums import ALL_INSTRUMENTS, FeedKind, FeedRejectReason, RejectedFeed, Side
@@ -23,23 +23,29 @@ from ringex_client.feed_stream import (
 from ringex_client.l2_book import L2Book
 from ringex_client.l3_book import L3Book
 from ringex_client.messages import (
-    BookEvent,
     FeedRejected,
     FeedSubscribe,
     LevelUpdate,
     LoginAccepted,
     Message,
+    OrderAdded,
+    OrderReduced,
+    OrderRemoved,
+    OrderReplaced,
     ResendRequest,
     SnapshotBegin,
     SnapshotEnd,
     SnapshotLevel,
     SnapshotOrder,
+    Trade,
+    TradingStatus,
 )
 from ringex_client.resync import Resync, ResyncCause
 
 UpdateCallback = Callable[[int, Incremental | SnapshotEnd], None]
 ResyncCallback = Callable[[Resync], None]
 FeedRequest = FeedSubscribe | ResendRequest
+_Handler = Callable[[Message, float, "StreamOutput"], None]
 
 
 class BookOptions(TypedDict, total=False):
@@ -118,6 +124,19 @@ class BookSync:
         self._streams: dict[tuple[int, FeedKind, int], FeedStream] = {}
         self._loading: _Loading | None = None
         self._requests: list[FeedRequest] = []
+        # Dispatch on the message's type: a feed brings many messages a second.
+        incremental, entry = cast(_Handler, self._incremental), cast(_Handler, self._entry)
+        self._handlers: dict[type[Message], _Handler] = {
+            LoginAccepted: cast(_Handler, self._logged_in),
+            LevelUpdate: incremental,
+            SnapshotBegin: cast(_Handler, self._begin),
+            SnapshotOrder: entry,
+            SnapshotLevel: entry,
+            SnapshotEnd: cast(_Handler, self._end),
+            FeedRejected: cast(_Handler, self._refused),
+        }
+        for kind in (OrderAdded, OrderReduced, OrderRemoved, OrderReplaced, Trade, TradingStatus):
+            self._handlers[kind] = incremental
 
     # Requests -----------------------------------------------------------------------
 
@@ -150,24 +169,11 @@ class BookSync:
     def receive(self, message: Message, now: float) -> None:
         """Takes one message the client delivered (others than feed messages are
         ignored, but a LoginAccepted: a new session subscribes again)."""
+        handle = self._handlers.get(type(message))
+        if handle is None:
+            return
         out = StreamOutput()
-        if isinstance(message, LoginAccepted):
-            self.start(now)
-        elif isinstance(message, BookEvent):
-            if stream := self._stream(message.instrument, FeedKind.L3, 0, now):
-                stream.incremental(message, now, out)
-        elif isinstance(message, LevelUpdate):
-            if stream := self._stream(message.instrument, FeedKind.L2, message.depth, now):
-                stream.incremental(message, now, out)
-        elif isinstance(message, SnapshotBegin):
-            stream = self._stream(message.instrument, message.feed, message.depth, now)
-            self._loading = _Loading(message, stream, []) if stream else None
-        elif isinstance(message, SnapshotOrder | SnapshotLevel):
-            self._entry(message)
-        elif isinstance(message, SnapshotEnd):
-            self._end(message, now, out)
-        elif isinstance(message, FeedRejected):
-            self._refused(message, now, out)
+        handle(message, now, out)
         self._act(out)
 
     def tick(self, now: float) -> None:
@@ -176,6 +182,18 @@ class BookSync:
         for stream in self._streams.values():
             stream.tick(now, out)
         self._act(out)
+
+    def _logged_in(self, _: LoginAccepted, now: float, out: StreamOutput) -> None:
+        self.start(now)  # a new session: it holds no subscriptions yet
+
+    def _incremental(self, m: Incremental, now: float, out: StreamOutput) -> None:
+        feed, depth = (FeedKind.L2, m.depth) if isinstance(m, LevelUpdate) else (FeedKind.L3, 0)
+        if stream := self._stream(m.instrument, feed, depth, now):
+            stream.incremental(m, now, out)
+
+    def _begin(self, begin: SnapshotBegin, now: float, out: StreamOutput) -> None:
+        stream = self._stream(begin.instrument, begin.feed, begin.depth, now)
+        self._loading = _Loading(begin, stream, []) if stream else None
 
     def _stream(self, instrument: int, feed: FeedKind, depth: int, now: float) -> FeedStream | None:
         """The stream of a feed this book subscribed to (made on first sight for an
@@ -193,7 +211,7 @@ class BookSync:
                 return sub
         return None
 
-    def _entry(self, entry: SnapshotOrder | SnapshotLevel) -> None:
+    def _entry(self, entry: SnapshotOrder | SnapshotLevel, now: float, out: StreamOutput) -> None:
         loading = self._loading
         if loading is None:
             return
