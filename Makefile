@@ -98,7 +98,7 @@ bench-e2e: setup
 	$(PY) bench/e2e/run.py
 
 # Feeds through the gateway: feed messages/s with 1, 10 and 100 subscribers, engine stamp
-# to subscriber latency, order entry with 100 subscribers against none:
+# to a subscriber's LocalBook updated, order entry with 100 subscribers against none:
 # bench/results/marketdata.json.
 bench-marketdata: setup
 	$(PY) bench/marketdata/measure_feeds.py

@@ -18,6 +18,8 @@ import pytest
 
 from ringex_client import (
     Accepted,
+    BookEvent,
+    BookSync,
     Client,
     FeedKind,
     FeedRejected,
@@ -26,6 +28,7 @@ from ringex_client import (
     FrameReader,
     Goodbye,
     Heartbeat,
+    LocalBook,
     Login,
     Message,
     RejectedFeed,
@@ -39,7 +42,6 @@ from ringex_client import (
     encode,
 )
 from ringex_client.book_checksum import l2_checksum
-from tests.feed_book import L2Book, L3Book
 from tests.session_tools import expect
 from tests.system_processes import PASSWORD, Engine, Gateway, wait_engine_up
 from tests.test_engine_link import metric
@@ -122,14 +124,13 @@ def trade_randomly(traders: list[Client], orders: int, seed: int) -> None:
         expect(c, Accepted, timeout=30, client_order_id=marker)
 
 
-def snapshot_of(g: Gateway, feed: FeedKind, depth: int = 0) -> tuple[SnapshotBegin, L3Book]:
-    """A fresh subscriber's snapshot of instrument 1 (and the L3 book it describes)."""
+def snapshot_of(g: Gateway, feed: FeedKind, depth: int = 0) -> tuple[SnapshotBegin, LocalBook]:
+    """A fresh subscriber's snapshot of instrument 1 (and the book it describes)."""
     with client(g, "viewer") as c:
-        c.subscribe_feed(1, feed, depth)
+        book = LocalBook(c, 1, l3=feed == FeedKind.L3, l2_depth=depth)
+        book.subscribe()
         got = collect(c, lambda ms: any(isinstance(m, SnapshotEnd) for m in ms))
-    book = L3Book(1)
-    for m in got:
-        book.apply(m)
+    assert book.synced()
     begin = next(m for m in got if isinstance(m, SnapshotBegin))
     return begin, book
 
@@ -140,37 +141,30 @@ def test_books_rebuilt_from_the_feeds_equal_a_fresh_snapshot(exchange: GatewayFa
     alice, bob = login(g, "alice"), login(g, "bob")
     trade_randomly([alice, bob], 150, seed=1)
     viewer = login(g, "viewer")
-    viewer.subscribe_feed(1, FeedKind.L3)
-    viewer.subscribe_feed(1, FeedKind.L2, 10)
-    l3, l2 = L3Book(1), L2Book(1, 10)
     live: dict[int, Message] = {}
 
-    def keep(ms: list[Message]) -> None:
-        for m in ms:
-            l3.apply(m)
-            l2.apply(m)
-            seq = getattr(m, "feed_seq", None)
-            if seq is not None and not isinstance(m, SnapshotBegin | SnapshotEnd):
-                live.setdefault(seq, m)
+    def keep(instrument: int, m: Message) -> None:
+        if isinstance(m, BookEvent):
+            live[m.feed_seq] = m
 
-    keep(collect(viewer, lambda ms: sum(isinstance(m, SnapshotEnd) for m in ms) == 2))
+    l3 = LocalBook(viewer, 1, l2_depth=10, on_update=keep)
+    l3.subscribe()
+    l3.wait_synced()
     trade_randomly([alice, bob], 400, seed=2)
     begin, fresh = snapshot_of(g, FeedKind.L3)
-    deadline = time.monotonic() + 10
-    while l3.feed_seq < begin.feed_seq:
-        assert time.monotonic() < deadline, "the viewer never caught up"
-        keep(viewer.poll(0.05))
-    assert l3.gaps == 0
-    assert l3.feed_seq == begin.feed_seq
+    l3.wait_until(lambda: l3.feed_seq() >= begin.feed_seq)
+    assert (l3.gaps, l3.resyncs) == (0, 0)
+    assert l3.feed_seq() == begin.feed_seq
     assert l3.orders() == fresh.orders()
-    assert l3.checksum() == begin.checksum
+    assert l3.checksum(FeedKind.L3) == begin.checksum
     # The L2 book equals the levels of the L3 book, and a fresh L2 snapshot's checksum.
-    assert l2.levels() == l3.levels(10)
     l2_begin, _ = snapshot_of(g, FeedKind.L2, 10)
-    assert l2_begin.checksum == l2_checksum(l3.levels(10)) == l2.checksum()
+    l3.wait_until(lambda: l3.level_seq() >= l2_begin.level_seq)
+    l2_levels = [(s, lv.price, lv.qty, lv.order_count) for s in Side for lv in l3.levels(s, 10)]
+    assert l2_begin.checksum == l2_checksum(l2_levels) == l3.checksum(FeedKind.L2)
 
     # A resend inside the window repeats the incrementals as they were sent.
-    last = l3.feed_seq
+    last = l3.feed_seq()
     viewer.request_resend(1, FeedKind.L3, last - 9, last)
     resent = collect(viewer, lambda ms: len(ms) >= 10)
     assert resent[:10] == [live[s] for s in range(last - 9, last + 1)]
@@ -271,12 +265,13 @@ def test_a_stalled_subscriber_is_conflated_or_disconnected_and_trading_goes_on(
     if policy == "conflate":
         assert not closed
         assert (metric(g, "ringex_gateway_feed_conflations_total") or 0) > 0
-        book = L3Book(1)
+        book = BookSync(1)
+        book.start(0.0)
         for m in got:
-            book.apply(m)
+            book.receive(m, 0.0)
         final, fresh = snapshot_of(g, FeedKind.L3)
-        assert len(book.snapshots) >= 2
-        assert book.feed_seq == final.feed_seq
+        assert sum(isinstance(m, SnapshotBegin) for m in got) >= 2
+        assert book.feed_seq() == final.feed_seq
         assert book.orders() == fresh.orders()
     else:
         assert closed

@@ -5,10 +5,11 @@ subscribers (L3 and top-10 L2 of the instrument).
 Writes bench/results/marketdata.json: feed messages per second out of the gateway with 1,
 10 and 100 subscribers (the gateway's own count over a closed-loop run), the latency
 from the engine's sequencing timestamp (Unix-epoch nanoseconds, carried by every
-incremental) to one subscriber receiving the incremental at fixed offered order rates,
+incremental) to a subscriber's LocalBook having applied it at fixed offered order rates,
 and closed-loop order-entry throughput with 100 subscribers against none, alternated in
-the same run (the idle sessions stay connected; only their subscriptions change). Run
-with ``make bench-marketdata``.
+the same run (the idle sessions stay connected; only their subscriptions change). Every
+figure is the median of ``RUNS`` whole runs (``measure_feeds.py N`` for N), each run's
+headline figures kept beside them. Run with ``make bench-marketdata``.
 """
 
 import asyncio
@@ -16,7 +17,6 @@ import json
 import multiprocessing
 import os
 import statistics
-import struct
 import sys
 import tempfile
 import time
@@ -26,16 +26,16 @@ from pathlib import Path
 from typing import Any, cast
 
 import uvloop
-from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench" / "e2e"))
 sys.path.insert(0, str(ROOT / "bench" / "marketdata"))
 
-from load import LoadSession, closed_loop, new_histogram, open_loop  # noqa: E402
+from book_probe import BookProbe  # noqa: E402
+from load import LoadSession, closed_loop, open_loop  # noqa: E402
 from multicast_figures import measure_multicast, multicast_settings  # noqa: E402
-from run import run_info, summary  # noqa: E402
+from run import run_info  # noqa: E402
 
 from ringex_client import (  # noqa: E402
     FeedKind,
@@ -58,27 +58,22 @@ from tests.system_processes import (  # noqa: E402
 PRICE = 100_000
 WINDOW = 32
 RUN_SECONDS = 3.0
-RATES = [20_000, 100_000]
+# 2k/s: a rate a pure-Python book keeps up with here; 20k and 100k: the ones asked for.
+RATES = [2_000, 20_000, 100_000]
 RATE_SECONDS = 3.0
+# Whole runs (fresh processes each); the figures written are their medians.
+RUNS = 3
 SUBSCRIBERS = [1, 10, 100]
 # Accounts that do not trade: a subscriber's account stream stays empty.
 SUBSCRIBER_USERS = ["carol", "dave", "erin", "admin"]
-_LEN = struct.Struct("<H")
-_TIMESTAMP = struct.Struct("<Q")
-# L3 incrementals: type byte, instrument u32, feed_seq u64, then timestamp_ns.
-_INCREMENTALS = frozenset(b"arxuts")
-_TIMESTAMP_AT = 2 + 1 + 4 + 8
 _METRICS_REFRESH_S = 0.5
 
 
 class Subscriber(asyncio.Protocol):
-    """A read-only feed session that reads everything; with ``histogram`` set it walks
-    the frames and records each L3 incremental's age on arrival."""
+    """A read-only feed session that reads (and drops) everything it is sent."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.histogram: HdrHistogram | None = None
-        self._buf = bytearray()
         self._ready: asyncio.Future[None] | None = None
 
     async def open(self, port: int, username: str) -> None:
@@ -100,21 +95,6 @@ class Subscriber(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._ready is not None and not self._ready.done():
             self._ready.set_result(None)
-        if self.histogram is None:
-            return
-        now = time.time_ns()
-        buf = self._buf
-        buf += data
-        end, pos = len(buf), 0
-        while end - pos >= 2:
-            (length,) = _LEN.unpack_from(buf, pos)
-            if end - pos - 2 < length:
-                break
-            if buf[pos + 2] in _INCREMENTALS:
-                (stamp,) = _TIMESTAMP.unpack_from(buf, pos + _TIMESTAMP_AT)
-                self.histogram.record_value(max(now - stamp, 1))
-            pos += 2 + length
-        del buf[:pos]
 
     def keep_alive(self) -> None:
         """A heartbeat, so the gateway does not end an idle subscriber."""
@@ -289,20 +269,21 @@ async def measure(gateway: Gateway) -> dict[str, Any]:
     latency: dict[str, dict[str, int]] = {}
     achieved: dict[str, int] = {}
     send_lag: dict[str, Any] = {}
+    resyncs: dict[str, int] = {}
     probe.subscribe(False)
-    probe.transport.write(encode(FeedSubscribe(1, FeedKind.L3, 0, True)))  # type: ignore[union-attr]
+    book = await asyncio.to_thread(BookProbe, port, SUBSCRIBER_USERS[0])
     for rate in RATES:
-        probe.histogram = new_histogram()
-        await asyncio.sleep(0.2)
-        probe.histogram.reset()
+        await asyncio.to_thread(book.start)
         start = time.monotonic()
         done = sum(s.completed for s in sessions)
         lags = await asyncio.gather(*(open_loop(s, rate // 2, RATE_SECONDS) for s in sessions))
         answered = sum(s.completed for s in sessions) - done
         achieved[str(rate)] = int(answered / (time.monotonic() - start))
-        latency[str(rate)] = summary(probe.histogram)
+        got = await asyncio.to_thread(book.stop)
+        latency[str(rate)], resyncs[str(rate)] = got["latency"], got["resyncs"]
         send_lag[str(rate)] = lags
         print(f"{rate}/s: {latency[str(rate)]}, achieved {achieved[str(rate)]}/s", flush=True)
+    await asyncio.to_thread(book.close)
     beats.cancel()
     audience.stop()
     for trader in sessions:
@@ -318,6 +299,7 @@ async def measure(gateway: Gateway) -> dict[str, Any]:
             "order_entry_cost_target": 0.10,
             "achieved_orders_per_s": achieved,
             "open_loop_send_lag": send_lag,
+            "local_book_resyncs": resyncs,
             "window_per_session": WINDOW,
             "run_seconds": RUN_SECONDS,
             "open_loop_seconds": RATE_SECONDS,
@@ -337,8 +319,11 @@ async def measure(gateway: Gateway) -> dict[str, Any]:
                 "process's own CPU per order, with and without the 100 subscribers"
             ),
             "latency_from": (
-                "the engine's sequencing timestamp in each L3 incremental to its arrival "
-                "at one L3 subscriber (Python, walking every frame), the same clock"
+                "the engine's sequencing timestamp in each incremental (L3 and top-10 L2) "
+                "to the moment one subscriber's LocalBook (ringex_client, asyncio on "
+                "uvloop, its own process) has applied it, the same clock; a LocalBook "
+                "is pure Python, so at rates it cannot keep up with the figure is its "
+                "queue"
             ),
         },
     }
@@ -393,10 +378,9 @@ def multicast_only(binary: Path) -> int:
     return 0
 
 
-def main() -> int:
+def one_run() -> dict[str, Any]:
+    """Every figure once, on a fresh engine and gateways."""
     binary = engine_binary()
-    if "--multicast-only" in sys.argv:
-        return multicast_only(binary)
     with tempfile.TemporaryDirectory(prefix="ringex-md-") as tmp:
         workdir = Path(tmp)
         (workdir / "engine").mkdir()
@@ -417,11 +401,53 @@ def main() -> int:
             for g in gateways:
                 g.stop()
             engine.stop()
+    return figures
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of the runs, figure by figure (each percentile on its own), with
+    every run's headline figures kept under ``extra.runs``."""
+    first = runs[0]
+    latency = {
+        rate: {k: int(statistics.median(r["latency_ns"][rate][k] for r in runs)) for k in points}
+        for rate, points in first["latency_ns"].items()
+    }
+    extra = dict(first["extra"])
+    extra["feed_msgs_per_s"] = {
+        n: int(statistics.median(r["extra"]["feed_msgs_per_s"][n] for r in runs))
+        for n in first["extra"]["feed_msgs_per_s"]
+    }
+    cost = "order_entry_cost_ratio_100_subscribers"
+    extra[cost] = round(statistics.median(r["extra"][cost] for r in runs), 4)
+    extra["runs"] = [
+        {
+            "latency_ns": {rate: {k: r["latency_ns"][rate][k] for k in ("p50", "p99", "p99_9")}
+                           for rate in r["latency_ns"]},
+            "feed_msgs_per_s": r["extra"]["feed_msgs_per_s"],
+            cost: r["extra"][cost],
+            "achieved_orders_per_s": r["extra"]["achieved_orders_per_s"],
+            "local_book_resyncs": r["extra"]["local_book_resyncs"],
+        }
+        for r in runs
+    ]  # fmt: skip
+    extra["medians_of_runs"] = len(runs)
+    throughput = int(statistics.median(r["throughput_per_s"] for r in runs))
+    return {"throughput_per_s": throughput, "latency_ns": latency, "extra": extra}
+
+
+def main() -> int:
+    if "--multicast-only" in sys.argv:
+        return multicast_only(engine_binary())
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else RUNS
+    runs = []
+    for n in range(count):
+        print(f"run {n + 1} of {count}", flush=True)
+        runs.append(one_run())
     result = {
         "benchmark": "marketdata",
         "command": "make bench-marketdata",
         **run_info(),
-        **figures,
+        **combine(runs),
     }
     out = ROOT / "bench" / "results" / "marketdata.json"
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -7,6 +7,7 @@ has not answered, so a reconnect loses nothing and executes nothing twice (the e
 refuses a second use of a client order id).
 """
 
+import typing
 from collections import OrderedDict
 
 from ringex_client.codec import FrameReader, ProtocolError, decode_server, encode
@@ -17,6 +18,7 @@ from ringex_client.messages import (
     Cancelled,
     CancelRejected,
     Executed,
+    FeedMessage,
     Goodbye,
     Heartbeat,
     Login,
@@ -29,10 +31,15 @@ from ringex_client.messages import (
     Rejected,
     Replace,
     Replaced,
+    TopOfBook,
+    TradeReport,
 )
 from ringex_client.state import OrderTracker
 
 OrderMessage = NewOrder | Cancel | Replace | MassCancel
+# Unsequenced market data: delivered as it comes, past the account stream's bookkeeping
+# (a feed can bring tens of thousands of these a second).
+_MARKET_DATA = frozenset(typing.get_args(FeedMessage)) | {TopOfBook, TradeReport}
 
 
 class LoginError(Exception):
@@ -132,6 +139,9 @@ class ClientProtocol:
         delivered: list[Message] = []
         for body in self._reader.feed(data):
             message = decode_server(body)
+            if type(message) in _MARKET_DATA:
+                delivered.append(message)  # not part of the account's stream
+                continue
             if isinstance(message, Heartbeat):
                 continue
             if isinstance(message, LoginAccepted):
