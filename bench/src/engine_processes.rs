@@ -208,9 +208,19 @@ impl EngineNodes {
     }
 }
 
+/// Raft timers of the benchmark's clusters, ms: heartbeat, election timeout min and max.
+/// The operations guide's LAN values: with the loopback defaults (50 / 150 / 300) a
+/// leader of three nodes sharing two cores with the driver is deposed under a
+/// closed-loop load, which ends a measured run.
+pub const CLUSTER_TIMERS_MS: [u64; 3] = [100, 500, 1000];
+
 /// The `[cluster]` table of node `me` among `nodes` (id, raft address, link address).
 fn cluster_table(me: u64, nodes: &[(u64, String, SocketAddr)]) -> String {
-    let mut text = format!("\n[cluster]\nnode_id = {me}\n");
+    let [heartbeat, election_min, election_max] = CLUSTER_TIMERS_MS;
+    let mut text = format!(
+        "\n[cluster]\nnode_id = {me}\nheartbeat_ms = {heartbeat}\n\
+         election_timeout_min_ms = {election_min}\nelection_timeout_max_ms = {election_max}\n"
+    );
     for (id, raft, link) in nodes {
         let _ = write!(
             text,
