@@ -8,7 +8,7 @@ CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-apt setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python chaos bench-core bench-daemon bench-durability bench-e2e bench-locust \
+        test-rust test-python chaos bench-core bench-daemon bench-durability bench-replication bench-e2e bench-locust \
         bench-marketdata demo \
         clean gateway \
         client
@@ -87,6 +87,12 @@ bench-core:
 
 bench-daemon:
 	$(CARGO) run --release -p ringex-bench --bin bench-daemon
+
+# Real ringex-engine processes on 127.0.0.1-3: embedded, a 1-node and a 3-node cluster,
+# failover, replication lag and catch-up: bench/results/replication.json.
+bench-replication:
+	$(CARGO) build --release -p ringex-engine --bin ringex-engine
+	$(CARGO) run --release -p ringex-bench --bin bench-replication -- --engine target/release/ringex-engine
 
 # Whole-journal verification speed and start times on a 10M-command journal:
 # bench/results/durability.json.

@@ -5,7 +5,10 @@
 pub mod age_index;
 pub mod cpu_time;
 pub mod daemon_harness;
+pub mod engine_link;
+pub mod engine_processes;
 pub mod latency;
+pub mod link_measurement;
 pub mod memory;
 pub mod open_loop;
 pub mod results;

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use ringex_bench::daemon_harness::{
     daemon_config, remove_snapshots, write_long_journal, BenchDaemon,
 };
-use ringex_bench::latency::{latency_histogram, LatencySummary};
+use ringex_bench::link_measurement::{measure_link, LinkPlan};
 use ringex_bench::results::{BenchmarkResult, Measurements};
 use ringex_bench::workload::{Workload, WorkloadConfig};
 use ringex_daemon::config::{Config, Durability, LogConfig, LogFormat};
@@ -34,26 +34,27 @@ use serde_json::{json, Value};
 const OFFERED_RATES_PER_S: [u64; 3] = [100_000, 500_000, 1_000_000];
 
 struct Plan {
-    commands_per_run: usize,
-    throughput_runs: usize,
-    latency_run_ns: u64,
-    latency_commands_max: usize,
+    link: LinkPlan,
     recovery_commands: usize,
 }
 
 const FULL: Plan = Plan {
-    commands_per_run: 1_000_000,
-    throughput_runs: 5,
-    latency_run_ns: 2_000_000_000,
-    latency_commands_max: 2_000_000,
+    link: LinkPlan {
+        commands_per_run: 1_000_000,
+        throughput_runs: 5,
+        latency_run_ns: 2_000_000_000,
+        latency_commands_max: 2_000_000,
+    },
     recovery_commands: 10_000_000,
 };
 
 const QUICK: Plan = Plan {
-    commands_per_run: 100_000,
-    throughput_runs: 5,
-    latency_run_ns: 200_000_000,
-    latency_commands_max: 200_000,
+    link: LinkPlan {
+        commands_per_run: 100_000,
+        throughput_runs: 5,
+        latency_run_ns: 200_000_000,
+        latency_commands_max: 200_000,
+    },
     recovery_commands: 300_000,
 };
 
@@ -198,34 +199,13 @@ fn measure_mode(
     let mut daemon = BenchDaemon::start(&config);
     let mut workload = Workload::new(WorkloadConfig::default(), config.engine_config());
     daemon.closed_loop(&workload.preamble());
-    eprintln!("  warm-up: {} commands", plan.commands_per_run);
-    daemon.closed_loop(&workload.next_commands(plan.commands_per_run));
-
     let before = daemon.progress.commit_stats();
-    let mut rates = Vec::new();
-    for run in 0..plan.throughput_runs {
-        let commands = workload.next_commands(plan.commands_per_run);
-        let elapsed = daemon.closed_loop(&commands);
-        let rate = (commands.len() as f64 / elapsed.as_secs_f64()) as u64;
-        eprintln!("  throughput run {}: {rate} commands/s", run + 1);
-        rates.push(rate);
-    }
-    let mut measured = Measurements {
-        throughput_per_s: median(&rates),
-        latency_ns: Vec::new(),
-    };
-    for rate in OFFERED_RATES_PER_S {
-        let n = (u128::from(rate) * u128::from(plan.latency_run_ns) / 1_000_000_000) as usize;
-        let commands = workload.next_commands(n.min(plan.latency_commands_max));
-        let mut histogram = latency_histogram();
-        daemon.open_loop(&commands, rate, &mut histogram);
-        let summary = LatencySummary::from_histogram(&histogram);
-        eprintln!(
-            "  latency at {rate}/s: p50 {} ns, p99 {} ns, max {} ns",
-            summary.p50, summary.p99, summary.max
-        );
-        measured.latency_ns.push((rate.to_string(), summary));
-    }
+    let measured = measure_link(
+        &mut daemon.link,
+        &mut workload,
+        &plan.link,
+        &OFFERED_RATES_PER_S,
+    );
     let after = daemon.progress.commit_stats();
     daemon.shutdown();
     let _ = std::fs::remove_dir_all(dir);
@@ -277,10 +257,4 @@ fn measure_recovery(plan: &Plan, dir: &Path, result: &mut BenchmarkResult) {
         "snapshot_every_inputs".into(),
         json!(config.snapshot.every_inputs),
     );
-}
-
-fn median(values: &[u64]) -> u64 {
-    let mut v = values.to_vec();
-    v.sort_unstable();
-    v[v.len() / 2]
 }
