@@ -208,11 +208,9 @@ impl EngineNodes {
     }
 }
 
-/// Raft timers of the benchmark's clusters, ms: heartbeat, election timeout min and max.
-/// The operations guide's LAN values: with the loopback defaults (50 / 150 / 300) a
-/// leader of three nodes sharing two cores with the driver is deposed under a
-/// closed-loop load, which ends a measured run.
-pub const CLUSTER_TIMERS_MS: [u64; 3] = [100, 500, 1000];
+/// Raft timers of the benchmark's clusters, ms: heartbeat, election timeout min and max
+/// (the daemon's loopback defaults).
+pub const CLUSTER_TIMERS_MS: [u64; 3] = [50, 150, 300];
 
 /// The `[cluster]` table of node `me` among `nodes` (id, raft address, link address).
 fn cluster_table(me: u64, nodes: &[(u64, String, SocketAddr)]) -> String {

@@ -49,7 +49,13 @@ def cluster_config(me: NodeAddress, nodes: list[NodeAddress]) -> str:
     the ``[cluster]`` table for several nodes (one node runs without it, as today)."""
     if len(nodes) == 1:
         return ENGINE_CONFIG
-    lines = [ENGINE_CONFIG, "[cluster]", f"node_id = {me.node_id}"]
+    return ENGINE_CONFIG + cluster_table(me, nodes)
+
+
+def cluster_table(me: NodeAddress, nodes: list[NodeAddress]) -> str:
+    """The ``[cluster]`` table of node ``me`` listing ``nodes`` (a table listing only
+    ``me`` makes a one-node cluster that initialises itself)."""
+    lines = ["[cluster]", f"node_id = {me.node_id}"]
     for n in nodes:
         lines += [
             "",

@@ -26,6 +26,11 @@ const DEFAULT_ELECTION_TIMEOUT_MAX_MS: u64 = 300;
 const DEFAULT_INSTALL_SNAPSHOT_TIMEOUT_MS: u64 = 30_000;
 /// Log kept behind a snapshot, so a follower installing one is not purged under.
 const DEFAULT_LOG_KEPT_BEHIND_SNAPSHOT_ENTRIES: u64 = 10_000;
+/// Entries in one AppendEntries call. An entry is a whole batch of inputs (up to
+/// `pipeline.batch_max`), and openraft gives the call one heartbeat interval: openraft's
+/// default (300 entries, tens of MiB) could never be sent in time to a follower that is
+/// far behind, which would then never catch up.
+const DEFAULT_ENTRIES_PER_APPEND_MAX: u64 = 8;
 /// Most nodes in a cluster: a bound on every per-peer table.
 pub const NODES_MAX: usize = 9;
 
@@ -40,6 +45,9 @@ fn default_election_timeout_max_ms() -> u64 {
 }
 fn default_install_snapshot_timeout_ms() -> u64 {
     DEFAULT_INSTALL_SNAPSHOT_TIMEOUT_MS
+}
+fn default_entries_per_append_max() -> u64 {
+    DEFAULT_ENTRIES_PER_APPEND_MAX
 }
 fn default_log_kept_behind_snapshot_entries() -> u64 {
     DEFAULT_LOG_KEPT_BEHIND_SNAPSHOT_ENTRIES
@@ -61,6 +69,8 @@ pub struct ClusterConfig {
     pub install_snapshot_timeout_ms: u64,
     #[serde(default = "default_log_kept_behind_snapshot_entries")]
     pub log_kept_behind_snapshot_entries: u64,
+    #[serde(default = "default_entries_per_append_max")]
+    pub entries_per_append_max: u64,
 }
 
 /// One `[[cluster.nodes]]` table.
@@ -98,6 +108,7 @@ impl ClusterConfig {
             election_timeout_max_ms: DEFAULT_ELECTION_TIMEOUT_MAX_MS,
             install_snapshot_timeout_ms: DEFAULT_INSTALL_SNAPSHOT_TIMEOUT_MS,
             log_kept_behind_snapshot_entries: DEFAULT_LOG_KEPT_BEHIND_SNAPSHOT_ENTRIES,
+            entries_per_append_max: DEFAULT_ENTRIES_PER_APPEND_MAX,
         }
     }
 
@@ -167,6 +178,7 @@ impl ClusterConfig {
             election_timeout_max: self.election_timeout_max_ms,
             install_snapshot_timeout: self.install_snapshot_timeout_ms,
             max_in_snapshot_log_to_keep: self.log_kept_behind_snapshot_entries,
+            max_payload_entries: self.entries_per_append_max,
             // ringex cuts snapshots itself (on its own cadence, off the apply path).
             snapshot_policy: openraft::SnapshotPolicy::Never,
             ..Default::default()

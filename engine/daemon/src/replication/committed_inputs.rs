@@ -51,6 +51,7 @@ pub fn scan_committed(
     let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, file);
     let mut record = Vec::new();
     let mut offset_bytes = 0u64;
+    let mut next_seq = after_seq + 1;
     loop {
         match read_record(&mut reader, &mut record) {
             Ok(false) => return Ok(()),
@@ -76,6 +77,15 @@ pub fn scan_committed(
             if stamped.seq <= after_seq {
                 continue;
             }
+            if stamped.seq != next_seq {
+                return Err(format!(
+                    "{} holds seq {} next, not {next_seq}: the log no longer reaches back \
+                     that far (its head is in the snapshot)",
+                    path.display(),
+                    stamped.seq
+                ));
+            }
+            next_seq += 1;
             if visit(&stamped).is_break() {
                 return Ok(());
             }
@@ -117,7 +127,8 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, String> {
 }
 
 /// The engine to replay from for a target of `to_seq`: the node's snapshot if it lies
-/// at or before it, else an empty engine (the log file keeps every entry).
+/// at or before it, else an empty engine (which the log then reaches back to only
+/// until the first compaction below a snapshot: a scan says so).
 pub fn replay_start(
     data_dir: &Path,
     config: EngineConfig,

@@ -26,6 +26,13 @@ use crate::journal::Durability;
 use crate::storage::{Storage, StorageFile};
 
 const LOG_FILE: &str = "entries";
+/// Where a compaction writes the kept entries before they replace the log file.
+const COMPACTING_FILE: &str = "entries.compacting";
+/// Purged bytes at the head of the file past which it is rewritten without them (and
+/// only once they are at least half the file), so the disk holds about what is kept.
+const COMPACT_MIN_BYTES: u64 = 64 << 20;
+/// Bytes copied at a time while compacting.
+const COMPACT_CHUNK_BYTES: usize = 4 << 20;
 /// The most one append can leave torn: openraft hands over at most a few entries of
 /// bounded size per append.
 const TORN_TAIL_MAX_BYTES: u64 = 4 * ENTRY_RECORD_MAX_BYTES as u64;
@@ -52,6 +59,8 @@ impl fmt::Display for EntryLogError {
 impl std::error::Error for EntryLogError {}
 
 pub struct EntryLog<S: Storage> {
+    storage: S,
+    dir: PathBuf,
     path: PathBuf,
     file: S::File,
     durability: Durability,
@@ -82,6 +91,8 @@ impl<S: Storage> EntryLog<S> {
             Err(e) => return Err(io("open", e)),
         };
         let mut log = EntryLog {
+            storage: storage.clone(),
+            dir: dir.to_path_buf(),
             path: path.clone(),
             file,
             durability,
@@ -264,8 +275,59 @@ impl<S: Storage> EntryLog<S> {
             self.len_bytes = 0;
             self.last_checksum = 0;
             self.last_log_id = None;
+            return Ok(());
         }
+        self.compact()
+    }
+
+    /// Rewrites the file without its purged head once that head is large: the kept
+    /// entries are copied to a new file, synced, and renamed over the log (then the
+    /// directory synced), so a crash leaves either file whole. The first kept record
+    /// keeps its chain checksum; a log's first record is never checked against one.
+    fn compact(&mut self) -> Result<(), EntryLogError> {
+        let Some(start) = self.located.values().next().map(|l| l.offset_bytes) else {
+            return Ok(());
+        };
+        if start < COMPACT_MIN_BYTES || start < self.len_bytes / 2 {
+            return Ok(());
+        }
+        let kept_bytes = self.len_bytes - start;
+        let tmp = self.dir.join(COMPACTING_FILE);
+        let rewritten = self.copy_tail(&tmp, start).and_then(|file| {
+            self.storage.rename(&tmp, &self.path)?;
+            self.storage.sync_dir(&self.dir)?;
+            Ok(file)
+        });
+        match rewritten {
+            Ok(file) => self.file = file,
+            Err(e) => return Err(self.stop("compact", e)),
+        }
+        for l in self.located.values_mut() {
+            l.offset_bytes -= start;
+        }
+        self.len_bytes = kept_bytes;
+        tracing::info!(
+            path = %self.path.display(),
+            dropped_bytes = start,
+            kept_bytes,
+            "entry log compacted: entries below the snapshot removed from disk"
+        );
         Ok(())
+    }
+
+    /// A new file at `to` holding the log's bytes from `start` on, synced.
+    fn copy_tail(&self, to: &Path, start: u64) -> std::io::Result<S::File> {
+        let mut file = self.storage.create(to)?;
+        let mut chunk = vec![0u8; COMPACT_CHUNK_BYTES];
+        let mut at = start;
+        while at < self.len_bytes {
+            let n = COMPACT_CHUNK_BYTES.min((self.len_bytes - at) as usize);
+            self.file.read_exact_at(at, &mut chunk[..n])?;
+            file.write_all_at(at - start, &chunk[..n])?;
+            at += n as u64;
+        }
+        file.sync()?;
+        Ok(file)
     }
 
     /// The entries with indexes in `range` that are present, in order.

@@ -1,10 +1,11 @@
 //! Whether this node may serve gateways now, kept current from openraft's metrics.
 //!
-//! A node serves only as the leader, and only once it has applied an entry of its own
-//! term: openraft appends a blank entry when a leader is elected, and applying it means
-//! every entry of earlier terms that will ever commit is applied too. Only then does
-//! the engine's last seq say where the new leader's sequencer continues, and only then
-//! may a gateway link (its Welcome names that seq).
+//! A node serves only as the leader, and only once it has applied every entry in its
+//! log: a leader's log is never cut, so all of it will commit, and once it is applied
+//! the engine's last seq says where the new leader's sequencer continues (an elected
+//! leader's log ends with its blank entry; a leader restored in the same term after a
+//! restart may hold entries beyond what it applied before it stopped). Only then may a
+//! gateway link (its Welcome names that seq). Serving then lasts the whole term.
 //!
 //! Every other node answers links with NotLeader, naming the leader it knows.
 
@@ -66,12 +67,22 @@ impl Leadership {
         self.term.store(m.current_term, Ordering::Release);
         self.leader_id
             .store(m.current_leader.unwrap_or(0), Ordering::Release);
-        let serving = m.running_state.is_ok()
+        let leading = m.running_state.is_ok()
             && m.state == ServerState::Leader
-            && m.current_leader == Some(m.id)
-            && m.last_applied.map(|l| l.leader_id.term) == Some(m.current_term);
-        self.serving_term
-            .store(if serving { m.current_term } else { 0 }, Ordering::Release);
+            && m.current_leader == Some(m.id);
+        let serving = self.serving_term.load(Ordering::Acquire);
+        let now_serving = if !leading {
+            0
+        } else if serving == m.current_term {
+            serving
+        } else if m.last_applied.map(|l| l.index) >= m.last_log_index {
+            // Everything in a leader's log will commit: once all of it is applied, the
+            // engine's last seq is where this term's sequencing continues.
+            m.current_term
+        } else {
+            0
+        };
+        self.serving_term.store(now_serving, Ordering::Release);
     }
 
     fn stop(&self) {

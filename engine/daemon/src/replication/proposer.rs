@@ -5,9 +5,9 @@
 //! machine applies it; only then do its events leave (see [`super::state_machine`]).
 //!
 //! Throughput comes from batching: while one entry is being made durable and
-//! replicated, the ring fills with the next. Inputs in flight (proposed, not applied)
-//! are bounded by the origin table, so a slow follower quorum pushes back on the links
-//! through the input ring instead of growing memory.
+//! replicated, the ring fills with the next. At most two entries are in flight
+//! (proposed, not applied), so a slow follower quorum pushes back on the links through
+//! the input ring instead of growing memory.
 //!
 //! A node that is not serving (a follower, or a leader not yet caught up with its own
 //! term) sequences nothing: an input that reaches it is answered Expired on its link,
@@ -15,12 +15,14 @@
 //! continues from the engine's last applied seq and timestamp, which is exact then
 //! (see [`super::leadership`]).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::RecvTimeoutError;
-use openraft::Raft;
+use openraft::raft::responder::Responder;
+use openraft::{Raft, RaftTypeConfig};
 use ringex_protocol::Input;
 use tokio::runtime::Handle;
 
@@ -35,8 +37,16 @@ use crate::sequencer::Sequencer;
 
 /// How often an idle proposer looks at its leadership (for the first start's inputs).
 const IDLE_CHECK: Duration = Duration::from_millis(50);
-/// How long the proposer waits for room in flight before it looks again.
-const ROOM_CHECK: Duration = Duration::from_micros(200);
+/// Entries proposed and not yet applied. openraft makes entries durable one append at
+/// a time, so more in flight only makes more, smaller entries (an fsync each): with
+/// two, one is being made durable and replicated while the next waits, and the input
+/// ring gathers everything after them into the one after (group commit).
+const ENTRIES_IN_FLIGHT_MAX: usize = 2;
+/// How long the proposer waits on an entry before it looks at its leadership again.
+const ANSWER_CHECK: Duration = Duration::from_millis(20);
+
+/// What openraft answers a proposal with once it is applied (or failed).
+type Answer = <<RingexRaft as RaftTypeConfig>::Responder as Responder<RingexRaft>>::Receiver;
 
 /// How the proposer ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -69,10 +79,16 @@ struct Tenure {
     sequencer: Sequencer,
     /// The last seq proposed in this tenure.
     proposed_seq: u64,
+    /// Answers of the entries proposed and not yet applied, oldest first.
+    in_flight: VecDeque<Answer>,
 }
 
 impl Proposer {
     pub fn run(mut self) -> ProposerEnd {
+        // Every input in flight keeps a slot of the origin table until it is applied.
+        self.batch_max = self
+            .batch_max
+            .min(self.origins.capacity() / (ENTRIES_IN_FLIGHT_MAX + 1));
         let end = self.propose_loop();
         self.stopping.store(true, Ordering::Release);
         end
@@ -147,6 +163,7 @@ impl Proposer {
             term,
             sequencer: Sequencer::resume(last_seq, last_timestamp_ns),
             proposed_seq: last_seq,
+            in_flight: VecDeque::with_capacity(ENTRIES_IN_FLIGHT_MAX + 1),
         }
     }
 
@@ -175,36 +192,38 @@ impl Proposer {
         let Some(last) = origins.last().map(|o| o.seq) else {
             return true;
         };
-        self.wait_for_room(last);
         self.origins.record(tenure.term, &origins);
         tenure.proposed_seq = last;
         // The answer is the applied seq, which the state machine publishes itself: a
         // proposal the next leader drops is answered by the gateway's bound instead.
-        // It is still awaited (on openraft's runtime, off this thread), since openraft
-        // warns of every answer nobody takes.
         match self.runtime.block_on(self.raft.client_write_ff(batch)) {
-            Ok(answer) => {
-                self.runtime.spawn(async move {
-                    let _ = answer.await;
-                });
-                true
-            }
+            Ok(answer) => tenure.in_flight.push_back(answer),
             Err(fatal) => {
                 tracing::error!(error = %fatal, "raft stopped: proposing no more");
-                false
+                return false;
             }
         }
+        self.wait_for_room(tenure);
+        true
     }
 
-    /// Waits until proposing through `last` keeps the inputs in flight within the
-    /// origin table, or this node stops serving (the entry will fail then anyway).
-    fn wait_for_room(&self, last: u64) {
-        let room = self.origins.capacity() as u64 / 2;
-        while last.saturating_sub(self.progress.applied_seq()) > room {
-            if self.leadership.serving_term().is_none() {
+    /// Waits until at most [`ENTRIES_IN_FLIGHT_MAX`] entries are unapplied, or this
+    /// node stops serving (its entries will fail or be another leader's to commit).
+    fn wait_for_room(&self, tenure: &mut Tenure) {
+        while tenure.in_flight.len() > ENTRIES_IN_FLIGHT_MAX {
+            let oldest = tenure
+                .in_flight
+                .front_mut()
+                .expect("more than the max in flight");
+            let answered = self
+                .runtime
+                .block_on(async { tokio::time::timeout(ANSWER_CHECK, oldest).await });
+            if answered.is_ok() {
+                tenure.in_flight.pop_front();
+            } else if self.leadership.serving_term() != Some(tenure.term) {
+                tenure.in_flight.clear();
                 return;
             }
-            std::thread::sleep(ROOM_CHECK);
         }
     }
 }
