@@ -9,7 +9,7 @@
 //! from the first sequence number; a gap (a link that resumed live) or an event the
 //! builder refuses stops the feeds, and subscribing then answers `Unavailable`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ringex_core::market_data::{BookChange, BookEvent, FeedBuilder, LevelBook, LevelUpdate};
 use ringex_core::{EngineConfig, Event};
@@ -39,6 +39,11 @@ pub struct FeedSettings {
     pub backlog_bytes: usize,
     /// Over the backlog: conflate (fresh snapshots) rather than disconnect.
     pub conflate: bool,
+    /// How long a session's incrementals may wait to be written with later ones
+    /// (0: written at every drain).
+    pub coalesce_ns: u64,
+    /// Waiting incrementals this large are written at once.
+    pub coalesce_bytes: usize,
 }
 
 impl Default for FeedSettings {
@@ -53,6 +58,8 @@ impl Default for FeedSettings {
             subscriptions_per_session: 64,
             backlog_bytes: 1 << 20,
             conflate: true,
+            coalesce_ns: 1_000_000,
+            coalesce_bytes: 64 * 1024,
         }
     }
 }
@@ -159,11 +166,11 @@ impl FeedFanout {
             settings,
             builder: FeedBuilder::new(&config)?,
             levels,
-            l3_windows: HashMap::new(),
-            l2_windows: HashMap::new(),
-            instruments: HashMap::new(),
-            sessions: HashMap::new(),
-            subscribers: HashMap::new(),
+            l3_windows: HashMap::default(),
+            l2_windows: HashMap::default(),
+            instruments: HashMap::default(),
+            sessions: HashMap::default(),
+            subscribers: HashMap::default(),
             command: Vec::new(),
             applied_seq: 0,
             stopped: false,
@@ -505,6 +512,20 @@ impl FeedFanout {
             .is_some_and(|s| !s.out.is_empty() || !s.pending.is_empty())
     }
 
+    /// When the session's waiting incrementals are to be written if not now (`None`:
+    /// now). Snapshots go at once (they answer a request), incrementals once the oldest
+    /// has waited `coalesce_ns` or they reach `coalesce_bytes`.
+    pub fn held_until(&mut self, sid: u64, now_ns: u64) -> Option<u64> {
+        let s = &self.settings;
+        let session = self.sessions.get_mut(&sid)?;
+        if !session.pending.is_empty() || session.out.len() >= s.coalesce_bytes {
+            return None;
+        }
+        let since = *session.waiting_since_ns.get_or_insert(now_ns);
+        let due = since.saturating_add(s.coalesce_ns);
+        (now_ns < due).then_some(due)
+    }
+
     /// Appends the session's waiting feed messages, then the snapshots it waits for
     /// (built now, from the books as they are) until `out` holds `budget_bytes`: at most
     /// one book past the budget per call, the rest at later calls ([`Self::has_output`]
@@ -516,6 +537,7 @@ impl FeedFanout {
         };
         out.extend_from_slice(&session.out);
         session.out.clear();
+        session.waiting_since_ns = None;
         let mut count = std::mem::take(&mut session.count);
         let mut pending = std::mem::take(&mut session.pending);
         let mut next = 0;

@@ -4,7 +4,7 @@
 //! messages out, per session, as ready-to-write bytes. Python owns the sockets and
 //! calls in once per batch; nothing here does I/O or reads a clock.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ringex_core::{Command, CommandKind, Event, MassCancel, RejectReason};
 use ringex_protocol::client::{
@@ -27,6 +27,7 @@ use crate::account_stream::AccountStream;
 use crate::acked_ids::{self, AckedIds};
 use crate::engine_link_state::{EngineLinkState, Pending};
 use crate::feed_fanout::{FeedFanout, FeedSettings};
+use crate::held_sessions::HeldSessions;
 use crate::rate_limit::TokenBucket;
 use crate::session::{Phase, Session};
 use crate::stats::Stats;
@@ -92,6 +93,8 @@ pub struct Core {
     /// The L3 and L2 feeds and their subscribers (also the TopOfBook and TradeReport).
     pub feeds: FeedFanout,
     dirty: Vec<u64>,
+    /// Sessions whose feed bytes wait to be coalesced.
+    held: HeldSessions,
     engine_up: bool,
     engine_out: Vec<u8>,
     link_in: Vec<u8>,
@@ -132,13 +135,14 @@ impl Core {
         Core {
             limits,
             epoch,
-            sessions: HashMap::new(),
-            streams: HashMap::new(),
-            account_sessions: HashMap::new(),
-            subscribers: HashMap::new(),
+            sessions: HashMap::default(),
+            streams: HashMap::default(),
+            account_sessions: HashMap::default(),
+            subscribers: HashMap::default(),
             feeds: FeedFanout::new(FeedSettings::default())
                 .expect("default feed settings are valid"),
             dirty: Vec::new(),
+            held: HeldSessions::default(),
             engine_up: false,
             engine_out: Vec::new(),
             link_in: Vec::new(),
@@ -561,12 +565,26 @@ impl Core {
         !self.dirty.is_empty()
     }
 
+    /// When feed bytes held back for coalescing are due: drain again then.
+    pub fn held_due_ns(&self) -> Option<u64> {
+        self.held.due_ns()
+    }
+
     /// Bytes to write per session, and the sessions to end as slow consumers.
     pub fn drain(&mut self, now_ns: u64) -> (Vec<(u64, Vec<u8>)>, Vec<u64>) {
         let mut writes = Vec::new();
         let mut slow = Vec::new();
         let mut again = Vec::new();
-        for sid in std::mem::take(&mut self.dirty) {
+        let mut due = std::mem::take(&mut self.dirty);
+        for sid in self.held.release(now_ns) {
+            if let Some(s) = self.sessions.get_mut(&sid) {
+                // Not held any more: written since. Dirty: on the list already.
+                if std::mem::take(&mut s.held) && !s.dirty {
+                    due.push(sid);
+                }
+            }
+        }
+        for sid in due {
             let Some(s) = self.sessions.get_mut(&sid) else {
                 continue;
             };
@@ -589,7 +607,23 @@ impl Core {
             let mut out = std::mem::take(&mut s.unsequenced);
             self.stats.messages_out += std::mem::take(&mut s.unsequenced_count);
             let budget = self.limits.drain_bytes;
-            self.stats.messages_out += self.feeds.take_output(sid, &mut out, budget);
+            let own_output = !out.is_empty() || stream.is_some_and(|st| s.cursor < st.next_seq());
+            // Feed bytes ride along with a write that happens anyway, else wait to be
+            // coalesced with later ones.
+            let held_until = if own_output {
+                None
+            } else {
+                self.feeds.held_until(sid, now_ns)
+            };
+            if let Some(until) = held_until {
+                if !s.held {
+                    s.held = true;
+                    self.held.hold(sid, until);
+                }
+            } else {
+                s.held = false;
+                self.stats.messages_out += self.feeds.take_output(sid, &mut out, budget);
+            }
             if let Some(st) = stream {
                 while s.cursor < st.next_seq() && out.len() < self.limits.drain_bytes {
                     out.extend_from_slice(st.get(s.cursor).expect("cursor inside the stream"));
@@ -600,7 +634,7 @@ impl Core {
                     s.dirty = true;
                 }
             }
-            if !s.dirty && self.feeds.has_output(sid) {
+            if !s.dirty && !s.held && self.feeds.has_output(sid) {
                 s.dirty = true;
             }
             if s.dirty {

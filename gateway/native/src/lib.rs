@@ -7,6 +7,7 @@ pub mod engine_link_state;
 pub mod feed_fanout;
 pub mod feed_window;
 pub mod gateway;
+pub mod held_sessions;
 pub mod multicast_publisher;
 pub mod rate_limit;
 pub mod session;
@@ -89,7 +90,8 @@ impl PyGatewayCore {
 
     /// Sets the market data feeds' bounds (before the engine link is fed).
     #[pyo3(signature = (*, max_orders, max_instruments, levels_per_side, l2_depths,
-        window_events, subscriptions_per_session, backlog_bytes, conflate))]
+        window_events, subscriptions_per_session, backlog_bytes, conflate, coalesce_ns,
+        coalesce_bytes))]
     #[allow(clippy::too_many_arguments)]
     fn configure_feeds(
         &mut self,
@@ -101,6 +103,8 @@ impl PyGatewayCore {
         subscriptions_per_session: usize,
         backlog_bytes: usize,
         conflate: bool,
+        coalesce_ns: u64,
+        coalesce_bytes: usize,
     ) -> PyResult<()> {
         let settings = FeedSettings {
             max_orders,
@@ -111,6 +115,8 @@ impl PyGatewayCore {
             subscriptions_per_session,
             backlog_bytes,
             conflate,
+            coalesce_ns,
+            coalesce_bytes,
         };
         self.core
             .configure_feeds(settings)
@@ -258,6 +264,11 @@ impl PyGatewayCore {
 
     fn has_pending(&self) -> bool {
         self.core.has_pending()
+    }
+
+    /// When feed bytes held back for coalescing are due (monotonic ns), if any are.
+    fn held_due_ns(&self) -> Option<u64> {
+        self.core.held_due_ns()
     }
 
     /// Returns ([(sid, bytes)], [slow consumer sid]).

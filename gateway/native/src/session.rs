@@ -42,6 +42,8 @@ pub struct Session {
     pub paused: bool,
     /// Already listed for the next drain.
     pub dirty: bool,
+    /// Its feed bytes wait to be coalesced with later ones (on the held list).
+    pub held: bool,
     pub bucket: TokenBucket,
     pub subscriptions: Vec<u32>,
 }
@@ -63,6 +65,7 @@ impl Session {
             unsequenced_count: 0,
             paused: false,
             dirty: false,
+            held: false,
             bucket: TokenBucket::new(0, 1, now_ns),
             subscriptions: Vec::new(),
         }

@@ -48,6 +48,8 @@ pub struct FeedSession {
     /// Encoded frames waiting to be written.
     pub out: Vec<u8>,
     pub count: u64,
+    /// When the first of the frames in `out` was found waiting (for coalescing).
+    pub waiting_since_ns: Option<u64>,
     pub slow: bool,
     /// Already in the list of sessions the command being published wrote to.
     pub listed: bool,
@@ -101,6 +103,7 @@ impl FeedSession {
         }
         self.out.clear();
         self.count = 0;
+        self.waiting_since_ns = None;
         if conflate {
             self.pending = self.subscriptions.clone();
             Queued::Conflated

@@ -43,6 +43,8 @@ fn settings() -> FeedSettings {
         subscriptions_per_session: 4,
         backlog_bytes: 1 << 20,
         conflate: true,
+        coalesce_ns: 0,
+        coalesce_bytes: 1 << 16,
     }
 }
 
@@ -151,7 +153,11 @@ impl Exchange {
     }
 
     fn drain(&mut self, sid: u64) -> Vec<ServerMessage> {
-        let (writes, slow) = self.core.drain(0);
+        self.drain_at(sid, 0)
+    }
+
+    fn drain_at(&mut self, sid: u64, now_ns: u64) -> Vec<ServerMessage> {
+        let (writes, slow) = self.core.drain(now_ns);
         assert!(slow.is_empty());
         writes
             .iter()
@@ -442,6 +448,58 @@ fn snapshot_then_incrementals_rebuild_the_engines_book_with_no_gap() {
         assert_eq!(book.sides, ClientBook::of_engine(&x.engine));
         assert_eq!(levels.best(3), engine_levels(&x.engine, 3));
     }
+}
+
+#[test]
+fn incrementals_wait_to_be_coalesced_while_snapshots_and_large_backlogs_go_at_once() {
+    let mut x = Exchange::new(FeedSettings {
+        coalesce_ns: 1000,
+        coalesce_bytes: 400,
+        ..settings()
+    });
+    random_traffic(&mut x, 1, 50, 3);
+    x.login(1);
+    x.subscribe(1, 1, FeedKind::L3, 0);
+    let mut book = ClientBook::default();
+    for m in x.drain_at(1, 5_000) {
+        book.apply(&m);
+    }
+    assert_eq!(
+        book.sides,
+        ClientBook::of_engine(&x.engine),
+        "the snapshot at once"
+    );
+    x.order(100, Side::Buy, 90, 1);
+    assert!(x.drain_at(1, 10_000).is_empty());
+    assert_eq!(x.core.held_due_ns(), Some(11_000));
+    x.order(102, Side::Buy, 91, 1);
+    assert!(
+        x.drain_at(1, 10_999).is_empty(),
+        "held until the oldest is due"
+    );
+    assert!(
+        !x.core.has_pending(),
+        "a held session is not drained over and over"
+    );
+    let got = x.drain_at(1, 11_000);
+    assert_eq!(got.len(), 2);
+    got.iter().for_each(|m| book.apply(m));
+    assert_eq!(book.sides, ClientBook::of_engine(&x.engine));
+    assert_eq!(x.core.held_due_ns(), None);
+    let mut coid = 200;
+    let mut got = Vec::new();
+    while got.is_empty() {
+        assert!(coid < 300, "a backlog past coalesce_bytes is never written");
+        x.order(coid, Side::Sell, 200, 1);
+        coid += 2;
+        got = x.drain_at(1, 20_000);
+    }
+    got.iter().for_each(|m| book.apply(m));
+    assert_eq!(
+        book.sides,
+        ClientBook::of_engine(&x.engine),
+        "past the size: at once"
+    );
 }
 
 #[test]

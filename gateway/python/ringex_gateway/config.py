@@ -66,6 +66,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     feed_subscriptions: int = 64
     feed_backlog_bytes: int = 1 << 20
     feed_slow: str = "conflate"
+    feed_coalesce_us: int = 1000
+    feed_coalesce_bytes: int = 65_536
     multicast_group: str = ""
     multicast_interface: str = "127.0.0.1"
     multicast_ttl: int = 0
@@ -169,6 +171,10 @@ SETTING_HELP: dict[str, str] = {
     "session is conflated or disconnected (feed_slow)",
     "feed_slow": "what a session over feed_backlog_bytes gets: conflate (its subscriptions "
     "are cut to fresh snapshots) or disconnect (SlowConsumer)",
+    "feed_coalesce_us": "longest a session's feed incrementals wait to be written together "
+    "with later ones (one write per subscriber per interval, not per batch); 0 writes "
+    "them at once",
+    "feed_coalesce_bytes": "waiting feed incrementals this large are written at once",
     "multicast_group": "publish the L3 feed as UDP multicast packets to this group "
     "(239.x.y.z:port, administratively scoped); empty turns multicast off",
     "multicast_interface": "IPv4 address of the interface multicast leaves by (127.0.0.1: "
@@ -201,6 +207,7 @@ _AT_LEAST_ONE = (
     "book_levels_per_side",
     "feed_window_events",
     "feed_subscriptions",
+    "feed_coalesce_bytes",
     "login_workers",
     "login_queue",
     "login_queue_per_source",

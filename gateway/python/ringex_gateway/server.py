@@ -72,6 +72,8 @@ class Gateway:
             subscriptions_per_session=s.feed_subscriptions,
             backlog_bytes=s.feed_backlog_bytes,
             conflate=s.feed_slow == "conflate",
+            coalesce_ns=s.feed_coalesce_us * 1000,
+            coalesce_bytes=s.feed_coalesce_bytes,
         )
         self.multicast: MulticastPublisher | None = None
         self.retransmit: RetransmitServer | None = None
@@ -99,6 +101,7 @@ class Gateway:
         self.logged_in: set[int] = set()
         self._ids = itertools.count(1)
         self._flush_scheduled = False
+        self._held_timer: asyncio.TimerHandle | None = None
         # Kept once: asyncio.get_running_loop() costs a getpid() system call each time.
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -392,6 +395,20 @@ class Gateway:
             self.multicast.send_batch()
         if self.core.has_pending():
             self.schedule_flush()
+        self._wake_for_held()
+
+    def _wake_for_held(self) -> None:
+        """Flushes again when the feed bytes held back for coalescing are due."""
+        due_ns = self.core.held_due_ns()
+        if due_ns is None or self._held_timer is not None:
+            return
+        assert self._loop is not None
+        delay_s = max(due_ns - time.monotonic_ns(), 0) / 1e9
+        self._held_timer = self._loop.call_later(delay_s, self._held_due)
+
+    def _held_due(self) -> None:
+        self._held_timer = None
+        self.schedule_flush()
 
     def _persist(self) -> None:
         """Writes the journals, before any message they cover reaches a client."""
