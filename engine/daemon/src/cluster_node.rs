@@ -23,13 +23,13 @@ use tokio::runtime::Runtime;
 
 use crate::config::Config;
 use crate::daemon::{
-    bootstrap_inputs, join, journal_config, spawn, wait_for_links, Outcome, StartError, Support,
+    bootstrap_inputs, join, journal_config, link_context, spawn, wait_for_links, Outcome,
+    StartError, Support,
 };
 use crate::data_dir_lock::DataDirLock;
 use crate::expiry::ExpiryNotices;
-use crate::history_replay::HistoryReplay;
 use crate::input_ring::input_ring;
-use crate::link::{LinkContext, Listener};
+use crate::link::Listener;
 use crate::notify::Notifier;
 use crate::output_ring::OutputRing;
 use crate::progress::Progress;
@@ -129,19 +129,7 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
     };
     let proposer = spawn("proposer", move || proposer.run())?;
 
-    let mut context = LinkContext::new(
-        inputs_tx.clone(),
-        Arc::clone(&output),
-        Arc::clone(&stopping),
-        config.heartbeat_interval(),
-        config.heartbeat_timeout(),
-        config.link.max_links,
-        expiries,
-        Arc::new(HistoryReplay::new(
-            config.data_dir.clone(),
-            config.engine_config(),
-        )),
-    );
+    let mut context = link_context(config, inputs_tx.clone(), &output, &stopping, expiries);
     context.leadership = Some(Arc::clone(&leadership));
     let context = Arc::new(context);
     tracing::info!(listener = %listener.describe(), "listening");

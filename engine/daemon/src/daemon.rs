@@ -176,18 +176,12 @@ impl Running {
             bootstrap(config, &inputs_tx);
         }
 
-        let context = Arc::new(LinkContext::new(
+        let context = Arc::new(link_context(
+            config,
             inputs_tx.clone(),
-            Arc::clone(&output),
-            Arc::clone(&stopping),
-            config.heartbeat_interval(),
-            config.heartbeat_timeout(),
-            config.link.max_links,
+            &output,
+            &stopping,
             expiries,
-            Arc::new(HistoryReplay::new(
-                config.data_dir.clone(),
-                config.engine_config(),
-            )),
         ));
         let mut acceptors = Vec::new();
         for listener in listeners {
@@ -316,6 +310,29 @@ pub(crate) fn bootstrap_inputs(config: &Config) -> Vec<Input> {
         .chain(config.account_specs().map(Command::AddAccount))
         .map(Input::Command)
         .collect()
+}
+
+/// What every link of this daemon shares, from the `[link]` settings.
+pub(crate) fn link_context(
+    config: &Config,
+    inputs: InputSender,
+    output: &Arc<OutputRing>,
+    stopping: &Arc<AtomicBool>,
+    expiries: Arc<ExpiryNotices>,
+) -> LinkContext {
+    LinkContext::new(
+        inputs,
+        Arc::clone(output),
+        Arc::clone(stopping),
+        config.heartbeat_interval(),
+        config.heartbeat_timeout(),
+        config.link.max_links,
+        expiries,
+        Arc::new(HistoryReplay::new(
+            config.data_dir.clone(),
+            config.engine_config(),
+        )),
+    )
 }
 
 /// The threads beside the pipeline: signals, and the systemd watchdog when asked for.
