@@ -10,7 +10,6 @@
 //! [`CHUNK_BYTES`], so a slow gateway slows the replay rather than growing memory; and
 //! the link's live queue, filling meanwhile, is bounded by `link.queue_bytes` as always.
 
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -20,7 +19,7 @@ use ringex_protocol::link::write_events;
 
 use crate::journal::{Record, ScanMode};
 use crate::recovery::{self, newest_usable_snapshot, ReplayObserver};
-use crate::replication::committed_inputs::{is_raft_data_dir, replay_start, scan_committed};
+use crate::replication::committed_inputs::{is_raft_data_dir, replay_committed, replay_start};
 use crate::snapshot_store::SnapshotStore;
 use crate::storage::FileStorage;
 
@@ -136,28 +135,16 @@ impl HistoryReplay {
         sink: &mut ChunkSink,
     ) -> Result<(), String> {
         let mut engine = replay_start(&self.data_dir, self.engine_config, Some(after_seq))?;
-        let mut events = Vec::new();
-        let mut refused = None;
-        scan_committed(&self.data_dir, engine.last_seq(), &mut |s| {
-            if s.seq > to_seq {
-                return ControlFlow::Break(());
-            }
-            recovery::apply_input(&mut engine, s.seq, s.timestamp_ns, &s.input, &mut events);
-            if engine.last_seq() != s.seq {
-                refused = Some(s.seq);
-                return ControlFlow::Break(());
-            }
-            if s.seq > after_seq {
-                sink.add(s.seq, s.timestamp_ns, &events);
-            }
-            events.clear();
-            ControlFlow::Continue(())
-        })?;
-        if let Some(seq) = refused {
-            return Err(format!(
-                "the engine refused the committed input at seq {seq}"
-            ));
-        }
+        replay_committed(
+            &self.data_dir,
+            &mut engine,
+            Some(to_seq),
+            &mut |s, events| {
+                if s.seq > after_seq {
+                    sink.add(s.seq, s.timestamp_ns, events);
+                }
+            },
+        )?;
         if engine.last_seq() != to_seq {
             return Err(format!(
                 "the raft log's committed inputs end at seq {}, short of {to_seq}",

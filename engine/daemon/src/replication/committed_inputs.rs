@@ -13,17 +13,17 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use openraft::EntryPayload;
-use ringex_core::{Engine, EngineConfig, Seq};
+use ringex_core::{Engine, EngineConfig, Event, Seq};
 
+use super::entry_log::LOG_FILE;
 use super::entry_record::{claimed_size, decode_entry};
 use super::hard_state::HardState;
 use super::node::RAFT_DIR;
 use super::snapshot_file::read_snapshot;
 use super::type_config::StampedInput;
+use crate::recovery::apply_input;
 use crate::storage::FileStorage;
 
-/// The entry log's file inside the Raft directory.
-const LOG_FILE: &str = "entries";
 /// Read-ahead for the sequential scan.
 const READ_BUFFER_BYTES: usize = 1 << 20;
 
@@ -96,10 +96,9 @@ pub fn scan_committed(
 /// Reads the next whole record into `record`; false at the end of what is written.
 fn read_record(reader: &mut impl Read, record: &mut Vec<u8>) -> Result<bool, String> {
     let mut size_field = [0u8; 4];
-    match read_full(reader, &mut size_field)? {
-        0 => return Ok(false),
-        4 => {}
-        _ => return Ok(false),
+    if read_full(reader, &mut size_field)? < size_field.len() {
+        // Nothing more, or a size field still being written.
+        return Ok(false);
     }
     let size = claimed_size(&size_field).map_err(|f| f.describe().to_string())?;
     record.clear();
@@ -143,4 +142,37 @@ pub fn replay_start(
         }
     }
     Engine::new(config).map_err(|e| e.to_string())
+}
+
+/// Applies the committed inputs after `engine`'s last seq through `to_seq` (or to the
+/// last committed one), calling `applied` with each input and its events; how many.
+pub fn replay_committed(
+    data_dir: &Path,
+    engine: &mut Engine,
+    to_seq: Option<Seq>,
+    applied: &mut dyn FnMut(&StampedInput, &[Event]),
+) -> Result<u64, String> {
+    let mut events: Vec<Event> = Vec::new();
+    let mut replayed = 0u64;
+    let mut refused = None;
+    scan_committed(data_dir, engine.last_seq(), &mut |s| {
+        if to_seq.is_some_and(|to| s.seq > to) {
+            return ControlFlow::Break(());
+        }
+        apply_input(engine, s.seq, s.timestamp_ns, &s.input, &mut events);
+        if engine.last_seq() != s.seq {
+            refused = Some(s.seq);
+            return ControlFlow::Break(());
+        }
+        applied(s, &events);
+        events.clear();
+        replayed += 1;
+        ControlFlow::Continue(())
+    })?;
+    match refused {
+        Some(seq) => Err(format!(
+            "the engine refused the committed input at seq {seq}"
+        )),
+        None => Ok(replayed),
+    }
 }

@@ -25,7 +25,8 @@ use super::type_config::RingexRaft;
 use crate::journal::Durability;
 use crate::storage::{Storage, StorageFile};
 
-const LOG_FILE: &str = "entries";
+/// The log file inside the Raft directory.
+pub const LOG_FILE: &str = "entries";
 /// Where a compaction writes the kept entries before they replace the log file.
 const COMPACTING_FILE: &str = "entries.compacting";
 /// Purged bytes at the head of the file past which it is rewritten without them (and

@@ -7,11 +7,10 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
 
-use ringex_core::{EngineConfig, Event, Seq};
+use ringex_core::{EngineConfig, Seq};
 
-use super::committed_inputs::{replay_start, scan_committed};
+use super::committed_inputs::{replay_committed, replay_start, scan_committed};
 use crate::journal_tools::{input_json, DumpFormat, ToolError};
-use crate::recovery::apply_input;
 
 fn failed(why: String) -> ToolError {
     ToolError::Output(std::io::Error::other(why))
@@ -68,28 +67,8 @@ pub fn replay_to(
     let started = Instant::now();
     let mut engine = replay_start(data_dir, config, to_seq).map_err(failed)?;
     let from_seq = engine.last_seq();
-    let mut events: Vec<Event> = Vec::new();
-    let mut replayed = 0u64;
-    let mut refused = None;
-    scan_committed(data_dir, from_seq, &mut |s| {
-        if to_seq.is_some_and(|to| s.seq > to) {
-            return ControlFlow::Break(());
-        }
-        apply_input(&mut engine, s.seq, s.timestamp_ns, &s.input, &mut events);
-        events.clear();
-        if engine.last_seq() != s.seq {
-            refused = Some(s.seq);
-            return ControlFlow::Break(());
-        }
-        replayed += 1;
-        ControlFlow::Continue(())
-    })
-    .map_err(failed)?;
-    if let Some(seq) = refused {
-        return Err(failed(format!(
-            "the engine refused the committed input at seq {seq}"
-        )));
-    }
+    let replayed =
+        replay_committed(data_dir, &mut engine, to_seq, &mut |_, _| {}).map_err(failed)?;
     writeln!(
         out,
         "replayed to seq {} from seq {from_seq} ({replayed} records in {} ms): state_hash={:#018x}",
