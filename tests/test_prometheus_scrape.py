@@ -11,6 +11,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,30 +41,32 @@ def get(url: str) -> Any:
     return answer["data"]
 
 
-def prometheus_config(gateway_metrics: str, own: str) -> str:
-    """ops/prometheus/prometheus.yml pointed at these addresses, scraping and
+def prometheus_config(targets: dict[str, str]) -> str:
+    """ops/prometheus/prometheus.yml with each shipped target address replaced by the one
+    given for it (a comma-separated list stands for several targets), scraping and
     evaluating every second."""
     text = (OPS / "prometheus.yml").read_text()
-    for shipped, here in (("127.0.0.1:9701", gateway_metrics), ("127.0.0.1:9090", own)):
-        assert shipped in text, shipped
-        text = text.replace(shipped, here)
+    for shipped, here in targets.items():
+        assert f'"{shipped}"' in text, shipped
+        text = text.replace(f'"{shipped}"', ", ".join(f'"{t}"' for t in here.split(",")))
     return re.sub(r"(scrape_interval|scrape_timeout|evaluation_interval): \w+", r"\1: 1s", text)
 
 
-@pytest.fixture
-def prometheus(gateway: Gateway, tmp_path: Path) -> Iterator[str]:
-    """A Prometheus server scraping the gateway; yields its base URL."""
+@contextmanager
+def running_prometheus(workdir: Path, targets: dict[str, str]) -> Iterator[str]:
+    """A Prometheus server with the shipped configuration and alert rules, scraping
+    ``targets`` (see :func:`prometheus_config`); yields its base URL."""
     port = free_port()
     own = f"127.0.0.1:{port}"
-    config = tmp_path / "prometheus.yml"
-    config.write_text(prometheus_config(f"127.0.0.1:{gateway.metrics_port}", own))
-    shutil.copy(OPS / "alerts.yml", tmp_path / "alerts.yml")
-    with (tmp_path / "prometheus.log").open("wb") as log:
+    config = workdir / "prometheus.yml"
+    config.write_text(prometheus_config({**targets, "127.0.0.1:9090": own}))
+    shutil.copy(OPS / "alerts.yml", workdir / "alerts.yml")
+    with (workdir / "prometheus.log").open("wb") as log:
         proc = subprocess.Popen(
             [
                 "prometheus",
                 f"--config.file={config}",
-                f"--storage.tsdb.path={tmp_path / 'data'}",
+                f"--storage.tsdb.path={workdir / 'data'}",
                 f"--web.listen-address={own}",
             ],
             stdout=log,
@@ -75,6 +78,15 @@ def prometheus(gateway: Gateway, tmp_path: Path) -> Iterator[str]:
         yield f"http://{own}"
     finally:
         stop(proc)
+
+
+@pytest.fixture
+def prometheus(gateway: Gateway, tmp_path: Path) -> Iterator[str]:
+    """A Prometheus server scraping the gateway; yields its base URL."""
+    with running_prometheus(
+        tmp_path, {"127.0.0.1:9701": f"127.0.0.1:{gateway.metrics_port}"}
+    ) as url:
+        yield url
 
 
 def wait_ready(base: str, timeout: float = 30.0) -> None:

@@ -23,12 +23,14 @@ def free_port_on(host: str) -> int:
 
 @dataclass(frozen=True)
 class NodeAddress:
-    """Where a node listens: its Raft peers' listener and the gateway link listener."""
+    """Where a node listens: its Raft peers' listener, the gateway link listener and its
+    Prometheus /metrics."""
 
     node_id: int
     host: str
     raft_port: int
     link_port: int
+    metrics_port: int
 
     @property
     def link(self) -> str:
@@ -40,7 +42,8 @@ def node_addresses(count: int) -> list[NodeAddress]:
     out = []
     for node_id in range(1, count + 1):
         host = f"127.0.0.{node_id}"
-        out.append(NodeAddress(node_id, host, free_port_on(host), free_port_on(host)))
+        ports = (free_port_on(host), free_port_on(host), free_port_on(host))
+        out.append(NodeAddress(node_id, host, *ports))
     return out
 
 
@@ -55,7 +58,7 @@ def cluster_config(me: NodeAddress, nodes: list[NodeAddress]) -> str:
 def cluster_table(me: NodeAddress, nodes: list[NodeAddress]) -> str:
     """The ``[cluster]`` table of node ``me`` listing ``nodes`` (a table listing only
     ``me`` makes a one-node cluster that initialises itself)."""
-    lines = ["[cluster]", f"node_id = {me.node_id}"]
+    lines = ["[cluster]", f"node_id = {me.node_id}", f'metrics = "{me.host}:{me.metrics_port}"']
     for n in nodes:
         lines += [
             "",

@@ -35,6 +35,7 @@ use crate::output_ring::OutputRing;
 use crate::progress::Progress;
 use crate::replication::cluster_config::{loopback_addr, ClusterConfig};
 use crate::replication::leadership::{follow, Leadership};
+use crate::replication::metrics_endpoint::{self, MetricsSource};
 use crate::replication::node::{OpenedNode, RaftNode};
 use crate::replication::origins::Origins;
 use crate::replication::proposer::{Proposer, ProposerEnd};
@@ -101,6 +102,18 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
     }
     let leadership = Arc::new(Leadership::default());
     runtime.spawn(follow(node.raft.clone(), Arc::clone(&leadership)));
+    if let Some(text) = &cluster.metrics {
+        let listener = runtime.block_on(metrics_endpoint::bind(loopback_addr(text)?))?;
+        tracing::info!(metrics = %text, "serving /metrics");
+        runtime.spawn(metrics_endpoint::serve_metrics(
+            listener,
+            MetricsSource {
+                raft: node.raft.clone(),
+                facts: node.facts.clone(),
+                leadership: Arc::clone(&leadership),
+            },
+        ));
+    }
     runtime.spawn(request_snapshots(
         node.raft.clone(),
         Arc::clone(&progress),

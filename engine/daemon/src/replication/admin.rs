@@ -4,6 +4,7 @@
 //! leader steps down) hold.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,6 +53,8 @@ pub struct ClusterStatus {
     /// 0 when no leader is known.
     pub leader_id: u64,
     pub last_log_index: u64,
+    /// The highest index this node knows committed (saved by openraft as it learns it).
+    pub committed_index: u64,
     pub applied_index: u64,
     pub snapshot_index: u64,
     /// The engine's last applied seq and its state hash there (hex).
@@ -80,6 +83,7 @@ pub async fn send_admin(raft_addr: &str, request: &AdminRequest, timeout: Durati
 pub struct NodeFacts {
     pub engine: EngineView,
     pub counters: Arc<RoleCounters>,
+    pub committed_index: Arc<AtomicU64>,
 }
 
 pub async fn answer_admin(
@@ -140,6 +144,7 @@ pub fn status(raft: &Raft<RingexRaft>, facts: &NodeFacts) -> ClusterStatus {
         term: m.current_term,
         leader_id: m.current_leader.unwrap_or(0),
         last_log_index,
+        committed_index: facts.committed_index.load(Ordering::Acquire),
         applied_index: m.last_applied.map_or(0, |l| l.index),
         snapshot_index: m.snapshot.map_or(0, |l| l.index),
         last_seq,

@@ -71,6 +71,9 @@ pub struct ClusterConfig {
     pub log_kept_behind_snapshot_entries: u64,
     #[serde(default = "default_entries_per_append_max")]
     pub entries_per_append_max: u64,
+    /// This node's Prometheus `/metrics` listener (loopback); none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<String>,
 }
 
 /// One `[[cluster.nodes]]` table.
@@ -109,6 +112,7 @@ impl ClusterConfig {
             install_snapshot_timeout_ms: DEFAULT_INSTALL_SNAPSHOT_TIMEOUT_MS,
             log_kept_behind_snapshot_entries: DEFAULT_LOG_KEPT_BEHIND_SNAPSHOT_ENTRIES,
             entries_per_append_max: DEFAULT_ENTRIES_PER_APPEND_MAX,
+            metrics: None,
         }
     }
 
@@ -152,6 +156,9 @@ impl ClusterConfig {
         }
         if self.install_snapshot_timeout_ms == 0 {
             return Err("cluster.install_snapshot_timeout_ms must be at least 1".into());
+        }
+        if let Some(text) = &self.metrics {
+            loopback_addr(text).map_err(|e| format!("cluster.metrics: {e}"))?;
         }
         Ok(())
     }

@@ -8,6 +8,7 @@
 use std::fmt::Debug;
 use std::ops::RangeBounds;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
@@ -24,6 +25,8 @@ pub struct LogStore<S: Storage> {
     entries: Arc<Mutex<EntryLog<S>>>,
     hard: HardState<S>,
     purged: Option<LogId<u64>>,
+    /// The committed index as last saved, for the node's status and metrics.
+    committed_index: Arc<AtomicU64>,
 }
 
 /// Reads entries while the log is being appended to (replication, apply).
@@ -46,11 +49,20 @@ where
         if let Some(p) = purged {
             entries.purge_through(p.index)?;
         }
+        let committed = hard
+            .read_committed()
+            .map_err(|e| EntryLogError(e.to_string()))?;
         Ok(LogStore {
             entries: Arc::new(Mutex::new(entries)),
             hard,
             purged,
+            committed_index: Arc::new(AtomicU64::new(committed.map_or(0, |c| c.index))),
         })
+    }
+
+    /// The committed index, kept current while openraft runs on this store.
+    pub fn committed_index(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.committed_index)
     }
 
     /// The entries with indexes in `range`, for rebuilding the state on restart.
@@ -146,13 +158,14 @@ where
         &mut self,
         committed: Option<LogId<u64>>,
     ) -> Result<(), StorageError<u64>> {
-        match committed {
-            Some(c) => self
-                .hard
-                .save_committed(&c)
-                .map_err(|e| StorageIOError::write(&e).into()),
-            None => Ok(()),
-        }
+        let Some(c) = committed else {
+            return Ok(());
+        };
+        self.hard
+            .save_committed(&c)
+            .map_err(|e| StorageIOError::write(&e))?;
+        self.committed_index.store(c.index, Ordering::Release);
+        Ok(())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId<u64>>, StorageError<u64>> {

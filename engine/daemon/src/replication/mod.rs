@@ -22,6 +22,7 @@
 //! - [`snapshot_cadence`]: when a node asks openraft for a snapshot;
 //! - [`committed_inputs`]: the committed inputs read back from the log, read-only;
 //! - [`log_tools`]: the journal tools (dump, replay) on a node's Raft log.
+//! - [`metrics_endpoint`]: the node's `/metrics` for Prometheus.
 
 pub mod admin;
 pub mod cluster_config;
@@ -33,6 +34,7 @@ pub mod hard_state;
 pub mod leadership;
 pub mod log_store;
 pub mod log_tools;
+pub mod metrics_endpoint;
 pub mod network_client;
 pub mod network_server;
 pub mod node;

@@ -48,6 +48,8 @@ impl OpenedNode {
 pub struct RaftNode {
     pub raft: Raft<RingexRaft>,
     pub engine: EngineView,
+    /// What the node knows of itself, for its status and metrics.
+    pub facts: NodeFacts,
     server: JoinHandle<()>,
 }
 
@@ -70,6 +72,7 @@ impl RaftNode {
         cluster.validate()?;
         let OpenedNode { log, state } = opened;
         let engine = state.view();
+        let committed_index = log.committed_index();
         let addr = loopback_addr(&cluster.this_node().raft)?;
         let listener = TcpListener::bind(addr)
             .await
@@ -89,12 +92,14 @@ impl RaftNode {
         let facts = NodeFacts {
             engine: engine.clone(),
             counters: Arc::clone(&counters),
+            committed_index,
         };
-        let server = tokio::spawn(serve(listener, raft.clone(), facts));
+        let server = tokio::spawn(serve(listener, raft.clone(), facts.clone()));
         tokio::spawn(log_role_changes(raft.clone(), counters));
         Ok(RaftNode {
             raft,
             engine,
+            facts,
             server,
         })
     }
