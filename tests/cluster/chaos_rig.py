@@ -31,7 +31,7 @@ SINGLE_NODE_FAULTS = (
     "stall_to_gateway",
 )
 #: Faults that need followers.
-CLUSTER_FAULTS = (*SINGLE_NODE_FAULTS, "kill_follower", "wipe_follower")
+CLUSTER_FAULTS = (*SINGLE_NODE_FAULTS, "kill_follower", "wipe_follower", "damage_follower")
 #: Faults that need the test's own network namespace (silent packet drops).
 NAMESPACE_FAULTS = ("drop_gateway_link", "drop_to_engine")
 #: Those that also need followers. Dropping by address needs every node to send from
@@ -161,6 +161,11 @@ class ChaosRig:
             victim = self.rng.choice(followers)
             victim.kill()
             victim.wipe()
+            return victim.start
+        if fault == "damage_follower":
+            victim = self.rng.choice(followers)
+            victim.kill()
+            victim.damage_log()
             return victim.start
         if fault == "pause_leader":
             leader.pause()

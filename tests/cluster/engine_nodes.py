@@ -112,6 +112,22 @@ class EngineNode(Engine):
         assert not self.running()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
+    def damage_log(self) -> bool:
+        """Flips a byte a third of the way into the node's Raft entry log (the node must
+        be stopped): damage to an entry it flushed, not a torn last append. False when
+        the log is empty."""
+        assert not self.running()
+        path = self.data_dir / "raft" / "entries"
+        if not path.exists() or path.stat().st_size == 0:
+            return False
+        with path.open("r+b") as f:
+            at = path.stat().st_size // 3
+            f.seek(at)
+            byte = f.read(1)
+            f.seek(at)
+            f.write(bytes([byte[0] ^ 0x40]))
+        return True
+
     def status(self) -> dict[str, object]:
         """``cluster status --json`` of this node (a running cluster node only)."""
         out = subprocess.run(

@@ -68,6 +68,7 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
         &config.data_dir,
         config.engine_config(),
         journal_config(config).durability,
+        cluster.nodes.len() > 1,
     )?;
     let recovered_seq = opened.state.last_seq();
     tracing::info!(

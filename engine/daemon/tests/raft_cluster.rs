@@ -162,6 +162,22 @@ impl Cluster {
     }
 }
 
+fn log_warnings() {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_test_writer()
+        .try_init();
+}
+
+/// Every node of `ids` started, listing all of them.
+async fn started(ids: &[u64]) -> Cluster {
+    let mut c = Cluster::new(ids);
+    for id in ids {
+        c.start(*id, ids).await;
+    }
+    c
+}
+
 async fn wait_applied_all_logged(node: &RaftNode) {
     let deadline = Instant::now() + WAIT;
     loop {
@@ -176,16 +192,10 @@ async fn wait_applied_all_logged(node: &RaftNode) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_replicate_fail_over_and_rebuild() {
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_test_writer()
-        .try_init();
+    log_warnings();
     tokio::time::timeout(Duration::from_secs(120), async {
         let ids = [1, 2, 3];
-        let mut c = Cluster::new(&ids);
-        for id in ids {
-            c.start(id, &ids).await;
-        }
+        let mut c = started(&ids).await;
         assert!(c.nodes[&1]
             .initialise(&cluster_of(&ids, 1, &c.ports))
             .await
@@ -239,6 +249,87 @@ async fn three_nodes_replicate_fail_over_and_rebuild() {
         );
 
         for id in ids {
+            c.stop(id).await;
+        }
+    })
+    .await
+    .expect("within the test's time bound");
+}
+
+/// Flips one byte a third of the way into a stopped node's entry log: damage to a
+/// record that was flushed and counted, not a torn last append.
+fn damage_entries(dir: &std::path::Path) {
+    let path = dir.join("raft").join("entries");
+    let mut bytes = std::fs::read(&path).expect("entry log");
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0x40;
+    std::fs::write(&path, bytes).expect("damaged");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_node_is_refilled_by_the_leader_and_votes_only_once_repaired() {
+    log_warnings();
+    tokio::time::timeout(Duration::from_secs(120), async {
+        let ids = [1, 2, 3];
+        let mut c = started(&ids).await;
+        c.nodes[&1]
+            .initialise(&cluster_of(&ids, 1, &c.ports))
+            .await
+            .expect("init");
+        c.write(BATCHES).await;
+        c.converged().await;
+
+        // A follower's log is damaged while it is down, and the leader goes down too.
+        let leader = c.leader().await;
+        let damaged = ids
+            .into_iter()
+            .find(|id| *id != leader)
+            .expect("a follower");
+        c.stop(damaged).await;
+        damage_entries(&c.dirs[&damaged].0);
+        c.stop(leader).await;
+        c.start(damaged, &ids).await;
+        assert!(c.nodes[&damaged].facts.vote_hold.is_held());
+        // The damaged node and the third one are a majority by count, but the damaged
+        // one lost entries it acknowledged: it must not help elect anyone.
+        let refused_until = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < refused_until {
+            for n in c.nodes.values() {
+                let state = n.raft.metrics().borrow().state;
+                assert_ne!(
+                    state,
+                    openraft::ServerState::Leader,
+                    "elected without a repaired majority"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+
+        // The old leader returns: a leader is elected, refills the damaged node, and it
+        // votes again with every entry and the same state.
+        c.start(leader, &ids).await;
+        c.write(2).await;
+        let (_, (seq, _)) = c.converged().await;
+        assert_eq!(seq, (BATCHES + 2) * BATCH_INPUTS);
+        let deadline = Instant::now() + WAIT;
+        while c.nodes[&damaged].facts.vote_hold.is_held() {
+            assert!(
+                Instant::now() < deadline,
+                "the damaged node was never repaired"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            c.dirs[&damaged].0.join("lost").is_dir(),
+            "the damaged files are kept"
+        );
+
+        // Repaired, it is a voter like any other: without the leader, the two elect.
+        let leader = c.leader().await;
+        c.stop(leader).await;
+        c.write(1).await;
+        c.converged().await;
+        for id in ids.into_iter().filter(|id| *id != leader) {
             c.stop(id).await;
         }
     })

@@ -9,6 +9,8 @@ use std::path::Path;
 use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
 use ringex_daemon::journal::Durability;
 use ringex_daemon::replication::entry_log::EntryLog;
+use ringex_daemon::replication::hard_state::HardState;
+use ringex_daemon::replication::log_store::LogStore;
 use ringex_daemon::replication::type_config::{InputBatch, RingexRaft, StampedInput};
 use ringex_daemon::storage::simulated::SimulatedStorage;
 use workload::Workload;
@@ -48,7 +50,10 @@ fn written(entries: u64) -> SimulatedStorage {
 fn reopen(storage: &SimulatedStorage) -> Result<Option<u64>, String> {
     EntryLog::open(storage, Path::new(DIR), Durability::Fsync)
         .map(|log| log.last_log_id().map(|l| l.index))
-        .map_err(|e| e.to_string())
+        .map_err(|e| {
+            assert!(e.damaged, "a refusal on damage says so: {e}");
+            e.to_string()
+        })
 }
 
 fn path() -> std::path::PathBuf {
@@ -87,7 +92,7 @@ fn a_torn_last_append_is_cut_off_and_anything_else_stops_the_node() {
         let s = storage.fork();
         s.flip_bit(&path(), at * 8 + 3);
         let e = reopen(&s).expect_err("damage refused");
-        assert!(e.contains("damaged") && e.contains("repair"), "{e}");
+        assert!(e.contains("damaged") && e.contains("byte"), "{e}");
     }
     // A size field made to point past the end looks like a tear, but whole records
     // follow it: damage, never a cut that would drop flushed entries.
@@ -95,6 +100,27 @@ fn a_torn_last_append_is_cut_off_and_anything_else_stops_the_node() {
     s.flip_bit(&path(), 2 * 8 + 4);
     let e = reopen(&s).expect_err("damage refused");
     assert!(e.contains("damaged"), "{e}");
+}
+
+#[test]
+fn a_log_that_ends_before_its_committed_index_is_damage() {
+    let storage = written(ENTRIES);
+    let committed = LogId::new(CommittedLeaderId::new(1, 1), ENTRIES - 1);
+    HardState::open(storage.clone(), Path::new(DIR))
+        .expect("opens")
+        .save_committed(&committed)
+        .expect("saves");
+    assert!(LogStore::open(storage.fork(), Path::new(DIR), Durability::Fsync).is_ok());
+    // Cut at a record boundary: no torn record, but committed entries are gone.
+    let boundary = written(ENTRIES - 3)
+        .file_len_bytes(&path())
+        .expect("exists");
+    storage.truncate_durable(&path(), boundary);
+    let e = LogStore::open(storage, Path::new(DIR), Durability::Fsync)
+        .err()
+        .expect("refused");
+    assert!(e.damaged, "{e}");
+    assert!(e.to_string().contains("before the committed index"), "{e}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use std::time::Duration;
 use openraft::{ChangeMembers, Raft, ServerState};
 use serde::{Deserialize, Serialize};
 
+use super::log_repair::VoteHold;
 use super::network_client::PeerClient;
 use super::peer_frame::FrameKind;
 use super::role_log::RoleCounters;
@@ -60,6 +61,8 @@ pub struct ClusterStatus {
     /// The engine's last applied seq and its state hash there (hex).
     pub last_seq: u64,
     pub state_hash: String,
+    /// Set aside after damage and not yet refilled: it grants no vote until it is.
+    pub repairing: bool,
     /// Terms seen begin, and snapshots put in place, since the node started.
     pub elections: u64,
     pub snapshots: u64,
@@ -84,6 +87,7 @@ pub struct NodeFacts {
     pub engine: EngineView,
     pub counters: Arc<RoleCounters>,
     pub committed_index: Arc<AtomicU64>,
+    pub vote_hold: Arc<VoteHold>,
 }
 
 pub async fn answer_admin(
@@ -149,6 +153,7 @@ pub fn status(raft: &Raft<RingexRaft>, facts: &NodeFacts) -> ClusterStatus {
         snapshot_index: m.snapshot.map_or(0, |l| l.index),
         last_seq,
         state_hash: format!("{state_hash:#018x}"),
+        repairing: facts.vote_hold.is_held(),
         elections: facts.counters.elections(),
         snapshots: facts.counters.snapshots(),
         voters: membership.voter_ids().collect(),

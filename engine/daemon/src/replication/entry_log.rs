@@ -49,11 +49,32 @@ struct Located {
 
 /// What went wrong with the entry log.
 #[derive(Debug)]
-pub struct EntryLogError(pub String);
+pub struct EntryLogError {
+    pub message: String,
+    /// The log's content failed its checks (as opposed to an I/O error): the node must
+    /// be repaired from the others, or the loss accepted.
+    pub damaged: bool,
+}
+
+impl EntryLogError {
+    pub fn new(message: impl Into<String>) -> EntryLogError {
+        EntryLogError {
+            message: message.into(),
+            damaged: false,
+        }
+    }
+
+    pub fn damaged(message: impl Into<String>) -> EntryLogError {
+        EntryLogError {
+            message: message.into(),
+            damaged: true,
+        }
+    }
+}
 
 impl fmt::Display for EntryLogError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -77,8 +98,9 @@ impl<S: Storage> EntryLog<S> {
     /// Opens (or creates) the entry log in `dir`, checking every record.
     pub fn open(storage: &S, dir: &Path, durability: Durability) -> Result<Self, EntryLogError> {
         let path = dir.join(LOG_FILE);
-        let io =
-            |op: &str, e: std::io::Error| EntryLogError(format!("{op} {}: {e}", path.display()));
+        let io = |op: &str, e: std::io::Error| {
+            EntryLogError::new(format!("{op} {}: {e}", path.display()))
+        };
         storage.create_dir_all(dir).map_err(|e| io("create", e))?;
         let file = match storage.open(&path) {
             Ok(f) => f,
@@ -370,24 +392,26 @@ impl<S: Storage> EntryLog<S> {
 
     fn check_running(&self) -> Result<(), EntryLogError> {
         match &self.stopped {
-            Some(cause) => Err(EntryLogError(format!("entry log stopped after: {cause}"))),
+            Some(cause) => Err(EntryLogError::new(format!(
+                "entry log stopped after: {cause}"
+            ))),
             None => Ok(()),
         }
     }
 
     fn stop(&mut self, op: &str, e: std::io::Error) -> EntryLogError {
         let error = self.io(op, e);
-        self.stopped = Some(error.0.clone());
+        self.stopped = Some(error.message.clone());
         error
     }
 
     fn io(&self, op: &str, e: std::io::Error) -> EntryLogError {
-        EntryLogError(format!("{op} {}: {e}", self.path.display()))
+        EntryLogError::new(format!("{op} {}: {e}", self.path.display()))
     }
 
     fn corrupt(&self, offset_bytes: u64, what: &str) -> EntryLogError {
-        EntryLogError(format!(
-            "entry log {} damaged at byte {offset_bytes}: {what}; repair this node from the others",
+        EntryLogError::damaged(format!(
+            "entry log {} damaged at byte {offset_bytes}: {what}",
             self.path.display()
         ))
     }

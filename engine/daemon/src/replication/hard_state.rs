@@ -15,7 +15,7 @@ use openraft::{CommittedLeaderId, LogId, Vote};
 use super::durable_replace::replace_durably;
 use crate::storage::{Storage, StorageFile};
 
-const VOTE_FILE: &str = "vote";
+pub const VOTE_FILE: &str = "vote";
 const PURGED_FILE: &str = "purged";
 const COMMITTED_FILE: &str = "committed";
 /// `a u64, b u64, c u64, crc u32`, little-endian; the checksum covers the 24 bytes.

@@ -41,17 +41,14 @@ where
     /// Opens the Raft directory, checking every entry (see [`EntryLog::open`]).
     pub fn open(storage: S, dir: &Path, durability: Durability) -> Result<Self, EntryLogError> {
         let hard = HardState::open(storage.clone(), dir)
-            .map_err(|e| EntryLogError(format!("raft state in {}: {e}", dir.display())))?;
-        let purged = hard
-            .read_purged()
-            .map_err(|e| EntryLogError(e.to_string()))?;
+            .map_err(|e| EntryLogError::new(format!("raft state in {}: {e}", dir.display())))?;
+        let purged = hard.read_purged().map_err(hard_state_error)?;
         let mut entries = EntryLog::open(&storage, dir, durability)?;
         if let Some(p) = purged {
             entries.purge_through(p.index)?;
         }
-        let committed = hard
-            .read_committed()
-            .map_err(|e| EntryLogError(e.to_string()))?;
+        let committed = hard.read_committed().map_err(hard_state_error)?;
+        check_holds_committed(&entries, purged, committed)?;
         Ok(LogStore {
             entries: Arc::new(Mutex::new(entries)),
             hard,
@@ -77,6 +74,40 @@ where
     pub fn committed(&self) -> Option<LogId<u64>> {
         self.hard.read_committed().ok().flatten()
     }
+}
+
+/// A hard state file that fails its checksum is damage; any other error is I/O.
+fn hard_state_error(e: std::io::Error) -> EntryLogError {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        EntryLogError::damaged(e.to_string())
+    } else {
+        EntryLogError::new(e.to_string())
+    }
+}
+
+/// The log must hold every entry up to the committed index it saved (or have purged
+/// them under a snapshot): a log that ends before it lost entries this node made
+/// durable and counted, so a cut at a record boundary is damage, not a torn append.
+fn check_holds_committed<S: Storage>(
+    entries: &EntryLog<S>,
+    purged: Option<LogId<u64>>,
+    committed: Option<LogId<u64>>,
+) -> Result<(), EntryLogError> {
+    let Some(committed) = committed else {
+        return Ok(());
+    };
+    let held = entries
+        .last_log_id()
+        .map_or(0, |l| l.index)
+        .max(purged.map_or(0, |p| p.index));
+    if held < committed.index {
+        return Err(EntryLogError::damaged(format!(
+            "the entry log ends at index {held}, before the committed index {}: \
+             entries this node made durable are missing",
+            committed.index
+        )));
+    }
+    Ok(())
 }
 
 fn lock<S: Storage>(entries: &Mutex<EntryLog<S>>) -> MutexGuard<'_, EntryLog<S>> {

@@ -180,6 +180,11 @@ pub fn render(s: &ClusterStatus, serving: bool) -> String {
         "1 while this node serves gateway links (the leader, caught up)",
         gauge(u64::from(serving)),
     );
+    registry.register(
+        "raft_repairing",
+        "1 while this node, set aside after damage, is refilled and grants no vote",
+        gauge(u64::from(s.repairing)),
+    );
     let lag = Family::<FollowerLabel, Gauge>::default();
     let matched = Family::<FollowerLabel, Gauge>::default();
     for f in &s.followers {
@@ -249,6 +254,7 @@ mod tests {
             snapshot_index: 64,
             last_seq: 5000,
             state_hash: "0x0".into(),
+            repairing: false,
             elections: 3,
             snapshots: 1,
             voters: vec![1, 2, 3],
@@ -283,6 +289,7 @@ mod tests {
             "ringex_raft_snapshots_total 1",
             "ringex_engine_last_seq 5000",
             "ringex_engine_serving 1",
+            "ringex_raft_repairing 0",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }

@@ -21,6 +21,7 @@
 //! - [`proposer`]: the leader's sequencer, one Raft entry per batch of inputs;
 //! - [`snapshot_cadence`]: when a node asks openraft for a snapshot;
 //! - [`committed_inputs`]: the committed inputs read back from the log, read-only;
+//! - [`log_repair`]: a damaged node set aside and refilled by the leader, votes held;
 //! - [`log_tools`]: the journal tools (dump, replay) on a node's Raft log.
 //! - [`metrics_endpoint`]: the node's `/metrics` for Prometheus.
 
@@ -32,6 +33,7 @@ pub mod entry_log;
 pub mod entry_record;
 pub mod hard_state;
 pub mod leadership;
+pub mod log_repair;
 pub mod log_store;
 pub mod log_tools;
 pub mod metrics_endpoint;

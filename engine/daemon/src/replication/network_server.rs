@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use openraft::error::RaftError;
+use openraft::raft::{VoteRequest, VoteResponse};
 use openraft::Raft;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
@@ -86,6 +88,13 @@ async fn answer(
     match kind {
         FrameKind::AppendEntries => {
             let answer = raft.append_entries(decode_payload(payload)?).await;
+            encode_frame(kind, &answer)
+        }
+        FrameKind::Vote if facts.vote_hold.is_held() => {
+            // Not granted, with this node's own vote: the candidate counts it as a no.
+            let _: VoteRequest<u64> = decode_payload(payload)?;
+            let vote = raft.metrics().borrow().vote;
+            let answer: Result<_, RaftError<u64>> = Ok(VoteResponse::new(vote, None, false));
             encode_frame(kind, &answer)
         }
         FrameKind::Vote => {

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use super::admin::NodeFacts;
 use super::cluster_config::{loopback_addr, ClusterConfig};
+use super::log_repair::{release_when_repaired, set_aside, OpenFailure, VoteHold};
 use super::log_store::LogStore;
 use super::network_client::PeerNetwork;
 use super::network_server::serve;
@@ -28,21 +29,70 @@ pub const RAFT_DIR: &str = "raft";
 pub struct OpenedNode {
     log: LogStore<FileStorage>,
     pub state: StateMachine<FileStorage>,
+    /// Held when the node was set aside for repair (see [`log_repair`](super::log_repair)).
+    pub vote_hold: Arc<VoteHold>,
 }
 
 impl OpenedNode {
     /// Checks every entry of `<data_dir>/raft` and rebuilds the engine from the newest
-    /// snapshot and the committed entries after it.
+    /// snapshot and the committed entries after it. A directory that fails its checks
+    /// is set aside and the node starts empty, votes held, when `repairable` (it has
+    /// peers to be refilled from); otherwise it is refused.
     pub fn open(
         data_dir: &Path,
         engine_config: EngineConfig,
         durability: Durability,
+        repairable: bool,
     ) -> Result<OpenedNode, String> {
         let dir = data_dir.join(RAFT_DIR);
-        let log = LogStore::open(FileStorage, &dir, durability).map_err(|e| e.to_string())?;
-        let state = StateMachine::open(FileStorage, &dir, engine_config, &log)?;
-        Ok(OpenedNode { log, state })
+        let failure = match open_checked(&dir, engine_config, durability) {
+            Ok((log, state)) => {
+                return Ok(OpenedNode {
+                    log,
+                    state,
+                    vote_hold: Arc::new(VoteHold::default()),
+                })
+            }
+            Err(failure) => failure,
+        };
+        if !failure.damaged {
+            return Err(failure.message);
+        }
+        if !repairable {
+            return Err(format!(
+                "{}: this node is alone in its cluster, so no peer can repair it; \
+                 restore its data directory from a backup",
+                failure.message
+            ));
+        }
+        let aside = set_aside(&FileStorage, data_dir, &dir)
+            .map_err(|e| format!("{}; setting it aside failed: {e}", failure.message))?;
+        tracing::error!(
+            damage = %failure.message,
+            moved_to = %aside.moved_to.display(),
+            committed_index = aside.committed_index,
+            "raft log damaged: set aside, refilled from the leader; no vote until repaired"
+        );
+        let (log, state) = open_checked(&dir, engine_config, durability).map_err(|f| f.message)?;
+        Ok(OpenedNode {
+            log,
+            state,
+            vote_hold: Arc::new(VoteHold::until(aside.committed_index)),
+        })
     }
+}
+
+fn open_checked(
+    dir: &Path,
+    engine_config: EngineConfig,
+    durability: Durability,
+) -> Result<(LogStore<FileStorage>, StateMachine<FileStorage>), OpenFailure> {
+    let log = LogStore::open(FileStorage, dir, durability).map_err(|e| OpenFailure {
+        message: e.message,
+        damaged: e.damaged,
+    })?;
+    let state = StateMachine::open(FileStorage, dir, engine_config, &log)?;
+    Ok((log, state))
 }
 
 pub struct RaftNode {
@@ -62,7 +112,8 @@ impl RaftNode {
         engine_config: EngineConfig,
         durability: Durability,
     ) -> Result<RaftNode, String> {
-        let opened = OpenedNode::open(data_dir, engine_config, durability)?;
+        let opened =
+            OpenedNode::open(data_dir, engine_config, durability, cluster.nodes.len() > 1)?;
         RaftNode::launch(cluster, opened).await
     }
 
@@ -70,7 +121,11 @@ impl RaftNode {
     /// a tokio runtime.
     pub async fn launch(cluster: &ClusterConfig, opened: OpenedNode) -> Result<RaftNode, String> {
         cluster.validate()?;
-        let OpenedNode { log, state } = opened;
+        let OpenedNode {
+            log,
+            state,
+            vote_hold,
+        } = opened;
         let engine = state.view();
         let committed_index = log.committed_index();
         let addr = loopback_addr(&cluster.this_node().raft)?;
@@ -93,9 +148,11 @@ impl RaftNode {
             engine: engine.clone(),
             counters: Arc::clone(&counters),
             committed_index,
+            vote_hold: Arc::clone(&vote_hold),
         };
         let server = tokio::spawn(serve(listener, raft.clone(), facts.clone()));
         tokio::spawn(log_role_changes(raft.clone(), counters));
+        tokio::spawn(release_when_repaired(raft.clone(), vote_hold));
         Ok(RaftNode {
             raft,
             engine,

@@ -21,6 +21,7 @@ use openraft::{
 use ringex_core::{Engine, EngineConfig, Event};
 use ringex_protocol::Input;
 
+use super::log_repair::OpenFailure;
 use super::log_store::LogStore;
 use super::origins::Origins;
 use super::snapshot_file::{read_snapshot, write_snapshot, Meta};
@@ -101,13 +102,13 @@ where
         dir: &Path,
         config: EngineConfig,
         log: &LogStore<S>,
-    ) -> Result<StateMachine<S>, String> {
+    ) -> Result<StateMachine<S>, OpenFailure> {
         let mut sm = StateMachine {
             storage: storage.clone(),
             dir: dir.to_path_buf(),
             config,
             engine: Arc::new(Mutex::new(
-                Engine::new(config).map_err(|e| format!("engine: {e}"))?,
+                Engine::new(config).map_err(|e| OpenFailure::other(format!("engine: {e}")))?,
             )),
             last_applied: None,
             membership: StoredMembership::default(),
@@ -116,16 +117,26 @@ where
             publisher: None,
             out: EventBatch::new(),
         };
-        if let Some((meta, bytes)) = read_snapshot(&storage, dir).map_err(|e| e.to_string())? {
-            sm.install(&meta, &bytes)?;
+        let snapshot = read_snapshot(&storage, dir).map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => OpenFailure::damaged(e.to_string()),
+            _ => OpenFailure::other(e.to_string()),
+        })?;
+        if let Some((meta, bytes)) = snapshot {
+            // The snapshot passed its checksum: an engine that cannot decode it is damage
+            // the checksum could not see (or a version mismatch), never to be skipped.
+            sm.install(&meta, &bytes).map_err(OpenFailure::damaged)?;
         }
         let from = sm.last_applied.map_or(0, |l| l.index + 1);
         if let Some(committed) = log.committed().filter(|c| c.index >= from) {
             let entries = log
                 .entries_in(from..=committed.index)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| OpenFailure {
+                    message: e.message,
+                    damaged: e.damaged,
+                })?;
             for entry in entries {
-                sm.apply_entry(entry).map_err(|e| e.to_string())?;
+                sm.apply_entry(entry)
+                    .map_err(|e| OpenFailure::damaged(e.to_string()))?;
             }
         }
         Ok(sm)

@@ -1,0 +1,178 @@
+//! A node whose Raft directory fails its checks, in a cluster of several, repairs
+//! itself from the others rather than refusing to start.
+//!
+//! It sets the damaged files aside (into `lost/raft-<unix ms>/` in the data directory,
+//! for inspection; nothing is deleted), keeps its vote file when that file is sound,
+//! and starts on an empty log: the leader refills it (a snapshot when the log behind it
+//! was purged, then entries). Until it has applied every entry it once knew committed
+//! and heard from a leader, it **grants no vote**: Raft's safety rests on every voter
+//! holding the entries it acknowledged, and a voter that lost them could elect a
+//! candidate missing committed entries. Hearing from a leader also means its vote is
+//! the leader's own from then on, so a vote forgotten with a damaged vote file cannot
+//! be given twice in that term either.
+//!
+//! A node alone in its cluster has no one to repair it from: it refuses to start.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use openraft::Raft;
+
+use super::hard_state::{HardState, VOTE_FILE};
+use super::type_config::RingexRaft;
+use crate::journal::loss_acceptance::LOST_DIR_NAME;
+use crate::storage::Storage;
+
+/// Why a node's Raft directory could not be opened.
+#[derive(Debug)]
+pub struct OpenFailure {
+    pub message: String,
+    /// The content failed its checks (as opposed to an I/O error or a bad setting).
+    pub damaged: bool,
+}
+
+impl OpenFailure {
+    pub fn damaged(message: impl Into<String>) -> OpenFailure {
+        OpenFailure {
+            message: message.into(),
+            damaged: true,
+        }
+    }
+
+    pub fn other(message: impl Into<String>) -> OpenFailure {
+        OpenFailure {
+            message: message.into(),
+            damaged: false,
+        }
+    }
+}
+
+/// Whether this node may grant votes, and what it waits for before it may again.
+#[derive(Debug, Default)]
+pub struct VoteHold {
+    held: AtomicBool,
+    until_applied_index: AtomicU64,
+}
+
+impl VoteHold {
+    /// Votes held until the node has applied `applied_index` and heard from a leader.
+    pub fn until(applied_index: u64) -> VoteHold {
+        VoteHold {
+            held: AtomicBool::new(true),
+            until_applied_index: AtomicU64::new(applied_index),
+        }
+    }
+
+    pub fn is_held(&self) -> bool {
+        self.held.load(Ordering::Acquire)
+    }
+}
+
+/// Releases the hold once the node is repaired; returns at once when nothing is held.
+pub async fn release_when_repaired(raft: Raft<RingexRaft>, hold: Arc<VoteHold>) {
+    if !hold.is_held() {
+        return;
+    }
+    let target = hold.until_applied_index.load(Ordering::Acquire);
+    let mut metrics = raft.metrics();
+    loop {
+        let repaired = {
+            let m = metrics.borrow_and_update();
+            let applied = m.last_applied.map_or(0, |l| l.index);
+            let led_by_other = m.current_leader.is_some_and(|l| l != m.id);
+            (led_by_other && applied >= target && applied > 0).then_some(applied)
+        };
+        if let Some(applied) = repaired {
+            hold.held.store(false, Ordering::Release);
+            tracing::warn!(
+                applied_index = applied,
+                "raft log repaired from the leader: this node votes again"
+            );
+            return;
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// What setting a damaged Raft directory aside found and did.
+#[derive(Debug)]
+pub struct SetAside {
+    /// Where the files went.
+    pub moved_to: PathBuf,
+    /// The committed index the damaged directory recorded, 0 if it recorded none.
+    pub committed_index: u64,
+}
+
+/// Moves every file of `raft_dir` except a sound vote file into a new folder under
+/// `<data_dir>/lost/`, durably, so the node starts empty but remembers its vote.
+pub fn set_aside<S: Storage>(
+    storage: &S,
+    data_dir: &Path,
+    raft_dir: &Path,
+) -> std::io::Result<SetAside> {
+    let hard = HardState::open(storage.clone(), raft_dir)?;
+    let committed_index = hard.read_committed().ok().flatten().map_or(0, |c| c.index);
+    let vote_sound = hard.read_vote().is_ok();
+    let lost = data_dir.join(LOST_DIR_NAME);
+    let moved_to = lost.join(format!("raft-{}", unix_ms()));
+    storage.create_dir_all(&moved_to)?;
+    for name in storage.list(raft_dir)? {
+        if name == VOTE_FILE && vote_sound {
+            continue;
+        }
+        storage.rename(&raft_dir.join(&name), &moved_to.join(&name))?;
+    }
+    storage.sync_dir(&moved_to)?;
+    storage.sync_dir(&lost)?;
+    storage.sync_dir(raft_dir)?;
+    Ok(SetAside {
+        moved_to,
+        committed_index,
+    })
+}
+
+fn unix_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::simulated::SimulatedStorage;
+    use crate::storage::StorageFile;
+    use openraft::{CommittedLeaderId, LogId, Vote};
+
+    #[test]
+    fn setting_aside_keeps_the_vote_and_moves_the_rest_durably() {
+        let storage = SimulatedStorage::new(3);
+        let data = Path::new("/data");
+        let raft = data.join("raft");
+        let mut hard = HardState::open(storage.clone(), &raft).expect("opens");
+        hard.save_vote(&Vote::new(4, 2)).expect("votes");
+        hard.save_committed(&LogId::new(CommittedLeaderId::new(4, 2), 77))
+            .expect("commits");
+        let mut entries = storage.create(&raft.join("entries")).expect("creates");
+        entries.write_all_at(0, b"damaged entries").expect("writes");
+        entries.sync().expect("syncs");
+        storage.sync_dir(&raft).expect("syncs");
+
+        let aside = set_aside(&storage, data, &raft).expect("set aside");
+        assert_eq!(aside.committed_index, 77);
+        storage.crash();
+        assert_eq!(
+            storage.list(&raft).expect("lists"),
+            vec![VOTE_FILE.to_string()]
+        );
+        let mut moved = storage.list(&aside.moved_to).expect("lists");
+        moved.sort();
+        assert_eq!(moved, ["committed", "entries"]);
+        let hard = HardState::open(storage.clone(), &raft).expect("reopens");
+        assert_eq!(hard.read_vote().expect("reads"), Some(Vote::new(4, 2)));
+    }
+}
