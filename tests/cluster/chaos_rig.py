@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.cluster.chaos_checks import check_clients, check_journal, state_hash
+from tests.cluster.chaos_checks import check_clients, check_journal, state_hash, verify_journal
 from tests.cluster.engine_nodes import EngineCluster, EngineNode, NodeAddress
 from tests.cluster.link_proxy import LinkProxy
 from tests.cluster.net_namespace import NetNamespace
@@ -143,6 +143,8 @@ class ChaosRig:
         self.check()
         last_seq = self.last_seq()
         self.cluster.stop()
+        for n in self.cluster.nodes:
+            verify_journal(self.binary, n.config, n.data_dir)
         self.check_nodes_agree(last_seq, self.cluster.nodes)
 
     def _inject(self, fault: str) -> Callable[[], None]:

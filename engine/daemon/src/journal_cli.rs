@@ -26,6 +26,7 @@ pub fn run(config: &Config, tool: &JournalTool) -> ExitCode {
         JournalTool::Replay { to_seq } if raft => {
             log_tools::replay_to(dir, config.engine_config(), *to_seq, &mut out).map(drop)
         }
+        JournalTool::Verify if raft => log_tools::verify(dir, config.engine_config(), &mut out),
         JournalTool::Verify => journal_tools::verify(&FileStorage, dir, &mut out).map(drop),
         JournalTool::Dump {
             format,

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use ringex_daemon::journal::Durability;
 use ringex_daemon::replication::admin::{send_admin, AdminRequest};
 use ringex_daemon::replication::cluster_config::{ClusterConfig, NodeAddresses};
+use ringex_daemon::replication::log_tools;
 use ringex_daemon::replication::node::RaftNode;
 use ringex_daemon::replication::type_config::{InputBatch, StampedInput};
 use support::{free_port, TempDir};
@@ -286,7 +287,17 @@ async fn a_damaged_node_is_refilled_by_the_leader_and_votes_only_once_repaired()
             .find(|id| *id != leader)
             .expect("a follower");
         c.stop(damaged).await;
+        let verify = |dir: &std::path::Path| {
+            let mut out = Vec::new();
+            log_tools::verify(dir, engine_config(), &mut out)
+                .map(|()| String::from_utf8(out).expect("text"))
+                .map_err(|e| e.to_string())
+        };
+        let report = verify(&c.dirs[&damaged].0).expect("intact before the damage");
+        assert!(report.contains("checksums and chain intact"), "{report}");
         damage_entries(&c.dirs[&damaged].0);
+        let refusal = verify(&c.dirs[&damaged].0).expect_err("damage found");
+        assert!(refusal.contains("damaged at byte"), "{refusal}");
         c.stop(leader).await;
         c.start(damaged, &ids).await;
         assert!(c.nodes[&damaged].facts.vote_hold.is_held());

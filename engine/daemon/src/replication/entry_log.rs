@@ -91,11 +91,20 @@ pub struct EntryLog<S: Storage> {
     /// Checksum of the last record in the file, purged or not: the next one chains to it.
     last_checksum: u32,
     last_log_id: Option<LogId<u64>>,
+    torn_tail_bytes: u64,
     stopped: Option<String>,
 }
 
+/// Whether opening may cut a torn last append.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Repair,
+    ReadOnly,
+}
+
 impl<S: Storage> EntryLog<S> {
-    /// Opens (or creates) the entry log in `dir`, checking every record.
+    /// Opens (or creates) the entry log in `dir`, checking every record; a torn last
+    /// append is cut off.
     pub fn open(storage: &S, dir: &Path, durability: Durability) -> Result<Self, EntryLogError> {
         let path = dir.join(LOG_FILE);
         let io = |op: &str, e: std::io::Error| {
@@ -113,23 +122,56 @@ impl<S: Storage> EntryLog<S> {
             }
             Err(e) => return Err(io("open", e)),
         };
-        let mut log = EntryLog {
+        let mut log = EntryLog::over(storage, dir, file, durability);
+        log.scan(Mode::Repair)?;
+        Ok(log)
+    }
+
+    /// Checks every record of the entry log in `dir` without writing anything: for
+    /// `journal verify`. A torn last append is reported in [`EntryLog::torn_tail_bytes`],
+    /// not cut. The log it returns is for reading only.
+    pub fn inspect(storage: &S, dir: &Path) -> Result<Self, EntryLogError> {
+        let path = dir.join(LOG_FILE);
+        let file = storage
+            .open_read_only(&path)
+            .map_err(|e| EntryLogError::new(format!("open {}: {e}", path.display())))?;
+        let mut log = EntryLog::over(storage, dir, file, Durability::Fsync);
+        log.scan(Mode::ReadOnly)?;
+        Ok(log)
+    }
+
+    fn over(storage: &S, dir: &Path, file: S::File, durability: Durability) -> Self {
+        EntryLog {
             storage: storage.clone(),
             dir: dir.to_path_buf(),
-            path: path.clone(),
+            path: dir.join(LOG_FILE),
             file,
             durability,
             located: BTreeMap::new(),
             len_bytes: 0,
             last_checksum: 0,
             last_log_id: None,
+            torn_tail_bytes: 0,
             stopped: None,
-        };
-        log.scan()?;
-        Ok(log)
+        }
     }
 
-    fn scan(&mut self) -> Result<(), EntryLogError> {
+    /// Bytes of a torn last append found by the scan (cut off unless read-only).
+    pub fn torn_tail_bytes(&self) -> u64 {
+        self.torn_tail_bytes
+    }
+
+    /// The index of the first entry held, if any.
+    pub fn first_index(&self) -> Option<u64> {
+        self.located.keys().next().copied()
+    }
+
+    /// Entries held.
+    pub fn entry_count(&self) -> usize {
+        self.located.len()
+    }
+
+    fn scan(&mut self, mode: Mode) -> Result<(), EntryLogError> {
         let file_len = self.file.len_bytes().map_err(|e| self.io("size", e))?;
         let mut offset = 0u64;
         while offset < file_len {
@@ -152,10 +194,14 @@ impl<S: Storage> EntryLog<S> {
                     if !torn || self.whole_record_after(offset, file_len)? {
                         return Err(self.corrupt(offset, fault.describe()));
                     }
+                    self.torn_tail_bytes = file_len - offset;
+                    if mode == Mode::ReadOnly {
+                        break;
+                    }
                     tracing::warn!(
                         path = %self.path.display(),
                         offset_bytes = offset,
-                        dropped_bytes = file_len - offset,
+                        dropped_bytes = self.torn_tail_bytes,
                         "entry log: torn last append cut off (it was never reported flushed)"
                     );
                     self.file

@@ -88,7 +88,7 @@ fn hard_state_error(e: std::io::Error) -> EntryLogError {
 /// The log must hold every entry up to the committed index it saved (or have purged
 /// them under a snapshot): a log that ends before it lost entries this node made
 /// durable and counted, so a cut at a record boundary is damage, not a torn append.
-fn check_holds_committed<S: Storage>(
+pub fn check_holds_committed<S: Storage>(
     entries: &EntryLog<S>,
     purged: Option<LogId<u64>>,
     committed: Option<LogId<u64>>,
