@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The local exchange of `make run`: the engine daemon with its built-in demo
-# configuration, and the gateway in front of it, both on loopback. Ctrl-C stops both
-# (the engine drains and fsyncs on SIGTERM).
+# configuration as a one-node Raft cluster, and the gateway in front of it, both on
+# loopback. Ctrl-C stops both (the engine drains and fsyncs on SIGTERM).
 set -euo pipefail
 engine_bin=$1
 gateway_bin=$2
 here=$(cd "$(dirname "$0")" && pwd)
 
-"$engine_bin" &
+"$engine_bin" --config "$here/engine.toml" &
 engine_pid=$!
 gateway_pid=
 stop() {
@@ -25,8 +25,8 @@ cat <<'TEXT'
 ringex is running on loopback:
   clients  127.0.0.1:7701   users alice / bob (traders), carol (read-only);
                             password "<username>-demo"
-  engine   127.0.0.1:7700   (engine link, for gateways)
-  metrics  http://127.0.0.1:9701/metrics
+  engine   127.0.0.1:7700   (engine link, for gateways; a one-node Raft cluster)
+  metrics  http://127.0.0.1:9701/metrics (gateway), http://127.0.0.1:9711/metrics (engine)
 Instruments 1 (tick 1, ref 100000) and 2 (tick 5, lot 10, ref 25000).
 Try: .venv/bin/python examples/trade.py     Ctrl-C stops both.
 
