@@ -69,6 +69,7 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
         config.engine_config(),
         journal_config(config).durability,
         cluster.nodes.len() > 1,
+        config.accept_journal_loss,
     )?;
     let recovered_seq = opened.state.last_seq();
     tracing::info!(

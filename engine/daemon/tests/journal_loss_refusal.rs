@@ -10,80 +10,24 @@ mod support;
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringex_core::Command as EngineCommand;
 use ringex_protocol::Input;
 use support::{
-    free_port, journal_tool, random_order, replay_journal, Daemon, Frame, Rng, TempDir, BIN,
+    flip_byte, free_port, journal_tool, replay_journal, run_and_stop_on, start_refused_on, Daemon,
+    TempDir,
 };
 
 const ORDERS: u64 = 800;
 const FLAGS: [&str; 4] = ["--segment-bytes", "8192", "--batch-max", "64"];
 
-/// Runs the daemon with `flags` until it acknowledges `ORDERS` orders, then stops it
-/// cleanly; returns every acknowledgement as (client order id, seq).
 fn run_and_stop(data: &Path, flags: &[&str]) -> Vec<(u64, u64)> {
-    let mut daemon = Daemon::start(data, flags);
-    let mut link = daemon.link();
-    let welcome = link.welcome();
-    let mut rng = Rng(11);
-    for id in 1..=ORDERS {
-        link.queue(id, &random_order(&mut rng, id));
-    }
-    link.flush().unwrap();
-    let mut acked = Vec::new();
-    let mut expect = welcome + 1;
-    while acked.len() < ORDERS as usize {
-        match link.next_frame() {
-            Some(Frame::Events(h, _)) => {
-                assert_eq!(h.seq, expect);
-                if h.last {
-                    expect += 1;
-                    if h.correlation != 0 {
-                        acked.push((h.correlation, h.seq));
-                    }
-                }
-            }
-            Some(_) => {}
-            None => panic!("link closed early:\n{}", daemon.log_text()),
-        }
-    }
-    daemon.signal(libc::SIGTERM);
-    assert!(daemon.wait_exit(Duration::from_secs(30)).success());
-    acked
+    run_and_stop_on(data, free_port(), flags, ORDERS)
 }
 
-/// Starts the daemon expecting it to refuse; returns its log.
 fn start_refused(data: &Path, flags: &[&str]) -> String {
-    let log = data.with_extension("refused.log");
-    let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--tcp")
-        .arg(format!("127.0.0.1:{}", free_port()))
-        .args(["--unix-socket", ""])
-        .args(flags)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the daemon did not refuse to start");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let text = fs::read_to_string(&log).unwrap();
-    assert_eq!(status.code(), Some(1), "{text}");
-    text
+    start_refused_on(data, free_port(), flags)
 }
 
 fn segments(data: &Path) -> Vec<PathBuf> {
@@ -98,12 +42,6 @@ fn segments(data: &Path) -> Vec<PathBuf> {
 
 fn file_len(path: &Path) -> u64 {
     fs::metadata(path).unwrap().len()
-}
-
-fn flip_byte(path: &Path, offset: u64) {
-    let mut bytes = fs::read(path).unwrap();
-    bytes[offset as usize] ^= 0x10;
-    fs::write(path, bytes).unwrap();
 }
 
 /// The refusal names the damaged file, an offset and a seq, and says what to do.

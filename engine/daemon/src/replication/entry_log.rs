@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use openraft::{Entry, LogId};
 
+use super::damage::Damage;
 use super::entry_record::{
     check_entry, claimed_size, decode_entry, encode_entry, EntryFault, ENTRY_RECORD_MAX_BYTES,
 };
@@ -51,23 +52,23 @@ struct Located {
 #[derive(Debug)]
 pub struct EntryLogError {
     pub message: String,
-    /// The log's content failed its checks (as opposed to an I/O error): the node must
-    /// be repaired from the others, or the loss accepted.
-    pub damaged: bool,
+    /// What failed its checks (none for an I/O error): the node must be repaired from
+    /// the others, or the loss accepted.
+    pub damage: Option<Damage>,
 }
 
 impl EntryLogError {
     pub fn new(message: impl Into<String>) -> EntryLogError {
         EntryLogError {
             message: message.into(),
-            damaged: false,
+            damage: None,
         }
     }
 
-    pub fn damaged(message: impl Into<String>) -> EntryLogError {
+    pub fn damaged(message: impl Into<String>, damage: Damage) -> EntryLogError {
         EntryLogError {
             message: message.into(),
-            damaged: true,
+            damage: Some(damage),
         }
     }
 }
@@ -456,10 +457,13 @@ impl<S: Storage> EntryLog<S> {
     }
 
     fn corrupt(&self, offset_bytes: u64, what: &str) -> EntryLogError {
-        EntryLogError::damaged(format!(
-            "entry log {} damaged at byte {offset_bytes}: {what}",
-            self.path.display()
-        ))
+        EntryLogError::damaged(
+            format!(
+                "entry log {} damaged at byte {offset_bytes}: {what}",
+                self.path.display()
+            ),
+            Damage::EntryAt { offset_bytes },
+        )
     }
 }
 

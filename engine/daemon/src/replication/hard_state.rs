@@ -16,8 +16,8 @@ use super::durable_replace::replace_durably;
 use crate::storage::{Storage, StorageFile};
 
 pub const VOTE_FILE: &str = "vote";
-const PURGED_FILE: &str = "purged";
-const COMMITTED_FILE: &str = "committed";
+pub const PURGED_FILE: &str = "purged";
+pub const COMMITTED_FILE: &str = "committed";
 /// `a u64, b u64, c u64, crc u32`, little-endian; the checksum covers the 24 bytes.
 const STATE_BYTES: usize = 28;
 

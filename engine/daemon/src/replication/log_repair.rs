@@ -11,7 +11,12 @@
 //! the leader's own from then on, so a vote forgotten with a damaged vote file cannot
 //! be given twice in that term either.
 //!
-//! A node alone in its cluster has no one to repair it from: it refuses to start.
+//! A node alone in its cluster has no one to repair it from: it refuses to start,
+//! unless the operator accepts the loss (`--accept-journal-loss`, also the way out when
+//! a majority of a cluster is damaged): then only the damaged part is set aside (the
+//! entry log cut at its first bad record, a bad state file or snapshot moved), the loss
+//! is written down beside the moved files, and the node starts from what remains, at a
+//! lower sequence if acknowledged entries were lost.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,31 +25,49 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use openraft::Raft;
 
-use super::hard_state::{HardState, VOTE_FILE};
+use super::damage::Damage;
+use super::entry_log::EntryLogError;
+use super::entry_log::LOG_FILE;
+use super::hard_state::{HardState, COMMITTED_FILE, PURGED_FILE, VOTE_FILE};
+use super::snapshot_file::SNAPSHOT_FILE;
 use super::type_config::RingexRaft;
 use crate::journal::loss_acceptance::LOST_DIR_NAME;
-use crate::storage::Storage;
+use crate::storage::{Storage, StorageFile};
+
+/// The operator's record of what `--accept-journal-loss` cut, beside what it cut.
+pub const LOSS_RECORD_FILE: &str = "accepted-losses.txt";
+/// Bytes copied at a time when a cut-off tail is kept.
+const CUT_CHUNK_BYTES: usize = 1 << 20;
 
 /// Why a node's Raft directory could not be opened.
 #[derive(Debug)]
 pub struct OpenFailure {
     pub message: String,
-    /// The content failed its checks (as opposed to an I/O error or a bad setting).
-    pub damaged: bool,
+    /// What failed its checks; none for an I/O error or a bad setting.
+    pub damage: Option<Damage>,
 }
 
 impl OpenFailure {
-    pub fn damaged(message: impl Into<String>) -> OpenFailure {
+    pub fn damaged(message: impl Into<String>, damage: Damage) -> OpenFailure {
         OpenFailure {
             message: message.into(),
-            damaged: true,
+            damage: Some(damage),
         }
     }
 
     pub fn other(message: impl Into<String>) -> OpenFailure {
         OpenFailure {
             message: message.into(),
-            damaged: false,
+            damage: None,
+        }
+    }
+}
+
+impl From<EntryLogError> for OpenFailure {
+    fn from(e: EntryLogError) -> OpenFailure {
+        OpenFailure {
+            message: e.message,
+            damage: e.damage,
         }
     }
 }
@@ -117,8 +140,8 @@ pub fn set_aside<S: Storage>(
     let hard = HardState::open(storage.clone(), raft_dir)?;
     let committed_index = hard.read_committed().ok().flatten().map_or(0, |c| c.index);
     let vote_sound = hard.read_vote().is_ok();
+    let moved_to = lost_folder(data_dir);
     let lost = data_dir.join(LOST_DIR_NAME);
-    let moved_to = lost.join(format!("raft-{}", unix_ms()));
     storage.create_dir_all(&moved_to)?;
     for name in storage.list(raft_dir)? {
         if name == VOTE_FILE && vote_sound {
@@ -135,6 +158,114 @@ pub fn set_aside<S: Storage>(
     })
 }
 
+/// Sets aside only what `damage` names, into `folder` (created if needed); says what it
+/// did. Refuses a damaged snapshot when the log no longer reaches back to its start:
+/// the state could then not be rebuilt at all.
+pub fn accept_loss<S: Storage>(
+    storage: &S,
+    raft_dir: &Path,
+    folder: &Path,
+    damage: Damage,
+) -> Result<String, String> {
+    let io = |e: std::io::Error| e.to_string();
+    storage.create_dir_all(folder).map_err(io)?;
+    let done = match damage {
+        Damage::EntryAt { offset_bytes } => {
+            cut_tail(storage, &raft_dir.join(LOG_FILE), offset_bytes, folder).map_err(io)?;
+            format!(
+                "entry log cut at byte {offset_bytes}, the rest kept in {}",
+                folder.display()
+            )
+        }
+        Damage::EntriesShort { held_index } => {
+            move_into(storage, raft_dir, COMMITTED_FILE, folder).map_err(io)?;
+            format!("committed index forgotten: the log holds entries through {held_index}")
+        }
+        Damage::StateFile(name) => {
+            move_into(storage, raft_dir, name, folder).map_err(io)?;
+            format!("{name} file set aside")
+        }
+        Damage::Snapshot => {
+            if storage
+                .list(raft_dir)
+                .map_err(io)?
+                .iter()
+                .any(|n| n == PURGED_FILE)
+            {
+                return Err(
+                    "the snapshot is damaged and the log no longer reaches back to \
+                            its first entry: the state cannot be rebuilt; restore the data \
+                            directory from a backup"
+                        .into(),
+                );
+            }
+            move_into(storage, raft_dir, SNAPSHOT_FILE, folder).map_err(io)?;
+            "snapshot set aside: the state is rebuilt from the whole log".into()
+        }
+    };
+    record(storage, folder, &format!("{damage:?}: {done}\n")).map_err(io)?;
+    storage.sync_dir(folder).map_err(io)?;
+    storage.sync_dir(raft_dir).map_err(io)?;
+    Ok(done)
+}
+
+/// Appends `line` to the record of accepted losses beside the files set aside, synced.
+fn record<S: Storage>(storage: &S, folder: &Path, line: &str) -> std::io::Result<()> {
+    let path = folder.join(LOSS_RECORD_FILE);
+    let mut file = match storage.open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => storage.create(&path)?,
+        Err(e) => return Err(e),
+    };
+    let end = file.len_bytes()?;
+    file.write_all_at(end, line.as_bytes())?;
+    file.sync()
+}
+
+/// A new folder for what one start sets aside: `<data_dir>/lost/raft-<unix ms>`.
+pub fn lost_folder(data_dir: &Path) -> PathBuf {
+    data_dir
+        .join(LOST_DIR_NAME)
+        .join(format!("raft-{}", unix_ms()))
+}
+
+fn move_into<S: Storage>(
+    storage: &S,
+    dir: &Path,
+    name: &str,
+    folder: &Path,
+) -> std::io::Result<()> {
+    storage.rename(&dir.join(name), &folder.join(name))
+}
+
+/// Copies `path` from `offset_bytes` on into `folder`, synced, then truncates it there.
+fn cut_tail<S: Storage>(
+    storage: &S,
+    path: &Path,
+    offset_bytes: u64,
+    folder: &Path,
+) -> std::io::Result<()> {
+    let mut file = storage.open(path)?;
+    let len = file.len_bytes()?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("entries");
+    let mut tail = storage.create(&folder.join(format!("{name}.from-{offset_bytes}")))?;
+    // Bounded memory: the tail is copied in chunks.
+    let mut buf = vec![0u8; CUT_CHUNK_BYTES];
+    let mut at = offset_bytes;
+    while at < len {
+        let n = (len - at).min(buf.len() as u64) as usize;
+        file.read_exact_at(at, &mut buf[..n])?;
+        tail.write_all_at(at - offset_bytes, &buf[..n])?;
+        at += n as u64;
+    }
+    tail.sync()?;
+    file.truncate(offset_bytes)?;
+    file.sync()
+}
+
 fn unix_ms() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -145,7 +276,6 @@ fn unix_ms() -> u128 {
 mod tests {
     use super::*;
     use crate::storage::simulated::SimulatedStorage;
-    use crate::storage::StorageFile;
     use openraft::{CommittedLeaderId, LogId, Vote};
 
     #[test]

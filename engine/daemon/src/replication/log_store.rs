@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
 use openraft::{Entry, LogId, StorageError, StorageIOError, Vote};
 
+use super::damage::Damage;
 use super::entry_log::{EntryLog, EntryLogError};
-use super::hard_state::HardState;
+use super::hard_state::{HardState, COMMITTED_FILE, PURGED_FILE, VOTE_FILE};
 use super::type_config::RingexRaft;
 use crate::journal::Durability;
 use crate::storage::Storage;
@@ -42,12 +43,18 @@ where
     pub fn open(storage: S, dir: &Path, durability: Durability) -> Result<Self, EntryLogError> {
         let hard = HardState::open(storage.clone(), dir)
             .map_err(|e| EntryLogError::new(format!("raft state in {}: {e}", dir.display())))?;
-        let purged = hard.read_purged().map_err(hard_state_error)?;
+        hard.read_vote()
+            .map_err(|e| state_file_error(e, VOTE_FILE))?;
+        let purged = hard
+            .read_purged()
+            .map_err(|e| state_file_error(e, PURGED_FILE))?;
         let mut entries = EntryLog::open(&storage, dir, durability)?;
         if let Some(p) = purged {
             entries.purge_through(p.index)?;
         }
-        let committed = hard.read_committed().map_err(hard_state_error)?;
+        let committed = hard
+            .read_committed()
+            .map_err(|e| state_file_error(e, COMMITTED_FILE))?;
         check_holds_committed(&entries, purged, committed)?;
         Ok(LogStore {
             entries: Arc::new(Mutex::new(entries)),
@@ -77,9 +84,9 @@ where
 }
 
 /// A hard state file that fails its checksum is damage; any other error is I/O.
-fn hard_state_error(e: std::io::Error) -> EntryLogError {
+fn state_file_error(e: std::io::Error, name: &'static str) -> EntryLogError {
     if e.kind() == std::io::ErrorKind::InvalidData {
-        EntryLogError::damaged(e.to_string())
+        EntryLogError::damaged(e.to_string(), Damage::StateFile(name))
     } else {
         EntryLogError::new(e.to_string())
     }
@@ -101,11 +108,14 @@ pub fn check_holds_committed<S: Storage>(
         .map_or(0, |l| l.index)
         .max(purged.map_or(0, |p| p.index));
     if held < committed.index {
-        return Err(EntryLogError::damaged(format!(
-            "the entry log ends at index {held}, before the committed index {}: \
-             entries this node made durable are missing",
-            committed.index
-        )));
+        return Err(EntryLogError::damaged(
+            format!(
+                "the entry log ends at index {held}, before the committed index {}: \
+                 entries this node made durable are missing",
+                committed.index
+            ),
+            Damage::EntriesShort { held_index: held },
+        ));
     }
     Ok(())
 }

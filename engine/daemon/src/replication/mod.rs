@@ -5,6 +5,7 @@
 //! - [`type_config`]: what a Raft entry carries (a batch of sequenced inputs);
 //! - [`cluster_config`]: the `[cluster]` settings, loopback only;
 //! - [`entry_record`]: the byte layout of one Raft entry in the log file;
+//! - [`damage`]: which part of a node's Raft directory failed its checks;
 //! - [`entry_log`]: the file of entries: append with fsync, read, truncate, purge;
 //! - [`durable_replace`]: small files replaced atomically and durably;
 //! - [`hard_state`]: the vote and the committed log id, kept durable;
@@ -28,6 +29,7 @@
 pub mod admin;
 pub mod cluster_config;
 pub mod committed_inputs;
+pub mod damage;
 pub mod durable_replace;
 pub mod entry_log;
 pub mod entry_record;

@@ -12,7 +12,10 @@ use tokio::task::JoinHandle;
 
 use super::admin::NodeFacts;
 use super::cluster_config::{loopback_addr, ClusterConfig};
-use super::log_repair::{release_when_repaired, set_aside, OpenFailure, VoteHold};
+use super::log_repair::{
+    accept_loss as accept_loss_of, lost_folder, release_when_repaired, set_aside, OpenFailure,
+    VoteHold,
+};
 use super::log_store::LogStore;
 use super::network_client::PeerNetwork;
 use super::network_server::serve;
@@ -24,6 +27,8 @@ use crate::storage::FileStorage;
 
 /// The Raft directory inside the data directory.
 pub const RAFT_DIR: &str = "raft";
+/// Damaged parts fixed at one start at most: entries, committed, vote, purged, snapshot.
+const REPAIR_ROUNDS_MAX: usize = 6;
 
 /// A node's storage opened and its state rebuilt, before openraft runs on it.
 pub struct OpenedNode {
@@ -36,49 +41,61 @@ pub struct OpenedNode {
 impl OpenedNode {
     /// Checks every entry of `<data_dir>/raft` and rebuilds the engine from the newest
     /// snapshot and the committed entries after it. A directory that fails its checks
-    /// is set aside and the node starts empty, votes held, when `repairable` (it has
-    /// peers to be refilled from); otherwise it is refused.
+    /// has the damaged part cut off when the operator accepts the loss; otherwise it is
+    /// set aside and the node starts empty, votes held, when `repairable` (it has peers
+    /// to be refilled from); otherwise it is refused.
     pub fn open(
         data_dir: &Path,
         engine_config: EngineConfig,
         durability: Durability,
         repairable: bool,
+        accept_loss: bool,
     ) -> Result<OpenedNode, String> {
         let dir = data_dir.join(RAFT_DIR);
-        let failure = match open_checked(&dir, engine_config, durability) {
-            Ok((log, state)) => {
-                return Ok(OpenedNode {
-                    log,
-                    state,
-                    vote_hold: Arc::new(VoteHold::default()),
-                })
+        let folder = lost_folder(data_dir);
+        let mut vote_hold = VoteHold::default();
+        // Each round fixes one damaged part; a directory has only a few parts.
+        for _ in 0..REPAIR_ROUNDS_MAX {
+            let failure = match open_checked(&dir, engine_config, durability) {
+                Ok((log, state)) => {
+                    return Ok(OpenedNode {
+                        log,
+                        state,
+                        vote_hold: Arc::new(vote_hold),
+                    })
+                }
+                Err(failure) => failure,
+            };
+            let Some(damage) = failure.damage else {
+                return Err(failure.message);
+            };
+            if accept_loss {
+                let done = accept_loss_of(&FileStorage, &dir, &folder, damage)
+                    .map_err(|e| format!("{}; accepting the loss failed: {e}", failure.message))?;
+                tracing::error!(damage = %failure.message, done, "raft log loss accepted");
+            } else if repairable {
+                let aside = set_aside(&FileStorage, data_dir, &dir)
+                    .map_err(|e| format!("{}; setting it aside failed: {e}", failure.message))?;
+                tracing::error!(
+                    damage = %failure.message,
+                    moved_to = %aside.moved_to.display(),
+                    committed_index = aside.committed_index,
+                    "raft log damaged: set aside, refilled from the leader; no vote until repaired"
+                );
+                vote_hold = VoteHold::until(aside.committed_index);
+            } else {
+                return Err(format!(
+                    "{}: this node is alone in its cluster, so no peer can repair it; \
+                     restore its data directory from a backup, or start it once with \
+                     --accept-journal-loss to cut it to its last good entry",
+                    failure.message
+                ));
             }
-            Err(failure) => failure,
-        };
-        if !failure.damaged {
-            return Err(failure.message);
         }
-        if !repairable {
-            return Err(format!(
-                "{}: this node is alone in its cluster, so no peer can repair it; \
-                 restore its data directory from a backup",
-                failure.message
-            ));
-        }
-        let aside = set_aside(&FileStorage, data_dir, &dir)
-            .map_err(|e| format!("{}; setting it aside failed: {e}", failure.message))?;
-        tracing::error!(
-            damage = %failure.message,
-            moved_to = %aside.moved_to.display(),
-            committed_index = aside.committed_index,
-            "raft log damaged: set aside, refilled from the leader; no vote until repaired"
-        );
-        let (log, state) = open_checked(&dir, engine_config, durability).map_err(|f| f.message)?;
-        Ok(OpenedNode {
-            log,
-            state,
-            vote_hold: Arc::new(VoteHold::until(aside.committed_index)),
-        })
+        Err(format!(
+            "{} still fails its checks after {REPAIR_ROUNDS_MAX} repairs",
+            dir.display()
+        ))
     }
 }
 
@@ -87,10 +104,7 @@ fn open_checked(
     engine_config: EngineConfig,
     durability: Durability,
 ) -> Result<(LogStore<FileStorage>, StateMachine<FileStorage>), OpenFailure> {
-    let log = LogStore::open(FileStorage, dir, durability).map_err(|e| OpenFailure {
-        message: e.message,
-        damaged: e.damaged,
-    })?;
+    let log = LogStore::open(FileStorage, dir, durability)?;
     let state = StateMachine::open(FileStorage, dir, engine_config, &log)?;
     Ok((log, state))
 }
@@ -112,8 +126,13 @@ impl RaftNode {
         engine_config: EngineConfig,
         durability: Durability,
     ) -> Result<RaftNode, String> {
-        let opened =
-            OpenedNode::open(data_dir, engine_config, durability, cluster.nodes.len() > 1)?;
+        let opened = OpenedNode::open(
+            data_dir,
+            engine_config,
+            durability,
+            cluster.nodes.len() > 1,
+            false,
+        )?;
         RaftNode::launch(cluster, opened).await
     }
 

@@ -18,7 +18,7 @@ use super::durable_replace::replace_durably;
 use super::type_config::ClusterNode;
 use crate::storage::{Storage, StorageFile};
 
-const SNAPSHOT_FILE: &str = "snapshot";
+pub const SNAPSHOT_FILE: &str = "snapshot";
 const MAGIC: [u8; 8] = *b"RGXRSNP1";
 const HEADER_BYTES: usize = 16;
 /// A bound on the meta before anything is allocated for it.

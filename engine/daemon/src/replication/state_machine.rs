@@ -21,6 +21,7 @@ use openraft::{
 use ringex_core::{Engine, EngineConfig, Event};
 use ringex_protocol::Input;
 
+use super::damage::Damage;
 use super::log_repair::OpenFailure;
 use super::log_store::LogStore;
 use super::origins::Origins;
@@ -118,25 +119,27 @@ where
             out: EventBatch::new(),
         };
         let snapshot = read_snapshot(&storage, dir).map_err(|e| match e.kind() {
-            std::io::ErrorKind::InvalidData => OpenFailure::damaged(e.to_string()),
+            std::io::ErrorKind::InvalidData => {
+                OpenFailure::damaged(e.to_string(), Damage::Snapshot)
+            }
             _ => OpenFailure::other(e.to_string()),
         })?;
         if let Some((meta, bytes)) = snapshot {
             // The snapshot passed its checksum: an engine that cannot decode it is damage
             // the checksum could not see (or a version mismatch), never to be skipped.
-            sm.install(&meta, &bytes).map_err(OpenFailure::damaged)?;
+            sm.install(&meta, &bytes)
+                .map_err(|e| OpenFailure::damaged(e, Damage::Snapshot))?;
         }
         let from = sm.last_applied.map_or(0, |l| l.index + 1);
         if let Some(committed) = log.committed().filter(|c| c.index >= from) {
             let entries = log
                 .entries_in(from..=committed.index)
-                .map_err(|e| OpenFailure {
-                    message: e.message,
-                    damaged: e.damaged,
-                })?;
+                .map_err(OpenFailure::from)?;
             for entry in entries {
+                // The entries passed their checksums: an input the engine cannot take is a
+                // bug, never a reason to set the log aside.
                 sm.apply_entry(entry)
-                    .map_err(|e| OpenFailure::damaged(e.to_string()))?;
+                    .map_err(|e| OpenFailure::other(e.to_string()))?;
             }
         }
         Ok(sm)

@@ -2,7 +2,7 @@
 //! temporary data directory and a free loopback port, and talk to it over the link.
 #![allow(dead_code)] // each test file uses its own part of this
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -150,6 +150,26 @@ impl Daemon {
 
     pub fn link(&self) -> LinkClient {
         LinkClient::connect(self.port)
+    }
+
+    /// A link welcomed by the daemon, and the Welcome's seq: a Raft node answers
+    /// NotLeader until it leads and has applied its log, so this retries until then.
+    pub fn serving_link(&self) -> (LinkClient, u64) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut link = self.link();
+            match link.next_frame() {
+                Some(Frame::Welcome(seq)) => return (link, seq),
+                Some(Frame::NotLeader { .. }) => {}
+                other => panic!("expected a Welcome, got {other:?}:\n{}", self.log_text()),
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never served:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn kill9(&mut self) {
@@ -453,4 +473,75 @@ pub fn journal_tool(data_dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs the daemon on link port `port` with `flags` until it acknowledges `orders`
+/// random orders, then stops it cleanly; returns every acknowledgement as (client
+/// order id, seq).
+pub fn run_and_stop_on(data: &Path, port: u16, flags: &[&str], orders: u64) -> Vec<(u64, u64)> {
+    let mut daemon = Daemon::start_on(data, port, flags);
+    let (mut link, welcome) = daemon.serving_link();
+    let mut rng = Rng(11);
+    for id in 1..=orders {
+        link.queue(id, &random_order(&mut rng, id));
+    }
+    link.flush().unwrap();
+    let mut acked = Vec::new();
+    let mut expect = welcome + 1;
+    while acked.len() < orders as usize {
+        match link.next_frame() {
+            Some(Frame::Events(h, _)) => {
+                assert_eq!(h.seq, expect);
+                if h.last {
+                    expect += 1;
+                    if h.correlation != 0 {
+                        acked.push((h.correlation, h.seq));
+                    }
+                }
+            }
+            Some(_) => {}
+            None => panic!("link closed early:\n{}", daemon.log_text()),
+        }
+    }
+    daemon.signal(libc::SIGTERM);
+    assert!(daemon.wait_exit(Duration::from_secs(30)).success());
+    acked
+}
+
+/// Starts the daemon on link port `port` expecting it to refuse (exit 1); its log.
+pub fn start_refused_on(data: &Path, port: u16, flags: &[&str]) -> String {
+    let log = data.with_extension("refused.log");
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--tcp")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--unix-socket", ""])
+        .args(flags)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the daemon did not refuse to start");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let text = fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(1), "{text}");
+    text
+}
+
+/// Flips bits of one byte of a file in place.
+pub fn flip_byte(path: &Path, offset: u64) {
+    let mut bytes = fs::read(path).unwrap();
+    bytes[offset as usize] ^= 0x10;
+    fs::write(path, bytes).unwrap();
 }
