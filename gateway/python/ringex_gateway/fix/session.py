@@ -471,18 +471,14 @@ class FixSession:
             return
         new_seq = int(fields[Tag.NEW_SEQ_NO])
         if new_seq <= seq:
-            text = "NewSeqNo(36) must be above MsgSeqNum(34)"
-            self._reject(
-                seq,
-                MsgType.SEQUENCE_RESET,
-                SessionRejectReason.VALUE_INCORRECT,
-                Tag.NEW_SEQ_NO,
-                text,
-                now_ns,
-            )
+            self._bad_new_seq_no(seq, "NewSeqNo(36) must be above MsgSeqNum(34)", now_ns)
             self._advance(seq)
             return
         self._store().received(new_seq)
+
+    def _bad_new_seq_no(self, seq: int, text: str, now_ns: int) -> None:
+        reason = SessionRejectReason.VALUE_INCORRECT
+        self._reject(seq, MsgType.SEQUENCE_RESET, reason, Tag.NEW_SEQ_NO, text, now_ns)
 
     def _sequence_reset(self, fields: dict[int, str], seq: int, now_ns: int) -> None:
         """SequenceReset-Reset: the peer's numbers jump to NewSeqNo whatever MsgSeqNum says."""
@@ -490,15 +486,7 @@ class FixSession:
             return
         new_seq = int(fields[Tag.NEW_SEQ_NO])
         if new_seq < self._store().next_in:
-            text = "NewSeqNo(36) below the expected MsgSeqNum"
-            self._reject(
-                seq,
-                MsgType.SEQUENCE_RESET,
-                SessionRejectReason.VALUE_INCORRECT,
-                Tag.NEW_SEQ_NO,
-                text,
-                now_ns,
-            )
+            self._bad_new_seq_no(seq, "NewSeqNo(36) below the expected MsgSeqNum", now_ns)
             return
         self._store().received(new_seq)
 
