@@ -64,6 +64,8 @@ class FixConnection(ClientSession):
         self.entry: OrderEntry | None = None
         self._binary = FrameReader()
         self._core_beat_ns = 0
+        # Binary frames for the core, handed over once per batch of received bytes.
+        self._to_core: list[bytes] = []
 
     # Transport -----------------------------------------------------------------------
 
@@ -88,7 +90,13 @@ class FixConnection(ClientSession):
             self._handle(self.fix.receive(item, now))
         self._flush_fix()
 
+    def _flush_core(self) -> None:
+        if self._to_core and not self.closing:
+            frames, self._to_core = b"".join(self._to_core), []
+            self.gateway.session_data(self, frames)
+
     def _flush_fix(self) -> None:
+        self._flush_core()
         out = self.fix.take_output()
         if out and self.transport is not None and not self.closing:
             self.transport.write(out)
@@ -135,7 +143,7 @@ class FixConnection(ClientSession):
             self.fix.reject(fields, e.reason, e.tag, e.text, now)
             return
         if isinstance(outcome, Forward):
-            self.gateway.session_data(self, encode(outcome.message))
+            self._to_core.append(encode(outcome.message))
         else:
             self.fix.send_application(outcome.msg_type, outcome.body, now)
 

@@ -6,6 +6,9 @@ Two files per pair in the store directory, handed to the operating system before
 messages they cover are written to the peer (they survive a gateway crash, as the
 gateway's stream journal does):
 
+Changes are gathered and written by :meth:`SeqStore.flush`, which the session calls
+before it hands out bytes to send.
+
 - ``<ours>-<theirs>.fixseq``: four little-endian u64, rewritten in place: next inbound
   and next outbound MsgSeqNum, the account stream's epoch and the last stream number
   turned into a FIX message.
@@ -54,6 +57,8 @@ class SeqStore:
         self._log_fd: int | None = None
         self._log_bytes = 0
         self._full = False
+        self._records: list[bytes] = []
+        self._dirty = False
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
             self._open(directory / f"{ours}-{theirs}")
@@ -119,6 +124,7 @@ class SeqStore:
         """ResetSeqNumFlag: both directions start at 1 and the sent messages are dropped."""
         self.next_in = self.next_out = 1
         self._messages.clear()
+        self._records.clear()
         if self._log_fd is not None:
             os.ftruncate(self._log_fd, 0)
         self._log_bytes = 0
@@ -135,16 +141,26 @@ class SeqStore:
                 "FIX message store full at %d bytes: older messages gap-filled", self._log_bytes
             )
             return
-        os.pwrite(self._log_fd, record, self._log_bytes)
+        self._records.append(record)
         self._log_bytes += len(record)
 
     def _write_state(self) -> None:
-        if self._state_fd is not None:
+        self._dirty = True
+
+    def flush(self) -> None:
+        """Writes the gathered records, then the numbers, to the operating system."""
+        if self._records and self._log_fd is not None:
+            data = b"".join(self._records)
+            os.pwrite(self._log_fd, data, self._log_bytes - len(data))
+        self._records.clear()
+        if self._dirty and self._state_fd is not None:
             state = _STATE.pack(self.next_in, self.next_out, self.stream_epoch, self.stream_seq)
             os.pwrite(self._state_fd, state, 0)
+        self._dirty = False
 
     def close(self) -> None:
-        """Closes the files."""
+        """Writes what is gathered and closes the files."""
+        self.flush()
         for fd in (self._state_fd, self._log_fd):
             if fd is not None:
                 os.close(fd)

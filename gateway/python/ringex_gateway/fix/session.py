@@ -127,7 +127,9 @@ class FixSession:
     # Output -----------------------------------------------------------------------
 
     def take_output(self) -> bytes:
-        """The bytes to write, in order."""
+        """The bytes to write, in order; the sequence store is written first."""
+        if self.store is not None:
+            self.store.flush()
         out, self._out = b"".join(self._out), []
         return out
 
