@@ -380,8 +380,6 @@ class OrderEntry:
 
     def _execution(self, order: TrackedOrder, exec_type: str, exec_id: str) -> Fields:
         symbol = self.symbols.by_instrument(order.instrument)
-        avg = Decimal(order.notional) / order.cum_qty if order.cum_qty else Decimal(0)
-        scale = Decimal(10) ** symbol.price_decimals
         body: Fields = [
             (Tag.ORDER_ID, str(order.order_id)),
             (Tag.CL_ORD_ID, str(order.client_order_id)),
@@ -395,7 +393,7 @@ class OrderEntry:
             (Tag.TIME_IN_FORCE, _FIX_TIFS[order.time_in_force]),
             (Tag.LEAVES_QTY, str(order.leaves)),
             (Tag.CUM_QTY, str(order.cum_qty)),
-            (Tag.AVG_PX, _decimal_text(avg / scale)),
+            (Tag.AVG_PX, _average_price(order, symbol)),
         ]
         if order.order_type == OrderType.LIMIT:
             body.append((Tag.PRICE, symbol.price(order.price)))
@@ -473,10 +471,17 @@ def _with_ids(body: Fields, cl_ord_id: str, orig: str) -> Fields:
     return out
 
 
-def _decimal_text(value: Decimal) -> str:
-    """A decimal without exponent or trailing zeros, at most 12 places."""
-    text = f"{value.quantize(Decimal(1).scaleb(-12)):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+def _average_price(order: TrackedOrder, symbol: Symbol) -> str:
+    """AvgPx: the fills' notional over their quantity, exact when it divides, else to 12
+    decimal places, without exponent or trailing zeros."""
+    if not order.cum_qty:
+        return "0"
+    whole, rest = divmod(order.notional, order.cum_qty)
+    if not rest:
+        return symbol.price(whole)
+    avg = Decimal(order.notional) / order.cum_qty / Decimal(10) ** symbol.price_decimals
+    text = f"{avg.quantize(Decimal(1).scaleb(-12)):f}"
+    return text.rstrip("0").rstrip(".")
 
 
 def _required(f: dict[int, str], *tags: Tag) -> None:

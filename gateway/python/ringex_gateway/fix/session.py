@@ -10,6 +10,7 @@ SequenceReset-GapFill), Heartbeat, TestRequest on silence and disconnect when th
 unanswered, session-level Reject for invalid messages, and Logout.
 """
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,10 +74,15 @@ class State(Enum):
     CLOSED = 5
 
 
+@functools.lru_cache(maxsize=4)
+def _second(seconds: int) -> str:
+    return time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(seconds))
+
+
 def sending_time(wall_ns: int) -> str:
     """UTCTimestamp with milliseconds: ``YYYYMMDD-HH:MM:SS.sss``."""
     seconds, rest = divmod(wall_ns, _S)
-    return time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(seconds)) + f".{rest // 1_000_000:03d}"
+    return f"{_second(seconds)}.{rest // 1_000_000:03d}"
 
 
 @dataclass
