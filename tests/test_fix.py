@@ -112,9 +112,14 @@ def test_quickfix_trades_through_the_gateway(venue: FixGateway) -> None:
         new = q.expect(report("8", t11="101", t150="0"))
         assert (new[39], new[151], new[44], new[55]) == ("0", "10", "1000", "XAU")
 
-        with Client("127.0.0.1", venue.gateway.port, "bob", PASSWORD) as bob:
+        with (
+            Client("127.0.0.1", venue.gateway.port, "alice", PASSWORD) as alice,
+            Client("127.0.0.1", venue.gateway.port, "bob", PASSWORD) as bob,
+        ):
             bob.buy(1, 4, 100_000)
             expect(bob, Executed)
+            # A binary session of the FIX session's account sees the FIX order's fill.
+            assert expect(alice, Executed, client_order_id=101).qty == 4
         fill = q.expect(report("8", t11="101", t150="F"))
         assert (fill[39], fill[32], fill[31], fill[14], fill[151], fill[6]) == (
             "1",
