@@ -8,7 +8,7 @@ CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-apt setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python chaos bench-core bench-daemon bench-durability bench-replication bench-e2e bench-locust \
+        test-rust test-python chaos bench-core bench-daemon bench-durability bench-replication bench-e2e bench-fix bench-locust \
         bench-marketdata demo \
         clean gateway \
         client
@@ -102,6 +102,11 @@ bench-durability:
 # Through the gateway to the daemon and back, fsync on: bench/results/e2e.json.
 bench-e2e: setup
 	$(PY) bench/e2e/run.py
+
+# FIX order entry against binary through the same gateway, in the same run: throughput
+# and latency of each, bench/results/fix.json.
+bench-fix: setup
+	$(PY) bench/fix/fix_bench.py
 
 # Feeds through the gateway: feed messages/s with 1, 10 and 100 subscribers, engine stamp
 # to a subscriber's LocalBook updated, order entry with 100 subscribers against none:

@@ -166,6 +166,7 @@ class Gateway:
         workdir: Path,
         engine_port: int,
         password_cost: int = 1 << 10,
+        extra_toml: str = "",
         **settings: int | str,
     ) -> None:
         self.workdir = workdir
@@ -196,7 +197,7 @@ class Gateway:
                 f'account = {account}\nrole = "{role}"'
             )
         self.config = workdir / "gateway.toml"
-        self.config.write_text("\n".join(lines) + "\n")
+        self.config.write_text("\n".join(lines) + "\n" + extra_toml)
         self.engine_port = engine_port
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -6,6 +6,9 @@ pub mod acked_ids;
 pub mod engine_link_state;
 pub mod feed_fanout;
 pub mod feed_window;
+pub mod fix_codec;
+pub mod fix_price;
+pub mod fix_py;
 pub mod gateway;
 pub mod held_sessions;
 pub mod multicast_publisher;
@@ -448,5 +451,6 @@ fn latency_bounds_ns() -> Vec<u64> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyGatewayCore>()?;
     m.add_function(wrap_pyfunction!(latency_bounds_ns, m)?)?;
+    fix_py::register(m)?;
     Ok(())
 }

@@ -85,3 +85,38 @@ class GatewayCore:
     def stats(self) -> dict[str, object]: ...
 
 def latency_bounds_ns() -> list[int]: ...
+
+class FixMessage:
+    """A FIX message that parsed: its fields after BodyLength, without CheckSum."""
+
+    fields: dict[int, str]
+
+class FixRefused:
+    """A whole FIX message that is garbled (ignored) or invalid (session Reject)."""
+
+    garbled: bool
+    reason: int
+    ref_tag: int
+    text: str
+    seq_num: int
+    msg_type: str
+
+class FixBroken:
+    """The stream cannot be split into FIX messages any more."""
+
+    text: str
+
+class FixFramer:
+    """Splits one connection's bytes into FIX messages (at most ``max_bytes`` each)."""
+
+    def __init__(self, max_bytes: int) -> None: ...
+    def feed(self, data: bytes) -> list[FixMessage | FixRefused | FixBroken]: ...
+
+def encode_fix(fields: list[tuple[int, str]]) -> bytes:
+    """BeginString, BodyLength, ``fields`` (MsgType first), CheckSum."""
+
+def price_to_units(text: str, decimals: int) -> int:
+    """A FIX decimal price in units of 10^-decimals; ValueError saying why it is refused."""
+
+def units_to_price(units: int, decimals: int) -> str:
+    """``units`` of 10^-decimals as a FIX decimal price."""

@@ -249,10 +249,57 @@ class UserConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return {"trader": Role.TRADER, "read-only": Role.READ_ONLY, "admin": Role.ADMIN}[self.role]
 
 
+class FixSymbolConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A ``[[fix.symbols]]`` entry: the FIX Symbol of an instrument and its price decimals
+    (a FIX price of ``1.25`` with 2 decimals is 125 engine price units)."""
+
+    symbol: str
+    instrument: int
+    price_decimals: int = 0
+
+
+class FixSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The ``[fix]`` table: the FIX 4.4 acceptor (off unless ``listen`` is set)."""
+
+    listen: str = ""
+    comp_id: str = "RINGEX"
+    peer_comp_ids: list[str] = msgspec.field(default_factory=list)
+    store_dir: str = ""
+    heartbeat_min_s: int = 1
+    heartbeat_max_s: int = 300
+    logon_timeout_ms: int = 5000
+    max_message_bytes: int = 4096
+    resend_messages: int = 100_000
+    store_max_bytes: int = 1 << 28
+    max_orders: int = 100_000
+    symbols: list[FixSymbolConfig] = msgspec.field(default_factory=list)
+
+    def validate(self) -> None:
+        """Raises ValueError naming the first inconsistent FIX setting."""
+        if not self.listen:
+            return
+        host, _ = parse_address(self.listen)
+        if not _is_loopback(host):
+            raise ValueError("fix.listen must be a loopback address")
+        for comp_id in [self.comp_id, *self.peer_comp_ids]:
+            if not comp_id or not all(c.isalnum() or c in "_.-" for c in comp_id):
+                raise ValueError(f"fix CompID {comp_id!r}: letters, digits, _ . -")
+        if not 1 <= self.heartbeat_min_s <= self.heartbeat_max_s:
+            raise ValueError("fix.heartbeat_min_s must be 1 to heartbeat_max_s")
+        if self.max_message_bytes < 256 or min(self.resend_messages, self.max_orders) < 1:
+            raise ValueError(
+                "fix: max_message_bytes at least 256, resend_messages and max_orders at least 1"
+            )
+        for s in self.symbols:
+            if not 0 <= s.price_decimals <= 18 or not s.symbol:
+                raise ValueError(f"fix symbol {s.symbol!r}: a name and 0-18 price decimals")
+
+
 class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The whole configuration file."""
 
     gateway: Settings = msgspec.field(default_factory=Settings)
+    fix: FixSettings = msgspec.field(default_factory=FixSettings)
     accounts: list[AccountConfig] = msgspec.field(default_factory=list)
     users: list[UserConfig] = msgspec.field(default_factory=list)
 
@@ -277,6 +324,7 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         if g.multicast_group:
             _validate_multicast(g)
         self.gateway_engine_nodes()
+        self.fix.validate()
         if self.gateway.metrics:
             parse_address(self.gateway.metrics)
         seen: set[str] = set()

@@ -18,6 +18,7 @@ from ringex_gateway.client_session import ClientSession
 from ringex_gateway.config import GatewayConfig, UserConfig, parse_address
 from ringex_gateway.credentials import hash_password, verify_password
 from ringex_gateway.engine_link import EngineLink
+from ringex_gateway.fix.acceptor import FixAcceptor
 from ringex_gateway.leader_follow import LeaderFollower
 from ringex_gateway.login_queue import LoginQueue
 from ringex_gateway.login_throttle import LoginThrottles, ThrottlePolicy
@@ -125,6 +126,7 @@ class Gateway:
         self._metrics_server: Any = None
         self.metrics_port: int | None = None
         self.link = EngineLink(self, LeaderFollower(config.gateway_engine_nodes()))
+        self.fix = FixAcceptor(self, config.fix) if config.fix.listen else None
         self._stopped = asyncio.Event()
         # Set when a journal write failed: the gateway then stops (fail-stop).
         self.failed: OSError | None = None
@@ -170,6 +172,8 @@ class Gateway:
         self._server = await loop.create_server(
             lambda: ClientSession(self, next(self._ids)), host, port, reuse_address=True
         )
+        if self.fix is not None:
+            await self.fix.start(lambda: next(self._ids))
         if s.metrics:
             self._metrics_server, self.metrics_port = serve_metrics(
                 self._metrics, *parse_address(s.metrics)
@@ -492,6 +496,8 @@ class Gateway:
         self._stopped.set()
         if self._server is not None:
             self._server.close()
+        if self.fix is not None:
+            self.fix.stop_listening()
         self._flush()
         for session in list(self.sessions.values()):
             self.end_session(session, SessionEndReason.SHUTDOWN)
@@ -503,6 +509,8 @@ class Gateway:
             if time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.01)
+        if self.fix is not None:
+            await self.fix.stop()
         if self.multicast is not None:
             self.multicast.end()
         if self.retransmit is not None:

@@ -1,0 +1,167 @@
+"""The durable state of one FIX session (one SenderCompID/TargetCompID pair): the next
+inbound and outbound MsgSeqNum, the account stream position its execution reports have
+reached, and the application messages it sent, to answer ResendRequests.
+
+Two files per pair in the store directory, handed to the operating system before the
+messages they cover are written to the peer (they survive a gateway crash, as the
+gateway's stream journal does):
+
+Changes are gathered and written by :meth:`SeqStore.flush`, which the session calls
+before it hands out bytes to send.
+
+- ``<ours>-<theirs>.fixseq``: four little-endian u64, rewritten in place: next inbound
+  and next outbound MsgSeqNum, the account stream's epoch and the last stream number
+  turned into a FIX message.
+- ``<ours>-<theirs>.fixmsgs``: records ``u32 length, u64 MsgSeqNum, u64 stream number,
+  message bytes`` for each application message sent; a torn tail is cut on open. The
+  newest ``keep_messages`` are kept in memory for resending; the file is bounded by
+  ``max_bytes``, past which it stops growing (older messages are then gap-filled) until
+  the sequence numbers are reset.
+
+Without a directory the store lives in memory only (numbers restart with the gateway).
+"""
+
+import logging
+import os
+import re
+import struct
+from collections import OrderedDict
+from pathlib import Path
+
+log = logging.getLogger("ringex_gateway.fix.seq_store")
+
+_STATE = struct.Struct("<QQQQ")
+_RECORD = struct.Struct("<IQQ")
+_SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class SeqStore:
+    """Sequence numbers and sent application messages of one CompID pair."""
+
+    def __init__(
+        self, directory: Path | None, ours: str, theirs: str, keep_messages: int, max_bytes: int
+    ) -> None:
+        assert keep_messages > 0
+        assert max_bytes > 0
+        for comp_id in (ours, theirs):
+            if not _SAFE.match(comp_id):
+                raise ValueError(f"CompID {comp_id!r} is not a safe file name")
+        self.next_in = 1
+        self.next_out = 1
+        self.stream_epoch = 0
+        self.stream_seq = 0
+        self._keep = keep_messages
+        self._max_bytes = max_bytes
+        self._messages: OrderedDict[int, bytes] = OrderedDict()
+        self._state_fd: int | None = None
+        self._log_fd: int | None = None
+        self._log_bytes = 0
+        self._full = False
+        self._records: list[bytes] = []
+        self._dirty = False
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._open(directory / f"{ours}-{theirs}")
+
+    def _open(self, stem: Path) -> None:
+        self._state_fd = os.open(stem.with_suffix(".fixseq"), os.O_RDWR | os.O_CREAT, 0o600)
+        data = os.pread(self._state_fd, _STATE.size, 0)
+        if len(data) == _STATE.size:
+            self.next_in, self.next_out, self.stream_epoch, self.stream_seq = _STATE.unpack(data)
+        self._log_fd = os.open(stem.with_suffix(".fixmsgs"), os.O_RDWR | os.O_CREAT, 0o600)
+        size = os.fstat(self._log_fd).st_size
+        whole = self._read_records(os.pread(self._log_fd, min(size, self._max_bytes), 0))
+        if whole < size:
+            log.warning("%s: cut a torn tail of %d bytes", stem.name, size - whole)
+            os.ftruncate(self._log_fd, whole)
+        self._log_bytes = whole
+
+    def _read_records(self, data: bytes) -> int:
+        """Loads the records of ``data``; returns the length of its whole records."""
+        at = 0
+        while at + _RECORD.size <= len(data):
+            length, seq, stream_seq = _RECORD.unpack_from(data, at)
+            end = at + _RECORD.size + length
+            if end > len(data):
+                break
+            self._remember(seq, data[at + _RECORD.size : end])
+            # A record reaches the file before the state: the later of the two holds.
+            self.next_out = max(self.next_out, seq + 1)
+            self.stream_seq = max(self.stream_seq, stream_seq)
+            at = end
+        return at
+
+    def _remember(self, seq: int, message: bytes) -> None:
+        self._messages[seq] = message
+        while len(self._messages) > self._keep:
+            self._messages.popitem(last=False)
+
+    def message(self, seq: int) -> bytes | None:
+        """The application message sent as ``seq``, if it is still held."""
+        return self._messages.get(seq)
+
+    def sent(self, message: bytes, *, application: bool, stream_seq: int = 0) -> None:
+        """Counts an outbound message; records it if it is an application message."""
+        seq = self.next_out
+        self.next_out += 1
+        if application:
+            self._remember(seq, message)
+            self._append(seq, stream_seq, message)
+            self.stream_seq = max(self.stream_seq, stream_seq)
+        self._write_state()
+
+    def received(self, next_in: int) -> None:
+        """The next inbound MsgSeqNum expected is now ``next_in``."""
+        self.next_in = next_in
+        self._write_state()
+
+    def set_stream(self, epoch: int, seq: int) -> None:
+        """The account stream position (a new epoch restarts its numbering)."""
+        self.stream_epoch, self.stream_seq = epoch, seq
+        self._write_state()
+
+    def reset(self) -> None:
+        """ResetSeqNumFlag: both directions start at 1 and the sent messages are dropped."""
+        self.next_in = self.next_out = 1
+        self._messages.clear()
+        self._records.clear()
+        if self._log_fd is not None:
+            os.ftruncate(self._log_fd, 0)
+        self._log_bytes = 0
+        self._full = False
+        self._write_state()
+
+    def _append(self, seq: int, stream_seq: int, message: bytes) -> None:
+        if self._log_fd is None or self._full:
+            return
+        record = _RECORD.pack(len(message), seq, stream_seq) + message
+        if self._log_bytes + len(record) > self._max_bytes:
+            self._full = True
+            log.warning(
+                "FIX message store full at %d bytes: older messages gap-filled", self._log_bytes
+            )
+            return
+        self._records.append(record)
+        self._log_bytes += len(record)
+
+    def _write_state(self) -> None:
+        self._dirty = True
+
+    def flush(self) -> None:
+        """Writes the gathered records, then the numbers, to the operating system."""
+        if self._records and self._log_fd is not None:
+            data = b"".join(self._records)
+            os.pwrite(self._log_fd, data, self._log_bytes - len(data))
+        self._records.clear()
+        if self._dirty and self._state_fd is not None:
+            state = _STATE.pack(self.next_in, self.next_out, self.stream_epoch, self.stream_seq)
+            os.pwrite(self._state_fd, state, 0)
+        self._dirty = False
+
+    def close(self) -> None:
+        """Writes what is gathered and closes the files."""
+        self.flush()
+        for fd in (self._state_fd, self._log_fd):
+            if fd is not None:
+                os.close(fd)
+        self._state_fd = self._log_fd = None

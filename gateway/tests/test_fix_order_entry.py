@@ -1,0 +1,150 @@
+"""FIX order entry mapped to binary order messages and back, without I/O; the FIX framer
+fed random and split byte streams; the ``[fix]`` configuration's checks."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ringex_client.enums import (
+    ALL_INSTRUMENTS,
+    CommandKind,
+    Liquidity,
+    OrderType,
+    RejectReason,
+    Side,
+    TimeInForce,
+)
+from ringex_client.messages import Accepted, Executed, MassCancel, NewOrder, Rejected, Replace
+from ringex_gateway._native import FixBroken, FixFramer, FixMessage, FixRefused, encode_fix
+from ringex_gateway.config import FixSettings, FixSymbolConfig
+from ringex_gateway.fix.order_entry import Forward, InvalidFieldError, OrderEntry, Report
+from ringex_gateway.fix.symbols import Symbol, SymbolTable
+
+pytestmark = pytest.mark.timeout(60)
+
+SYMBOLS = SymbolTable([Symbol("XAU", 1, 2)])
+
+
+def order(**extra: str) -> dict[int, str]:
+    fields = {35: "D", 34: "5", 11: "17", 55: "XAU", 54: "1", 60: "x", 38: "10", 40: "2"}
+    fields[44] = "1000.25"
+    fields.update({int(k[1:]): v for k, v in extra.items()})
+    return fields
+
+
+def body(report: Forward | Report | None) -> dict[int, str]:
+    assert isinstance(report, Report)
+    return dict(report.body)
+
+
+def test_new_order_single_becomes_a_new_order_with_exact_units() -> None:
+    entry = OrderEntry(SYMBOLS, 100)
+    out = entry.request(order(t59="3", t18="6"))
+    assert out == Forward(
+        NewOrder(
+            client_order_id=17,
+            instrument=1,
+            side=Side.BUY,
+            order_type=OrderType.LIMIT,
+            time_in_force=TimeInForce.IOC,
+            post_only=True,
+            price=100_025,
+            qty=10,
+        )
+    )
+
+
+def test_off_tick_price_and_unknown_symbol_are_rejected_with_a_reason() -> None:
+    entry = OrderEntry(SYMBOLS, 100)
+    off_tick = body(entry.request(order(t44="1000.255")))
+    assert (off_tick[150], off_tick[39], off_tick[103]) == ("8", "8", "99")
+    assert "decimals" in off_tick[58]
+    unknown = body(entry.request(order(t55="XAG")))
+    assert unknown[103] == "1"
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason", "tag"),
+    [
+        ({"t11": "abc"}, 5, 11),
+        ({"t54": "7"}, 5, 54),
+        ({"t38": "1.5"}, 6, 38),
+        ({"t18": "G"}, 5, 18),
+    ],
+)
+def test_bad_fields_are_session_rejects(extra: dict[str, str], reason: int, tag: int) -> None:
+    with pytest.raises(InvalidFieldError) as e:
+        OrderEntry(SYMBOLS, 100).request(order(**extra))
+    assert (e.value.reason, e.value.tag) == (reason, tag)
+
+
+def test_unsupported_and_undefined_message_types() -> None:
+    entry = OrderEntry(SYMBOLS, 100)
+    reject = body(entry.request({35: "V", 34: "9"}))
+    assert (reject[372], reject[380], reject[45]) == ("V", "3", "9")
+    with pytest.raises(InvalidFieldError) as e:
+        entry.request({35: "ZZ", 34: "9"})
+    assert e.value.reason == 11
+
+
+def test_fills_accumulate_and_replace_takes_the_total_quantity() -> None:
+    entry = OrderEntry(SYMBOLS, 100)
+    entry.request(order())
+    other = Accepted(1, 0, 9, 98, 1, Side.BUY, OrderType.LIMIT, TimeInForce.GTC, False, 1, 1)
+    assert entry.response(other, report=False) is None  # reported before a reconnect
+    accepted = Accepted(
+        1, 0, 17, 99, 1, Side.BUY, OrderType.LIMIT, TimeInForce.GTC, False, 100_025, 10
+    )
+    assert body(entry.response(accepted, report=True))[150] == "0"
+    fill = Executed(2, 0, 17, 5, 1, Side.BUY, 100_025, 4, 6, Liquidity.MAKER)
+    filled = body(entry.response(fill, report=True))
+    assert (filled[150], filled[39], filled[14], filled[151], filled[31], filled[6]) == (
+        "F",
+        "1",
+        "4",
+        "6",
+        "1000.25",
+        "1000.25",
+    )
+    replace = entry.request(order(t35="G", t41="17", t11="18", t38="8"))
+    assert replace == Forward(
+        Replace(orig_client_order_id=17, client_order_id=18, price=100_025, qty=4)
+    )
+
+
+def test_rejects_reach_only_the_requests_of_this_session() -> None:
+    entry = OrderEntry(SYMBOLS, 100)
+    rejected = Rejected(3, 0, CommandKind.NEW_ORDER, RejectReason.DUPLICATE_CLIENT_ORDER_ID, 17)
+    assert entry.response(rejected, report=True) is None  # another session's order
+    entry.request(order())
+    assert body(entry.response(rejected, report=True))[103] == "6"
+    mass = entry.request({35: "q", 34: "6", 11: "m1", 530: "7", 60: "x"})
+    assert mass == Forward(MassCancel(instrument=ALL_INSTRUMENTS))
+
+
+def test_fix_settings_are_checked() -> None:
+    FixSettings(listen="127.0.0.1:0", peer_comp_ids=["A"]).validate()
+    with pytest.raises(ValueError, match="loopback"):
+        FixSettings(listen="10.0.0.1:9878").validate()
+    with pytest.raises(ValueError, match="CompID"):
+        FixSettings(listen="127.0.0.1:0", peer_comp_ids=["A|B"]).validate()
+    symbol = FixSymbolConfig(symbol="X", instrument=1, price_decimals=19)
+    with pytest.raises(ValueError, match="decimals"):
+        FixSettings(listen="127.0.0.1:0", symbols=[symbol]).validate()
+
+
+SAMPLE = encode_fix([(35, "D"), (49, "A"), (56, "B"), (34, "2"), (52, "t"), (11, "1")])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600), st.lists(st.integers(1, 50), max_size=20))
+def test_framer_takes_any_bytes_split_anywhere(data: bytes, cuts: list[int]) -> None:
+    framer = FixFramer(512)
+    stream, at, items = SAMPLE + data, 0, []
+    for cut in [*cuts, len(SAMPLE) + len(data)]:
+        items += framer.feed(stream[at : at + cut])
+        at += cut
+    assert isinstance(items[0], FixMessage)
+    assert all(isinstance(i, FixMessage | FixRefused | FixBroken) for i in items)
+    broken = [i for i, item in enumerate(items) if isinstance(item, FixBroken)]
+    assert broken in ([], [len(items) - 1])
