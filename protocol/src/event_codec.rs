@@ -30,7 +30,8 @@ pub fn event_len(kind: u8) -> Option<usize> {
         EXPIRED => 1 + 8 + 4 + 4 + 8 + 8,
         MASS_CANCELLED => 1 + 4 + 4 + 4,
         DAY_ENDED => 1 + 4,
-        INSTRUMENT_ADDED | ACCOUNT_ADDED => 1 + 4,
+        INSTRUMENT_ADDED => 1 + 4 + 8 + 8 + 8 + 4,
+        ACCOUNT_ADDED => 1 + 4,
         HALT_CHANGED => 1 + 4 + 1,
         _ => return None,
     })
@@ -129,8 +130,15 @@ pub fn encode_event(event: &Event, buf: &mut Vec<u8>) {
         Event::DayEnded { expired } => {
             w.u8(DAY_ENDED).u32(*expired);
         }
-        Event::InstrumentAdded { instrument } => {
-            w.u8(INSTRUMENT_ADDED).u32(*instrument);
+        Event::InstrumentAdded {
+            instrument,
+            tick_size,
+            lot_size,
+            reference_price,
+            price_band_bps,
+        } => {
+            w.u8(INSTRUMENT_ADDED).u32(*instrument).i64(*tick_size);
+            w.u64(*lot_size).i64(*reference_price).u32(*price_band_bps);
         }
         Event::AccountAdded { account } => {
             w.u8(ACCOUNT_ADDED).u32(*account);
@@ -238,6 +246,10 @@ fn decode_fields(kind: u8, r: &mut Reader<'_>) -> Result<Event, DecodeError> {
         DAY_ENDED => Event::DayEnded { expired: r.u32()? },
         INSTRUMENT_ADDED => Event::InstrumentAdded {
             instrument: r.u32()?,
+            tick_size: r.i64()?,
+            lot_size: r.u64()?,
+            reference_price: r.i64()?,
+            price_band_bps: r.u32()?,
         },
         ACCOUNT_ADDED => Event::AccountAdded { account: r.u32()? },
         HALT_CHANGED => Event::HaltChanged {

@@ -2,7 +2,7 @@
 //! (accepted/replaced, then trades in match order, then the remainder's fate), with
 //! ids drawn from counters in the state, so replaying a stream reproduces them exactly.
 
-use crate::command::CommandKind;
+use crate::command::{CommandKind, InstrumentSpec};
 use crate::types::*;
 
 /// Why a command was refused. The numeric values are stable: they go on the wire.
@@ -132,8 +132,14 @@ pub enum Event {
     DayEnded {
         expired: u32,
     },
+    /// An instrument was listed, with the trading rules it was listed under (what a
+    /// gateway publishes as its definition).
     InstrumentAdded {
         instrument: InstrumentId,
+        tick_size: Price,
+        lot_size: Qty,
+        reference_price: Price,
+        price_band_bps: u32,
     },
     AccountAdded {
         account: AccountId,
@@ -142,4 +148,17 @@ pub enum Event {
         instrument: InstrumentId,
         halted: bool,
     },
+}
+
+impl Event {
+    /// The event that lists an instrument under `spec`.
+    pub fn instrument_added(spec: &InstrumentSpec) -> Event {
+        Event::InstrumentAdded {
+            instrument: spec.instrument,
+            tick_size: spec.tick_size,
+            lot_size: spec.lot_size,
+            reference_price: spec.reference_price,
+            price_band_bps: spec.price_band_bps,
+        }
+    }
 }

@@ -77,8 +77,14 @@ pub fn event_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
         });
     }
     if let Ok(e) = obj.cast::<InstrumentAdded>() {
-        let instrument = e.get().instrument;
-        return Ok(Event::InstrumentAdded { instrument });
+        let e = e.get();
+        return Ok(Event::InstrumentAdded {
+            instrument: e.instrument,
+            tick_size: e.tick_size,
+            lot_size: e.lot_size,
+            reference_price: e.reference_price,
+            price_band_bps: e.price_band_bps,
+        });
     }
     if let Ok(e) = obj.cast::<HaltChanged>() {
         let e = e.get();

@@ -8,6 +8,7 @@ pub mod feed_fanout;
 pub mod feed_window;
 pub mod gateway;
 pub mod held_sessions;
+pub mod instrument_registry;
 pub mod multicast_publisher;
 pub mod rate_limit;
 pub mod session;

@@ -154,9 +154,19 @@ pub fn event_to_fields(event: &Event) -> Value {
             put("type", json!("DayEnded"));
             put("expired", json!(expired));
         }
-        Event::InstrumentAdded { instrument } => {
+        Event::InstrumentAdded {
+            instrument,
+            tick_size,
+            lot_size,
+            reference_price,
+            price_band_bps,
+        } => {
             put("type", json!("InstrumentAdded"));
             put("instrument", json!(instrument));
+            put("tick_size", json!(tick_size));
+            put("lot_size", json!(lot_size));
+            put("reference_price", json!(reference_price));
+            put("price_band_bps", json!(price_band_bps));
         }
         Event::AccountAdded { account } => {
             put("type", json!("AccountAdded"));
