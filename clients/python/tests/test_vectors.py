@@ -70,9 +70,12 @@ ADMIN_INPUTS = [v for v in ENGINE["inputs"] if v["fields"]["type"] in ("EndOfDay
 
 
 @pytest.mark.parametrize("vector", ADMIN_INPUTS, ids=lambda v: v["name"])
-def test_admin_messages_are_engine_inputs(vector: dict[str, Any]) -> None:
+def test_admin_messages_are_engine_inputs_behind_a_request_id(vector: dict[str, Any]) -> None:
     engine = bytes.fromhex(vector["hex"])
-    assert encode_body(decode_client(engine)) == engine
+    client = engine[:1] + (42).to_bytes(8, "little") + engine[1:]
+    message = decode_client(client)
+    assert message.request_id == 42
+    assert encode_body(message) == client
 
 
 def test_frames_split_whole_and_in_pieces() -> None:
