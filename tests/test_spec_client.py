@@ -16,22 +16,12 @@ from tests.system_processes import PASSWORD, Engine, Gateway
 pytestmark = pytest.mark.timeout(90)
 
 # The test engine's instruments (tests/system_processes.py) as the spec names them.
-INSTRUMENTS = {
-    1: {
-        "symbol": "ALPHA",
-        "tick_size": 1,
-        "lot_size": 1,
-        "reference_price": 100_000,
-        "price_band_bps": 1000,
-    },
-    2: {
-        "symbol": "BETA-25",
-        "tick_size": 5,
-        "lot_size": 10,
-        "reference_price": 25_000,
-        "price_band_bps": 2000,
-    },
+INSTRUMENTS: dict[int, dict[str, int]] = {
+    1: {"tick_size": 1, "lot_size": 1, "reference_price": 100_000, "price_band_bps": 1000},
+    2: {"tick_size": 5, "lot_size": 10, "reference_price": 25_000, "price_band_bps": 2000},
 }
+# The test gateway's [[instruments]] symbols.
+SYMBOLS = {1: "ALPHA", 2: "BETA-25"}
 QTY_MAX = 1 << 38
 BUY, SELL = 1, 2
 # Reject reasons (SPEC.md "Reject reasons").
@@ -93,7 +83,8 @@ def test_a_client_from_the_spec_alone_trades_and_follows_reference_data(
         rules = INSTRUMENTS[d["instrument"]]
         assert {k: d[k] for k in rules} == rules
         assert d["min_qty"] == rules["lot_size"]
-        assert d["max_qty"] == QTY_MAX - QTY_MAX % int(rules["lot_size"])
+        assert d["max_qty"] == QTY_MAX - QTY_MAX % rules["lot_size"]
+        assert d["symbol"] == SYMBOLS[d["instrument"]]
         assert (d["state"], d["update"]) == (TRADING, CURRENT)
         on_the_clock(d, since_ns)
     assert sorted(d["instrument"] for d in current) == [1, 2]
@@ -104,8 +95,8 @@ def test_a_client_from_the_spec_alone_trades_and_follows_reference_data(
     coid = 1000
     last_seq = 0
     for instrument, rules in INSTRUMENTS.items():
-        tick, lot, ref = (int(rules[k]) for k in ("tick_size", "lot_size", "reference_price"))
-        band_high = ref + ref * int(rules["price_band_bps"]) // 10_000
+        tick, lot, ref = rules["tick_size"], rules["lot_size"], rules["reference_price"]
+        band_high = ref + ref * rules["price_band_bps"] // 10_000
         cases = [
             (ref - tick, lot, None),
             (ref, 0, INVALID_QUANTITY),
