@@ -58,10 +58,6 @@ def test_order_messages_are_engine_inputs_without_the_account(vector: dict[str, 
     client = engine[:1] + engine[5:]
     message = decode_client(client)
     expected = {k: v for k, v in vector["fields"].items() if k != "account"}
-    if expected["type"] == "MassCancel" and expected["instrument"] is None:
-        expected["instrument"] = 0xFFFFFFFF
-    if "post_only" in expected:
-        expected["flags"] = int(expected.pop("post_only"))
     assert fields(message) == expected
     assert encode_body(message) == client
 

@@ -565,7 +565,7 @@ impl Engine {
             return reject(out, cmd, RejectReason::InvalidInstrument);
         }
         *entry = Some(Instrument::new(*spec, self.config.levels_per_side as usize));
-        out.push(Event::instrument_added(spec));
+        out.push(Event::InstrumentAdded { spec: *spec });
     }
 
     fn add_account(&mut self, cmd: &Command, spec: &AccountSpec, out: &mut Vec<Event>) {

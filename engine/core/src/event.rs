@@ -135,11 +135,7 @@ pub enum Event {
     /// An instrument was listed, with the trading rules it was listed under (what a
     /// gateway publishes as its definition).
     InstrumentAdded {
-        instrument: InstrumentId,
-        tick_size: Price,
-        lot_size: Qty,
-        reference_price: Price,
-        price_band_bps: u32,
+        spec: InstrumentSpec,
     },
     AccountAdded {
         account: AccountId,
@@ -148,17 +144,4 @@ pub enum Event {
         instrument: InstrumentId,
         halted: bool,
     },
-}
-
-impl Event {
-    /// The event that lists an instrument under `spec`.
-    pub fn instrument_added(spec: &InstrumentSpec) -> Event {
-        Event::InstrumentAdded {
-            instrument: spec.instrument,
-            tick_size: spec.tick_size,
-            lot_size: spec.lot_size,
-            reference_price: spec.reference_price,
-            price_band_bps: spec.price_band_bps,
-        }
-    }
 }

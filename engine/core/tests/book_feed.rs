@@ -622,11 +622,12 @@ fn level_book_refuses_events_out_of_order() {
 
 /// The event listing `instrument` with plain rules.
 fn listed_event(instrument: u32) -> Event {
-    Event::InstrumentAdded {
+    let spec = InstrumentSpec {
         instrument,
         tick_size: 1,
         lot_size: 1,
         reference_price: 100,
         price_band_bps: 0,
-    }
+    };
+    Event::InstrumentAdded { spec }
 }

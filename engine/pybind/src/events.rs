@@ -290,20 +290,14 @@ pub fn event_to_py<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, P
         )?
         .into_any(),
         Event::DayEnded { expired } => Bound::new(py, DayEnded { expired })?.into_any(),
-        Event::InstrumentAdded {
-            instrument,
-            tick_size,
-            lot_size,
-            reference_price,
-            price_band_bps,
-        } => Bound::new(
+        Event::InstrumentAdded { spec } => Bound::new(
             py,
             InstrumentAdded {
-                instrument,
-                tick_size,
-                lot_size,
-                reference_price,
-                price_band_bps,
+                instrument: spec.instrument,
+                tick_size: spec.tick_size,
+                lot_size: spec.lot_size,
+                reference_price: spec.reference_price,
+                price_band_bps: spec.price_band_bps,
             },
         )?
         .into_any(),

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ringex_core::{Event, Price, Qty};
+use ringex_core::{Event, InstrumentSpec};
 use ringex_protocol::client::{ServerMessage, Stamp};
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 use ringex_protocol::reference::{max_qty, DefinitionUpdate, InstrumentState, SYMBOL_LEN};
@@ -14,10 +14,7 @@ pub const SYMBOLS_MAX: usize = 65_536;
 
 #[derive(Clone, Copy, Debug)]
 struct Listing {
-    tick_size: Price,
-    lot_size: Qty,
-    reference_price: Price,
-    price_band_bps: u32,
+    spec: InstrumentSpec,
     halted: bool,
 }
 
@@ -44,22 +41,13 @@ impl InstrumentRegistry {
     /// Applies one engine event; returns the instrument whose definition it changed.
     pub fn event(&mut self, event: &Event) -> Option<(u32, DefinitionUpdate)> {
         match *event {
-            Event::InstrumentAdded {
-                instrument,
-                tick_size,
-                lot_size,
-                reference_price,
-                price_band_bps,
-            } => {
+            Event::InstrumentAdded { spec } => {
                 let listing = Listing {
-                    tick_size,
-                    lot_size,
-                    reference_price,
-                    price_band_bps,
+                    spec,
                     halted: false,
                 };
-                self.listings.insert(instrument, listing);
-                Some((instrument, DefinitionUpdate::Listed))
+                self.listings.insert(spec.instrument, listing);
+                Some((spec.instrument, DefinitionUpdate::Listed))
             }
             Event::HaltChanged { instrument, halted } => {
                 let listing = self.listings.get_mut(&instrument)?;
@@ -92,6 +80,7 @@ impl InstrumentRegistry {
         update: DefinitionUpdate,
     ) -> Option<ServerMessage> {
         let l = self.listings.get(&instrument)?;
+        let s = &l.spec;
         Some(ServerMessage::InstrumentDefinition {
             stamp,
             instrument,
@@ -100,12 +89,12 @@ impl InstrumentRegistry {
                 .get(&instrument)
                 .copied()
                 .unwrap_or([b' '; SYMBOL_LEN]),
-            tick_size: l.tick_size,
-            lot_size: l.lot_size,
-            min_qty: l.lot_size,
-            max_qty: max_qty(l.lot_size),
-            reference_price: l.reference_price,
-            price_band_bps: l.price_band_bps,
+            tick_size: s.tick_size,
+            lot_size: s.lot_size,
+            min_qty: s.lot_size,
+            max_qty: max_qty(s.lot_size),
+            reference_price: s.reference_price,
+            price_band_bps: s.price_band_bps,
             state: if l.halted {
                 InstrumentState::Halted
             } else {
@@ -142,13 +131,14 @@ mod tests {
     use super::*;
 
     fn listed(instrument: u32) -> Event {
-        Event::InstrumentAdded {
+        let spec = InstrumentSpec {
             instrument,
             tick_size: 5,
             lot_size: 10,
             reference_price: 1_000,
             price_band_bps: 100,
-        }
+        };
+        Event::InstrumentAdded { spec }
     }
 
     #[test]

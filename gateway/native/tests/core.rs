@@ -181,13 +181,14 @@ fn events_reach_every_session_of_the_account_and_replay_on_login() {
 /// Engine events listing an instrument, opening two accounts, then halting it.
 fn reference_events() -> Vec<u8> {
     let mut out = Vec::new();
-    let listed = Event::InstrumentAdded {
+    let spec = InstrumentSpec {
         instrument: 1,
         tick_size: 5,
         lot_size: 10,
         reference_price: 1_000,
         price_band_bps: 100,
     };
+    let listed = Event::InstrumentAdded { spec };
     write_events(&mut out, 1, 10, 0, &[Event::AccountAdded { account: 7 }]);
     write_events(&mut out, 2, 20, 0, &[Event::AccountAdded { account: 8 }]);
     write_events(&mut out, 3, 30, 0, &[listed]);

@@ -211,11 +211,13 @@ pub fn events() -> Vec<(&'static str, Event)> {
         (
             "instrument_added",
             Event::InstrumentAdded {
-                instrument: 3,
-                tick_size: 5,
-                lot_size: 10,
-                reference_price: 10_000,
-                price_band_bps: 500,
+                spec: InstrumentSpec {
+                    instrument: 3,
+                    tick_size: 5,
+                    lot_size: 10,
+                    reference_price: 10_000,
+                    price_band_bps: 500,
+                },
             },
         ),
         ("account_added", Event::AccountAdded { account: 7 }),
