@@ -51,7 +51,7 @@ impl Family {
             Family::MarketDataRequest => "— (market data)",
             Family::ReferenceRequest => "— (reference data)",
             Family::Reference => "seq (0: answer to InstrumentRequest); replayed at login",
-            Family::OrderResponse => "seq (0: gateway reject, not replayed); replayed at login",
+            Family::OrderResponse => "seq; replayed at login (a gateway reject: seq 0, neither)",
             Family::BookEvent => "feed_seq; resend",
             Family::LevelUpdate => "level_seq; resend",
         }
