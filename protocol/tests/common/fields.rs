@@ -170,7 +170,7 @@ pub fn event_to_fields(event: &Event) -> Value {
             put("type", json!("DayEnded"));
             put("expired", json!(expired));
         }
-        Event::InstrumentAdded { spec } => return spec_fields("InstrumentAdded", &spec),
+        Event::InstrumentAdded { spec } => return spec_fields("InstrumentAdded", spec),
         Event::AccountAdded { account } => {
             put("type", json!("AccountAdded"));
             put("account", json!(account));
