@@ -6,7 +6,17 @@ import time
 from collections import deque
 from typing import Any, TypeVar
 
-from ringex_client import Client, FrameReader, Heartbeat, Login, Message, decode_server, encode
+from ringex_client import (
+    Client,
+    FrameReader,
+    Heartbeat,
+    Login,
+    LoginAccepted,
+    Message,
+    SessionParameters,
+    decode_server,
+    encode,
+)
 
 M = TypeVar("M", bound=Message)
 
@@ -34,8 +44,15 @@ class RawSession:
         self.sock.sendall(data)
 
     def login(self, username: str, password: str, next_seq: int = 0) -> Message:
+        """Logs in; returns the answer (SessionParameters, which follows LoginAccepted,
+        is kept in ``parameters``)."""
         self.send(encode(Login(username, password, next_seq)))
-        return self.read()
+        answer = self.read()
+        if isinstance(answer, LoginAccepted):
+            parameters = self.read()
+            assert isinstance(parameters, SessionParameters)
+            self.parameters = parameters
+        return answer
 
     def read(self, timeout: float = 5.0) -> Message:
         """The next message (heartbeats skipped)."""

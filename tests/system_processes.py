@@ -190,6 +190,8 @@ class Gateway:
         lines += [
             "[[accounts]]\naccount = 3\ncancel_on_disconnect = true",
             "[[accounts]]\naccount = 4\nrate_per_s = 5\nburst = 5",
+            '[[instruments]]\ninstrument = 1\nsymbol = "ALPHA"',
+            '[[instruments]]\ninstrument = 2\nsymbol = "BETA-25"',
         ]
         for name, account, role in USERS:
             lines.append(

@@ -4,7 +4,16 @@ import asyncio
 
 import pytest
 
-from ringex_client import Accepted, AsyncClient, Executed, Message, OrderStatus
+from ringex_client import (
+    Accepted,
+    AsyncClient,
+    Executed,
+    InstrumentsEnd,
+    Message,
+    OrderRefusedError,
+    OrderStatus,
+    RejectReason,
+)
 from tests.system_processes import PASSWORD, ClientFactory, Gateway
 
 pytestmark = pytest.mark.timeout(60)
@@ -37,5 +46,21 @@ def test_async_clients_trade_and_reconnect(connect: ClientFactory, gateway: Gate
             assert fill.leaves == 0  # type: ignore[attr-defined]
             assert a.tracker.orders[sell].status == OrderStatus.FILLED
             assert sum(isinstance(m, Executed) for m in seen) == 1
+
+    asyncio.run(scenario())
+
+
+def test_async_client_keeps_the_gateways_parameters_and_definitions(gateway: Gateway) -> None:
+    async def scenario() -> None:
+        async with AsyncClient("127.0.0.1", gateway.port, "alice", PASSWORD) as a:
+            while not isinstance(await a.next_message(timeout=5), InstrumentsEnd):
+                pass
+            # The test gateway's heartbeat_ms and idle_timeout_ms, not the defaults.
+            assert (a.heartbeat_s, a.timeout_s) == (0.3, 3.0)
+            assert sorted(a.instruments) == [1, 2]
+            assert (a.instruments[2].tick_size, a.instruments[2].lot_size) == (5, 10)
+            with pytest.raises(OrderRefusedError) as refused:
+                a.buy(2, 15, 25_000)
+            assert refused.value.reason == RejectReason.QTY_NOT_ON_LOT
 
     asyncio.run(scenario())

@@ -15,6 +15,7 @@ from ringex_client import (
     MassCancelled,
     NewOrder,
     OrderType,
+    SessionParameters,
     Side,
     TimeInForce,
     encode,
@@ -54,6 +55,7 @@ def test_orders_pipelined_behind_a_login_are_answered(gateway: Gateway, split: i
         time.sleep(0.05)
         raw.send(data[split:])
         assert isinstance(raw.read(), LoginAccepted)
+        assert isinstance(raw.read(), SessionParameters)
         accepted: list[int] = []
         while len(accepted) < len(ids):
             m = raw.read()

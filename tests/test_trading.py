@@ -4,13 +4,18 @@ import pytest
 
 from ringex_client import (
     Accepted,
+    AdminResult,
     Cancelled,
     CancelReason,
     CancelRejected,
     CommandKind,
+    DefinitionUpdate,
     Executed,
+    InstrumentDefinition,
+    InstrumentState,
     Liquidity,
     MassCancelled,
+    OrderRefusedError,
     OrderStatus,
     OrderType,
     Rejected,
@@ -158,30 +163,28 @@ def test_read_only_sees_the_stream_but_cannot_trade(connect: ClientFactory) -> N
 
 def test_admin_halts_and_resumes_an_instrument(connect: ClientFactory) -> None:
     admin, alice = connect("admin"), connect("alice")
-    alice.end_of_day()
-    assert (
-        expect(alice, Rejected, command=CommandKind.END_OF_DAY).reason == RejectReason.NOT_PERMITTED
-    )
-    admin.set_halted(2, True)
+    request = alice.end_of_day()
+    refused = expect(alice, AdminResult, request_id=request)
+    assert (refused.command, refused.reason) == (CommandKind.END_OF_DAY, RejectReason.NOT_PERMITTED)
+    request = admin.set_halted(2, True)
     try:
-        deadline_coid = None
-        for _ in range(50):
-            deadline_coid = alice.buy(2, 10, 25_000)
-            m = expect(alice, Rejected | Accepted, client_order_id=deadline_coid)  # type: ignore[arg-type]
-            if isinstance(m, Rejected):
-                assert m.reason == RejectReason.INSTRUMENT_HALTED
-                break
-            alice.cancel(deadline_coid)
-        else:
-            pytest.fail("halt never took effect")
+        assert expect(admin, AdminResult, request_id=request).reason == 0
+        halted = expect(alice, InstrumentDefinition, instrument=2)
+        assert (halted.state, halted.update) == (InstrumentState.HALTED, DefinitionUpdate.HALTED)
+        assert alice.instruments[2].state == InstrumentState.HALTED
+        with pytest.raises(OrderRefusedError) as local:
+            alice.buy(2, 10, 25_000)
+        assert local.value.reason == RejectReason.INSTRUMENT_HALTED
+        coid = alice.buy(2, 10, 25_000, check=False)
+        engine_said = expect(alice, Rejected, client_order_id=coid).reason
+        assert engine_said == RejectReason.INSTRUMENT_HALTED
     finally:
         admin.set_halted(2, False)
-    for _ in range(50):
-        coid = alice.buy(2, 10, 25_000)
-        if isinstance(expect(alice, Rejected | Accepted, client_order_id=coid), Accepted):  # type: ignore[arg-type]
-            break
-    else:
-        pytest.fail("resume never took effect")
+    resumed = expect(alice, InstrumentDefinition, instrument=2)
+    assert (resumed.state, resumed.update) == (InstrumentState.TRADING, DefinitionUpdate.RESUMED)
+    coid = alice.buy(2, 10, 25_000)
+    expect(alice, Accepted, client_order_id=coid)
+    alice.cancel(coid)
 
 
 def test_market_data_top_of_book_and_trades(connect: ClientFactory) -> None:

@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from ringex_gateway.cli import main
-from ringex_gateway.config import GatewayConfig, UserConfig, load, parse_address
+from ringex_gateway.config import GatewayConfig, InstrumentConfig, UserConfig, load, parse_address
 from ringex_gateway.credentials import hash_password, verify_password
 
 pytestmark = pytest.mark.timeout(30)
@@ -83,3 +83,18 @@ def test_bad_feed_settings_are_refused(setting: str, value: object) -> None:
     config.gateway = msgspec.structs.replace(config.gateway, **{setting: value})
     with pytest.raises(ValueError, match=setting):
         config.validate()
+
+
+@pytest.mark.parametrize(
+    "instruments",
+    [
+        [InstrumentConfig(instrument=1, symbol="")],
+        [InstrumentConfig(instrument=1, symbol="X" * 17)],
+        [InstrumentConfig(instrument=1, symbol="caf\u00e9")],
+        [InstrumentConfig(instrument=1, symbol="ABC ")],
+        [InstrumentConfig(instrument=1, symbol="A"), InstrumentConfig(instrument=1, symbol="B")],
+    ],
+)
+def test_bad_symbols_are_refused(instruments: list[InstrumentConfig]) -> None:
+    with pytest.raises(ValueError, match=r"symbol|instrument"):
+        GatewayConfig(instruments=instruments).validate()

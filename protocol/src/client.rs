@@ -15,7 +15,8 @@ use crate::declare::Family;
 use crate::declare_messages;
 use crate::feed::{FeedKind, FeedRejectReason};
 pub use crate::field_codec::{valid_cancel_reason, valid_reject_reason, FeedStamp, Stamp};
-use crate::field_codec::{CancelCode, PostOnlyFlags, RejectCode, RejectedFeed};
+use crate::field_codec::{AdminCode, CancelCode, PostOnlyFlags, RejectCode, RejectedFeed};
+use crate::reference::{DefinitionUpdate, InstrumentState, SYMBOL_LEN};
 use crate::session::{
     Liquidity, LoginRejectReason, Role, SessionEndReason, PASSWORD_LEN, USERNAME_LEN,
 };
@@ -69,10 +70,15 @@ declare_messages! {
         instrument: InstrumentId,
         subscribe: bool = "True",
     },
-    /// Admin only: close the trading day (DAY orders expire).
-    END_OF_DAY = b'D' => EndOfDay(Admin) {},
-    /// Admin only: halt or resume trading in an instrument.
+    /// Admin only: close the trading day (DAY orders expire). Answered by AdminResult
+    /// with the same `request_id`.
+    END_OF_DAY = b'D' => EndOfDay(Admin) {
+        request_id: u64,
+    },
+    /// Admin only: halt or resume trading in an instrument. Answered by AdminResult with
+    /// the same `request_id`.
     SET_HALTED = b'T' => SetHalted(Admin) {
+        request_id: u64,
         instrument: InstrumentId,
         halted: bool,
     },
@@ -83,6 +89,11 @@ declare_messages! {
         feed: FeedKind,
         depth: u8 = "0",
         subscribe: bool = "True",
+    },
+    /// Ask for the definition of one instrument, or of every instrument with
+    /// `ALL_INSTRUMENTS`: answered by InstrumentDefinitions, then InstrumentsEnd.
+    INSTRUMENT_REQUEST = b'R' => InstrumentRequest(ReferenceRequest) {
+        instrument: u32 = "ALL_INSTRUMENTS",
     },
     /// Ask for a feed's incrementals `from_seq..=to_seq` again (L2: level_seq).
     RESEND_REQUEST = b'G' => ResendRequest(MarketDataRequest) {
@@ -108,6 +119,18 @@ declare_messages! {
         epoch: u64,
         next_seq: u64,
         replay_end: u64,
+    },
+    /// Sent right after LoginAccepted: the session's limits and timers in force.
+    SESSION_PARAMETERS = b'P' => SessionParameters(Session) {
+        heartbeat_ms: u32,
+        idle_timeout_ms: u32,
+        frame_timeout_ms: u32,
+        login_timeout_ms: u32,
+        answer_timeout_ms: u32,
+        order_rate_per_s: u32,
+        order_burst: u32,
+        backlog_messages_max: u32,
+        unsequenced_bytes_max: u32,
     },
     /// Login refused; the gateway closes the connection.
     LOGIN_REJECTED = b'R' => LoginRejected(Session) {
@@ -183,6 +206,36 @@ declare_messages! {
         stamp: Stamp,
         instrument: u32,
         count: u32,
+    },
+    /// An instrument's trading rules and state. `min_qty` is one lot; prices are
+    /// positive multiples of `tick_size` within the price band (`price_band_bps` around
+    /// the last trade price, or `reference_price` before the first trade; 0: no band).
+    INSTRUMENT_DEFINITION = b'Y' => InstrumentDefinition(Reference) {
+        stamp: Stamp,
+        instrument: InstrumentId,
+        symbol: [u8; SYMBOL_LEN],
+        tick_size: Price,
+        lot_size: Qty,
+        min_qty: Qty,
+        max_qty: Qty,
+        reference_price: Price,
+        price_band_bps: u32,
+        state: InstrumentState,
+        update: DefinitionUpdate,
+    },
+    /// Closes the answer to an InstrumentRequest: `count` definitions came before it
+    /// (0: the instrument asked for is not listed).
+    INSTRUMENTS_END = b'W' => InstrumentsEnd(Answer) {
+        instrument: u32,
+        count: u32,
+    },
+    /// The answer to an admin command: `reason` 0 when it took effect, else why it was
+    /// refused (a reject reason).
+    ADMIN_RESULT = b'K' => AdminResult(Answer) {
+        timestamp_ns: u64,
+        request_id: u64,
+        command: CommandKind,
+        reason: u8 as AdminCode,
     },
     /// Best bid and offer of a subscribed instrument; 0 and 0 for an empty side.
     TOP_OF_BOOK = b'Q' => TopOfBook(TopOfBook) {
@@ -331,15 +384,29 @@ pub fn is_sequenced(kind: u8) -> bool {
 }
 
 /// Writes the engine input for a client's order or admin message: order messages get
-/// `account` behind the type byte, admin messages are already engine inputs. The caller
-/// has checked `body` with [`decode_client`].
+/// `account` behind the type byte, admin messages lose their `request_id` (the gateway
+/// keeps it to answer with). The caller has checked `body` with [`decode_client`].
 pub fn stamp(body: &[u8], account: AccountId, out: &mut Vec<u8>) {
+    out.push(body[0]);
     if is_order_entry(body[0]) {
-        out.push(body[0]);
         out.extend_from_slice(&account.to_le_bytes());
         out.extend_from_slice(&body[1..]);
     } else {
-        out.extend_from_slice(body);
+        debug_assert!(is_admin(body[0]));
+        out.extend_from_slice(&body[1 + ADMIN_REQUEST_ID_LEN..]);
+    }
+}
+
+/// Width of the `request_id` that opens every admin message.
+const ADMIN_REQUEST_ID_LEN: usize = 8;
+
+/// The `request_id` of an admin message.
+pub fn admin_request_id(message: &ClientMessage) -> Option<u64> {
+    match *message {
+        ClientMessage::EndOfDay { request_id } | ClientMessage::SetHalted { request_id, .. } => {
+            Some(request_id)
+        }
+        _ => None,
     }
 }
 
@@ -388,10 +455,10 @@ impl ClientMessage {
                 account: 0,
                 instrument: (instrument != ALL_INSTRUMENTS).then_some(instrument),
             }),
-            ClientMessage::EndOfDay {} => Command::EndOfDay,
-            ClientMessage::SetHalted { instrument, halted } => {
-                Command::SetHalted { instrument, halted }
-            }
+            ClientMessage::EndOfDay { .. } => Command::EndOfDay,
+            ClientMessage::SetHalted {
+                instrument, halted, ..
+            } => Command::SetHalted { instrument, halted },
             _ => return None,
         })
     }

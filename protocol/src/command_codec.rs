@@ -37,6 +37,25 @@ pub enum Input {
 
 /// Size in bytes of the encoding of an input of this type, or `None` for an unknown
 /// type. Every input has a fixed size, so frames can be checked before decoding.
+/// An instrument's rules on the wire, as AddInstrument and InstrumentAdded carry them:
+/// `instrument u32, tick_size i64, lot_size u64, reference_price i64, price_band_bps u32`.
+pub const INSTRUMENT_SPEC_LEN: usize = 4 + 8 + 8 + 8 + 4;
+
+pub(crate) fn write_instrument_spec(w: &mut Writer<'_>, s: &InstrumentSpec) {
+    w.u32(s.instrument).i64(s.tick_size).u64(s.lot_size);
+    w.i64(s.reference_price).u32(s.price_band_bps);
+}
+
+pub(crate) fn read_instrument_spec(r: &mut Reader<'_>) -> Result<InstrumentSpec, DecodeError> {
+    Ok(InstrumentSpec {
+        instrument: r.u32()?,
+        tick_size: r.i64()?,
+        lot_size: r.u64()?,
+        reference_price: r.i64()?,
+        price_band_bps: r.u32()?,
+    })
+}
+
 pub fn encoded_len(kind: u8) -> Option<usize> {
     Some(match kind {
         NEW_ORDER => 1 + 4 + 32,
@@ -44,7 +63,7 @@ pub fn encoded_len(kind: u8) -> Option<usize> {
         REPLACE => 1 + 4 + 32,
         MASS_CANCEL => 1 + 4 + 4,
         END_OF_DAY | TAKE_SNAPSHOT | SHUTDOWN => 1,
-        ADD_INSTRUMENT => 1 + 4 + 8 + 8 + 8 + 4,
+        ADD_INSTRUMENT => 1 + INSTRUMENT_SPEC_LEN,
         ADD_ACCOUNT => 1 + 4 + 8 + 16 + 4,
         SET_HALTED => 1 + 4 + 1,
         _ => return None,
@@ -85,10 +104,8 @@ pub fn encode_command(cmd: &Command, buf: &mut Vec<u8>) {
             w.u8(END_OF_DAY);
         }
         Command::AddInstrument(s) => {
-            w.u8(ADD_INSTRUMENT).u32(s.instrument).i64(s.tick_size);
-            w.u64(s.lot_size)
-                .i64(s.reference_price)
-                .u32(s.price_band_bps);
+            w.u8(ADD_INSTRUMENT);
+            write_instrument_spec(&mut w, s);
         }
         Command::AddAccount(s) => {
             w.u8(ADD_ACCOUNT).u32(s.account).u64(s.limits.max_order_qty);
@@ -176,13 +193,7 @@ fn decode_command_fields(kind: u8, r: &mut Reader<'_>) -> Result<Command, Decode
             })
         }
         END_OF_DAY => Command::EndOfDay,
-        ADD_INSTRUMENT => Command::AddInstrument(InstrumentSpec {
-            instrument: r.u32()?,
-            tick_size: r.i64()?,
-            lot_size: r.u64()?,
-            reference_price: r.i64()?,
-            price_band_bps: r.u32()?,
-        }),
+        ADD_INSTRUMENT => Command::AddInstrument(read_instrument_spec(r)?),
         ADD_ACCOUNT => Command::AddAccount(AccountSpec {
             account: r.u32()?,
             limits: AccountLimits {

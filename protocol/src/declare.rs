@@ -28,6 +28,15 @@ pub enum Family {
     LevelUpdate,
     /// Snapshots and feed rejects: they state the sequence numbers they cover.
     FeedControl,
+    /// Client requests for instrument reference data.
+    ReferenceRequest,
+    /// Instrument definitions: in every account's stream when an instrument is listed,
+    /// halted or resumed (numbered by `seq`, replayed at login); with `seq` 0 as the
+    /// answer to a request.
+    Reference,
+    /// Answers to one session's request (admin results, the end of a list): to that
+    /// session only, never numbered.
+    Answer,
 }
 
 impl Family {
@@ -36,10 +45,13 @@ impl Family {
     pub fn sequencing(self) -> &'static str {
         match self {
             Family::Session | Family::TopOfBook | Family::FeedControl => "no",
+            Family::Answer => "no (to the requesting session)",
             Family::OrderEntry => "— (order entry)",
             Family::Admin => "— (admin)",
             Family::MarketDataRequest => "— (market data)",
-            Family::OrderResponse => "seq (0: gateway reject); replayed at login",
+            Family::ReferenceRequest => "— (reference data)",
+            Family::Reference => "seq (0: answer to InstrumentRequest); replayed at login",
+            Family::OrderResponse => "seq; replayed at login (a gateway reject: seq 0, neither)",
             Family::BookEvent => "feed_seq; resend",
             Family::LevelUpdate => "level_seq; resend",
         }

@@ -3,7 +3,10 @@
 
 use ringex_core::*;
 
-use crate::command_codec::{ALL_INSTRUMENTS, FLAG_POST_ONLY};
+use crate::command_codec::{
+    read_instrument_spec, write_instrument_spec, ALL_INSTRUMENTS, FLAG_POST_ONLY,
+    INSTRUMENT_SPEC_LEN,
+};
 use crate::error::DecodeError;
 use crate::wire::{Reader, Writer};
 
@@ -30,7 +33,8 @@ pub fn event_len(kind: u8) -> Option<usize> {
         EXPIRED => 1 + 8 + 4 + 4 + 8 + 8,
         MASS_CANCELLED => 1 + 4 + 4 + 4,
         DAY_ENDED => 1 + 4,
-        INSTRUMENT_ADDED | ACCOUNT_ADDED => 1 + 4,
+        INSTRUMENT_ADDED => 1 + INSTRUMENT_SPEC_LEN,
+        ACCOUNT_ADDED => 1 + 4,
         HALT_CHANGED => 1 + 4 + 1,
         _ => return None,
     })
@@ -129,8 +133,9 @@ pub fn encode_event(event: &Event, buf: &mut Vec<u8>) {
         Event::DayEnded { expired } => {
             w.u8(DAY_ENDED).u32(*expired);
         }
-        Event::InstrumentAdded { instrument } => {
-            w.u8(INSTRUMENT_ADDED).u32(*instrument);
+        Event::InstrumentAdded { spec } => {
+            w.u8(INSTRUMENT_ADDED);
+            write_instrument_spec(&mut w, spec);
         }
         Event::AccountAdded { account } => {
             w.u8(ACCOUNT_ADDED).u32(*account);
@@ -237,7 +242,7 @@ fn decode_fields(kind: u8, r: &mut Reader<'_>) -> Result<Event, DecodeError> {
         }
         DAY_ENDED => Event::DayEnded { expired: r.u32()? },
         INSTRUMENT_ADDED => Event::InstrumentAdded {
-            instrument: r.u32()?,
+            spec: read_instrument_spec(r)?,
         },
         ACCOUNT_ADDED => Event::AccountAdded { account: r.u32()? },
         HALT_CHANGED => Event::HaltChanged {

@@ -11,6 +11,7 @@ use ringex_core::{CancelReason, CommandKind, OrderType, RejectReason, Side, Time
 use crate::command_codec::FLAG_POST_ONLY;
 use crate::error::DecodeError;
 use crate::feed::{decode_level_action, decode_remove_reason, FeedKind, FeedRejectReason};
+use crate::reference::{DefinitionUpdate, InstrumentState};
 use crate::session::{
     decode_text, GatewayRejectReason, Liquidity, LoginRejectReason, Role, SessionEndReason,
     CANCEL_REASON_EXPIRED, PASSWORD_LEN, USERNAME_LEN,
@@ -146,7 +147,9 @@ enum_codec!(
     SessionEndReason => "SessionEndReason",
     Liquidity => "Liquidity",
     FeedKind => "FeedKind",
-    FeedRejectReason => "FeedRejectReason"
+    FeedRejectReason => "FeedRejectReason",
+    InstrumentState => "InstrumentState",
+    DefinitionUpdate => "DefinitionUpdate"
 );
 
 /// The core's market-data enums, whose codes are their discriminants.
@@ -240,6 +243,24 @@ impl FieldCodec<u8> for CancelCode {
     }
     fn read(r: &mut Reader<'_>) -> Result<u8, DecodeError> {
         checked(r.u8()?, valid_cancel_reason)
+    }
+}
+
+/// An admin command's outcome: 0 done, else why it was refused (a reject reason).
+pub struct AdminCode;
+
+/// Whether `reason` is an outcome an AdminResult may carry.
+pub fn valid_admin_outcome(reason: u8) -> bool {
+    reason == 0 || valid_reject_reason(reason)
+}
+
+impl FieldCodec<u8> for AdminCode {
+    const COLUMNS: &'static [Column] = &[own(WireType::U8, Values::Int)];
+    fn write(value: &u8, w: &mut Writer<'_>) {
+        w.u8(*value);
+    }
+    fn read(r: &mut Reader<'_>) -> Result<u8, DecodeError> {
+        checked(r.u8()?, valid_admin_outcome)
     }
 }
 

@@ -3,6 +3,7 @@
 //! - [`client`]: client session messages, declared once ([`declare`], [`field_codec`]);
 //! - [`command_codec`]: engine inputs, as journaled and as sent on the engine link;
 //! - [`event_codec`]: engine events;
+//! - [`reference`]: instrument reference data codes;
 //! - [`mold`]: the multicast packets of the L3 feed and their retransmission;
 //! - [`link`]: frames between gateways and the engine daemon;
 //! - [`frame`]: length-prefixed framing, checked whole before parsing;
@@ -21,6 +22,7 @@ pub mod field_codec;
 pub mod frame;
 pub mod link;
 pub mod mold;
+pub mod reference;
 pub mod session;
 pub mod wire;
 

@@ -10,6 +10,7 @@ use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 use ringex_protocol::declare::MessageDecl;
 use ringex_protocol::feed::{FeedKind, FeedRejectReason};
 use ringex_protocol::field_codec::WireType;
+use ringex_protocol::reference::{DefinitionUpdate, InstrumentState};
 use ringex_protocol::session::*;
 use serde_json::{json, Value};
 
@@ -152,12 +153,19 @@ fn client_samples() -> Vec<(&'static str, ClientMessage)> {
                 to_seq: 57,
             },
         ),
-        ("end_of_day", ClientMessage::EndOfDay {}),
+        ("end_of_day", ClientMessage::EndOfDay { request_id: 41 }),
         (
             "set_halted",
             ClientMessage::SetHalted {
+                request_id: 42,
                 instrument: 3,
                 halted: true,
+            },
+        ),
+        (
+            "instrument_request_all",
+            ClientMessage::InstrumentRequest {
+                instrument: ALL_INSTRUMENTS,
             },
         ),
     ]
@@ -182,6 +190,52 @@ fn server_samples() -> Vec<(&'static str, ServerMessage)> {
                 epoch: 1_763_800_000_000_000_000,
                 next_seq: 1,
                 replay_end: 12,
+            },
+        ),
+        (
+            "session_parameters_defaults",
+            ServerMessage::SessionParameters {
+                heartbeat_ms: 1_000,
+                idle_timeout_ms: 10_000,
+                frame_timeout_ms: 2_000,
+                login_timeout_ms: 5_000,
+                answer_timeout_ms: 1_000,
+                order_rate_per_s: 1_000,
+                order_burst: 100,
+                backlog_messages_max: 50_000,
+                unsequenced_bytes_max: 1 << 20,
+            },
+        ),
+        (
+            "instrument_definition_halted",
+            ServerMessage::InstrumentDefinition {
+                stamp,
+                instrument: 3,
+                symbol: encode_text("BTC-USD").unwrap(),
+                tick_size: 5,
+                lot_size: 10,
+                min_qty: 10,
+                max_qty: ringex_protocol::reference::max_qty(10),
+                reference_price: 10_000,
+                price_band_bps: 500,
+                state: InstrumentState::Halted,
+                update: DefinitionUpdate::Halted,
+            },
+        ),
+        (
+            "instruments_end",
+            ServerMessage::InstrumentsEnd {
+                instrument: ALL_INSTRUMENTS,
+                count: 4,
+            },
+        ),
+        (
+            "admin_result_done",
+            ServerMessage::AdminResult {
+                timestamp_ns: stamp.timestamp_ns,
+                request_id: 42,
+                command: CommandKind::SetHalted,
+                reason: 0,
             },
         ),
         (

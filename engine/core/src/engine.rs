@@ -565,9 +565,7 @@ impl Engine {
             return reject(out, cmd, RejectReason::InvalidInstrument);
         }
         *entry = Some(Instrument::new(*spec, self.config.levels_per_side as usize));
-        out.push(Event::InstrumentAdded {
-            instrument: spec.instrument,
-        });
+        out.push(Event::InstrumentAdded { spec: *spec });
     }
 
     fn add_account(&mut self, cmd: &Command, spec: &AccountSpec, out: &mut Vec<Event>) {

@@ -2,7 +2,7 @@
 //! (accepted/replaced, then trades in match order, then the remainder's fate), with
 //! ids drawn from counters in the state, so replaying a stream reproduces them exactly.
 
-use crate::command::CommandKind;
+use crate::command::{CommandKind, InstrumentSpec};
 use crate::types::*;
 
 /// Why a command was refused. The numeric values are stable: they go on the wire.
@@ -132,8 +132,10 @@ pub enum Event {
     DayEnded {
         expired: u32,
     },
+    /// An instrument was listed, with the trading rules it was listed under (what a
+    /// gateway publishes as its definition).
     InstrumentAdded {
-        instrument: InstrumentId,
+        spec: InstrumentSpec,
     },
     AccountAdded {
         account: AccountId,

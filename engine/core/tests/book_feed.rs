@@ -563,14 +563,14 @@ fn foreign_events_are_refused_and_stop_the_feed() {
         qty: 1,
         reason: CancelReason::Requested,
     };
-    let listed = Event::InstrumentAdded { instrument: 0 };
+    let listed = listed_event(0);
     builder.apply(1, 0, &[listed], &mut out).unwrap();
     let error = builder.apply(2, 0, &[cancel], &mut out).unwrap_err();
     assert_eq!(error.reason, FeedErrorReason::UnknownOrder);
     assert_eq!(error.engine_seq, 2);
     let again = builder.apply(3, 0, &[listed], &mut out).unwrap_err();
     assert_eq!(again.reason, FeedErrorReason::Stopped);
-    let out_of_range = Event::InstrumentAdded { instrument: 99 };
+    let out_of_range = listed_event(99);
     let mut fresh = FeedBuilder::new(&config).unwrap();
     let error = fresh.apply(1, 0, &[out_of_range], &mut out).unwrap_err();
     assert_eq!(error.reason, FeedErrorReason::UnknownInstrument);
@@ -618,4 +618,16 @@ fn level_book_refuses_events_out_of_order() {
         }]
     );
     assert_eq!(out.len(), 1);
+}
+
+/// The event listing `instrument` with plain rules.
+fn listed_event(instrument: u32) -> Event {
+    let spec = InstrumentSpec {
+        instrument,
+        tick_size: 1,
+        lot_size: 1,
+        reference_price: 100,
+        price_band_bps: 0,
+    };
+    Event::InstrumentAdded { spec }
 }

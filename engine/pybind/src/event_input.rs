@@ -3,7 +3,7 @@
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use ringex_core::{Event, Trade as CoreTrade};
+use ringex_core::{Event, InstrumentSpec, Trade as CoreTrade};
 
 use crate::events::*;
 
@@ -77,8 +77,15 @@ pub fn event_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Event> {
         });
     }
     if let Ok(e) = obj.cast::<InstrumentAdded>() {
-        let instrument = e.get().instrument;
-        return Ok(Event::InstrumentAdded { instrument });
+        let e = e.get();
+        let spec = InstrumentSpec {
+            instrument: e.instrument,
+            tick_size: e.tick_size,
+            lot_size: e.lot_size,
+            reference_price: e.reference_price,
+            price_band_bps: e.price_band_bps,
+        };
+        return Ok(Event::InstrumentAdded { spec });
     }
     if let Ok(e) = obj.cast::<HaltChanged>() {
         let e = e.get();

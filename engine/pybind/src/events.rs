@@ -123,10 +123,14 @@ py_record! {
 
 py_record! {
     value
-    /// An instrument was listed.
+    /// An instrument was listed, with its trading rules.
     #[derive(Clone, PartialEq, Eq, Hash)]
     pub struct InstrumentAdded {
         pub instrument: u32,
+        pub tick_size: i64,
+        pub lot_size: u64,
+        pub reference_price: i64,
+        pub price_band_bps: u32,
     }
 }
 
@@ -286,9 +290,17 @@ pub fn event_to_py<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, P
         )?
         .into_any(),
         Event::DayEnded { expired } => Bound::new(py, DayEnded { expired })?.into_any(),
-        Event::InstrumentAdded { instrument } => {
-            Bound::new(py, InstrumentAdded { instrument })?.into_any()
-        }
+        Event::InstrumentAdded { spec } => Bound::new(
+            py,
+            InstrumentAdded {
+                instrument: spec.instrument,
+                tick_size: spec.tick_size,
+                lot_size: spec.lot_size,
+                reference_price: spec.reference_price,
+                price_band_bps: spec.price_band_bps,
+            },
+        )?
+        .into_any(),
         Event::AccountAdded { account } => Bound::new(py, AccountAdded { account })?.into_any(),
         Event::HaltChanged { instrument, halted } => {
             Bound::new(py, HaltChanged { instrument, halted })?.into_any()

@@ -106,6 +106,23 @@ impl EngineLinkState {
         self.clock_offset_ns = offset_ns;
     }
 
+    /// The gateway's Unix-epoch time at monotonic `now_ns`: the clock of its own answers.
+    pub fn wall_ns(&self, now_ns: u64) -> u64 {
+        let wall = i128::from(now_ns) + i128::from(self.clock_offset_ns);
+        u64::try_from(wall.max(0)).unwrap_or(u64::MAX)
+    }
+
+    /// How long an order may wait for the engine before it is answered
+    /// `EngineUnavailable` (0: no bound).
+    pub fn answer_bound_ns(&self) -> u64 {
+        self.answer_bound_ns
+    }
+
+    /// The order waiting for `correlation`'s answer, if one is.
+    pub fn waiting(&self, correlation: u64) -> Option<Pending> {
+        self.pending.get(&correlation).copied()
+    }
+
     /// Why order entry is refused now, if it is.
     pub fn refusal(&self, engine_up: bool) -> Option<GatewayRejectReason> {
         if self.regressed.is_some() {
@@ -206,7 +223,7 @@ impl EngineLinkState {
         if self.answer_bound_ns == 0 {
             return 0;
         }
-        let wall = i128::from(now_ns) + i128::from(self.clock_offset_ns);
+        let wall = i128::from(self.wall_ns(now_ns));
         let deadline = wall + i128::from(self.answer_bound_ns - self.deadline_allowance_ns);
         u64::try_from(deadline.max(1)).unwrap_or(u64::MAX)
     }

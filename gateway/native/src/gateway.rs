@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use ringex_core::{Command, CommandKind, Event, MassCancel, RejectReason};
 use ringex_protocol::client::{
-    decode_client, is_admin, stamp, ClientMessage, ServerMessage, Stamp,
+    admin_request_id, decode_client, is_admin, stamp, ClientMessage, ServerMessage, Stamp,
 };
 use ringex_protocol::command_codec::{encode_command, ALL_INSTRUMENTS};
 use ringex_protocol::feed::{FeedKind, FeedRejectReason};
@@ -28,6 +28,7 @@ use crate::acked_ids::{self, AckedIds};
 use crate::engine_link_state::{EngineLinkState, Pending};
 use crate::feed_fanout::{FeedFanout, FeedSettings};
 use crate::held_sessions::HeldSessions;
+use crate::instrument_registry::InstrumentRegistry;
 use crate::rate_limit::TokenBucket;
 use crate::session::{Phase, Session};
 use crate::stats::Stats;
@@ -92,6 +93,8 @@ pub struct Core {
     subscribers: HashMap<u32, Vec<u64>>,
     /// The L3 and L2 feeds and their subscribers (also the TopOfBook and TradeReport).
     pub feeds: FeedFanout,
+    /// Instrument definitions and the accounts that receive their changes.
+    pub instruments: InstrumentRegistry,
     dirty: Vec<u64>,
     /// Sessions whose feed bytes wait to be coalesced.
     held: HeldSessions,
@@ -141,6 +144,7 @@ impl Core {
             subscribers: HashMap::default(),
             feeds: FeedFanout::new(FeedSettings::default())
                 .expect("default feed settings are valid"),
+            instruments: InstrumentRegistry::default(),
             dirty: Vec::new(),
             held: HeldSessions::default(),
             engine_up: false,
@@ -344,9 +348,17 @@ impl Core {
                 self.feed_answer(sid, key, answer);
                 SessionAction::Continue
             }
+            (Phase::Active, ClientMessage::InstrumentRequest { instrument }) => {
+                let timestamp_ns = self.link.wall_ns(now_ns);
+                for message in self.instruments.answer(instrument, timestamp_ns) {
+                    self.send_unsequenced(sid, &message);
+                }
+                SessionAction::Continue
+            }
             (Phase::Active, message) => match message.command() {
                 Some(cmd) => {
-                    self.order_entry(sid, body, &cmd, now_ns);
+                    let id = admin_request_id(&message).unwrap_or(cmd.client_order_id());
+                    self.order_entry(sid, body, &cmd, id, now_ns);
                     SessionAction::Continue
                 }
                 // Every other message of an active session is matched above.
@@ -402,7 +414,9 @@ impl Core {
         self.send_unsequenced(sid, &message);
     }
 
-    fn order_entry(&mut self, sid: u64, body: &[u8], cmd: &Command, now_ns: u64) {
+    /// Forwards an order or admin message, or refuses it at once. `id` names it in the
+    /// answer: the client order id, or an admin message's request id.
+    fn order_entry(&mut self, sid: u64, body: &[u8], cmd: &Command, id: u64, now_ns: u64) {
         let s = self.sessions.get_mut(&sid).expect("session exists");
         let refused = if s.role == Role::ReadOnly || (is_admin(body[0]) && s.role != Role::Admin) {
             Some(GatewayRejectReason::NotPermitted)
@@ -421,9 +435,9 @@ impl Core {
             self.stats.reject(reason);
             let unsequenced = Stamp {
                 seq: 0,
-                timestamp_ns: 0,
+                timestamp_ns: self.link.wall_ns(now_ns),
             };
-            let message = reject(unsequenced, cmd.kind(), reason, cmd.client_order_id());
+            let message = reject(unsequenced, cmd.kind(), reason, id);
             self.send_unsequenced(sid, &message);
             return;
         }
@@ -434,7 +448,7 @@ impl Core {
             sid,
             account,
             kind: cmd.kind(),
-            client_order_id: cmd.client_order_id(),
+            client_order_id: id,
         };
         self.link
             .write_input(&mut self.engine_out, correlation, pending, |b| {
@@ -483,7 +497,27 @@ impl Core {
             replay_end,
         };
         self.send_unsequenced(sid, &accepted);
+        let parameters = self.session_parameters(rate_per_s, burst);
+        self.send_unsequenced(sid, &parameters);
         self.feed_session(sid, &[], now_ns)
+    }
+
+    /// The limits and timers a session works under, as SessionParameters says them.
+    fn session_parameters(&self, rate_per_s: u64, burst: u64) -> ServerMessage {
+        let ms = |ns: u64| u32::try_from(ns / 1_000_000).unwrap_or(u32::MAX);
+        let clamp = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        let l = &self.limits;
+        ServerMessage::SessionParameters {
+            heartbeat_ms: ms(l.heartbeat_ns),
+            idle_timeout_ms: ms(l.idle_timeout_ns),
+            frame_timeout_ms: ms(l.frame_timeout_ns),
+            login_timeout_ms: ms(l.login_timeout_ns),
+            answer_timeout_ms: ms(self.link.answer_bound_ns()),
+            order_rate_per_s: clamp(rate_per_s),
+            order_burst: clamp(burst),
+            backlog_messages_max: clamp(l.max_backlog),
+            unsequenced_bytes_max: clamp(l.unsequenced_bytes as u64),
+        }
     }
 
     /// Refuses a login: returns the LoginRejected frame to write before closing.
@@ -673,7 +707,7 @@ impl Core {
             self.send_unsequenced(sid, &ServerMessage::Heartbeat {});
         }
         for p in self.link.overdue(now_ns) {
-            self.engine_unavailable(p);
+            self.engine_unavailable(p, now_ns);
         }
         ends.sort_unstable_by_key(|(sid, _)| *sid);
         ends
@@ -697,12 +731,12 @@ impl Core {
     }
 
     /// Answers an order the engine will never execute (or did not answer in time).
-    fn engine_unavailable(&mut self, p: Pending) {
+    fn engine_unavailable(&mut self, p: Pending, now_ns: u64) {
         let reason = GatewayRejectReason::EngineUnavailable as u8;
         self.stats.reject(reason);
         let unsequenced = Stamp {
             seq: 0,
-            timestamp_ns: 0,
+            timestamp_ns: self.link.wall_ns(now_ns),
         };
         let message = reject(unsequenced, p.kind, reason, p.client_order_id);
         self.send_unsequenced(p.sid, &message);
@@ -755,7 +789,7 @@ impl Core {
                 }
                 Ok(FromEngine::Expired { correlation }) => {
                     if let Some(p) = self.link.expired(correlation) {
-                        self.engine_unavailable(p);
+                        self.engine_unavailable(p, now_ns);
                     }
                 }
                 Ok(FromEngine::Heartbeat) => {}
@@ -775,7 +809,11 @@ impl Core {
                     if let Some(journal) = &mut self.journal {
                         journal.extend_from_slice(frame);
                     }
+                    let waiting = self.link.waiting(header.correlation);
                     self.apply_events(&header, raw);
+                    if let Some(p) = waiting.filter(|p| is_admin_kind(p.kind)) {
+                        self.answer_admin(p, raw, header.timestamp_ns);
+                    }
                     if header.last && header.correlation != 0 {
                         if let Some(t) = self.link.answered(header.correlation) {
                             self.stats.latency(now_ns.saturating_sub(t));
@@ -789,6 +827,24 @@ impl Core {
         buf.drain(..used);
         self.link_in = buf;
         outcome
+    }
+
+    /// Answers an admin command from its events: done (DayEnded, HaltChanged) or
+    /// refused (Rejected), to the session that sent it, with its request id.
+    fn answer_admin(&mut self, p: Pending, raw: &[u8], timestamp_ns: u64) {
+        let outcome = events(raw).flatten().find_map(|event| match event {
+            Event::DayEnded { .. } | Event::HaltChanged { .. } => Some(0),
+            Event::Rejected { reason, .. } => Some(reason as u8),
+            _ => None,
+        });
+        if let Some(reason) = outcome {
+            let stamp = Stamp {
+                seq: 0,
+                timestamp_ns,
+            };
+            let message = reject(stamp, p.kind, reason, p.client_order_id);
+            self.send_unsequenced(p.sid, &message);
+        }
     }
 
     /// Answers orders sent on an earlier link whose answers come on this one.
@@ -1003,7 +1059,27 @@ impl Core {
             Event::DayEnded { .. } => self.acked.clear(),
             Event::InstrumentAdded { .. }
             | Event::AccountAdded { .. }
-            | Event::HaltChanged { .. } => {}
+            | Event::HaltChanged { .. } => self.reference_data(event, st),
+        }
+    }
+
+    /// A listing, halt or resume goes into the stream of every account the engine
+    /// opened, so a session that reconnects with replay misses none.
+    fn reference_data(&mut self, event: &Event, st: Stamp) {
+        let Some((instrument, update)) = self.instruments.event(event) else {
+            return;
+        };
+        let Some(definition) = self.instruments.definition(instrument, st, update) else {
+            return;
+        };
+        for account in self.instruments.accounts() {
+            self.push(account, |seq| {
+                let mut message = definition;
+                if let ServerMessage::InstrumentDefinition { stamp, .. } = &mut message {
+                    stamp.seq = seq;
+                }
+                message
+            });
         }
     }
 
@@ -1046,9 +1122,21 @@ impl Core {
     }
 }
 
-/// A refused command as the client sees it: CancelRejected for a cancel, else Rejected.
+fn is_admin_kind(kind: CommandKind) -> bool {
+    matches!(kind, CommandKind::EndOfDay | CommandKind::SetHalted)
+}
+
+/// A refused command as the client sees it: CancelRejected for a cancel, AdminResult
+/// (`client_order_id` is then the request id) for an admin command, else Rejected.
 fn reject(stamp: Stamp, command: CommandKind, reason: u8, client_order_id: u64) -> ServerMessage {
-    if command == CommandKind::Cancel {
+    if is_admin_kind(command) {
+        ServerMessage::AdminResult {
+            timestamp_ns: stamp.timestamp_ns,
+            request_id: client_order_id,
+            command,
+            reason,
+        }
+    } else if command == CommandKind::Cancel {
         ServerMessage::CancelRejected {
             stamp,
             client_order_id,

@@ -11,6 +11,7 @@ pub mod fix_price;
 pub mod fix_py;
 pub mod gateway;
 pub mod held_sessions;
+pub mod instrument_registry;
 pub mod multicast_publisher;
 pub mod rate_limit;
 pub mod session;
@@ -21,7 +22,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use ringex_protocol::session::{LoginRejectReason, Role, SessionEndReason};
+use ringex_protocol::session::{encode_text, LoginRejectReason, Role, SessionEndReason};
 
 use crate::feed_fanout::FeedSettings;
 use crate::gateway::{Core, Limits, SessionAction};
@@ -124,6 +125,17 @@ impl PyGatewayCore {
         self.core
             .configure_feeds(settings)
             .map_err(PyValueError::new_err)
+    }
+
+    /// Names an instrument in its InstrumentDefinitions: 1-16 printable ASCII characters.
+    fn set_symbol(&mut self, instrument: u32, symbol: &str) -> PyResult<()> {
+        let text = encode_text(symbol)
+            .filter(|_| !symbol.is_empty())
+            .ok_or_else(|| PyValueError::new_err("symbol: 1-16 printable ASCII characters"))?;
+        if !self.core.instruments.set_symbol(instrument, text) {
+            return Err(PyValueError::new_err("too many symbols"));
+        }
+        Ok(())
     }
 
     /// Publishes the L3 feed as multicast packets (after configure_feeds, before the

@@ -5,10 +5,12 @@ use ringex_core::*;
 use ringex_gateway_native::acked_ids::{decode_records, encode_record, RECORD_BYTES};
 use ringex_gateway_native::gateway::{Core, Limits, SessionAction};
 use ringex_protocol::client::{decode_server, encode_client, ClientMessage, ServerMessage};
+use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 use ringex_protocol::frame::{split_frame, write_frame, LengthPrefix};
 use ringex_protocol::link::{
     decode_to_engine, write_events, write_not_leader, write_welcome, ToEngine, LINK_FRAME_MAX,
 };
+use ringex_protocol::reference::{DefinitionUpdate, InstrumentState};
 use ringex_protocol::session::*;
 
 const MS: u64 = 1_000_000;
@@ -157,9 +159,10 @@ fn events_reach_every_session_of_the_account_and_replay_on_login() {
         })
         .collect();
     assert_eq!(seqs, [1, 2, 3]);
-    assert!(drained(&mut core, 2)
-        .iter()
-        .all(|m| matches!(m, ServerMessage::LoginAccepted { .. })));
+    assert!(drained(&mut core, 2).iter().all(|m| matches!(
+        m,
+        ServerMessage::LoginAccepted { .. } | ServerMessage::SessionParameters { .. }
+    )));
     // A second session of account 7 asking from seq 2 gets 2 and 3, nothing else.
     login(&mut core, 3, 7, Role::ReadOnly, 2);
     let replay = drained(&mut core, 3);
@@ -171,7 +174,142 @@ fn events_reach_every_session_of_the_account_and_replay_on_login() {
             ..
         }
     ));
-    assert_eq!(replay.len(), 3);
+    assert!(matches!(replay[1], ServerMessage::SessionParameters { .. }));
+    assert_eq!(replay.len(), 4);
+}
+
+/// Engine events listing an instrument, opening two accounts, then halting it.
+fn reference_events() -> Vec<u8> {
+    let mut out = Vec::new();
+    let spec = InstrumentSpec {
+        instrument: 1,
+        tick_size: 5,
+        lot_size: 10,
+        reference_price: 1_000,
+        price_band_bps: 100,
+    };
+    let listed = Event::InstrumentAdded { spec };
+    write_events(&mut out, 1, 10, 0, &[Event::AccountAdded { account: 7 }]);
+    write_events(&mut out, 2, 20, 0, &[Event::AccountAdded { account: 8 }]);
+    write_events(&mut out, 3, 30, 0, &[listed]);
+    let halted = Event::HaltChanged {
+        instrument: 1,
+        halted: true,
+    };
+    write_events(&mut out, 4, 40, 0, &[halted]);
+    out
+}
+
+#[test]
+fn definitions_go_into_every_account_stream_and_answer_requests() {
+    let mut core = Core::new(limits(), 1, false);
+    engine_up(&mut core);
+    core.feed_engine(&reference_events(), 0);
+    login(&mut core, 1, 8, Role::Trader, 1);
+    let request = ClientMessage::InstrumentRequest {
+        instrument: ALL_INSTRUMENTS,
+    };
+    core.feed_session(1, &framed(&request), 0);
+    let unknown = ClientMessage::InstrumentRequest { instrument: 9 };
+    core.feed_session(1, &framed(&unknown), 0);
+    let got = drained(&mut core, 1);
+    let definitions: Vec<(u64, u64, DefinitionUpdate, InstrumentState)> = got
+        .iter()
+        .filter_map(|m| match *m {
+            ServerMessage::InstrumentDefinition {
+                stamp,
+                update,
+                state,
+                min_qty,
+                ..
+            } => {
+                assert_eq!(min_qty, 10);
+                Some((stamp.seq, stamp.timestamp_ns, update, state))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        definitions,
+        [
+            (0, 0, DefinitionUpdate::Current, InstrumentState::Halted),
+            (1, 30, DefinitionUpdate::Listed, InstrumentState::Trading),
+            (2, 40, DefinitionUpdate::Halted, InstrumentState::Halted),
+        ]
+    );
+    let ends: Vec<(u32, u32)> = got
+        .iter()
+        .filter_map(|m| match *m {
+            ServerMessage::InstrumentsEnd { instrument, count } => Some((instrument, count)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ends, [(ALL_INSTRUMENTS, 1), (9, 0)]);
+}
+
+#[test]
+fn session_parameters_follow_login_with_the_limits_in_force() {
+    let mut core = Core::new(limits(), 1, false);
+    login(&mut core, 1, 7, Role::Trader, 0);
+    let got = drained(&mut core, 1);
+    let l = limits();
+    let ms = |ns: u64| (ns / 1_000_000) as u32;
+    assert_eq!(
+        got[1],
+        ServerMessage::SessionParameters {
+            heartbeat_ms: ms(l.heartbeat_ns),
+            idle_timeout_ms: ms(l.idle_timeout_ns),
+            frame_timeout_ms: ms(l.frame_timeout_ns),
+            login_timeout_ms: ms(l.login_timeout_ns),
+            answer_timeout_ms: 0,
+            order_rate_per_s: 0,
+            order_burst: 1,
+            backlog_messages_max: l.max_backlog as u32,
+            unsequenced_bytes_max: l.unsequenced_bytes as u32,
+        }
+    );
+}
+
+#[test]
+fn admin_commands_are_answered_with_their_request_id() {
+    let mut core = Core::new(limits(), 1, false);
+    engine_up(&mut core);
+    login(&mut core, 1, 7, Role::Admin, 0);
+    login(&mut core, 2, 8, Role::Trader, 0);
+    let halt = |request_id| ClientMessage::SetHalted {
+        request_id,
+        instrument: 1,
+        halted: true,
+    };
+    core.feed_session(1, &framed(&halt(55)), 0);
+    core.feed_session(2, &framed(&halt(56)), 0);
+    let not_permitted = ringex_protocol::session::GatewayRejectReason::NotPermitted as u8;
+    assert_eq!(admin_result(&mut core, 2), Some((56, not_permitted)));
+    assert!(matches!(
+        inputs(&mut core)[..],
+        [Command::SetHalted {
+            instrument: 1,
+            halted: true
+        }]
+    ));
+    let mut events = Vec::new();
+    let halted = Event::HaltChanged {
+        instrument: 1,
+        halted: true,
+    };
+    write_events(&mut events, 1, 10, 1, &[halted]);
+    core.feed_engine(&events, 0);
+    assert_eq!(admin_result(&mut core, 1), Some((55, 0)));
+}
+
+/// The request id and reason of the AdminResult waiting for `sid`.
+fn admin_result(core: &mut Core, sid: u64) -> Option<(u64, u8)> {
+    drained(core, sid).into_iter().find_map(|m| match m {
+        ServerMessage::AdminResult {
+            request_id, reason, ..
+        } => Some((request_id, reason)),
+        _ => None,
+    })
 }
 
 #[test]

@@ -32,6 +32,7 @@ class GatewayCore:
         coalesce_ns: int,
         coalesce_bytes: int,
     ) -> None: ...
+    def set_symbol(self, instrument: int, symbol: str) -> None: ...
     def configure_multicast(
         self,
         *,

@@ -15,6 +15,7 @@ from ringex_gateway.credentials import check_hash_format
 from ringex_gateway.leader_follow import EngineNode
 
 USERNAME_MAX = 16
+SYMBOL_MAX = 16
 PASSWORD_MAX = 32
 #: Engine nodes a gateway may be configured with (a Raft cluster has a handful).
 ENGINE_NODES_MAX = 16
@@ -235,6 +236,14 @@ class AccountConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     burst: int | None = None
 
 
+class InstrumentConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An ``[[instruments]]`` entry: the symbol InstrumentDefinitions give an instrument
+    (its trading rules come from the engine)."""
+
+    instrument: int
+    symbol: str
+
+
 class UserConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A ``[[users]]`` entry: a login name, its password hash, account and role."""
 
@@ -301,6 +310,7 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     gateway: Settings = msgspec.field(default_factory=Settings)
     fix: FixSettings = msgspec.field(default_factory=FixSettings)
     accounts: list[AccountConfig] = msgspec.field(default_factory=list)
+    instruments: list[InstrumentConfig] = msgspec.field(default_factory=list)
     users: list[UserConfig] = msgspec.field(default_factory=list)
 
     def validate(self) -> None:
@@ -340,6 +350,17 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         accounts = [a.account for a in self.accounts]
         if len(set(accounts)) != len(accounts):
             raise ValueError("an account appears twice in [[accounts]]")
+        self._validate_instruments()
+
+    def _validate_instruments(self) -> None:
+        ids = [i.instrument for i in self.instruments]
+        if len(set(ids)) != len(ids):
+            raise ValueError("an instrument appears twice in [[instruments]]")
+        for i in self.instruments:
+            if not 0 < len(i.symbol) <= SYMBOL_MAX or not _printable(i.symbol):
+                raise ValueError(f"symbol {i.symbol!r}: 1-16 printable ASCII characters")
+            if i.symbol != i.symbol.rstrip(" "):
+                raise ValueError(f"symbol {i.symbol!r} must not end with a space")
 
     def gateway_engine_nodes(self) -> list[EngineNode]:
         """The engine nodes to link to: ``engines`` if given, else ``engine`` as node 1."""

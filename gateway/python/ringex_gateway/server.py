@@ -76,6 +76,8 @@ class Gateway:
             coalesce_ns=s.feed_coalesce_us * 1000,
             coalesce_bytes=s.feed_coalesce_bytes,
         )
+        for listed in config.instruments:
+            self.core.set_symbol(listed.instrument, listed.symbol)
         self.multicast: MulticastPublisher | None = None
         self.retransmit: RetransmitServer | None = None
         self.retransmit_address: tuple[str, int] | None = None

@@ -1,16 +1,34 @@
 //! Language-neutral field maps for commands and events: the shape of the test vectors
-//! in `protocol/vectors/`, which the Python codec reads too. Enums are their wire
-//! numbers; "type" is the message name.
+//! in `protocol/vectors/`, which the Python codec reads too. Fields have the names and
+//! values of the spec's tables (`flags`, not a post-only boolean; `0xFFFFFFFF` for every
+//! instrument); enums are their wire numbers; "type" is the message name.
 
 use ringex_core::*;
+use ringex_protocol::command_codec::{ALL_INSTRUMENTS, FLAG_POST_ONLY};
 use serde_json::{json, Map, Value};
+
+/// The `flags` byte of an order: the spec's name and layout for the post-only flag.
+fn flags(post_only: bool) -> u8 {
+    if post_only {
+        FLAG_POST_ONLY
+    } else {
+        0
+    }
+}
+
+/// An instrument's rules, as AddInstrument and InstrumentAdded carry them.
+fn spec_fields(kind: &str, s: &InstrumentSpec) -> Value {
+    json!({"type": kind, "instrument": s.instrument, "tick_size": s.tick_size,
+        "lot_size": s.lot_size, "reference_price": s.reference_price,
+        "price_band_bps": s.price_band_bps})
+}
 
 pub fn command_to_fields(cmd: &Command) -> Value {
     match cmd {
         Command::NewOrder(c) => json!({"type": "NewOrder", "account": c.account,
             "client_order_id": c.client_order_id, "instrument": c.instrument,
             "side": c.side as u8, "order_type": c.order_type as u8,
-            "time_in_force": c.time_in_force as u8, "post_only": c.post_only,
+            "time_in_force": c.time_in_force as u8, "flags": flags(c.post_only),
             "price": c.price, "qty": c.qty}),
         Command::Cancel(c) => json!({"type": "Cancel", "account": c.account,
             "client_order_id": c.client_order_id}),
@@ -18,11 +36,9 @@ pub fn command_to_fields(cmd: &Command) -> Value {
             "orig_client_order_id": c.orig_client_order_id,
             "client_order_id": c.client_order_id, "price": c.price, "qty": c.qty}),
         Command::MassCancel(c) => json!({"type": "MassCancel", "account": c.account,
-            "instrument": c.instrument}),
+            "instrument": c.instrument.unwrap_or(ALL_INSTRUMENTS)}),
         Command::EndOfDay => json!({"type": "EndOfDay"}),
-        Command::AddInstrument(s) => json!({"type": "AddInstrument",
-            "instrument": s.instrument, "tick_size": s.tick_size, "lot_size": s.lot_size,
-            "reference_price": s.reference_price, "price_band_bps": s.price_band_bps}),
+        Command::AddInstrument(s) => spec_fields("AddInstrument", s),
         Command::AddAccount(s) => json!({"type": "AddAccount", "account": s.account,
             "max_order_qty": s.limits.max_order_qty,
             "max_order_notional": s.limits.max_order_notional.to_string(),
@@ -58,7 +74,7 @@ pub fn event_to_fields(event: &Event) -> Value {
             put("side", json!(*side as u8));
             put("order_type", json!(*order_type as u8));
             put("time_in_force", json!(*time_in_force as u8));
-            put("post_only", json!(post_only));
+            put("flags", json!(flags(*post_only)));
             put("price", json!(price));
             put("qty", json!(qty));
         }
@@ -147,17 +163,14 @@ pub fn event_to_fields(event: &Event) -> Value {
         } => {
             put("type", json!("MassCancelled"));
             put("account", json!(account));
-            put("instrument", json!(instrument));
+            put("instrument", json!(instrument.unwrap_or(ALL_INSTRUMENTS)));
             put("count", json!(count));
         }
         Event::DayEnded { expired } => {
             put("type", json!("DayEnded"));
             put("expired", json!(expired));
         }
-        Event::InstrumentAdded { instrument } => {
-            put("type", json!("InstrumentAdded"));
-            put("instrument", json!(instrument));
-        }
+        Event::InstrumentAdded { spec } => return spec_fields("InstrumentAdded", spec),
         Event::AccountAdded { account } => {
             put("type", json!("AccountAdded"));
             put("account", json!(account));

@@ -208,7 +208,18 @@ pub fn events() -> Vec<(&'static str, Event)> {
             },
         ),
         ("day_ended", Event::DayEnded { expired: 3 }),
-        ("instrument_added", Event::InstrumentAdded { instrument: 3 }),
+        (
+            "instrument_added",
+            Event::InstrumentAdded {
+                spec: InstrumentSpec {
+                    instrument: 3,
+                    tick_size: 5,
+                    lot_size: 10,
+                    reference_price: 10_000,
+                    price_band_bps: 500,
+                },
+            },
+        ),
         ("account_added", Event::AccountAdded { account: 7 }),
         (
             "halt_changed",

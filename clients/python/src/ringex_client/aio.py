@@ -13,12 +13,13 @@ from ringex_client.enums import SessionEndReason
 from ringex_client.messages import Heartbeat, LoginAccepted, Logout, Message
 from ringex_client.orders import OrderEntry
 from ringex_client.protocol import LOGIN_RETRY_S, ClientProtocol, LoginError, SessionEndedError
+from ringex_client.session_timers import SessionTimers
 from ringex_client.state import OrderTracker
 
 log = logging.getLogger("ringex_client")
 
 
-class AsyncClient(OrderEntry):
+class AsyncClient(OrderEntry, SessionTimers):
     """A session with the gateway on asyncio streams; the same options as
     :class:`ringex_client.Client`. Use ``async with AsyncClient(...) as c:``."""
 
@@ -31,16 +32,16 @@ class AsyncClient(OrderEntry):
         *,
         replay_from_start: bool = False,
         reconnect: bool = True,
-        heartbeat_s: float = 1.0,
-        timeout_s: float = 10.0,
+        heartbeat_s: float | None = None,
+        timeout_s: float | None = None,
         on_message: Callable[[Message], None] | None = None,
         first_client_order_id: int | None = None,
     ) -> None:
         self.address = (host, port)
         self.protocol = ClientProtocol(username, password, replay_from_start=replay_from_start)
         self.reconnect = reconnect
-        self.heartbeat_s = heartbeat_s
-        self.timeout_s = timeout_s
+        self._heartbeat_s_chosen = heartbeat_s
+        self._timeout_s_chosen = timeout_s
         self.on_message = on_message
         self._writer: asyncio.StreamWriter | None = None
         self._queue: asyncio.Queue[Message | BaseException] = asyncio.Queue()

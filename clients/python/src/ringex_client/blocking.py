@@ -12,17 +12,20 @@ from ringex_client.enums import SessionEndReason
 from ringex_client.messages import Heartbeat, LoginAccepted, Logout, Message
 from ringex_client.orders import OrderEntry
 from ringex_client.protocol import LOGIN_RETRY_S, ClientProtocol, LoginError, SessionEndedError
+from ringex_client.session_timers import SessionTimers
 from ringex_client.state import OrderTracker
 
 log = logging.getLogger("ringex_client")
 
 
-class Client(OrderEntry):
+class Client(OrderEntry, SessionTimers):
     """A session with the gateway over a blocking socket.
 
     ``reconnect`` makes it log in again after a lost connection, or after the gateway
     was silent for ``timeout_s`` (with the next sequence number it expects, so the
-    gateway replays what it missed), and resend unanswered orders. ``on_message`` is
+    gateway replays what it missed), and resend unanswered orders. ``timeout_s`` and
+    ``heartbeat_s`` default to the idle timeout and heartbeat interval the gateway
+    states at login (SessionParameters). ``on_message`` is
     called for every delivered message.
     """
 
@@ -35,16 +38,16 @@ class Client(OrderEntry):
         *,
         replay_from_start: bool = False,
         reconnect: bool = True,
-        heartbeat_s: float = 1.0,
-        timeout_s: float = 10.0,
+        heartbeat_s: float | None = None,
+        timeout_s: float | None = None,
         on_message: Callable[[Message], None] | None = None,
         first_client_order_id: int | None = None,
     ) -> None:
         self.address = (host, port)
         self.protocol = ClientProtocol(username, password, replay_from_start=replay_from_start)
         self.reconnect = reconnect
-        self.heartbeat_s = heartbeat_s
-        self.timeout_s = timeout_s
+        self._heartbeat_s_chosen = heartbeat_s
+        self._timeout_s_chosen = timeout_s
         self.on_message = on_message
         self._sock: socket.socket | None = None
         self._last_sent = 0.0

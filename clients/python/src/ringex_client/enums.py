@@ -178,5 +178,21 @@ class LevelAction(IntEnum):
     DELETE = 3
 
 
+class InstrumentState(IntEnum):
+    """Whether an instrument takes new orders (InstrumentDefinition)."""
+
+    TRADING = 1
+    HALTED = 2
+
+
+class DefinitionUpdate(IntEnum):
+    """Why an InstrumentDefinition was sent."""
+
+    CURRENT = 1
+    LISTED = 2
+    HALTED = 3
+    RESUMED = 4
+
+
 ALL_INSTRUMENTS = 0xFFFFFFFF
 """MassCancel's instrument meaning every instrument."""

@@ -18,8 +18,10 @@ from ringex_client.enums import (
     ALL_INSTRUMENTS,
     CancelReason,
     CommandKind,
+    DefinitionUpdate,
     FeedKind,
     FeedRejectReason,
+    InstrumentState,
     LevelAction,
     Liquidity,
     LoginRejectReason,
@@ -123,17 +125,21 @@ class Subscribe(Message, frozen=True):
 
 
 class EndOfDay(Message, frozen=True):
-    """Admin only: close the trading day (DAY orders expire)."""
+    """Admin only: close the trading day (DAY orders expire). Answered by AdminResult
+    with the same ``request_id``."""
 
     TYPE = b"D"
-    LAYOUT = ""
+    LAYOUT = "Q"
+    request_id: int
 
 
 class SetHalted(Message, frozen=True):
-    """Admin only: halt or resume trading in an instrument."""
+    """Admin only: halt or resume trading in an instrument. Answered by AdminResult with
+    the same ``request_id``."""
 
     TYPE = b"T"
-    LAYOUT = "IB"
+    LAYOUT = "QIB"
+    request_id: int
     instrument: int
     halted: bool
 
@@ -148,6 +154,15 @@ class FeedSubscribe(Message, frozen=True):
     feed: FeedKind
     depth: int = 0
     subscribe: bool = True
+
+
+class InstrumentRequest(Message, frozen=True):
+    """Ask for the definition of one instrument, or of every instrument with
+    ``ALL_INSTRUMENTS``: answered by InstrumentDefinitions, then InstrumentsEnd."""
+
+    TYPE = b"R"
+    LAYOUT = "I"
+    instrument: int = ALL_INSTRUMENTS
 
 
 class ResendRequest(Message, frozen=True):
@@ -173,6 +188,22 @@ class LoginAccepted(Message, frozen=True):
     epoch: int
     next_seq: int
     replay_end: int
+
+
+class SessionParameters(Message, frozen=True):
+    """Sent right after LoginAccepted: the session's limits and timers in force."""
+
+    TYPE = b"P"
+    LAYOUT = "IIIIIIIII"
+    heartbeat_ms: int
+    idle_timeout_ms: int
+    frame_timeout_ms: int
+    login_timeout_ms: int
+    answer_timeout_ms: int
+    order_rate_per_s: int
+    order_burst: int
+    backlog_messages_max: int
+    unsequenced_bytes_max: int
 
 
 class LoginRejected(Message, frozen=True):
@@ -290,6 +321,50 @@ class MassCancelled(Message, frozen=True):
     timestamp_ns: int
     instrument: int
     count: int
+
+
+class InstrumentDefinition(Message, frozen=True):
+    """An instrument's trading rules and state. ``min_qty`` is one lot; prices are
+    positive multiples of ``tick_size`` within the price band (``price_band_bps`` around
+    the last trade price, or ``reference_price`` before the first trade; 0: no band)."""
+
+    TYPE = b"Y"
+    LAYOUT = "QQI16sqQQQqIBB"
+    TEXT_WIDTHS = {"symbol": 16}
+    seq: int
+    timestamp_ns: int
+    instrument: int
+    symbol: str
+    tick_size: int
+    lot_size: int
+    min_qty: int
+    max_qty: int
+    reference_price: int
+    price_band_bps: int
+    state: InstrumentState
+    update: DefinitionUpdate
+
+
+class InstrumentsEnd(Message, frozen=True):
+    """Closes the answer to an InstrumentRequest: ``count`` definitions came before it
+    (0: the instrument asked for is not listed)."""
+
+    TYPE = b"W"
+    LAYOUT = "II"
+    instrument: int
+    count: int
+
+
+class AdminResult(Message, frozen=True):
+    """The answer to an admin command: ``reason`` 0 when it took effect, else why it was
+    refused (a reject reason)."""
+
+    TYPE = b"K"
+    LAYOUT = "QQBB"
+    timestamp_ns: int
+    request_id: int
+    command: CommandKind
+    reason: int
 
 
 class TopOfBook(Message, frozen=True):
@@ -497,11 +572,12 @@ FeedMessage = (
 )  # fmt: skip
 ClientMessage = (
     Login | Logout | Heartbeat | NewOrder | Cancel | Replace | MassCancel | Subscribe
-    | EndOfDay | SetHalted | FeedSubscribe | ResendRequest
+    | EndOfDay | SetHalted | FeedSubscribe | InstrumentRequest | ResendRequest
 )  # fmt: skip
 ServerMessage = (
-    LoginAccepted | LoginRejected | Heartbeat | Goodbye | Accepted | Rejected | Executed
-    | Cancelled | Replaced | CancelRejected | MassCancelled | TopOfBook | TradeReport
+    LoginAccepted | SessionParameters | LoginRejected | Heartbeat | Goodbye | Accepted
+    | Rejected | Executed | Cancelled | Replaced | CancelRejected | MassCancelled
+    | InstrumentDefinition | InstrumentsEnd | AdminResult | TopOfBook | TradeReport
     | OrderAdded | OrderReduced | OrderRemoved | OrderReplaced | Trade | TradingStatus
     | LevelUpdate | SnapshotBegin | SnapshotOrder | SnapshotLevel | SnapshotEnd
     | FeedRejected
@@ -513,11 +589,12 @@ OrderResponse = (
 
 CLIENT_TYPES: tuple[type[Message], ...] = (
     Login, Logout, Heartbeat, NewOrder, Cancel, Replace, MassCancel, Subscribe, EndOfDay,
-    SetHalted, FeedSubscribe, ResendRequest,
+    SetHalted, FeedSubscribe, InstrumentRequest, ResendRequest,
 )  # fmt: skip
 SERVER_TYPES: tuple[type[Message], ...] = (
-    LoginAccepted, LoginRejected, Heartbeat, Goodbye, Accepted, Rejected, Executed,
-    Cancelled, Replaced, CancelRejected, MassCancelled, TopOfBook, TradeReport,
+    LoginAccepted, SessionParameters, LoginRejected, Heartbeat, Goodbye, Accepted,
+    Rejected, Executed, Cancelled, Replaced, CancelRejected, MassCancelled,
+    InstrumentDefinition, InstrumentsEnd, AdminResult, TopOfBook, TradeReport,
     OrderAdded, OrderReduced, OrderRemoved, OrderReplaced, Trade, TradingStatus,
     LevelUpdate, SnapshotBegin, SnapshotOrder, SnapshotLevel, SnapshotEnd, FeedRejected,
 )  # fmt: skip

@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 
 from ringex_client.enums import ALL_INSTRUMENTS, FeedKind, OrderType, Side, TimeInForce
+from ringex_client.instrument_rules import OrderRefusedError, check_new_order
 from ringex_client.messages import (
     Cancel,
     EndOfDay,
     FeedSubscribe,
+    InstrumentDefinition,
     MassCancel,
     Message,
     NewOrder,
@@ -18,12 +20,21 @@ from ringex_client.messages import (
     SetHalted,
     Subscribe,
 )
+from ringex_client.protocol import ClientProtocol
 
 
 class OrderEntry:
     """Mixin: the order-entry API over a ``_send(message)`` the client defines."""
 
     _send: Callable[[Message], None]
+    protocol: ClientProtocol
+
+    @property
+    def instruments(self) -> dict[int, InstrumentDefinition]:
+        """Every listed instrument's definition by id, kept current (listings, halts
+        and resumes arrive in the account's stream). Empty until the gateway's first
+        answer after login."""
+        return self.protocol.instruments
 
     def _init_ids(self, first_client_order_id: int | None) -> None:
         # Microseconds since the epoch: increasing across restarts of the program, so a
@@ -46,12 +57,18 @@ class OrderEntry:
         time_in_force: TimeInForce = TimeInForce.GTC,
         post_only: bool = False,
         client_order_id: int | None = None,
+        check: bool = True,
     ) -> int:
-        """Enters a new order; returns its client order id."""
+        """Enters a new order; returns its client order id. With ``check`` (and the
+        definitions loaded) an order that breaks its instrument's rules raises
+        :class:`OrderRefusedError` with the engine's reason instead of being sent."""
         coid = self.next_client_order_id() if client_order_id is None else client_order_id
-        self._send(
-            NewOrder(coid, instrument, side, order_type, time_in_force, post_only, price, qty)
-        )
+        order = NewOrder(coid, instrument, side, order_type, time_in_force, post_only, price, qty)
+        if check and self.protocol.instruments_loaded:
+            reason = check_new_order(self.protocol.instruments, order)
+            if reason is not None:
+                raise OrderRefusedError(reason)
+        self._send(order)
         return coid
 
     def buy(self, instrument: int, qty: int, price: int, **kw: object) -> int:
@@ -98,10 +115,16 @@ class OrderEntry:
         (RESEND_OUT_OF_WINDOW) and a fresh snapshot."""
         self._send(ResendRequest(instrument, feed, depth, from_seq, to_seq))
 
-    def end_of_day(self) -> None:
-        """Admin only: closes the trading day."""
-        self._send(EndOfDay())
+    def end_of_day(self) -> int:
+        """Admin only: closes the trading day; returns the request id its AdminResult
+        carries."""
+        request_id = self.next_client_order_id()
+        self._send(EndOfDay(request_id))
+        return request_id
 
-    def set_halted(self, instrument: int, halted: bool) -> None:
-        """Admin only: halts or resumes an instrument."""
-        self._send(SetHalted(instrument, halted))
+    def set_halted(self, instrument: int, halted: bool) -> int:
+        """Admin only: halts or resumes an instrument; returns the request id its
+        AdminResult carries."""
+        request_id = self.next_client_order_id()
+        self._send(SetHalted(request_id, instrument, halted))
+        return request_id

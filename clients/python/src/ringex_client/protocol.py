@@ -11,7 +11,7 @@ import typing
 from collections import OrderedDict
 
 from ringex_client.codec import FrameReader, ProtocolError, decode_server, encode
-from ringex_client.enums import CommandKind, LoginRejectReason, SessionEndReason
+from ringex_client.enums import ALL_INSTRUMENTS, CommandKind, LoginRejectReason, SessionEndReason
 from ringex_client.messages import (
     Accepted,
     Cancel,
@@ -21,6 +21,9 @@ from ringex_client.messages import (
     FeedMessage,
     Goodbye,
     Heartbeat,
+    InstrumentDefinition,
+    InstrumentRequest,
+    InstrumentsEnd,
     Login,
     LoginAccepted,
     LoginRejected,
@@ -31,6 +34,7 @@ from ringex_client.messages import (
     Rejected,
     Replace,
     Replaced,
+    SessionParameters,
     TopOfBook,
     TradeReport,
 )
@@ -96,6 +100,12 @@ class ClientProtocol:
         # Order messages sent (or waiting to be) with no answer in the stream yet.
         self._unacked: OrderedDict[tuple[str, int], OrderMessage] = OrderedDict()
         self._resent = False
+        # The session's limits and timers, from the gateway's SessionParameters.
+        self.parameters: SessionParameters | None = None
+        # Every listed instrument's definition, kept current by the stream's updates;
+        # complete once the first InstrumentsEnd arrived.
+        self.instruments: dict[int, InstrumentDefinition] = {}
+        self.instruments_loaded = False
 
     # Outgoing -----------------------------------------------------------------------
 
@@ -151,6 +161,10 @@ class ClientProtocol:
             elif isinstance(message, Goodbye):
                 self.logged_in = False
                 raise SessionEndedError(message.reason, message.detail)
+            elif isinstance(message, SessionParameters):
+                self.parameters = message
+            elif isinstance(message, InstrumentsEnd):
+                self.instruments_loaded |= message.instrument == ALL_INSTRUMENTS
             seq = getattr(message, "seq", 0)
             if seq:
                 if seq < self.next_seq:
@@ -158,6 +172,8 @@ class ClientProtocol:
                 if seq > self.next_seq and self.next_seq:
                     self.gaps += seq - self.next_seq
                 self.next_seq = seq + 1
+            if isinstance(message, InstrumentDefinition):
+                self.instruments[message.instrument] = message
             self._answered(message)
             self.tracker.apply(message)
             delivered.append(message)
@@ -180,6 +196,8 @@ class ClientProtocol:
     def _maybe_resend(self) -> None:
         if self.logged_in and not self._resent and self.next_seq >= self.replay_end:
             self._resent = True
+            # Asked after the replay, so no replayed (older) definition follows the answer.
+            self._out += encode(InstrumentRequest(ALL_INSTRUMENTS))
             for message in self._unacked.values():
                 self._out += encode(message)
 

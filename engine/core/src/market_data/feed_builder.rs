@@ -279,7 +279,7 @@ impl FeedBuilder {
                 };
                 self.replace(replace, aggressor, sink)
             }
-            Event::InstrumentAdded { instrument } => self.list(instrument, sink),
+            Event::InstrumentAdded { spec } => self.list(spec.instrument, sink),
             Event::HaltChanged { instrument, halted } => {
                 let feed = self.instrument_mut(instrument)?;
                 if feed.halted != halted {

@@ -50,9 +50,7 @@ impl Reference {
         }
         self.instruments
             .insert(spec.instrument, Instrument::new(*spec));
-        Ok(vec![Event::InstrumentAdded {
-            instrument: spec.instrument,
-        }])
+        Ok(vec![Event::InstrumentAdded { spec: *spec }])
     }
 
     pub(super) fn add_account(&mut self, spec: &AccountSpec) -> Result<Vec<Event>, RejectReason> {

@@ -306,10 +306,18 @@ class DayEnded:
 
 @final
 class InstrumentAdded:
-    """An instrument was listed."""
+    """An instrument was listed, with its trading rules."""
 
     @property
     def instrument(self) -> int: ...
+    @property
+    def tick_size(self) -> int: ...
+    @property
+    def lot_size(self) -> int: ...
+    @property
+    def reference_price(self) -> int: ...
+    @property
+    def price_band_bps(self) -> int: ...
 
 @final
 class AccountAdded:
