@@ -4,11 +4,13 @@
 pub mod account_stream;
 pub mod acked_ids;
 pub mod engine_link_state;
+pub mod feed_batches;
 pub mod feed_fanout;
 pub mod feed_window;
 pub mod gateway;
 pub mod held_sessions;
 pub mod multicast_publisher;
+pub mod pending_commands;
 pub mod rate_limit;
 pub mod session;
 pub mod stats;
@@ -262,6 +264,12 @@ impl PyGatewayCore {
         self.core.set_paused(sid, paused);
     }
 
+    /// Builds and queues the feed messages of the commands received since the last
+    /// call (after the answers to the orders were written).
+    fn publish_feeds(&mut self) {
+        self.core.publish_feeds();
+    }
+
     fn has_pending(&self) -> bool {
         self.core.has_pending()
     }
@@ -271,14 +279,15 @@ impl PyGatewayCore {
         self.core.held_due_ns()
     }
 
-    /// Returns ([(sid, bytes)], [slow consumer sid]).
+    /// Returns ([(sid, bytes)], [slow consumer sid]); feed messages of commands received
+    /// since :meth:`publish_feeds` wait for it.
     #[allow(clippy::type_complexity)]
     fn drain<'py>(
         &mut self,
         py: Python<'py>,
         now_ns: u64,
     ) -> (Vec<(u64, Bound<'py, PyBytes>)>, Vec<u64>) {
-        let (writes, slow) = self.core.drain(now_ns);
+        let (writes, slow) = self.core.drain_sessions(now_ns);
         let writes = writes
             .into_iter()
             .map(|(sid, bytes)| (sid, PyBytes::new(py, &bytes)))
