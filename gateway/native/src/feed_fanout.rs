@@ -1,6 +1,8 @@
 //! The market data feeds: the engine's events, a whole command at a time, through the
 //! core's feed builder (L3 book events) and level books (L2, one per offered depth),
-//! encoded once per message and queued to every session subscribed to that feed. Each
+//! encoded once per message, gathered per feed over a publish and queued to every
+//! session subscribed to that feed in one append. Commands wait to be published until
+//! the answers to the orders are written (`PendingCommands`). Each
 //! feed of each instrument keeps a bounded resend window. The old top-of-book messages
 //! (TopOfBook, TradeReport) come from the same pipeline: the depth-1 level book and the
 //! Trade book events.
