@@ -192,3 +192,33 @@ def test_a_range_older_than_the_window_is_reported_lost(
     assert got[0] == MulticastLost(1, published - 50)
     assert got[1:] == expected[-50:]
     assert late.sequencer.stats().lost == published - 50
+
+
+def a_burst(first: int, packets: int) -> Callable[[bytes], bool]:
+    """A drop hook losing ``packets`` packets that carry messages in a row, from the
+    ``first``-th (counted from 0)."""
+    seen = 0
+
+    def drop(data: bytes) -> bool:
+        nonlocal seen
+        if decode_packet(data).count == 0:
+            return False
+        seen += 1
+        return first < seen <= first + packets
+
+    return drop
+
+
+def test_a_receiver_asking_for_more_than_the_server_allows_takes_its_bound(
+    multicast: Callable[..., Multicast],
+) -> None:
+    # The server answers at most 8 messages a request; the receiver asks for up to
+    # 1024 and loses a burst of far more than 8 messages in a row.
+    m = multicast(multicast_mtu_bytes=400, multicast_retransmit_max=8)
+    with m.receiver() as whole, m.receiver(drop=a_burst(2, 10)) as rx:
+        last = traded(m, 300, seed=15)
+        expected = receive(whole, last)
+        assert receive(rx, last) == expected
+        assert rx.dropped_by_hook == 10
+        assert rx.request_max == 8
+        assert rx.sequencer.stats().lost == 0

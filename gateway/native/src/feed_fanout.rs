@@ -1,6 +1,8 @@
 //! The market data feeds: the engine's events, a whole command at a time, through the
 //! core's feed builder (L3 book events) and level books (L2, one per offered depth),
-//! encoded once per message and queued to every session subscribed to that feed. Each
+//! encoded once per message, gathered per feed over a publish and queued to every
+//! session subscribed to that feed in one append. Commands wait to be published until
+//! the answers to the orders are written (`PendingCommands`). Each
 //! feed of each instrument keeps a bounded resend window. The old top-of-book messages
 //! (TopOfBook, TradeReport) come from the same pipeline: the depth-1 level book and the
 //! Trade book events.
@@ -19,8 +21,10 @@ use ringex_protocol::feed::{FeedKind, FeedRejectReason, L2_DEPTH_MAX};
 use ringex_protocol::frame::write_frame;
 use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
 
+use crate::feed_batches::FeedBatches;
 use crate::feed_window::{FeedWindow, Miss};
 use crate::multicast_publisher::MulticastPublisher;
+use crate::pending_commands::PendingCommands;
 use crate::subscriptions::{FeedKey, FeedSession, Queued};
 
 /// The feeds' bounds, fixed when the gateway starts.
@@ -98,13 +102,15 @@ pub struct FeedFanout {
     instruments: HashMap<u32, InstrumentState>,
     sessions: HashMap<u64, FeedSession>,
     subscribers: HashMap<FeedKey, Vec<u64>>,
-    /// Events of the command being received (its frames until the last).
-    command: Vec<Event>,
-    applied_seq: u64,
+    /// Commands received whose feed messages are still to be built.
+    pending: PendingCommands,
+    /// The last command received whole.
+    received_seq: u64,
     stopped: bool,
     book_events: Vec<BookEvent>,
     level_updates: Vec<LevelUpdate>,
     frame: Vec<u8>,
+    batches: FeedBatches,
     dirty: Vec<u64>,
     pub counters: FeedCounters,
     /// The L3 feed over multicast, when configured.
@@ -171,12 +177,13 @@ impl FeedFanout {
             instruments: HashMap::default(),
             sessions: HashMap::default(),
             subscribers: HashMap::default(),
-            command: Vec::new(),
-            applied_seq: 0,
+            pending: PendingCommands::default(),
+            received_seq: 0,
             stopped: false,
             book_events: Vec::new(),
             level_updates: Vec::new(),
             frame: Vec::new(),
+            batches: FeedBatches::default(),
             dirty: Vec::new(),
             counters: FeedCounters::default(),
             multicast: None,
@@ -188,41 +195,73 @@ impl FeedFanout {
         self.stopped
     }
 
-    /// One event of the command numbered `seq`; the command is applied at its last frame.
+    /// One event of the command being received; the command is complete at its last
+    /// frame.
     pub fn event(&mut self, event: &Event) {
         if !self.stopped {
-            self.command.push(*event);
+            self.pending.event(event);
         }
     }
 
-    /// The command numbered `seq`, sequenced at `timestamp_ns`, is complete: applies it
-    /// and queues its feed messages. Appends the top-of-book messages (TradeReport,
-    /// TopOfBook) for the old subscribers to `tops`; returns the sessions to drain.
-    pub fn end_command(
+    /// The command numbered `seq`, sequenced at `timestamp_ns`, is complete: it waits
+    /// for [`Self::publish`]. Returns whether the wait is full (publish now).
+    pub fn end_command(&mut self, seq: u64, timestamp_ns: u64) -> bool {
+        if self.stopped || seq <= self.received_seq {
+            self.pending.discard();
+            return false;
+        }
+        if seq != self.received_seq + 1 {
+            // History this gateway never saw: its books are not the engine's.
+            self.stopped = true;
+            self.pending.discard();
+            return false;
+        }
+        self.received_seq = seq;
+        self.pending.close(seq, timestamp_ns)
+    }
+
+    /// Whether commands wait for [`Self::publish`].
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Applies the complete commands and queues their feed messages. Appends the
+    /// top-of-book messages (TradeReport, TopOfBook) for the old subscribers to `tops`;
+    /// returns the sessions to drain.
+    pub fn publish(&mut self, tops: &mut Vec<(u32, ServerMessage)>) -> Vec<u64> {
+        for command in self.pending.take() {
+            self.apply(command.seq, command.timestamp_ns, &command.events, tops);
+        }
+        self.queue_batches();
+        let dirty = std::mem::take(&mut self.dirty);
+        for sid in &dirty {
+            if let Some(session) = self.sessions.get_mut(sid) {
+                session.listed = false;
+            }
+        }
+        dirty
+    }
+
+    /// Applies one command and queues its feed messages.
+    fn apply(
         &mut self,
         seq: u64,
         timestamp_ns: u64,
+        events: &[Event],
         tops: &mut Vec<(u32, ServerMessage)>,
-    ) -> Vec<u64> {
-        let events = std::mem::take(&mut self.command);
-        if self.stopped || seq <= self.applied_seq {
-            return Vec::new();
+    ) {
+        if self.stopped {
+            return; // an earlier command was refused
         }
-        if seq != self.applied_seq + 1 {
-            // History this gateway never saw: its books are not the engine's.
-            self.stopped = true;
-            return Vec::new();
-        }
-        self.applied_seq = seq;
         let mut book_events = std::mem::take(&mut self.book_events);
         book_events.clear();
         if self
             .builder
-            .apply(seq, timestamp_ns, &events, &mut book_events)
+            .apply(seq, timestamp_ns, events, &mut book_events)
             .is_err()
         {
             self.stopped = true;
-            return Vec::new();
+            return;
         }
         let mut touched = Vec::new();
         for e in &book_events {
@@ -237,7 +276,7 @@ impl FeedFanout {
             for e in &book_events {
                 if self.levels[i].1.apply(e, &mut updates).is_err() {
                     self.stopped = true;
-                    return Vec::new();
+                    return;
                 }
             }
             let depth = self.levels[i].0;
@@ -250,13 +289,6 @@ impl FeedFanout {
             self.publish_top(instrument, timestamp_ns, tops);
         }
         self.book_events = book_events;
-        let dirty = std::mem::take(&mut self.dirty);
-        for sid in &dirty {
-            if let Some(session) = self.sessions.get_mut(sid) {
-                session.listed = false;
-            }
-        }
-        dirty
     }
 
     fn publish_l3(&mut self, e: &BookEvent, tops: &mut Vec<(u32, ServerMessage)>) {
@@ -352,29 +384,49 @@ impl FeedFanout {
         frame(&mut self.frame, message);
     }
 
-    /// Queues the encoded frame to every session subscribed to `key` (its instrument's
-    /// or every instrument's).
+    /// Adds the encoded frame to `key`'s batch if anyone subscribes to it (to its
+    /// instrument's or every instrument's).
     fn fan_out(&mut self, key: FeedKey) {
+        let subscribed = [key, key.of(ALL_INSTRUMENTS)]
+            .iter()
+            .any(|k| self.subscribers.get(k).is_some_and(|l| !l.is_empty()));
+        if subscribed {
+            self.batches.push(key, &self.frame);
+        }
+    }
+
+    /// Queues each batch to every session subscribed to its feed, in one append.
+    fn queue_batches(&mut self) {
         let s = &self.settings;
-        for k in [key, key.of(ALL_INSTRUMENTS)] {
-            let Some(list) = self.subscribers.get(&k) else {
-                continue;
-            };
-            for &sid in list {
-                let Some(session) = self.sessions.get_mut(&sid) else {
+        for batch in self.batches.filled() {
+            for k in [batch.key, batch.key.of(ALL_INSTRUMENTS)] {
+                let Some(list) = self.subscribers.get(&k) else {
                     continue;
                 };
-                match session.queue(key, &self.frame, s.backlog_bytes, s.conflate) {
-                    Queued::Skipped => continue,
-                    Queued::Conflated => self.counters.conflations += 1,
-                    Queued::Sent | Queued::Slow => {}
-                }
-                if !session.listed {
-                    session.listed = true;
-                    self.dirty.push(sid);
+                for &sid in list {
+                    let Some(session) = self.sessions.get_mut(&sid) else {
+                        continue;
+                    };
+                    let queued = session.queue(
+                        batch.key,
+                        &batch.frames,
+                        batch.count,
+                        s.backlog_bytes,
+                        s.conflate,
+                    );
+                    match queued {
+                        Queued::Skipped => continue,
+                        Queued::Conflated => self.counters.conflations += 1,
+                        Queued::Sent | Queued::Slow => {}
+                    }
+                    if !session.listed {
+                        session.listed = true;
+                        self.dirty.push(sid);
+                    }
                 }
             }
         }
+        self.batches.clear();
     }
 
     /// TopOfBook for the old Subscribe, stamped with the instrument's last event time;

@@ -596,7 +596,7 @@ impl Core {
     }
 
     pub fn has_pending(&self) -> bool {
-        !self.dirty.is_empty()
+        !self.dirty.is_empty() || self.feeds.has_pending()
     }
 
     /// When feed bytes held back for coalescing are due: drain again then.
@@ -604,8 +604,16 @@ impl Core {
         self.held.due_ns()
     }
 
-    /// Bytes to write per session, and the sessions to end as slow consumers.
+    /// The feeds published, then bytes to write per session, and the sessions to end as
+    /// slow consumers.
     pub fn drain(&mut self, now_ns: u64) -> (Vec<(u64, Vec<u8>)>, Vec<u64>) {
+        self.publish_feeds();
+        self.drain_sessions(now_ns)
+    }
+
+    /// Bytes to write per session, and the sessions to end as slow consumers; feeds not
+    /// yet published wait ([`Self::publish_feeds`]).
+    pub fn drain_sessions(&mut self, now_ns: u64) -> (Vec<(u64, Vec<u8>)>, Vec<u64>) {
         let mut writes = Vec::new();
         let mut slow = Vec::new();
         let mut again = Vec::new();
@@ -885,8 +893,8 @@ impl Core {
             self.feeds.event(&event);
             self.route(&event, st);
         }
-        if header.last {
-            self.publish_feeds(header.seq, header.timestamp_ns);
+        if header.last && self.feeds.end_command(header.seq, header.timestamp_ns) {
+            self.publish_feeds();
         }
     }
 
@@ -1109,11 +1117,13 @@ impl Core {
         }
     }
 
-    /// A command's events are all in: its feed messages go to the feed subscribers,
-    /// its TradeReports and TopOfBook changes to the top-of-book subscribers.
-    fn publish_feeds(&mut self, seq: u64, timestamp_ns: u64) {
+    /// The feed messages of the commands received since the last call go to the feed
+    /// subscribers, their TradeReports and TopOfBook changes to the top-of-book
+    /// subscribers. Called once the answers to the orders are written, so building
+    /// and queueing the feeds never delays them.
+    pub fn publish_feeds(&mut self) {
         let mut tops = Vec::new();
-        for sid in self.feeds.end_command(seq, timestamp_ns, &mut tops) {
+        for sid in self.feeds.publish(&mut tops) {
             self.mark(sid);
         }
         for (instrument, message) in &tops {

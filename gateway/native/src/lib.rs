@@ -4,6 +4,7 @@
 pub mod account_stream;
 pub mod acked_ids;
 pub mod engine_link_state;
+pub mod feed_batches;
 pub mod feed_fanout;
 pub mod feed_window;
 pub mod fix_codec;
@@ -13,6 +14,7 @@ pub mod gateway;
 pub mod held_sessions;
 pub mod instrument_registry;
 pub mod multicast_publisher;
+pub mod pending_commands;
 pub mod rate_limit;
 pub mod session;
 pub mod stats;
@@ -277,6 +279,12 @@ impl PyGatewayCore {
         self.core.set_paused(sid, paused);
     }
 
+    /// Builds and queues the feed messages of the commands received since the last
+    /// call (after the answers to the orders were written).
+    fn publish_feeds(&mut self) {
+        self.core.publish_feeds();
+    }
+
     fn has_pending(&self) -> bool {
         self.core.has_pending()
     }
@@ -286,14 +294,15 @@ impl PyGatewayCore {
         self.core.held_due_ns()
     }
 
-    /// Returns ([(sid, bytes)], [slow consumer sid]).
+    /// Returns ([(sid, bytes)], [slow consumer sid]); feed messages of commands received
+    /// since :meth:`publish_feeds` wait for it.
     #[allow(clippy::type_complexity)]
     fn drain<'py>(
         &mut self,
         py: Python<'py>,
         now_ns: u64,
     ) -> (Vec<(u64, Bound<'py, PyBytes>)>, Vec<u64>) {
-        let (writes, slow) = self.core.drain(now_ns);
+        let (writes, slow) = self.core.drain_sessions(now_ns);
         let writes = writes
             .into_iter()
             .map(|(sid, bytes)| (sid, PyBytes::new(py, &bytes)))

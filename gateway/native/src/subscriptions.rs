@@ -68,11 +68,13 @@ impl FeedSession {
             .any(|p| p.feed == key.feed && p.depth == key.depth && p.covers(key.instrument))
     }
 
-    /// Queues one incremental of `key`'s feed (`key.instrument` is the message's).
+    /// Queues `count` incrementals of `key`'s feed, in order (`key.instrument` is
+    /// theirs).
     pub fn queue(
         &mut self,
         key: FeedKey,
-        frame: &[u8],
+        frames: &[u8],
+        count: u64,
         backlog_bytes: usize,
         conflate: bool,
     ) -> Queued {
@@ -82,7 +84,7 @@ impl FeedSession {
         if self.waits_for_snapshot(key) {
             return Queued::Skipped;
         }
-        self.queue_frames(frame, 1, backlog_bytes, conflate)
+        self.queue_frames(frames, count, backlog_bytes, conflate)
     }
 
     /// Queues `count` frames (a resend), under the same bound as the incrementals.
@@ -145,14 +147,14 @@ mod tests {
     fn a_backlog_over_its_bound_is_conflated_or_marked_slow() {
         let mut s = FeedSession::default();
         s.set(L3, true);
-        assert_eq!(s.queue(L3, b"abc", 5, true), Queued::Skipped);
+        assert_eq!(s.queue(L3, b"abc", 1, 5, true), Queued::Skipped);
         s.pending.clear();
-        assert_eq!(s.queue(L3, b"abc", 5, true), Queued::Sent);
-        assert_eq!(s.queue(L3, b"abc", 5, true), Queued::Conflated);
+        assert_eq!(s.queue(L3, b"abc", 1, 5, true), Queued::Sent);
+        assert_eq!(s.queue(L3, b"abc", 1, 5, true), Queued::Conflated);
         assert!(s.out.is_empty() && s.pending == vec![L3]);
         s.pending.clear();
-        s.queue(L3, b"abc", 5, false);
-        assert_eq!(s.queue(L3, b"abc", 5, false), Queued::Slow);
+        s.queue(L3, b"abc", 1, 5, false);
+        assert_eq!(s.queue(L3, b"abc", 1, 5, false), Queued::Slow);
         assert!(s.slow);
     }
 
@@ -161,6 +163,6 @@ mod tests {
         let mut s = FeedSession::default();
         s.set(L3.of(ALL_INSTRUMENTS), true);
         assert!(s.subscribed(L3.of(7)));
-        assert_eq!(s.queue(L3.of(7), b"x", 10, true), Queued::Skipped);
+        assert_eq!(s.queue(L3.of(7), b"x", 1, 10, true), Queued::Skipped);
     }
 }

@@ -846,3 +846,39 @@ fn snapshots_of_every_instrument_go_out_a_book_at_a_time_within_the_drain_budget
     assert_eq!(drains, 2);
     assert_eq!(book.sides, ClientBook::of_engine(&x.engine));
 }
+
+#[test]
+fn an_orders_answer_goes_out_before_the_feeds_of_its_command_are_built() {
+    let mut x = Exchange::new(settings());
+    x.login(1);
+    x.subscribe(1, 1, FeedKind::L3, 0);
+    x.drain(1);
+    // Session 2 is account 8's: its orders have odd client order ids.
+    x.core.open_session(2, 0);
+    let login = ClientMessage::Login {
+        username: encode_text("t").unwrap(),
+        password: encode_text("p").unwrap(),
+        next_seq: 0,
+    };
+    x.core.feed_session(2, &framed(&login), 0);
+    x.core.accept_login(2, 8, Role::ReadOnly, 0, 0, 1, false, 0);
+    x.drain(2);
+    x.order(1, Side::Sell, 101, 5);
+    let (writes, slow) = x.core.drain_sessions(0);
+    assert!(slow.is_empty());
+    let to = |sid| {
+        writes
+            .iter()
+            .filter(|(s, _)| *s == sid)
+            .flat_map(|(_, b)| messages(b))
+            .collect::<Vec<_>>()
+    };
+    assert!(matches!(to(2)[..], [ServerMessage::Accepted { .. }]));
+    assert!(to(1).is_empty());
+    assert!(x.core.has_pending());
+    x.core.publish_feeds();
+    assert!(matches!(
+        x.drain_at(1, 0)[..],
+        [ServerMessage::OrderAdded { price: 101, .. }]
+    ));
+}

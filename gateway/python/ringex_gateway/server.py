@@ -397,6 +397,9 @@ class Gateway:
             session = self.sessions.get(sid)
             if session is not None:
                 self.end_session(session, SessionEndReason.SLOW_CONSUMER)
+        # The answers are on their way: the feeds of what they answered are built now
+        # and written at the next pass, so the fan-out never delays an order's answer.
+        self.core.publish_feeds()
         if self.multicast is not None:
             self.multicast.send_batch()
         if self.core.has_pending():

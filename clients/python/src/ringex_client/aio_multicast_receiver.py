@@ -46,13 +46,13 @@ class AsyncMulticastReceiver(JoinedGroup):
             for message in self.sequencer.accept(packet):
                 yield message
             for _ in range(REQUESTS_PER_PACKET):
-                gap = self.sequencer.gap(self.options.request_max)
+                gap = self._gap()
                 if gap is None:
                     break
-                before = self.sequencer.next_seq
-                for item in self.sequencer.accept_reply(await self._request(*gap)):
+                items, again = self._accept_reply(await self._request(*gap))
+                for item in items:
                     yield item
-                if self.sequencer.next_seq == before:
+                if not again:
                     break  # not published yet: the next packet brings it
 
     async def _request(self, sequence: int, count: int) -> Reply:

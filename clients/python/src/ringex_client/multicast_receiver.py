@@ -13,6 +13,7 @@ from ringex_client.messages import Message
 from ringex_client.mold_packet import (
     Packet,
     Reply,
+    ReplyStatus,
     decode_packet,
     encode_header,
     session_name,
@@ -90,9 +91,14 @@ class JoinedGroup:
         self.sock = join_group(group, port, o.interface, o.receive_buffer_bytes)
         self.sock.setblocking(False)
         self._replies = bytearray()
+        self.request_max = o.request_max
+        """Most messages asked for at once: the option, lowered to the server's bound
+        when a reply states a smaller one."""
         self.dropped_by_hook = 0
         self.bad_packets = 0
         self.requests = 0
+        self.retransmitted = 0
+        """Messages received in retransmission replies (duplicates included)."""
 
     def _packet(self, data: bytes) -> Packet | None:
         """The datagram as a packet; None (counted) if malformed or the hook drops it."""
@@ -109,6 +115,27 @@ class JoinedGroup:
         assert self.sequencer.session is not None
         self.requests += 1
         return encode_header(self.sequencer.session, sequence, count)
+
+    def _gap(self) -> tuple[int, int] | None:
+        """The next range to ask the retransmission server for, if any."""
+        return self.sequencer.gap(self.request_max)
+
+    def _accept_reply(self, reply: Reply) -> tuple[list[FeedItem], bool]:
+        """What ``reply`` puts in order, and whether asking again now may bring more
+        (not when nothing moved: the rest is not published yet). A reply refusing the
+        count for being over the server's bound lowers ours to it, so the next request
+        is one the server answers rather than a gap that is never filled."""
+        if reply.status == ReplyStatus.BAD_COUNT:
+            bound = reply.packet.count
+            if 0 < bound < self.request_max:
+                self.request_max = bound
+                return [], True
+            return [], False
+        if reply.status == ReplyStatus.MESSAGES:
+            self.retransmitted += len(reply.packet.messages)
+        before = self.sequencer.next_seq
+        out = self.sequencer.accept_reply(reply)
+        return out, self.sequencer.next_seq != before
 
     def _take_reply(self) -> Reply | None:
         """The first whole reply received, if there is one yet."""
@@ -177,14 +204,13 @@ class MulticastReceiver(JoinedGroup):
         of times."""
         out: list[FeedItem] = []
         for _ in range(REQUESTS_PER_PACKET):
-            gap = self.sequencer.gap(self.options.request_max)
+            gap = self._gap()
             if gap is None:
                 break
-            reply = self._request(*gap)
-            before = self.sequencer.next_seq
-            out += self.sequencer.accept_reply(reply)
-            if self.sequencer.next_seq == before:
-                break  # nothing more to be had now (not yet published)
+            items, again = self._accept_reply(self._request(*gap))
+            out += items
+            if not again:
+                break
         return out
 
     def _request(self, sequence: int, count: int) -> Reply:
