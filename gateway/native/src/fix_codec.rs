@@ -1,12 +1,14 @@
 //! FIX 4.4 tag=value messages: splitting a byte stream into whole messages, parsing one
 //! into its fields with the checks the session layer relies on (BeginString, BodyLength,
-//! CheckSum, header order, duplicate tags, malformed numbers), and encoding with the
-//! BodyLength and CheckSum computed.
+//! CheckSum, header order, duplicate tags, repeating groups, malformed numbers), and
+//! encoding with the BodyLength and CheckSum computed.
 //!
 //! Framing errors mean the stream cannot be resynchronised (the gateway ends the session
 //! with a Logout); a checksum mismatch marks one message as garbled (ignored, its sequence
 //! number not consumed, so the gap is resent); any other defect is a session-level Reject
 //! with the SessionRejectReason the error names.
+
+use crate::fix_groups::{gather, FixFields};
 
 /// Field separator.
 pub const SOH: u8 = 0x01;
@@ -37,7 +39,12 @@ const INT_TAGS: &[u32] = &[
     45,  // RefSeqNum
     98,  // EncryptMethod
     108, // HeartBtInt
+    146, // NoRelatedSym
     151, // LeavesQty
+    264, // MarketDepth
+    265, // MDUpdateType
+    267, // NoMDEntryTypes
+    268, // NoMDEntries
     371, // RefTagID
     373, // SessionRejectReason
     380, // BusinessRejectReason
@@ -60,6 +67,8 @@ pub enum SessionRejectReason {
     InvalidMsgType = 11,
     TagAppearsMoreThanOnce = 13,
     TagOutOfOrder = 14,
+    RepeatingGroupFieldsOutOfOrder = 15,
+    IncorrectNumInGroupCount = 16,
     Other = 99,
 }
 
@@ -156,8 +165,9 @@ pub struct Refused {
 }
 
 /// Parses one whole message (as [`next_frame`] delimited it) into its fields after
-/// BodyLength, in order, without CheckSum. Values are printable ASCII.
-pub fn parse(frame: &[u8]) -> Result<Vec<(u32, String)>, Refused> {
+/// BodyLength, in order, without CheckSum, gathered into body and repeating groups.
+/// Values are printable ASCII.
+pub fn parse(frame: &[u8]) -> Result<FixFields, Refused> {
     let trailer_at = frame.len() - TRAILER_BYTES;
     let stated = std::str::from_utf8(&frame[trailer_at + 3..trailer_at + 6])
         .ok()
@@ -178,7 +188,7 @@ pub fn parse(frame: &[u8]) -> Result<Vec<(u32, String)>, Refused> {
     };
     let body = body.strip_suffix(&[SOH]).unwrap_or(body);
     for raw in body.split(|&b| b == SOH) {
-        match parse_field(raw, &fields) {
+        match parse_field(raw) {
             Ok(field) if error.is_none() => fields.push(field),
             Ok(field) => {
                 if field.0 == 34 || field.0 == 35 {
@@ -200,12 +210,14 @@ pub fn parse(frame: &[u8]) -> Result<Vec<(u32, String)>, Refused> {
     if error.is_none() {
         error = check_header_order(&fields);
     }
-    match error {
-        None => Ok(fields),
-        Some(error) => Err(Refused {
+    let seq_num = find(&fields, 34).and_then(|v| v.parse().ok()).unwrap_or(0);
+    let msg_type = find(&fields, 35).unwrap_or("").to_owned();
+    match error.map_or_else(|| gather(fields), Err) {
+        Ok(parsed) => Ok(parsed),
+        Err(error) => Err(Refused {
             error,
-            seq_num: find(&fields, 34).and_then(|v| v.parse().ok()).unwrap_or(0),
-            msg_type: find(&fields, 35).unwrap_or("").to_owned(),
+            seq_num,
+            msg_type,
         }),
     }
 }
@@ -217,7 +229,11 @@ fn find(fields: &[(u32, String)], tag: u32) -> Option<&str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn invalid(reason: SessionRejectReason, ref_tag: u32, text: &'static str) -> MessageError {
+pub(crate) fn invalid(
+    reason: SessionRejectReason,
+    ref_tag: u32,
+    text: &'static str,
+) -> MessageError {
     MessageError::Invalid {
         reason,
         ref_tag,
@@ -225,7 +241,7 @@ fn invalid(reason: SessionRejectReason, ref_tag: u32, text: &'static str) -> Mes
     }
 }
 
-fn parse_field(raw: &[u8], seen: &[(u32, String)]) -> Result<(u32, String), MessageError> {
+fn parse_field(raw: &[u8]) -> Result<(u32, String), MessageError> {
     use SessionRejectReason as R;
     let Some(eq) = raw.iter().position(|&b| b == b'=') else {
         return Err(invalid(R::InvalidTagNumber, 0, "field without '='"));
@@ -244,13 +260,6 @@ fn parse_field(raw: &[u8], seen: &[(u32, String)]) -> Result<(u32, String), Mess
     }
     if INT_TAGS.contains(&tag) && !is_int(value) {
         return Err(invalid(R::IncorrectDataFormat, tag, "value not an integer"));
-    }
-    if seen.iter().any(|(t, _)| *t == tag) {
-        return Err(invalid(
-            R::TagAppearsMoreThanOnce,
-            tag,
-            "tag appears more than once",
-        ));
     }
     // Checked printable ASCII above, so this is valid UTF-8.
     let value = String::from_utf8(value.to_vec()).expect("ASCII is UTF-8");

@@ -8,7 +8,8 @@ use pyo3::types::{PyBytes, PyDict};
 use crate::fix_codec::{self, FrameError, MessageError};
 use crate::fix_price;
 
-/// A message that parsed: its fields after BodyLength (without CheckSum) by tag.
+/// A message that parsed: its fields after BodyLength (without CheckSum) by tag, and
+/// the entries of its repeating groups (each a dict by tag) by their NumInGroup tag.
 #[pyclass(
     name = "FixMessage",
     module = "ringex_gateway._native",
@@ -17,6 +18,7 @@ use crate::fix_price;
 )]
 pub struct FixMessage {
     fields: Py<PyDict>,
+    groups: Py<PyDict>,
 }
 
 /// A whole message that is garbled (ignored, its sequence number unused) or invalid
@@ -96,12 +98,21 @@ fn broken(py: Python<'_>, e: FrameError) -> PyResult<Bound<'_, PyAny>> {
 
 fn record<'py>(py: Python<'py>, frame: &[u8]) -> PyResult<Bound<'py, PyAny>> {
     Ok(match fix_codec::parse(frame) {
-        Ok(fields) => {
-            let d = PyDict::new(py);
-            for (tag, value) in fields {
-                d.set_item(tag, value)?;
+        Ok(parsed) => {
+            let groups = PyDict::new(py);
+            for group in parsed.groups {
+                let entries = group
+                    .entries
+                    .into_iter()
+                    .map(|entry| fields_dict(py, entry))
+                    .collect::<PyResult<Vec<_>>>()?;
+                groups.set_item(group.count_tag, entries)?;
             }
-            Bound::new(py, FixMessage { fields: d.unbind() })?.into_any()
+            let message = FixMessage {
+                fields: fields_dict(py, parsed.fields)?.unbind(),
+                groups: groups.unbind(),
+            };
+            Bound::new(py, message)?.into_any()
         }
         Err(refused) => {
             let (garbled, reason, ref_tag, text) = match refused.error {
@@ -123,6 +134,14 @@ fn record<'py>(py: Python<'py>, frame: &[u8]) -> PyResult<Bound<'py, PyAny>> {
             Bound::new(py, r)?.into_any()
         }
     })
+}
+
+fn fields_dict(py: Python<'_>, fields: Vec<(u32, String)>) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    for (tag, value) in fields {
+        d.set_item(tag, value)?;
+    }
+    Ok(d)
 }
 
 /// One message: BeginString, BodyLength, `fields` (MsgType first), CheckSum.

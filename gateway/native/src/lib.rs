@@ -8,6 +8,7 @@ pub mod feed_batches;
 pub mod feed_fanout;
 pub mod feed_window;
 pub mod fix_codec;
+pub mod fix_groups;
 pub mod fix_price;
 pub mod fix_py;
 pub mod gateway;

@@ -52,9 +52,10 @@ fn encodes_what_quickfix_would_send_and_parses_it_back() {
         "8=FIX.4.4|9=41|35=0|49=A|56=B|34=2|52=20260101-00:00:00|10=115|"
     );
     assert_eq!(next_frame(&bytes, MAX), Ok(Some(bytes.len())));
-    let fields = parse(&bytes).unwrap();
-    assert_eq!(fields[0], (35, "0".to_owned()));
-    assert_eq!(fields.len(), 5);
+    let parsed = parse(&bytes).unwrap();
+    assert_eq!(parsed.fields[0], (35, "0".to_owned()));
+    assert_eq!(parsed.fields.len(), 5);
+    assert!(parsed.groups.is_empty());
 }
 
 #[test]
@@ -118,6 +119,26 @@ fn invalid_fields_name_their_reject_reason() {
         (b"34=2\x01", R::RequiredTagMissing, 35),
         (b"35=D\x0158=caf\xc3\xa9\x01", R::IncorrectDataFormat, 58),
     ];
+    assert_reasons(cases);
+}
+
+#[test]
+fn group_defects_name_their_reject_reason() {
+    use SessionRejectReason as R;
+    let (count, twice) = (R::IncorrectNumInGroupCount, R::TagAppearsMoreThanOnce);
+    let cases: &[(&[u8], R, u32)] = &[
+        (b"35=V\x01267=2\x01269=0\x01", count, 267),
+        (b"35=V\x01146=1\x0155=A\x0155=B\x01", count, 146),
+        (b"35=V\x01267=-1\x01", count, 267),
+        (b"35=V\x01267=x\x01", R::IncorrectDataFormat, 267),
+        (b"35=V\x01267=1\x01269=0\x01267=1\x01", twice, 267),
+        (b"35=D\x01269=0\x01269=1\x01", twice, 269),
+    ];
+    assert_reasons(cases);
+}
+
+/// Each body, framed, is refused with its reason and RefTagID.
+fn assert_reasons(cases: &[(&[u8], SessionRejectReason, u32)]) {
     for (body, reason, tag) in cases {
         let mut frame = format!("8=FIX.4.4\x019={}\x01", body.len()).into_bytes();
         frame.extend_from_slice(body);
@@ -135,6 +156,42 @@ fn invalid_fields_name_their_reject_reason() {
             other => panic!("{other:?}"),
         }
     }
+}
+
+fn market_data_request() -> Vec<u8> {
+    message(&[
+        (35, "V"),
+        (34, "5"),
+        (262, "md1"),
+        (263, "1"),
+        (264, "10"),
+        (267, "3"),
+        (269, "0"),
+        (269, "1"),
+        (269, "2"),
+        (146, "2"),
+        (55, "XAU"),
+        (55, "XAG"),
+    ])
+}
+
+#[test]
+fn repeating_groups_are_gathered_by_their_count_tag() {
+    let parsed = parse(&market_data_request()).unwrap();
+    let tags: Vec<u32> = parsed.fields.iter().map(|(t, _)| *t).collect();
+    assert_eq!(tags, [35, 34, 262, 263, 264, 267, 146]);
+    let entries = |count_tag: u32| -> Vec<Vec<(u32, String)>> {
+        let group = parsed.groups.iter().find(|g| g.count_tag == count_tag);
+        group.unwrap().entries.clone()
+    };
+    let types: Vec<&str> = ["0", "1", "2"].to_vec();
+    let got = entries(267);
+    assert_eq!(got.len(), 3);
+    for (entry, want) in got.iter().zip(types) {
+        assert_eq!(entry, &vec![(269, want.to_owned())]);
+    }
+    assert_eq!(entries(146)[1], vec![(55, "XAG".to_owned())]);
+    assert_eq!(message(&parsed.flat()), market_data_request());
 }
 
 #[test]
@@ -189,6 +246,7 @@ fn mutated_streams_never_panic_and_what_parses_re_encodes() {
             (44, "101.25"),
         ]),
         message(&[(35, "2"), (7, "1"), (16, "0")]),
+        market_data_request(),
     ];
     let mut rng = Lcg(0x5EED_F1C5);
     for i in 0..200_000 {
@@ -198,11 +256,9 @@ fn mutated_streams_never_panic_and_what_parses_re_encodes() {
         while let Ok(Some(len)) = next_frame(&bytes[at..], 512) {
             assert!(len <= 512);
             let frame = &bytes[at..at + len];
-            if let Ok(fields) = parse(frame) {
-                let borrowed: Vec<(u32, &str)> =
-                    fields.iter().map(|(t, v)| (*t, v.as_str())).collect();
+            if let Ok(parsed) = parse(frame) {
                 assert_eq!(
-                    message(&borrowed),
+                    message(&parsed.flat()),
                     frame,
                     "accepted bytes re-encode exactly"
                 );

@@ -89,9 +89,11 @@ class GatewayCore:
 def latency_bounds_ns() -> list[int]: ...
 
 class FixMessage:
-    """A FIX message that parsed: its fields after BodyLength, without CheckSum."""
+    """A FIX message that parsed: its fields after BodyLength, without CheckSum, and its
+    repeating groups' entries by their NumInGroup tag."""
 
     fields: dict[int, str]
+    groups: dict[int, list[dict[int, str]]]
 
 class FixRefused:
     """A whole FIX message that is garbled (ignored) or invalid (session Reject)."""

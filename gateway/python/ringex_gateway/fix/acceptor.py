@@ -3,7 +3,8 @@
 A FIX connection is a gateway session like a binary one: the gateway's core sees binary
 protocol frames from it (Login with the FIX Logon's Username/Password, so the same
 credentials, login throttles and queue apply; then NewOrder, Cancel, Replace,
-MassCancel) and writes it the account stream, which this module turns into FIX reports.
+MassCancel, FeedSubscribe for market data) and writes it the account stream and the
+feeds, which this module turns into FIX reports.
 Logging in asks for the whole held stream, which rebuilds the order state; only stream
 messages after the last one this CompID pair was sent become FIX messages, so a
 reconnect (or a gateway restart with a stream journal) loses nothing and repeats nothing.
@@ -30,6 +31,7 @@ from ringex_client.messages import (
 from ringex_gateway._native import FixFramer
 from ringex_gateway.client_session import ClientSession
 from ringex_gateway.config import PASSWORD_MAX, USERNAME_MAX, FixSettings, parse_address
+from ringex_gateway.fix.market_data import FEED_MESSAGES, MarketData
 from ringex_gateway.fix.order_entry import Forward, InvalidFieldError, OrderEntry
 from ringex_gateway.fix.seq_store import SeqStore
 from ringex_gateway.fix.session import (
@@ -42,6 +44,7 @@ from ringex_gateway.fix.session import (
     State,
 )
 from ringex_gateway.fix.symbols import Symbol, SymbolTable
+from ringex_gateway.fix.tags import MsgType, Tag
 
 if TYPE_CHECKING:
     from ringex_gateway.server import Gateway
@@ -62,6 +65,7 @@ class FixConnection(ClientSession):
         self.framer = FixFramer(acceptor.settings.max_message_bytes)
         self.fix = FixSession(acceptor.session_settings, acceptor.open_store, time.monotonic_ns())
         self.entry: OrderEntry | None = None
+        self.market_data: MarketData | None = None
         self._binary = FrameReader()
         self._core_beat_ns = 0
         # Binary frames for the core, handed over once per batch of received bytes.
@@ -118,7 +122,7 @@ class FixConnection(ClientSession):
             if isinstance(event, LogonRequested):
                 self._logon(event)
             elif isinstance(event, Application):
-                self._application(event.fields)
+                self._application(event.fields, event.groups)
             elif isinstance(event, Closed):
                 self._closed(event.reason)
 
@@ -134,18 +138,32 @@ class FixConnection(ClientSession):
         login = Login(username=event.username, password=event.password, next_seq=1)
         self.gateway.session_data(self, encode(login))
 
-    def _application(self, fields: dict[int, str]) -> None:
+    def _application(self, fields: dict[int, str], groups: dict[int, list[dict[int, str]]]) -> None:
         assert self.entry is not None, "application messages come after the Logon"
+        assert self.market_data is not None
         now = time.monotonic_ns()
         try:
+            if fields[Tag.MSG_TYPE] == MsgType.MARKET_DATA_REQUEST:
+                self._forward(self.market_data.request(fields, groups))
+                self._send_market_data(now)
+                return
             outcome = self.entry.request(fields)
         except InvalidFieldError as e:
             self.fix.reject(fields, e.reason, e.tag, e.text, now)
             return
         if isinstance(outcome, Forward):
-            self._to_core.append(encode(outcome.message))
+            self._forward([outcome])
         else:
             self.fix.send_application(outcome.msg_type, outcome.body, now)
+
+    def _forward(self, forwards: list[Forward]) -> None:
+        self._to_core += [encode(f.message) for f in forwards]
+
+    def _send_market_data(self, now: int) -> None:
+        """The market data reports built so far; never resent (a gap fill covers them)."""
+        assert self.market_data is not None
+        for report in self.market_data.take_reports():
+            self.fix.send_market_data(report.msg_type, report.body, now)
 
     def _closed(self, reason: str) -> None:
         log.info("FIX session %d (%s) ended: %s", self.sid, self.fix.peer_comp_id, reason)
@@ -168,6 +186,8 @@ class FixConnection(ClientSession):
         try:
             for body in self._binary.feed(data):
                 self._from_core(decode_server(body), now)
+            if self.market_data is not None:
+                self._send_market_data(now)
         except ProtocolError:
             log.exception("FIX session %d: undecodable message from the core", self.sid)
             self._closed("internal error")
@@ -176,7 +196,11 @@ class FixConnection(ClientSession):
     def _from_core(self, m: Message, now: int) -> None:
         if isinstance(m, LoginAccepted):
             self._logged_in(m, now)
+        elif isinstance(m, FEED_MESSAGES) and self.market_data is not None:
+            self._forward(self.market_data.response(m))
         elif self.entry is not None and self.fix.store is not None:
+            if self.market_data is not None:
+                self._send_market_data(now)  # reports keep the order of their causes
             seq = getattr(m, "seq", 0)
             store = self.fix.store
             report = self.entry.response(m, report=seq == 0 or seq > store.stream_seq)
@@ -192,6 +216,10 @@ class FixConnection(ClientSession):
             # A new pair, or a stream numbering that restarted: report from the live end.
             store.set_stream(m.epoch, m.replay_end - 1)
         self.entry = OrderEntry(self.acceptor.symbols, self.acceptor.settings.max_orders)
+        gateway = self.gateway.settings
+        self.market_data = MarketData(
+            self.acceptor.symbols, gateway.l2_depths, gateway.feed_subscriptions
+        )
         log.info(
             "FIX session %d logged on: %s, account %d", self.sid, self.fix.peer_comp_id, m.account
         )

@@ -164,7 +164,7 @@ class OrderEntry:
         )
 
     def _new_order(self, f: dict[int, str]) -> Forward | Report:
-        _required(
+        required(
             f, Tag.CL_ORD_ID, Tag.SYMBOL, Tag.SIDE, Tag.TRANSACT_TIME, Tag.ORDER_QTY, Tag.ORD_TYPE
         )
         client_order_id = _client_order_id(f, Tag.CL_ORD_ID)
@@ -182,7 +182,7 @@ class OrderEntry:
             return self._order_rejected(f, "1", "unknown symbol")
         price = 0
         if order_type == OrderType.LIMIT:
-            _required(f, Tag.PRICE)
+            required(f, Tag.PRICE)
             try:
                 price = symbol.units(f[Tag.PRICE])
             except ValueError as e:
@@ -222,14 +222,14 @@ class OrderEntry:
         )
 
     def _cancel(self, f: dict[int, str]) -> Forward:
-        _required(f, Tag.ORIG_CL_ORD_ID, Tag.CL_ORD_ID, Tag.SYMBOL, Tag.SIDE, Tag.TRANSACT_TIME)
+        required(f, Tag.ORIG_CL_ORD_ID, Tag.CL_ORD_ID, Tag.SYMBOL, Tag.SIDE, Tag.TRANSACT_TIME)
         orig = _client_order_id(f, Tag.ORIG_CL_ORD_ID)
         self._cancels.put(orig, f[Tag.CL_ORD_ID])
         return Forward(Cancel(client_order_id=orig))
 
     def _replace(self, f: dict[int, str]) -> Forward | Report:
-        _required(f, Tag.ORIG_CL_ORD_ID, Tag.CL_ORD_ID, Tag.SYMBOL, Tag.SIDE, Tag.TRANSACT_TIME)
-        _required(f, Tag.ORDER_QTY, Tag.ORD_TYPE, Tag.PRICE)
+        required(f, Tag.ORIG_CL_ORD_ID, Tag.CL_ORD_ID, Tag.SYMBOL, Tag.SIDE, Tag.TRANSACT_TIME)
+        required(f, Tag.ORDER_QTY, Tag.ORD_TYPE, Tag.PRICE)
         orig = _client_order_id(f, Tag.ORIG_CL_ORD_ID)
         new = _client_order_id(f, Tag.CL_ORD_ID)
         qty = _quantity(f)
@@ -253,12 +253,12 @@ class OrderEntry:
         )
 
     def _mass_cancel(self, f: dict[int, str]) -> Forward:
-        _required(f, Tag.CL_ORD_ID, Tag.MASS_CANCEL_REQUEST_TYPE, Tag.TRANSACT_TIME)
+        required(f, Tag.CL_ORD_ID, Tag.MASS_CANCEL_REQUEST_TYPE, Tag.TRANSACT_TIME)
         kind = f[Tag.MASS_CANCEL_REQUEST_TYPE]
         if kind == _MASS_CANCEL_ALL:
             instrument = ALL_INSTRUMENTS
         elif kind == _MASS_CANCEL_SECURITY:
-            _required(f, Tag.SYMBOL)
+            required(f, Tag.SYMBOL)
             symbol = self.symbols.by_name(f[Tag.SYMBOL])
             if symbol is None:
                 raise InvalidFieldError(
@@ -275,7 +275,7 @@ class OrderEntry:
         return Forward(MassCancel(instrument=instrument))
 
     def _status(self, f: dict[int, str]) -> Report:
-        _required(f, Tag.CL_ORD_ID, Tag.SYMBOL, Tag.SIDE)
+        required(f, Tag.CL_ORD_ID, Tag.SYMBOL, Tag.SIDE)
         order = self.orders.get(_client_order_id(f, Tag.CL_ORD_ID))
         if order is None:
             report = self._order_rejected(f, "5", "unknown order")
@@ -286,10 +286,10 @@ class OrderEntry:
         )
 
     def _security_list(self, f: dict[int, str]) -> Report:
-        _required(f, Tag.SECURITY_REQ_ID, Tag.SECURITY_LIST_REQUEST_TYPE)
+        required(f, Tag.SECURITY_REQ_ID, Tag.SECURITY_LIST_REQUEST_TYPE)
         kind = f[Tag.SECURITY_LIST_REQUEST_TYPE]
         if kind == "0":
-            _required(f, Tag.SYMBOL)
+            required(f, Tag.SYMBOL)
             chosen = [s for s in self.symbols.symbols if s.symbol == f[Tag.SYMBOL]]
         elif kind == "4":
             chosen = self.symbols.symbols
@@ -484,7 +484,8 @@ def _average_price(order: TrackedOrder, symbol: Symbol) -> str:
     return text.rstrip("0").rstrip(".")
 
 
-def _required(f: dict[int, str], *tags: Tag) -> None:
+def required(f: dict[int, str], *tags: Tag) -> None:
+    """Raises :class:`InvalidFieldError` for the first of ``tags`` missing from ``f``."""
     for tag in tags:
         if tag not in f:
             raise InvalidFieldError(

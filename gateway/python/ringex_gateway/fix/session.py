@@ -49,9 +49,11 @@ class LogonRequested:
 
 @dataclass(frozen=True)
 class Application:
-    """An in-sequence application message for the order-entry layer."""
+    """An in-sequence application message for the order-entry layer: its fields, and its
+    repeating groups' entries by NumInGroup tag."""
 
     fields: dict[int, str]
+    groups: dict[int, list[dict[int, str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,15 @@ class FixSession:
     def _emit(self, event: Event) -> None:
         self._events.append(event)
 
-    def _send(self, msg_type: str, body: Fields, now_ns: int, *, stream_seq: int = 0) -> None:
+    def _send(
+        self,
+        msg_type: str,
+        body: Fields,
+        now_ns: int,
+        *,
+        stream_seq: int = 0,
+        resendable: bool = True,
+    ) -> None:
         store = self.store
         assert store is not None
         message = encode_fix(
@@ -155,7 +165,8 @@ class FixSession:
                 *body,
             ]
         )
-        store.sent(message, application=msg_type not in ADMIN_TYPES, stream_seq=stream_seq)
+        application = resendable and msg_type not in ADMIN_TYPES
+        store.sent(message, application=application, stream_seq=stream_seq)
         self._out.append(message)
         self._timers.sent_ns = now_ns
 
@@ -166,6 +177,12 @@ class FixSession:
         account stream number it reports, kept so a reconnect resumes after it."""
         if self.state in (State.ACTIVE, State.LOGOUT_SENT):
             self._send(msg_type, body, now_ns, stream_seq=stream_seq)
+
+    def send_market_data(self, msg_type: str, body: Fields, now_ns: int) -> None:
+        """Sends a market data message, not stored: stale once missed, so a resend
+        covers it with a gap fill (the peer asks for a fresh snapshot)."""
+        if self.state in (State.ACTIVE, State.LOGOUT_SENT):
+            self._send(msg_type, body, now_ns, resendable=False)
 
     def _close(self, reason: str) -> None:
         if self.state != State.CLOSED:
@@ -226,7 +243,7 @@ class FixSession:
         elif self.state == State.AWAITING_LOGON:
             self._logon(item.fields, now_ns)
         else:
-            self._in_session(item.fields, now_ns)
+            self._in_session(item, now_ns)
 
     def _refused(self, item: FixRefused, now_ns: int) -> None:
         if self.state == State.AWAITING_LOGON:
@@ -379,7 +396,8 @@ class FixSession:
 
     # Established session ----------------------------------------------------------
 
-    def _in_session(self, fields: dict[int, str], now_ns: int) -> None:
+    def _in_session(self, item: FixMessage, now_ns: int) -> None:
+        fields = item.fields
         if Tag.MSG_SEQ_NUM not in fields:
             self._logout_and_close("MsgSeqNum(34) missing", now_ns)
             return
@@ -410,7 +428,7 @@ class FixSession:
         if msg_type in ADMIN_TYPES:
             self._admin(fields, msg_type, seq, now_ns)
         else:
-            self._emit(Application(fields))
+            self._emit(Application(fields, item.groups))
 
     def _store(self) -> SeqStore:
         assert self.store is not None
@@ -539,6 +557,7 @@ class FixSession:
         assert len(items) == 1, "a stored message is one message"
         assert isinstance(items[0], FixMessage), "stored messages parse"
         fields = dict(items[0].fields)
+        groups = items[0].groups
         original = fields.pop(Tag.SENDING_TIME)
         header = [
             (Tag.MSG_TYPE, fields.pop(Tag.MSG_TYPE)),
@@ -549,7 +568,12 @@ class FixSession:
             (Tag.SENDING_TIME, sending_time(self._wall_ns())),
             (Tag.ORIG_SENDING_TIME, original),
         ]
-        return encode_fix(header + list(fields.items()))
+        body: Fields = []
+        for tag, value in fields.items():
+            body.append((tag, value))
+            for entry in groups.get(tag, []):
+                body += entry.items()
+        return encode_fix(header + body)
 
     # Timers -----------------------------------------------------------------------
 
