@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ringex_client import ALL_INSTRUMENTS, Client
+from tests.fix_venue import FixGateway
 from tests.system_processes import (
     PASSWORD,
     TRADERS,
@@ -95,3 +96,13 @@ def connect(gateway: Gateway) -> Iterator[ClientFactory]:
         with Client("127.0.0.1", gateway.port, name, PASSWORD, reconnect=False) as c:
             c.mass_cancel(ALL_INSTRUMENTS)
             c.wait_for(lambda m: type(m).__name__ in ("MassCancelled", "Rejected"), 5)
+
+
+@pytest.fixture
+def fix_venue(engine_bin: Path, tmp_path: Path) -> Iterator[FixGateway]:
+    v = FixGateway(engine_bin, tmp_path)
+    v.start()
+    try:
+        yield v
+    finally:
+        v.stop()

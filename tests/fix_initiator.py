@@ -15,6 +15,7 @@ import quickfix as fix  # type: ignore[import-untyped]
 
 FIX44_XML = Path(sys.prefix, "share", "quickfix", "FIX44.xml")
 Fields = dict[int, str]
+Groups = dict[tuple[int, int], list[str]]
 
 
 def fields_of(message: Any) -> Fields:
@@ -27,6 +28,12 @@ def fields_of(message: Any) -> Fields:
     return out
 
 
+def pairs_of(message: Any) -> list[tuple[int, str]]:
+    """A QuickFIX message's fields in wire order, repeating groups included."""
+    parts = message.toString().split("\x01")
+    return [(int(tag), value) for tag, _, value in (p.partition("=") for p in parts if p)]
+
+
 class Recorder(fix.Application):  # type: ignore[misc]
     """Adds the credentials to the Logon and records every message."""
 
@@ -34,6 +41,8 @@ class Recorder(fix.Application):  # type: ignore[misc]
         super().__init__()
         self.username, self.password = username, password
         self.received: queue.Queue[Fields] = queue.Queue()
+        #: Market data messages (W, X, Y) in wire order, groups and all.
+        self.market_data: queue.Queue[list[tuple[int, str]]] = queue.Queue()
         self.log: list[tuple[str, Fields]] = []
         self.logged_on: queue.Queue[bool] = queue.Queue()
         self.session_id: Any = None
@@ -66,6 +75,8 @@ class Recorder(fix.Application):  # type: ignore[misc]
         f = fields_of(message)
         self.log.append(("in", f))
         self.received.put(f)
+        if f[35] in ("W", "X", "Y"):
+            self.market_data.put(pairs_of(message))
 
 
 class Initiator:
@@ -116,12 +127,18 @@ class Initiator:
             self._socket.stop()
             self._socket = None
 
-    def send(self, msg_type: str, *fields: tuple[int, str]) -> None:
-        """Sends an application message with these body fields."""
+    def send(self, msg_type: str, *fields: tuple[int, str], groups: Groups | None = None) -> None:
+        """Sends an application message with these body fields and repeating groups
+        ({(NumInGroup tag, entry tag): one value per entry})."""
         m = fix.Message()
         m.getHeader().setField(fix.StringField(35, msg_type))
         for tag, value in fields:
             m.setField(fix.StringField(tag, value))
+        for (count_tag, tag), values in (groups or {}).items():
+            for value in values:
+                group = fix.Group(count_tag, tag)
+                group.setField(fix.StringField(tag, value))
+                m.addGroup(group)
         if not fix.Session.sendToTarget(m, self.app.session_id):
             raise AssertionError(f"QuickFIX did not send {m}")
 
@@ -146,6 +163,10 @@ class Initiator:
             if match(f):
                 return f
 
+    def market_data(self, timeout: float = 10.0) -> list[tuple[int, str]]:
+        """The next W, X or Y received, fields in wire order."""
+        return self.app.market_data.get(timeout=timeout)
+
     def received_types(self) -> list[str]:
         """MsgTypes received so far, in order."""
         return [f[35] for way, f in self.app.log if way == "in"]
@@ -155,3 +176,10 @@ def report(msg_type: str, **tags: str) -> Callable[[Fields], bool]:
     """Matches ``msg_type`` with these tag values (``t11="5"`` is tag 11 = "5")."""
     want = {int(k[1:]): v for k, v in tags.items()}
     return lambda f: f.get(35) == msg_type and all(f.get(t) == v for t, v in want.items())
+
+
+def no_session_rejects(q: Initiator) -> None:
+    """Neither side sent a session Reject (35=3) or a BusinessMessageReject (35=j)."""
+    types = {f[35] for _, f in q.app.log}
+    assert "3" not in types, q.app.log
+    assert "j" not in types, q.app.log

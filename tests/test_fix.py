@@ -4,104 +4,21 @@ malformed input QuickFIX would never send."""
 
 import socket
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from ringex_client import Client, Executed
 from ringex_gateway._native import FixFramer, FixMessage, encode_fix
-from tests.fix_initiator import Fields, Initiator, report
+from tests.fix_initiator import Fields, no_session_rejects, report
+from tests.fix_venue import NOW, FixGateway, new_order
 from tests.session_tools import expect
-from tests.system_processes import PASSWORD, Engine, Gateway, free_port, wait_engine_up
+from tests.system_processes import PASSWORD
 
 pytestmark = pytest.mark.timeout(90)
 
-NOW = "20261203-22:00:00.000"
 
-
-def fix_toml(port: int, store: Path) -> str:
-    return f"""
-[fix]
-listen = "127.0.0.1:{port}"
-comp_id = "RINGEX"
-peer_comp_ids = ["CLIENT1", "CLIENT2", "CLIENT3"]
-store_dir = "{store}"
-
-[[fix.symbols]]
-symbol = "XAU"
-instrument = 1
-price_decimals = 2
-
-[[fix.symbols]]
-symbol = "XAG"
-instrument = 2
-"""
-
-
-class FixGateway:
-    """An engine and a gateway with the FIX acceptor on, all of the test's own."""
-
-    def __init__(self, engine_bin: Path, workdir: Path) -> None:
-        (workdir / "e").mkdir()
-        (workdir / "g").mkdir()
-        self.workdir = workdir
-        self.fix_port = free_port()
-        self.engine = Engine(engine_bin, workdir / "e")
-        self.gateway = Gateway(
-            workdir / "g",
-            0,
-            extra_toml=fix_toml(self.fix_port, workdir / "g" / "fix"),
-            journal_dir=str(workdir / "g" / "journal"),
-        )
-
-    def start(self) -> None:
-        self.engine.start()
-        self.gateway.engine_port = self.engine.port
-        self.start_gateway()
-
-    def start_gateway(self) -> None:
-        self.gateway.start()
-        wait_engine_up(self.gateway)
-
-    def stop(self) -> None:
-        self.gateway.stop()
-        self.engine.stop()
-
-    def initiator(self, sender: str, username: str) -> Initiator:
-        return Initiator(self.workdir / "qf" / sender, self.fix_port, sender, username, PASSWORD)
-
-
-@pytest.fixture
-def venue(engine_bin: Path, tmp_path: Path) -> Iterator[FixGateway]:
-    v = FixGateway(engine_bin, tmp_path)
-    v.start()
-    try:
-        yield v
-    finally:
-        v.stop()
-
-
-def new_order(cl_ord_id: str, side: str, qty: int, price: str) -> list[tuple[int, str]]:
-    return [
-        (11, cl_ord_id),
-        (55, "XAU"),
-        (54, side),
-        (60, NOW),
-        (38, str(qty)),
-        (40, "2"),
-        (44, price),
-    ]
-
-
-def no_session_rejects(q: Initiator) -> None:
-    types = q.received_types()
-    assert "3" not in types, q.app.log
-    assert "j" not in types, q.app.log
-
-
-def test_quickfix_trades_through_the_gateway(venue: FixGateway) -> None:
-    q = venue.initiator("CLIENT1", "alice")
+def test_quickfix_trades_through_the_gateway(fix_venue: FixGateway) -> None:
+    q = fix_venue.initiator("CLIENT1", "alice")
     q.start()
     try:
         q.send("x", (320, "all"), (559, "4"))
@@ -113,8 +30,8 @@ def test_quickfix_trades_through_the_gateway(venue: FixGateway) -> None:
         assert (new[39], new[151], new[44], new[55]) == ("0", "10", "1000", "XAU")
 
         with (
-            Client("127.0.0.1", venue.gateway.port, "alice", PASSWORD) as alice,
-            Client("127.0.0.1", venue.gateway.port, "bob", PASSWORD) as bob,
+            Client("127.0.0.1", fix_venue.gateway.port, "alice", PASSWORD) as alice,
+            Client("127.0.0.1", fix_venue.gateway.port, "bob", PASSWORD) as bob,
         ):
             bob.buy(1, 4, 100_000)
             expect(bob, Executed)
@@ -166,19 +83,21 @@ def test_quickfix_trades_through_the_gateway(venue: FixGateway) -> None:
     assert q.app.log[-1][1][35] == "5"
 
 
-def test_reconnect_gets_what_happened_meanwhile_and_resends_fill_gaps(venue: FixGateway) -> None:
-    q = venue.initiator("CLIENT1", "alice")
+def test_reconnect_gets_what_happened_meanwhile_and_resends_fill_gaps(
+    fix_venue: FixGateway,
+) -> None:
+    q = fix_venue.initiator("CLIENT1", "alice")
     q.start()
     q.send("D", *new_order("201", "2", 10, "1000"))
     q.expect(report("8", t11="201", t150="0"))
     q.stop()
-    with Client("127.0.0.1", venue.gateway.port, "bob", PASSWORD) as bob:
+    with Client("127.0.0.1", fix_venue.gateway.port, "bob", PASSWORD) as bob:
         bob.buy(1, 3, 100_000)
         expect(bob, Executed)
     # QuickFIX forgets the last two messages it received, and skips five numbers of its
     # own: each side asks the other for a resend.
     q.move_numbers(sender=+5, target=-2)
-    q2 = venue.initiator("CLIENT1", "alice")
+    q2 = fix_venue.initiator("CLIENT1", "alice")
     q2.start()
     try:
         fill = q2.expect(report("8", t11="201", t150="F"))
@@ -198,18 +117,18 @@ def test_reconnect_gets_what_happened_meanwhile_and_resends_fill_gaps(venue: Fix
         q2.stop()
 
 
-def test_numbers_and_reports_survive_a_gateway_restart(venue: FixGateway) -> None:
-    q = venue.initiator("CLIENT1", "alice")
+def test_numbers_and_reports_survive_a_gateway_restart(fix_venue: FixGateway) -> None:
+    q = fix_venue.initiator("CLIENT1", "alice")
     q.start()
     try:
         q.send("D", *new_order("301", "2", 5, "1000"))
         q.expect(report("8", t11="301", t150="0"))
-        venue.gateway.stop()
-        venue.start_gateway()
+        fix_venue.gateway.stop()
+        fix_venue.start_gateway()
         q.wait_logged_on(timeout=30)
         logons = [f for way, f in q.app.log if way == "in" and f[35] == "A"]
         assert [f[34] for f in logons] == ["1", "4"], "numbers went on after the restart"
-        with Client("127.0.0.1", venue.gateway.port, "bob", PASSWORD) as bob:
+        with Client("127.0.0.1", fix_venue.gateway.port, "bob", PASSWORD) as bob:
             bob.buy(1, 5, 100_000)
             expect(bob, Executed)
         fill = q.expect(report("8", t11="301", t150="F"))
@@ -268,11 +187,11 @@ def corrupt_checksum(message: bytes) -> bytes:
 
 
 def test_malformed_messages_get_the_session_reaction_and_spare_other_sessions(
-    venue: FixGateway,
+    fix_venue: FixGateway,
 ) -> None:
-    q = venue.initiator("CLIENT1", "alice")
+    q = fix_venue.initiator("CLIENT1", "alice")
     q.start()
-    raw = RawFix(venue.fix_port, "CLIENT2")
+    raw = RawFix(fix_venue.fix_port, "CLIENT2")
     try:
         raw.logon("bob")
         # A bad checksum is ignored; the next message shows the gap: ResendRequest.
@@ -301,10 +220,16 @@ def test_malformed_messages_get_the_session_reaction_and_spare_other_sessions(
         assert malformed is not None
         assert (malformed[35], malformed[373], malformed[371]) == ("3", "6", "38")
         # A FIX message type the gateway does not serve: BusinessMessageReject.
-        raw.send(raw.message("V", (262, "md"), (263, "0"), (264, "1")))
+        raw.send(raw.message("R", (131, "quote")))
         business = raw.receive()
         assert business is not None
-        assert (business[35], business[372], business[380]) == ("j", "V", "3")
+        assert (business[35], business[372], business[380]) == ("j", "R", "3")
+        # A repeating group whose count is not its number of entries: Reject 373=16.
+        md = [(262, "md"), (263, "0"), (264, "1"), (267, "2"), (269, "0"), (146, "1"), (55, "XAU")]
+        raw.send(raw.message("V", *md))
+        miscounted = raw.receive()
+        assert miscounted is not None
+        assert (miscounted[35], miscounted[373], miscounted[371]) == ("3", "16", "267")
         # Garbage: Logout, then the connection closes.
         raw.send(b"GET / HTTP/1.1\r\n\r\n")
         logout = raw.receive()
@@ -320,15 +245,15 @@ def test_malformed_messages_get_the_session_reaction_and_spare_other_sessions(
         q.stop()
 
 
-def test_oversize_and_wrong_credentials_end_the_connection(venue: FixGateway) -> None:
-    raw = RawFix(venue.fix_port, "CLIENT3")
+def test_oversize_and_wrong_credentials_end_the_connection(fix_venue: FixGateway) -> None:
+    raw = RawFix(fix_venue.fix_port, "CLIENT3")
     raw.send(raw.message("A", (98, "0"), (108, "30"), (553, "carol"), (554, "wrong")))
     refused = raw.receive()
     assert refused is not None
     assert (refused[35], refused[58]) == ("5", "logon refused: not_authorized")
     assert raw.receive() is None
     raw.close()
-    raw = RawFix(venue.fix_port, "CLIENT3")
+    raw = RawFix(fix_venue.fix_port, "CLIENT3")
     raw.logon("carol")
     raw.send(raw.message("D", (58, "x" * 5000)))
     logout = raw.receive()
