@@ -31,7 +31,7 @@ instrument = 2
 class FixGateway:
     """An engine and a gateway with the FIX acceptor on, all of the test's own."""
 
-    def __init__(self, engine_bin: Path, workdir: Path) -> None:
+    def __init__(self, engine_bin: Path, workdir: Path, **settings: int | str) -> None:
         (workdir / "e").mkdir()
         (workdir / "g").mkdir()
         self.workdir = workdir
@@ -40,8 +40,9 @@ class FixGateway:
         self.gateway = Gateway(
             workdir / "g",
             0,
+            password_cost=1 << 10,  # named, so the settings cannot be taken for it
             extra_toml=fix_toml(self.fix_port, workdir / "g" / "fix"),
-            journal_dir=str(workdir / "g" / "journal"),
+            **({"journal_dir": str(workdir / "g" / "journal")} | settings),
         )
 
     def start(self) -> None:

@@ -2,14 +2,11 @@
 validates every message it receives against its own FIX44.xml) and raw sockets for the
 malformed input QuickFIX would never send."""
 
-import socket
-import time
-
 import pytest
 
 from ringex_client import Client, Executed
-from ringex_gateway._native import FixFramer, FixMessage, encode_fix
-from tests.fix_initiator import Fields, no_session_rejects, report
+from tests.fix_initiator import no_session_rejects, report
+from tests.fix_raw import RawFix
 from tests.fix_venue import NOW, FixGateway, new_order
 from tests.session_tools import expect
 from tests.system_processes import PASSWORD
@@ -136,49 +133,6 @@ def test_numbers_and_reports_survive_a_gateway_restart(fix_venue: FixGateway) ->
         no_session_rejects(q)
     finally:
         q.stop()
-
-
-class RawFix:
-    """A hand-driven FIX connection for what QuickFIX would never send."""
-
-    def __init__(self, port: int, sender: str) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.sender = sender
-        self.seq = 1
-        self.framer = FixFramer(1 << 16)
-        self.pending: list[Fields] = []
-
-    def message(self, msg_type: str, *body: tuple[int, str], seq: int = 0) -> bytes:
-        """A message numbered ``seq`` (else the next number)."""
-        if not seq:
-            seq, self.seq = self.seq, self.seq + 1
-        head = [(35, msg_type), (49, self.sender), (56, "RINGEX"), (34, str(seq)), (52, NOW)]
-        return encode_fix(head + list(body))
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
-    def receive(self, timeout: float = 10.0) -> Fields | None:
-        """The next message, or None once the gateway closed the connection."""
-        deadline = time.monotonic() + timeout
-        while not self.pending:
-            self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
-            data = self.sock.recv(65536)
-            if not data:
-                return None
-            for item in self.framer.feed(data):
-                assert isinstance(item, FixMessage)
-                self.pending.append(item.fields)
-        return self.pending.pop(0)
-
-    def logon(self, username: str) -> None:
-        self.send(
-            self.message("A", (98, "0"), (108, "30"), (141, "Y"), (553, username), (554, PASSWORD))
-        )
-        assert (self.receive() or {}).get(35) == "A"
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def corrupt_checksum(message: bytes) -> bytes:

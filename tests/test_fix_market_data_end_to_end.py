@@ -8,6 +8,7 @@ import queue
 import random
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from ringex_client import (
 )
 from tests.fix_book import FixBook
 from tests.fix_initiator import Initiator, no_session_rejects, report
+from tests.fix_raw import RawFix
 from tests.fix_venue import FixGateway, new_order
 from tests.session_tools import expect
 from tests.system_processes import PASSWORD
@@ -101,16 +103,16 @@ def keep_trades(tape: Client) -> list[Trade]:
     return trades
 
 
-def trade_randomly(q: Initiator, traders: list[Client], orders: int) -> None:
-    """Limit orders around MID from binary and FIX sessions, some cancelled; returns once
-    the engine took every one."""
-    rng = random.Random(11)
+def trade_randomly(q: Initiator | None, traders: list[Client], orders: int, seed: int = 11) -> None:
+    """Limit orders around MID from binary sessions and the FIX session ``q`` (if any),
+    some cancelled; returns once the engine answered every one."""
+    rng = random.Random(seed)
     last: dict[int, int] = {}
     for n in range(orders):
         side = rng.choice([Side.BUY, Side.SELL])
         qty, price = rng.randint(1, 6), MID + rng.randint(-25, 25)
-        who = rng.randrange(len(traders) + 1)
-        if who == len(traders):
+        who = rng.randrange(len(traders) + (q is not None))
+        if q is not None and who == len(traders):
             fix_side = "1" if side == Side.BUY else "2"
             q.send("D", *new_order(str(5000 + n), fix_side, qty, price_text(price)))
             continue
@@ -119,9 +121,10 @@ def trade_randomly(q: Initiator, traders: list[Client], orders: int) -> None:
         if rng.random() < 0.25 and who in last:
             trader.cancel(last[who])
         last[who] = coid
-    q.expect(report("8", t11=str(5000 + orders - 1)))
+    if q is not None:
+        q.expect(report("8", t11=str(5000 + orders - 1)))
     for who, coid in last.items():
-        expect(traders[who], Accepted, timeout=10, client_order_id=coid)
+        expect(traders[who], Accepted, timeout=5, client_order_id=coid)
 
 
 def test_a_book_from_w_then_x_equals_the_engines_book(fix_venue: FixGateway) -> None:
@@ -202,3 +205,38 @@ def test_requests_the_gateway_cannot_serve_are_rejected_with_the_reason(
         no_session_rejects(q)
     finally:
         q.stop()
+
+
+@pytest.mark.parametrize("policy", ["conflate", "disconnect"])
+def test_a_fix_subscriber_that_stops_reading_is_conflated_or_cut_and_trading_goes_on(
+    engine_bin: Path, tmp_path: Path, policy: str
+) -> None:
+    venue = FixGateway(engine_bin, tmp_path, feed_slow=policy, feed_backlog_bytes=4096)
+    venue.start()
+    port = venue.gateway.port
+    try:
+        stalled = RawFix(venue.fix_port, "CLIENT3", receive_buffer_bytes=4096)
+        stalled.logon("erin")  # an account that does not trade: only market data backs up
+        md = [(262, "slow"), (263, "1"), (264, str(DEPTH)), (265, "1"), (267, "3")]
+        md += [(269, "0"), (269, "1"), (269, "2"), (146, "1"), (55, "XAU")]
+        stalled.send(stalled.message("V", *md))
+        with (
+            Client("127.0.0.1", port, "bob", PASSWORD) as bob,
+            Client("127.0.0.1", port, "carol", PASSWORD) as carol,
+        ):
+            # Every round's orders are answered within its bound while the FIX
+            # subscriber reads nothing.
+            for round in range(8):
+                trade_randomly(None, [bob, carol], 250, seed=round)
+        got, closed = stalled.read_all()
+        types = [m[35] for m in got]
+        if policy == "conflate":
+            assert not closed
+            assert types.count("W") >= 2, types  # a fresh snapshot after the backlog
+            assert "X" in types[types.index("W", 1) :], "updates go on after it"
+        else:
+            assert closed
+            assert (got[-1][35], got[-1][58]) == ("5", "slow_consumer"), types
+        stalled.close()
+    finally:
+        venue.stop()
