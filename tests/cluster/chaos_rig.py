@@ -56,10 +56,11 @@ def fault_schedule(seed: int, cycles: int, faults: tuple[str, ...]) -> list[str]
 class ChaosGateway(Gateway):
     """A gateway whose ``engines`` lists every node (through its proxy)."""
 
-    def __init__(self, workdir: Path, engines: list[str]) -> None:
+    def __init__(self, workdir: Path, engines: list[str], extra_toml: str = "") -> None:
         super().__init__(
             workdir,
             0,
+            extra_toml=extra_toml,
             engine_answer_ms=ANSWER_MS,
             engine_timeout_ms=1000,
             engine_heartbeat_ms=200,
