@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ringex_client import ALL_INSTRUMENTS, Client
+from tests.cluster.engine_nodes import EngineCluster
 from tests.fix_venue import FixGateway
 from tests.system_processes import (
     PASSWORD,
@@ -106,3 +107,14 @@ def fix_venue(engine_bin: Path, tmp_path: Path) -> Iterator[FixGateway]:
         yield v
     finally:
         v.stop()
+
+
+@pytest.fixture
+def cluster(engine_bin: Path, tmp_path: Path) -> Iterator[EngineCluster]:
+    """A three-node engine cluster of the test's own, stopped when it ends."""
+    nodes = EngineCluster(engine_bin, tmp_path / "cluster", 3)
+    try:
+        nodes.start()
+        yield nodes
+    finally:
+        nodes.stop()

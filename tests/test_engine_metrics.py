@@ -28,16 +28,6 @@ def metrics_target(node: EngineNode) -> str:
 
 
 @pytest.fixture
-def cluster(engine_bin: Path, tmp_path: Path) -> Iterator[EngineCluster]:
-    nodes = EngineCluster(engine_bin, tmp_path / "cluster", 3)
-    try:
-        nodes.start()
-        yield nodes
-    finally:
-        nodes.stop()
-
-
-@pytest.fixture
 def prometheus(cluster: EngineCluster, tmp_path: Path) -> Iterator[str]:
     targets = ",".join(metrics_target(n) for n in cluster.nodes)
     (tmp_path / "prometheus").mkdir()

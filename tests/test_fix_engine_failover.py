@@ -6,7 +6,6 @@ gets each of those fills once; every order reported New and not filled rests on 
 leader's book. Nothing is lost, nothing is doubled."""
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,16 +22,6 @@ pytestmark = pytest.mark.timeout(180)
 
 ORDERS = 40
 BASE = 101_000  # 1010.00 and up: above every bid, so the orders rest
-
-
-@pytest.fixture
-def cluster(engine_bin: Path, tmp_path: Path) -> Iterator[EngineCluster]:
-    nodes = EngineCluster(engine_bin, tmp_path / "cluster", 3)
-    try:
-        nodes.start()
-        yield nodes
-    finally:
-        nodes.stop()
 
 
 def answers(initiators: list[Initiator]) -> dict[str, list[str]]:
