@@ -185,6 +185,24 @@ def test_resend_replays_application_messages_and_gap_fills_session_ones() -> Non
     assert replies[0][Tag.GAP_FILL_FLAG] == "Y"
 
 
+def test_resend_keeps_repeating_groups_and_gap_fills_market_data() -> None:
+    s, peer = session()
+    peer.logon()  # our seq 1: Logon
+    listing = [(146, "2"), (55, "XAU"), (55, "XAG")]
+    s.send_application("y", [(320, "all"), *listing], 0)  # 2
+    s.send_market_data("X", [(262, "md"), (268, "1"), (279, "2"), (269, "0"), (270, "1")], 0)
+    peer.answers()
+    peer.send(peer.message("2", (7, "2"), (16, "0")))
+    data = s.take_output()
+    assert b"\x01146=2\x0155=XAU\x0155=XAG\x01" in data  # the group, in its place
+    replies = [item for item in FixFramer(4096).feed(data) if isinstance(item, FixMessage)]
+    assert [(r.fields[Tag.MSG_TYPE], r.fields.get(Tag.NEW_SEQ_NO)) for r in replies] == [
+        ("y", None),
+        ("4", "4"),
+    ]
+    assert replies[0].groups[146] == [{55: "XAU"}, {55: "XAG"}]
+
+
 def test_garbled_message_is_ignored_and_its_number_resent() -> None:
     s, peer = session()
     peer.logon()
