@@ -100,8 +100,12 @@ def connect(gateway: Gateway) -> Iterator[ClientFactory]:
 
 
 @pytest.fixture
-def fix_venue(engine_bin: Path, tmp_path: Path) -> Iterator[FixGateway]:
-    v = FixGateway(engine_bin, tmp_path)
+def fix_venue(
+    engine_bin: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[FixGateway]:
+    """An engine and a gateway with the FIX acceptor; gateway settings come as the
+    indirect parameter, if any."""
+    v = FixGateway(engine_bin, tmp_path, **getattr(request, "param", {}))
     v.start()
     try:
         yield v

@@ -32,6 +32,7 @@ class FixGateway:
     """An engine and a gateway with the FIX acceptor on, all of the test's own."""
 
     def __init__(self, engine_bin: Path, workdir: Path, **settings: int | str) -> None:
+        self.gateway_settings = settings
         (workdir / "e").mkdir()
         (workdir / "g").mkdir()
         self.workdir = workdir

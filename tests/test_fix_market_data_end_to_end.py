@@ -8,7 +8,6 @@ import queue
 import random
 import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,7 +126,10 @@ def trade_randomly(q: Initiator | None, traders: list[Client], orders: int, seed
         expect(traders[who], Accepted, timeout=5, client_order_id=coid)
 
 
-def test_a_book_from_w_then_x_equals_the_engines_book(fix_venue: FixGateway) -> None:
+@pytest.mark.parametrize("fix_venue", [{"feed_l2_depths": "0,10"}], indirect=True)
+@pytest.mark.parametrize("depth", [DEPTH, 0])
+def test_a_book_from_w_then_x_equals_the_engines_book(fix_venue: FixGateway, depth: int) -> None:
+    """At a depth the gateway offers, and at 0: the whole book."""
     q = fix_venue.initiator("CLIENT1", "alice")
     q.start()
     port = fix_venue.gateway.port
@@ -143,7 +145,7 @@ def test_a_book_from_w_then_x_equals_the_engines_book(fix_venue: FixGateway) -> 
             bob.buy(1, 5, MID - 100)
             expect(bob, Accepted)
             book = FixBook()
-            request(q, "md1")
+            request(q, "md1", depth=depth)
             apply_until(q, book, lambda b: ("XAU", "0") in b.sides, clients)
             assert book.levels("XAU", 2) == [("0", MID - 100, 5, 1)]
 
@@ -153,11 +155,13 @@ def test_a_book_from_w_then_x_equals_the_engines_book(fix_venue: FixGateway) -> 
             last = expect(dave, Executed, timeout=10)
             apply_until(q, book, lambda b: any(t.match_id == last.match_id for t in tape), clients)
             apply_until(q, book, lambda b: len(b.trades) == len(tape), clients)
-            assert book.levels("XAU", 2) == engine_levels(fix_venue, DEPTH)
-            # The same as the top of the whole book, which is deeper than DEPTH.
+            if depth:
+                assert book.levels("XAU", 2) == engine_levels(fix_venue, depth)
+            # The top of the whole book (all of it at depth 0), which is deeper than DEPTH.
             whole = engine_levels(fix_venue, None)
             sides = [[lv for lv in whole if lv[0] == side] for side in ("0", "1")]
-            assert book.levels("XAU", 2) == sides[0][:DEPTH] + sides[1][:DEPTH]
+            top = depth or None
+            assert book.levels("XAU", 2) == sides[0][:top] + sides[1][:top]
             assert max(map(len, sides)) > DEPTH, "levels entered and left the top"
             assert [(symbol, units(px), qty) for symbol, px, qty in book.trades] == [
                 ("XAU", t.price, t.qty) for t in tape
@@ -167,7 +171,7 @@ def test_a_book_from_w_then_x_equals_the_engines_book(fix_venue: FixGateway) -> 
             for c in clients:
                 c.poll()
             request(q, "md1", kind="2")
-            request(q, "md2", kind="0", types=("0", "1"))
+            request(q, "md2", kind="0", depth=depth, types=("0", "1"))
             w = q.market_data()
             assert (dict(w)[35], dict(w)[262]) == ("W", "md2")
             fresh = FixBook()
@@ -207,36 +211,39 @@ def test_requests_the_gateway_cannot_serve_are_rejected_with_the_reason(
         q.stop()
 
 
-@pytest.mark.parametrize("policy", ["conflate", "disconnect"])
+@pytest.mark.parametrize(
+    "fix_venue",
+    [
+        {"feed_slow": "conflate", "feed_backlog_bytes": 4096},
+        {"feed_slow": "disconnect", "feed_backlog_bytes": 4096},
+    ],
+    ids=["conflate", "disconnect"],
+    indirect=True,
+)
 def test_a_fix_subscriber_that_stops_reading_is_conflated_or_cut_and_trading_goes_on(
-    engine_bin: Path, tmp_path: Path, policy: str
+    fix_venue: FixGateway,
 ) -> None:
-    venue = FixGateway(engine_bin, tmp_path, feed_slow=policy, feed_backlog_bytes=4096)
-    venue.start()
-    port = venue.gateway.port
-    try:
-        stalled = RawFix(venue.fix_port, "CLIENT3", receive_buffer_bytes=4096)
-        stalled.logon("erin")  # an account that does not trade: only market data backs up
-        md = [(262, "slow"), (263, "1"), (264, str(DEPTH)), (265, "1"), (267, "3")]
-        md += [(269, "0"), (269, "1"), (269, "2"), (146, "1"), (55, "XAU")]
-        stalled.send(stalled.message("V", *md))
-        with (
-            Client("127.0.0.1", port, "bob", PASSWORD) as bob,
-            Client("127.0.0.1", port, "carol", PASSWORD) as carol,
-        ):
-            # Every round's orders are answered within its bound while the FIX
-            # subscriber reads nothing.
-            for round in range(8):
-                trade_randomly(None, [bob, carol], 250, seed=round)
-        got, closed = stalled.read_all()
-        types = [m[35] for m in got]
-        if policy == "conflate":
-            assert not closed
-            assert types.count("W") >= 2, types  # a fresh snapshot after the backlog
-            assert "X" in types[types.index("W", 1) :], "updates go on after it"
-        else:
-            assert closed
-            assert (got[-1][35], got[-1][58]) == ("5", "slow_consumer"), types
-        stalled.close()
-    finally:
-        venue.stop()
+    port = fix_venue.gateway.port
+    stalled = RawFix(fix_venue.fix_port, "CLIENT3", receive_buffer_bytes=4096)
+    stalled.logon("erin")  # an account that does not trade: only market data backs up
+    md = [(262, "slow"), (263, "1"), (264, str(DEPTH)), (265, "1"), (267, "3")]
+    md += [(269, "0"), (269, "1"), (269, "2"), (146, "1"), (55, "XAU")]
+    stalled.send(stalled.message("V", *md))
+    with (
+        Client("127.0.0.1", port, "bob", PASSWORD) as bob,
+        Client("127.0.0.1", port, "carol", PASSWORD) as carol,
+    ):
+        # Every round's orders are answered within its bound while the FIX subscriber
+        # reads nothing.
+        for round in range(8):
+            trade_randomly(None, [bob, carol], 250, seed=round)
+    got, closed = stalled.read_all()
+    types = [m[35] for m in got]
+    if fix_venue.gateway_settings["feed_slow"] == "conflate":
+        assert not closed
+        assert types.count("W") >= 2, types  # a fresh snapshot after the backlog
+        assert "X" in types[types.index("W", 1) :], "updates go on after it"
+    else:
+        assert closed
+        assert (got[-1][35], got[-1][58]) == ("5", "slow_consumer"), types
+    stalled.close()

@@ -71,7 +71,7 @@ def test_hash_password_command(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("setting", "value"),
     [
-        ("feed_l2_depths", "0,10"),
+        ("feed_l2_depths", "51,10"),
         ("feed_l2_depths", "1,2,3,4,5"),
         ("feed_l2_depths", "ten"),
         ("feed_slow", "drop"),

@@ -228,6 +228,14 @@ def test_requests_the_gateway_cannot_serve_get_a_reject_with_the_reason(
     assert reject_reason(md) == ("md1", reason)
 
 
+def test_depth_0_is_the_full_book_when_the_gateway_offers_it() -> None:
+    md = MarketData(SYMBOLS, [0, 10], requests_max=4)
+    assert subscriptions(md.request(*request(depth="0", types=("0",)))) == [
+        (1, FeedKind.L2, 0, True)
+    ]
+    assert md.take_reports() == []
+
+
 def test_duplicate_md_req_id_and_too_many_requests() -> None:
     md = market_data()
     md.request(*request())

@@ -34,7 +34,8 @@ pub struct FeedSettings {
     pub max_orders: u32,
     pub max_instruments: u32,
     pub levels_per_side: u32,
-    /// The L2 depths offered (depth 1 is always kept: it feeds TopOfBook).
+    /// The L2 depths offered (depth 1 is always kept: it feeds TopOfBook); 0 offers every
+    /// level of each side.
     pub l2_depths: Vec<u8>,
     /// Incrementals kept per instrument and feed for resends.
     pub window_events: usize,
@@ -95,7 +96,8 @@ struct InstrumentState {
 pub struct FeedFanout {
     settings: FeedSettings,
     builder: FeedBuilder,
-    /// One level book per offered depth, depth 1 first.
+    /// One level book per offered depth, by depth. Each holds every level (the depth
+    /// bounds what it reports), so the first also serves TopOfBook.
     levels: Vec<(u8, LevelBook)>,
     l3_windows: HashMap<u32, FeedWindow<BookEvent>>,
     l2_windows: HashMap<(u32, u8), FeedWindow<LevelUpdate>>,
@@ -158,15 +160,15 @@ impl FeedFanout {
             return Err("the resend window and the subscriptions per session must be positive");
         }
         let mut depths = settings.l2_depths.clone();
-        if depths.iter().any(|&d| d == 0 || d > L2_DEPTH_MAX) || depths.len() > 4 {
-            return Err("at most 4 L2 depths, each in 1..=50");
+        if depths.iter().any(|&d| d > L2_DEPTH_MAX) || depths.len() > 4 {
+            return Err("at most 4 L2 depths, each in 0..=50 (0: every level)");
         }
         depths.push(1);
         depths.sort_unstable();
         depths.dedup();
         let levels = depths
             .iter()
-            .map(|&d| LevelBook::new(usize::from(d), &config).map(|b| (d, b)))
+            .map(|&d| LevelBook::new(reported_levels(d, &config), &config).map(|b| (d, b)))
             .collect::<Result<_, _>>()?;
         Ok(FeedFanout {
             settings,
@@ -645,7 +647,7 @@ impl FeedFanout {
                 let Some((_, book)) = self.levels.iter().find(|(d, _)| *d == key.depth) else {
                     return 0;
                 };
-                let Some(s) = book.snapshot(instrument, usize::from(key.depth)) else {
+                let Some(s) = book.snapshot(instrument, book.depth()) else {
                     return 0;
                 };
                 for (side, levels) in [
@@ -709,6 +711,15 @@ impl FeedFanout {
                 }
             }
         }
+    }
+}
+
+/// How many levels of each side the L2 feed of `depth` reports: 0 is every level the
+/// engine can hold.
+fn reported_levels(depth: u8, config: &EngineConfig) -> usize {
+    match depth {
+        0 => config.levels_per_side as usize,
+        d => usize::from(d),
     }
 }
 

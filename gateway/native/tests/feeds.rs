@@ -451,6 +451,41 @@ fn snapshot_then_incrementals_rebuild_the_engines_book_with_no_gap() {
 }
 
 #[test]
+fn the_l2_feed_of_depth_0_reports_every_level_when_offered() {
+    let mut x = Exchange::new(settings());
+    x.login(1);
+    x.subscribe(1, 1, FeedKind::L2, 0);
+    let refused = x.drain(1);
+    assert!(matches!(
+        refused[..],
+        [ServerMessage::FeedRejected {
+            reason: FeedRejectReason::BadDepth,
+            ..
+        }]
+    ));
+    let mut x = Exchange::new(FeedSettings {
+        l2_depths: vec![0],
+        ..settings()
+    });
+    random_traffic(&mut x, 1, 300, 5);
+    x.login(1);
+    x.subscribe(1, 1, FeedKind::L2, 0);
+    let mut levels = ClientLevels::default();
+    for round in 0..10 {
+        for m in x.drain(1) {
+            levels.apply(&m);
+        }
+        let every = engine_levels(&x.engine, usize::MAX);
+        assert!(
+            every.iter().any(|side| side.len() > 3),
+            "a book deeper than 3"
+        );
+        assert_eq!(levels.best(usize::MAX), every);
+        random_traffic(&mut x, 1000 + round * 50, 50, round);
+    }
+}
+
+#[test]
 fn incrementals_wait_to_be_coalesced_while_snapshots_and_large_backlogs_go_at_once() {
     let mut x = Exchange::new(FeedSettings {
         coalesce_ns: 1000,

@@ -164,7 +164,7 @@ SETTING_HELP: dict[str, str] = {
     "max_instruments",
     "book_levels_per_side": "price levels reserved per book side (the engine's levels_per_side)",
     "feed_l2_depths": "L2 depths a client may subscribe to, comma-separated (up to 4, "
-    "each 1-50; 1 is always offered: it feeds TopOfBook)",
+    "each 1-50, or 0 for every level; 1 is always offered: it feeds TopOfBook)",
     "feed_window_events": "incrementals kept per instrument and feed to answer "
     "ResendRequests; older ranges are answered with a snapshot",
     "feed_subscriptions": "feed subscriptions one session may hold",
@@ -326,8 +326,8 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         if g.engine_answer_ms and g.engine_deadline_allowance_ms >= g.engine_answer_ms:
             raise ValueError("gateway.engine_deadline_allowance_ms must be below engine_answer_ms")
         depths = g.l2_depths
-        if not 0 < len(depths) <= 4 or not all(1 <= d <= 50 for d in depths):
-            raise ValueError("gateway.feed_l2_depths: 1 to 4 depths, each 1-50")
+        if not 0 < len(depths) <= 4 or not all(0 <= d <= 50 for d in depths):
+            raise ValueError("gateway.feed_l2_depths: 1 to 4 depths, each 0-50 (0: every level)")
         if g.feed_slow not in ("conflate", "disconnect"):
             raise ValueError("gateway.feed_slow must be conflate or disconnect")
         parse_address(self.gateway.listen)
