@@ -36,6 +36,8 @@ REPLACE = 3  # command (SPEC.md "Enums")
 MAKER, TAKER = 1, 2  # liquidity
 L3_FEED, TRADES_FEED = 1, 3
 BAD_INPUT, UNKNOWN_TYPE = 2, 3  # Goodbye reason, decode error code
+LOGIN_TIMEOUT, NOT_LOGGED_IN, FRAME_TIMEOUT = 6, 7, 8  # Goodbye reasons
+NOT_AUTHORIZED = 1  # login reject reason
 # Before any engine of these tests started: every timestamp they see is later.
 COLLECTED_NS = time.time_ns()
 
@@ -319,4 +321,26 @@ def test_a_client_from_the_spec_alone_sees_its_trades_and_every_reply_on_one_clo
 
     every_timestamp_on_the_clock(bob, carol, watcher, viewer, again)
     for s in (carol, watcher):
+        s.close()
+
+
+def test_a_client_from_the_spec_alone_sees_each_session_end_as_stated(gateway: Gateway) -> None:
+    wrong = SpecSession(gateway.port)
+    wrong.send(wire.login("alice", "not the password", 0))
+    assert wrong.receive() == {"type": "LoginRejected", "reason": NOT_AUTHORIZED}
+    early = SpecSession(gateway.port)
+    early.send(wire.cancel(1))
+    # Half a frame, then nothing; and a connection that never logs in.
+    dripping, silent = SpecSession(gateway.port), SpecSession(gateway.port)
+    dripping.sock.sendall(b"\x39\x00L")
+    ends = {
+        NOT_LOGGED_IN: early.receive(),
+        FRAME_TIMEOUT: dripping.receive(),
+        LOGIN_TIMEOUT: silent.receive(),
+    }
+    for reason, goodbye in ends.items():
+        assert goodbye == {"type": "Goodbye", "reason": reason, "detail": 0}
+    for s in (wrong, early, dripping, silent):
+        with pytest.raises(ConnectionError):
+            s.receive()
         s.close()
