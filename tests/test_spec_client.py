@@ -1,8 +1,10 @@
 """A client written from protocol/SPEC.md alone (tests/spec_client: a socket and struct,
 nothing of the project's) against a real engine and gateway: session parameters,
 instrument definitions, orders at valid and invalid prices and sizes on every
-instrument, cancels, subscriptions to known and unknown instruments, a halt and a
-resume, a reconnect with replay, and every timestamp on the Unix-epoch clock."""
+instrument, trades seen by both sides and by market data, replaces, cancels and mass
+cancels, the gateway's own refusals, subscriptions to known and unknown instruments, a
+halt and a resume, bytes that do not decode, reconnects with replay (byte for byte),
+and every timestamp received on the Unix-epoch clock."""
 
 import time
 from typing import Any
@@ -30,11 +32,27 @@ PRICE_NOT_ON_TICK, QTY_NOT_ON_LOT, UNKNOWN_ORDER, TOO_LATE_TO_CANCEL = 5, 6, 9, 
 PRICE_BAND, INSTRUMENT_HALTED, NOT_PERMITTED = 13, 16, 102
 TRADING, HALTED = 1, 2
 CURRENT, LISTED, HALTED_UPDATE, RESUMED = 1, 2, 3, 4
+REPLACE = 3  # command (SPEC.md "Enums")
+MAKER, TAKER = 1, 2  # liquidity
+L3_FEED, TRADES_FEED = 1, 3
+BAD_INPUT, UNKNOWN_TYPE = 2, 3  # Goodbye reason, decode error code
+LOGIN_TIMEOUT, NOT_LOGGED_IN, FRAME_TIMEOUT = 6, 7, 8  # Goodbye reasons
+NOT_AUTHORIZED = 1  # login reject reason
+# Before any engine of these tests started: every timestamp they see is later.
+COLLECTED_NS = time.time_ns()
 
 
 def on_the_clock(m: dict[str, Any], since_ns: int) -> None:
     """The spec's one clock: Unix-epoch nanoseconds, from this test's start to now."""
     assert since_ns - 1_000_000_000 <= m["timestamp_ns"] <= time.time_ns() + 1_000_000_000, m
+
+
+def every_timestamp_on_the_clock(*sessions: SpecSession) -> None:
+    """Every message the sessions received that carries a time, replayed ones too."""
+    for s in sessions:
+        for m in s.seen:
+            if "timestamp_ns" in m:
+                on_the_clock(m, COLLECTED_NS)
 
 
 def logged_in(port: int, user: str, next_seq: int) -> tuple[SpecSession, dict[str, Any]]:
@@ -106,6 +124,8 @@ def test_a_client_from_the_spec_alone_trades_and_follows_reference_data(
         ]
         if lot > 1:
             cases.append((ref, lot + 1, QTY_NOT_ON_LOT))
+            # Above max_qty, not above 2^38: off the lot (SPEC rule 16), not too large.
+            cases.append((ref, QTY_MAX - QTY_MAX % lot + 1, QTY_NOT_ON_LOT))
         if tick > 1:
             cases.append((ref + 1, lot, PRICE_NOT_ON_TICK))
         for price, qty, reason in cases:
@@ -194,3 +214,133 @@ def test_a_client_from_the_spec_alone_trades_and_follows_reference_data(
     assert accepted["replay_end"] == next_seq + 2
     again.close()
     admin.close()
+    every_timestamp_on_the_clock(alice, admin, again)
+
+
+def sequenced(s: SpecSession) -> list[dict[str, Any]]:
+    return [m for m in s.seen if m.get("seq")]
+
+
+def about(s: SpecSession, name: str, instrument: int) -> dict[str, Any]:
+    """The next message named ``name`` about ``instrument``."""
+    while True:
+        m = s.until(name)[0]
+        if m["instrument"] == instrument:
+            return m
+
+
+def test_a_client_from_the_spec_alone_sees_its_trades_and_every_reply_on_one_clock(
+    pair: tuple[Engine, Gateway],
+) -> None:
+    _, gateway = pair
+    bob, _ = logged_in(gateway.port, "bob", 1)
+    carol, _ = logged_in(gateway.port, "carol", 1)
+    watcher, _ = logged_in(gateway.port, "erin", 0)
+    coid = 2000
+    for instrument, rules in INSTRUMENTS.items():
+        tick, lot, ref = rules["tick_size"], rules["lot_size"], rules["reference_price"]
+        watcher.send(wire.subscribe(instrument))
+        about(watcher, "TopOfBook", instrument)
+        watcher.send(wire.feed_subscribe(instrument, TRADES_FEED, 0))
+        begin = watcher.until("SnapshotBegin")[0]
+        end = watcher.until("SnapshotEnd")[0]
+        assert (begin["count"], begin["checksum"], end["feed_seq"]) == (0, 0, begin["feed_seq"])
+
+        # A trade: each side's Executed, the watcher's TradeReport and feed Trade, all
+        # stamped with the one sequencing time of the input that traded.
+        sell, buy = coid + 1, coid + 2
+        bob.send(wire.new_order(sell, instrument, SELL, ref, 3 * lot))
+        maker_order_id = order_answer(bob, sell)["order_id"]
+        carol.send(wire.new_order(buy, instrument, BUY, ref, 2 * lot))
+        assert order_answer(carol, buy)["type"] == "Accepted"
+        taker = carol.until("Executed")[0]
+        maker = bob.until("Executed")[0]
+        report = about(watcher, "TradeReport", instrument)
+        feed_trade = about(watcher, "Trade", instrument)
+        assert (taker["side"], taker["liquidity"], taker["leaves"]) == (BUY, TAKER, 0)
+        assert (maker["side"], maker["liquidity"], maker["leaves"]) == (SELL, MAKER, lot)
+        assert (report["aggressor_side"], feed_trade["maker_order_id"]) == (BUY, maker_order_id)
+        fills = [taker, maker, report, feed_trade]
+        assert {(m["match_id"], m["price"], m["qty"]) for m in fills} == {
+            (taker["match_id"], ref, 2 * lot)
+        }
+        assert len({m["timestamp_ns"] for m in fills}) == 1
+
+        # Replace: refused off the tick or below 0 (naming the new id), then done.
+        refused_id, moved = coid + 3, coid + 4
+        bad_price = ref + 1 if tick > 1 else 0
+        bob.send(wire.replace(sell, refused_id, bad_price, lot))
+        refused = order_answer(bob, refused_id)
+        reason = PRICE_NOT_ON_TICK if tick > 1 else INVALID_PRICE
+        assert (refused["command"], refused["reason"]) == (REPLACE, reason)
+        bob.send(wire.replace(sell, moved, ref + tick, lot))
+        replaced = bob.until("Replaced")[0]
+        assert (replaced["orig_client_order_id"], replaced["client_order_id"]) == (sell, moved)
+        assert (replaced["price"], replaced["qty"], replaced["priority_kept"]) == (
+            ref + tick, lot, 0,
+        )  # fmt: skip
+
+        # Mass cancel: the order goes (reason 2), then the count.
+        bob.send(wire.mass_cancel(instrument))
+        gone = bob.until("Cancelled")[0]
+        assert (gone["client_order_id"], gone["qty"], gone["reason"]) == (moved, lot, 2)
+        counted = bob.until("MassCancelled")[0]
+        assert (counted["seq"], counted["instrument"], counted["count"]) == (
+            gone["seq"] + 1, instrument, 1,
+        )  # fmt: skip
+        coid += 10
+
+    # The gateway's own refusals: unsequenced, on the gateway's clock.
+    viewer, _ = logged_in(gateway.port, "viewer", 0)
+    viewer.send(wire.new_order(coid + 1, 1, BUY, 100_000, 1))
+    refused = order_answer(viewer, coid + 1)
+    assert (refused["seq"], refused["reason"]) == (0, NOT_PERMITTED)
+    viewer.send(wire.cancel(coid + 1))
+    refused = viewer.until("CancelRejected")[0]
+    assert (refused["seq"], refused["reason"]) == (0, NOT_PERMITTED)
+    # A feed of an unknown instrument is refused with a reason.
+    viewer.send(wire.feed_subscribe(99, L3_FEED, 0))
+    assert viewer.until("FeedRejected")[0] == {
+        "type": "FeedRejected", "instrument": 99, "feed": L3_FEED, "depth": 0, "reason": 1,
+    }  # fmt: skip
+    # Bytes that do not decode end the session: BadInput, detail UnknownType.
+    viewer.send(b"\x01")
+    goodbye = viewer.until("Goodbye")[0]
+    assert (goodbye["reason"], goodbye["detail"]) == (BAD_INPUT, UNKNOWN_TYPE)
+
+    # bob's stream, numbered from 1 without a gap, is replayed byte for byte.
+    live = sequenced(bob)
+    assert [m["seq"] for m in live] == list(range(1, len(live) + 1))
+    bob.send(wire.LOGOUT)
+    bob.until("Goodbye")
+    bob.close()
+    again, accepted = logged_in(gateway.port, "bob", 1)
+    assert accepted["replay_end"] == len(live) + 1
+    assert [again.receive() for _ in live] == live
+    again.close()
+
+    every_timestamp_on_the_clock(bob, carol, watcher, viewer, again)
+    for s in (carol, watcher):
+        s.close()
+
+
+def test_a_client_from_the_spec_alone_sees_each_session_end_as_stated(gateway: Gateway) -> None:
+    wrong = SpecSession(gateway.port)
+    wrong.send(wire.login("alice", "not the password", 0))
+    assert wrong.receive() == {"type": "LoginRejected", "reason": NOT_AUTHORIZED}
+    early = SpecSession(gateway.port)
+    early.send(wire.cancel(1))
+    # Half a frame, then nothing; and a connection that never logs in.
+    dripping, silent = SpecSession(gateway.port), SpecSession(gateway.port)
+    dripping.sock.sendall(b"\x39\x00L")
+    ends = {
+        NOT_LOGGED_IN: early.receive(),
+        FRAME_TIMEOUT: dripping.receive(),
+        LOGIN_TIMEOUT: silent.receive(),
+    }
+    for reason, goodbye in ends.items():
+        assert goodbye == {"type": "Goodbye", "reason": reason, "detail": 0}
+    for s in (wrong, early, dripping, silent):
+        with pytest.raises(ConnectionError):
+            s.receive()
+        s.close()

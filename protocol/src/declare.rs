@@ -37,6 +37,11 @@ pub enum Family {
     /// Answers to one session's request (admin results, the end of a list): to that
     /// session only, never numbered.
     Answer,
+    /// What the engine's sequencer orders: numbered, journaled, replayed on recovery.
+    EngineInput,
+    /// What the matcher answers an input with: under the input's number, recomputed on
+    /// replay, sent again to a link that resumes.
+    EngineEvent,
 }
 
 impl Family {
@@ -54,6 +59,8 @@ impl Family {
             Family::OrderResponse => "seq; replayed at login (a gateway reject: seq 0, neither)",
             Family::BookEvent => "feed_seq; resend",
             Family::LevelUpdate => "level_seq; resend",
+            Family::EngineInput => "seq: journaled; replayed on recovery",
+            Family::EngineEvent => "under its input's seq; recomputed on replay, resent on Resume",
         }
     }
 }

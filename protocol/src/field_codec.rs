@@ -25,6 +25,7 @@ pub enum WireType {
     U32,
     U64,
     I64,
+    U128,
     /// One byte, 0 or 1.
     Bool,
     /// Printable ASCII right-padded with spaces to this many bytes.
@@ -37,6 +38,7 @@ impl WireType {
             WireType::U8 | WireType::Bool => 1,
             WireType::U32 => 4,
             WireType::U64 | WireType::I64 => 8,
+            WireType::U128 => 16,
             WireType::Text(n) => n,
         }
     }
@@ -63,7 +65,7 @@ pub struct Column {
     pub values: Values,
 }
 
-const fn own(wire: WireType, values: Values) -> Column {
+pub(crate) const fn own(wire: WireType, values: Values) -> Column {
     Column {
         name: None,
         wire,
@@ -71,7 +73,7 @@ const fn own(wire: WireType, values: Values) -> Column {
     }
 }
 
-const fn named(name: &'static str, wire: WireType, values: Values) -> Column {
+pub(crate) const fn named(name: &'static str, wire: WireType, values: Values) -> Column {
     Column {
         name: Some(name),
         wire,
@@ -111,7 +113,7 @@ macro_rules! number_codec {
         }
     )+};
 }
-number_codec!(u8 => U8, u32 => U32, u64 => U64, i64 => I64);
+number_codec!(u8 => U8, u32 => U32, u64 => U64, i64 => I64, u128 => U128);
 
 impl FieldCodec<bool> for bool {
     const COLUMNS: &'static [Column] = &[own(WireType::Bool, Values::Bool)];
@@ -142,6 +144,8 @@ enum_codec!(
     OrderType => "OrderType",
     TimeInForce => "TimeInForce",
     CommandKind => "CommandKind",
+    RejectReason => "RejectReason",
+    CancelReason => "CancelReason",
     Role => "Role",
     LoginRejectReason => "LoginRejectReason",
     SessionEndReason => "SessionEndReason",

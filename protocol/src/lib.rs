@@ -3,6 +3,7 @@
 //! - [`client`]: client session messages, declared once ([`declare`], [`field_codec`]);
 //! - [`command_codec`]: engine inputs, as journaled and as sent on the engine link;
 //! - [`event_codec`]: engine events;
+//! - [`engine_fields`]: how the engine's own field types travel in them;
 //! - [`reference`]: instrument reference data codes;
 //! - [`mold`]: the multicast packets of the L3 feed and their retransmission;
 //! - [`link`]: frames between gateways and the engine daemon;
@@ -15,6 +16,7 @@
 pub mod client;
 pub mod command_codec;
 pub mod declare;
+pub mod engine_fields;
 pub mod error;
 pub mod event_codec;
 pub mod feed;

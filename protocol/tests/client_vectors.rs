@@ -3,13 +3,14 @@
 //! contract; the Python client codec checks the same file. Regenerate it deliberately with
 //! `RINGEX_WRITE_VECTORS=1 cargo test -p ringex-protocol --test client_vectors`.
 
+mod common;
+
+use common::wire_fields::wire_fields;
 use ringex_core::market_data::{LevelAction, RemoveReason};
 use ringex_core::*;
 use ringex_protocol::client::*;
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
-use ringex_protocol::declare::MessageDecl;
 use ringex_protocol::feed::{FeedKind, FeedRejectReason};
-use ringex_protocol::field_codec::WireType;
 use ringex_protocol::reference::{DefinitionUpdate, InstrumentState};
 use ringex_protocol::session::*;
 use serde_json::{json, Value};
@@ -25,10 +26,6 @@ fn unhex(text: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
         .collect()
-}
-
-fn text(bytes: &[u8]) -> Value {
-    json!(decode_text(bytes).unwrap())
 }
 
 fn client_samples() -> Vec<(&'static str, ClientMessage)> {
@@ -552,29 +549,6 @@ fn server_samples() -> Vec<(&'static str, ServerMessage)> {
             },
         ),
     ]
-}
-
-/// A message's fields as the specification names them, read from its bytes column by
-/// column through the declaration (so independent of the typed decoder): numbers and
-/// enum codes as integers, booleans as booleans, text without its padding.
-fn wire_fields(table: &[MessageDecl], bytes: &[u8]) -> Value {
-    let decl = table.iter().find(|m| m.type_byte == bytes[0]).unwrap();
-    assert_eq!(bytes.len(), decl.size, "{}", decl.name);
-    let mut fields = json!({"type": decl.name});
-    let mut at = 1;
-    for c in decl.columns() {
-        let raw = &bytes[at..at + c.column.wire.size()];
-        at += raw.len();
-        let mut le = [0u8; 8];
-        le[..raw.len().min(8)].copy_from_slice(&raw[..raw.len().min(8)]);
-        fields[c.name] = match c.column.wire {
-            WireType::Text(_) => text(raw),
-            WireType::Bool => json!(raw[0] == 1),
-            WireType::I64 => json!(i64::from_le_bytes(le)),
-            WireType::U8 | WireType::U32 | WireType::U64 => json!(u64::from_le_bytes(le)),
-        };
-    }
-    fields
 }
 
 fn build() -> Value {

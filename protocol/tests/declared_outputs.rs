@@ -1,6 +1,6 @@
 //! What is generated from the message declarations must be what is committed: the
-//! client and gateway message tables in `protocol/SPEC.md` and the client library's
-//! `ringex_client/messages.py`. Regenerate both deliberately with
+//! engine input and event tables and the client and gateway message tables in
+//! `protocol/SPEC.md`, and the client library's `ringex_client/messages.py`. Regenerate both deliberately with
 //! `RINGEX_WRITE_DECLARED=1 cargo test -p ringex-protocol --test declared_outputs`.
 
 #[path = "declared/python_messages.rs"]
@@ -9,11 +9,17 @@ mod python_messages;
 mod spec_tables;
 
 use ringex_protocol::client::{CLIENT_MESSAGES, SERVER_MESSAGES};
+use ringex_protocol::command_codec::INPUT_MESSAGES;
+use ringex_protocol::event_codec::EVENT_MESSAGES;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const SPEC: &str = "protocol/SPEC.md";
 const PYTHON: &str = "clients/python/src/ringex_client/messages.py";
 
+const INPUT_BEGIN: &str =
+    "<!-- engine inputs: generated from protocol/src/command_codec.rs, do not edit -->";
+const EVENT_BEGIN: &str =
+    "<!-- engine events: generated from protocol/src/event_codec.rs, do not edit -->";
 const CLIENT_BEGIN: &str =
     "<!-- client messages: generated from protocol/src/client.rs, do not edit -->";
 const SERVER_BEGIN: &str =
@@ -29,7 +35,7 @@ fn check(path: &str, generated: &str) {
     let committed = std::fs::read_to_string(&path).unwrap();
     assert!(
         committed == generated,
-        "{path} differs from the declarations in protocol/src/client.rs; regenerate with \
+        "{path} differs from the message declarations; regenerate with \
          RINGEX_WRITE_DECLARED=1 cargo test -p ringex-protocol --test declared_outputs"
     );
 }
@@ -37,10 +43,15 @@ fn check(path: &str, generated: &str) {
 #[test]
 fn spec_tables_are_the_declarations() {
     let spec = std::fs::read_to_string(format!("{ROOT}/{SPEC}")).unwrap();
-    let client = spec_tables::table(CLIENT_MESSAGES);
-    let server = spec_tables::table(SERVER_MESSAGES);
-    let spec = spec_tables::replace_between(&spec, CLIENT_BEGIN, END, &client);
-    let spec = spec_tables::replace_between(&spec, SERVER_BEGIN, END, &server);
+    let tables = [
+        (INPUT_BEGIN, INPUT_MESSAGES),
+        (EVENT_BEGIN, EVENT_MESSAGES),
+        (CLIENT_BEGIN, CLIENT_MESSAGES),
+        (SERVER_BEGIN, SERVER_MESSAGES),
+    ];
+    let spec = tables.iter().fold(spec, |spec, (begin, messages)| {
+        spec_tables::replace_between(&spec, begin, END, &spec_tables::table(messages))
+    });
     check(SPEC, &spec);
 }
 

@@ -2,34 +2,19 @@
 //! whatever they accept re-encodes to the same bytes. Seeds are the client vectors; a
 //! std-only mutation loop, so it runs in every test run without extra tooling.
 
+mod common;
+
+use common::fuzz::{fuzz_declared, Rng};
 use ringex_protocol::client::{
     decode_client, decode_server, encode_client, encode_server, stamp, CLIENT_MESSAGES,
     SERVER_MESSAGES,
 };
 use ringex_protocol::command_codec::decode_command;
-use ringex_protocol::declare::MessageDecl;
 use ringex_protocol::frame::split_frame;
 use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
-use ringex_protocol::DecodeError;
 use serde_json::Value;
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/client.json");
-
-/// xorshift64*: tiny, seeded, good enough to drive mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn seeds(direction: &str) -> Vec<Vec<u8>> {
     let stored: Value = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
@@ -134,30 +119,6 @@ fn every_type_byte_with_every_length_is_checked_whole() {
             bytes[0] = kind;
             check_client(&bytes);
             check_server(&bytes);
-        }
-    }
-}
-
-/// Every declared message, from the table: random field bytes at its exact size never
-/// panic and round-trip when accepted; one byte short or long is refused by length.
-fn fuzz_declared(
-    rng: &mut Rng,
-    table: &[MessageDecl],
-    check: fn(&[u8]),
-    decoded: fn(&[u8]) -> Result<(), DecodeError>,
-) {
-    let decode = |bytes: &[u8]| {
-        check(bytes);
-        decoded(bytes)
-    };
-    for m in table {
-        for _ in 0..5_000 {
-            let mut bytes: Vec<u8> = (0..m.size).map(|_| rng.next() as u8).collect();
-            bytes[0] = m.type_byte;
-            decode(&bytes).ok();
-            assert_eq!(decode(&bytes[..m.size - 1]), Err(DecodeError::Truncated));
-            bytes.push(rng.next() as u8);
-            assert_eq!(decode(&bytes), Err(DecodeError::TrailingBytes));
         }
     }
 }

@@ -4,9 +4,14 @@
 
 mod common;
 
+use common::fuzz::{fuzz_declared, Rng};
 use common::samples;
-use ringex_protocol::command_codec::{decode_input, encode_input};
-use ringex_protocol::event_codec::{decode_event, encode_event};
+use ringex_protocol::command_codec::{
+    decode_input, decode_input_message, encode_input, INPUT_MESSAGES,
+};
+use ringex_protocol::event_codec::{
+    decode_event, decode_event_message, encode_event, EVENT_MESSAGES,
+};
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
     decode_from_engine, decode_to_engine, events, write_events, write_expired, write_input,
@@ -14,22 +19,6 @@ use ringex_protocol::link::{
     LINK_FRAME_MAX,
 };
 use ringex_protocol::mold;
-
-/// xorshift64*: tiny, seeded, good enough to drive mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut bytes = seed.to_vec();
@@ -174,6 +163,17 @@ fn decoders_survive_random_bytes() {
         check_event(&bytes);
         check_link(&bytes);
     }
+}
+
+#[test]
+fn every_declared_engine_message_is_fuzzed() {
+    let mut rng = Rng(0x5EED_0004);
+    fuzz_declared(&mut rng, INPUT_MESSAGES, check_input, |b| {
+        decode_input_message(b).map(drop)
+    });
+    fuzz_declared(&mut rng, EVENT_MESSAGES, check_event, |b| {
+        decode_event_message(b).map(drop)
+    });
 }
 
 #[test]

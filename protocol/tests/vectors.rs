@@ -1,12 +1,14 @@
-//! The shared test vectors: bytes and fields of every engine input and event. The file
-//! is the contract; the Python codec checks the same file. Regenerate it deliberately
-//! with `RINGEX_WRITE_VECTORS=1 cargo test -p ringex-protocol --test vectors`.
+//! The shared test vectors: bytes and fields of every engine input and event, the fields
+//! under the specification's names, read through the declarations. The file is the
+//! contract; the Python codec checks the same file. Regenerate it deliberately with
+//! `RINGEX_WRITE_VECTORS=1 cargo test -p ringex-protocol --test vectors`.
 
 mod common;
 
-use common::{fields, samples};
-use ringex_protocol::command_codec::{decode_input, encode_input, Input};
-use ringex_protocol::event_codec::{decode_event, encode_event};
+use common::samples;
+use common::wire_fields::wire_fields;
+use ringex_protocol::command_codec::{decode_input, encode_input, encoded_len, INPUT_MESSAGES};
+use ringex_protocol::event_codec::{decode_event, encode_event, event_len, EVENT_MESSAGES};
 use serde_json::{json, Value};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/engine.json");
@@ -22,21 +24,13 @@ fn unhex(text: &str) -> Vec<u8> {
         .collect()
 }
 
-fn input_fields(input: &Input) -> Value {
-    match input {
-        Input::Command(cmd) => fields::command_to_fields(cmd),
-        Input::TakeSnapshot => json!({"type": "TakeSnapshot"}),
-        Input::Shutdown => json!({"type": "Shutdown"}),
-    }
-}
-
 fn build() -> Value {
     let inputs: Vec<Value> = samples::inputs()
         .iter()
         .map(|(name, input)| {
             let mut buf = Vec::new();
             encode_input(input, &mut buf);
-            json!({"name": name, "hex": hex(&buf), "fields": input_fields(input)})
+            json!({"name": name, "hex": hex(&buf), "fields": wire_fields(INPUT_MESSAGES, &buf)})
         })
         .collect();
     let events: Vec<Value> = samples::events()
@@ -44,7 +38,7 @@ fn build() -> Value {
         .map(|(name, event)| {
             let mut buf = Vec::new();
             encode_event(event, &mut buf);
-            json!({"name": name, "hex": hex(&buf), "fields": fields::event_to_fields(event)})
+            json!({"name": name, "hex": hex(&buf), "fields": wire_fields(EVENT_MESSAGES, &buf)})
         })
         .collect();
     json!({"inputs": inputs, "events": events})
@@ -62,7 +56,12 @@ fn vectors_file_matches_the_codec() {
     for v in stored["inputs"].as_array().unwrap() {
         let bytes = unhex(v["hex"].as_str().unwrap());
         let input = decode_input(&bytes).unwrap();
-        assert_eq!(input_fields(&input), v["fields"], "{}", v["name"]);
+        assert_eq!(
+            wire_fields(INPUT_MESSAGES, &bytes),
+            v["fields"],
+            "{}",
+            v["name"]
+        );
         let mut again = Vec::new();
         encode_input(&input, &mut again);
         assert_eq!(again, bytes, "{}", v["name"]);
@@ -72,7 +71,7 @@ fn vectors_file_matches_the_codec() {
         let (event, used) = decode_event(&bytes).unwrap();
         assert_eq!(used, bytes.len());
         assert_eq!(
-            fields::event_to_fields(&event),
+            wire_fields(EVENT_MESSAGES, &bytes),
             v["fields"],
             "{}",
             v["name"]
@@ -82,4 +81,26 @@ fn vectors_file_matches_the_codec() {
         assert_eq!(again, bytes, "{}", v["name"]);
     }
     assert_eq!(stored, built, "samples and the stored vectors differ");
+}
+
+#[test]
+fn every_type_byte_has_a_sample() {
+    let built = build();
+    let kinds = |list: &str| -> Vec<u8> {
+        built[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| u8::from_str_radix(&v["hex"].as_str().unwrap()[..2], 16).unwrap())
+            .collect()
+    };
+    let (inputs, events) = (kinds("inputs"), kinds("events"));
+    for kind in 0..=u8::MAX {
+        assert_eq!(
+            encoded_len(kind).is_some(),
+            inputs.contains(&kind),
+            "{kind}"
+        );
+        assert_eq!(event_len(kind).is_some(), events.contains(&kind), "{kind}");
+    }
 }

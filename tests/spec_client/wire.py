@@ -45,7 +45,16 @@ SERVER: dict[bytes, tuple[str, str, tuple[str, ...]]] = {
         "<QQQIQB",
         ("seq", "timestamp_ns", "client_order_id", "instrument", "qty", "reason"),
     ),
+    b"U": (
+        "Replaced",
+        "<QQQQIqQB",
+        (
+            "seq", "timestamp_ns", "orig_client_order_id", "client_order_id", "instrument",
+            "price", "qty", "priority_kept",
+        ),
+    ),
     b"I": ("CancelRejected", "<QQQB", ("seq", "timestamp_ns", "client_order_id", "reason")),
+    b"M": ("MassCancelled", "<QQII", ("seq", "timestamp_ns", "instrument", "count")),
     b"Y": (
         "InstrumentDefinition",
         "<QQI16sqQQQqIBB",
@@ -66,6 +75,21 @@ SERVER: dict[bytes, tuple[str, str, tuple[str, ...]]] = {
         "<QIQqQB",
         ("timestamp_ns", "instrument", "match_id", "price", "qty", "aggressor_side"),
     ),
+    b"t": (
+        "Trade",
+        "<IQQQqQBQ",
+        (
+            "instrument", "feed_seq", "timestamp_ns", "match_id", "price", "qty",
+            "aggressor_side", "maker_order_id",
+        ),
+    ),
+    b"s": ("TradingStatus", "<IQQB", ("instrument", "feed_seq", "timestamp_ns", "halted")),
+    b"b": (
+        "SnapshotBegin",
+        "<IBBQQBII",
+        ("instrument", "feed", "depth", "feed_seq", "level_seq", "halted", "count", "checksum"),
+    ),
+    b"e": ("SnapshotEnd", "<IBBQQ", ("instrument", "feed", "depth", "feed_seq", "level_seq")),
     b"f": ("FeedRejected", "<IBBB", ("instrument", "feed", "depth", "reason")),
 }  # fmt: skip
 
@@ -89,8 +113,21 @@ def cancel(coid: int) -> bytes:
     return b"X" + struct.pack("<Q", coid)
 
 
+def replace(orig_coid: int, coid: int, price: int, qty: int) -> bytes:
+    return b"U" + struct.pack("<QQqQ", orig_coid, coid, price, qty)
+
+
+def mass_cancel(instrument: int) -> bytes:
+    return b"M" + struct.pack("<I", instrument)
+
+
 def subscribe(instrument: int) -> bytes:
     return b"S" + struct.pack("<IB", instrument, 1)
+
+
+def feed_subscribe(instrument: int, feed: int, depth: int) -> bytes:
+    """FeedSubscribe, on: `feed` 1 L3, 2 L2 (with a depth), 3 trades."""
+    return b"F" + struct.pack("<IBBB", instrument, feed, depth, 1)
 
 
 def instrument_request(instrument: int) -> bytes:
@@ -110,6 +147,8 @@ class SpecSession:
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         self.inbox = b""
+        # Every message received but heartbeats, in order, for checks after the fact.
+        self.seen: list[dict[str, Any]] = []
 
     def send(self, body: bytes) -> None:
         self.sock.sendall(struct.pack("<H", len(body)) + body)
@@ -124,6 +163,7 @@ class SpecSession:
                     body, self.inbox = self.inbox[2 : 2 + n], self.inbox[2 + n :]
                     message = decode(body)
                     if message["type"] != "Heartbeat":
+                        self.seen.append(message)
                         return message
                     continue
             self.sock.settimeout(max(deadline - time.monotonic(), 0.01))

@@ -16,11 +16,13 @@ from ringex_client import (
     NewOrder,
     OrderType,
     RejectReason,
+    Replace,
     Role,
     SessionParameters,
     Side,
     TimeInForce,
     check_new_order,
+    check_replace,
     decode_client,
     encode,
 )
@@ -60,6 +62,9 @@ def order(
         (order(1_000, 10, instrument=3), RejectReason.UNKNOWN_INSTRUMENT),
         (order(1_000, 0), RejectReason.INVALID_QUANTITY),
         (order(1_000, QTY_MAX + 10), RejectReason.INVALID_QUANTITY),
+        # Above max_qty (the last lot below 2^38) but not above 2^38: off the lot.
+        (order(1_000, QTY_MAX - QTY_MAX % 10 + 3), RejectReason.QTY_NOT_ON_LOT),
+        (order(1_000, QTY_MAX + 1), RejectReason.INVALID_QUANTITY),
         (order(1_000, 15), RejectReason.QTY_NOT_ON_LOT),
         (order(0, 10), RejectReason.INVALID_PRICE),
         (order((1 << 52) + 5, 10), RejectReason.INVALID_PRICE),
@@ -83,6 +88,24 @@ def test_halted_and_bandless_instruments_refuse_what_the_engine_refuses() -> Non
     bandless = {2: definition(band_bps=0)}
     market = order(0, 10, OrderType.MARKET, TimeInForce.IOC)
     assert check_new_order(bandless, market) == RejectReason.INVALID_ORDER_TYPE
+
+
+@pytest.mark.parametrize(
+    ("price", "qty", "reason"),
+    [
+        (1_005, 20, None),
+        (1_005, 0, RejectReason.INVALID_QUANTITY),
+        (1_005, 25, RejectReason.QTY_NOT_ON_LOT),
+        (-5, 20, RejectReason.INVALID_PRICE),
+        (1_003, 20, RejectReason.PRICE_NOT_ON_TICK),
+    ],
+)
+def test_a_replace_is_checked_like_the_engine_checks_it(
+    price: int, qty: int, reason: RejectReason | None
+) -> None:
+    assert check_replace(definition(), Replace(1, 2, price, qty)) == reason
+    halted = definition(state=InstrumentState.HALTED)
+    assert check_replace(halted, Replace(1, 2, price, qty)) == RejectReason.INSTRUMENT_HALTED
 
 
 def test_the_protocol_keeps_parameters_and_current_definitions() -> None:

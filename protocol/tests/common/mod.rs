@@ -1,5 +1,6 @@
 //! Pieces shared by the protocol's integration tests.
 #![allow(dead_code)]
 
-pub mod fields;
+pub mod fuzz;
 pub mod samples;
+pub mod wire_fields;

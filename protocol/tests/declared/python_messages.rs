@@ -42,6 +42,7 @@ fn struct_code(wire: WireType) -> String {
         WireType::U32 => "I".into(),
         WireType::U64 => "Q".into(),
         WireType::I64 => "q".into(),
+        WireType::U128 => unreachable!("no client session message carries a u128"),
         WireType::Text(n) => format!("{n}s"),
     }
 }

@@ -12,6 +12,7 @@ fn spec_type(wire: WireType) -> String {
         WireType::U32 => "u32".into(),
         WireType::U64 => "u64".into(),
         WireType::I64 => "i64".into(),
+        WireType::U128 => "u128".into(),
     }
 }
 

@@ -43,7 +43,7 @@ from ringex_client.enums import (
     Side,
     TimeInForce,
 )
-from ringex_client.instrument_rules import OrderRefusedError, check_new_order
+from ringex_client.instrument_rules import OrderRefusedError, check_new_order, check_replace
 from ringex_client.local_book import LocalBook
 from ringex_client.messages import (
     Accepted,
@@ -187,6 +187,7 @@ __all__ = [
     "TradeReport",
     "TradingStatus",
     "check_new_order",
+    "check_replace",
     "decode_client",
     "decode_server",
     "encode",

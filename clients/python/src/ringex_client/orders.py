@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from ringex_client.enums import ALL_INSTRUMENTS, FeedKind, OrderType, Side, TimeInForce
-from ringex_client.instrument_rules import OrderRefusedError, check_new_order
+from ringex_client.instrument_rules import OrderRefusedError, check_new_order, check_replace
 from ringex_client.messages import (
     Cancel,
     EndOfDay,
@@ -84,11 +84,27 @@ class OrderEntry:
         self._send(Cancel(client_order_id))
 
     def replace(
-        self, client_order_id: int, price: int, qty: int, *, new_client_order_id: int | None = None
+        self,
+        client_order_id: int,
+        price: int,
+        qty: int,
+        *,
+        new_client_order_id: int | None = None,
+        check: bool = True,
     ) -> int:
-        """Cancel/replace to a new price and open quantity; returns the order's new id."""
+        """Cancel/replace to a new price and open quantity; returns the order's new id.
+        With ``check``, a replace of an order this client has seen, on an instrument
+        whose definition it holds, that breaks the instrument's rules raises
+        :class:`OrderRefusedError` with the engine's reason instead of being sent."""
         new = self.next_client_order_id() if new_client_order_id is None else new_client_order_id
-        self._send(Replace(client_order_id, new, price, qty))
+        replace = Replace(client_order_id, new, price, qty)
+        order = self.protocol.tracker.orders.get(client_order_id)
+        definition = None if order is None else self.protocol.instruments.get(order.instrument)
+        if check and definition is not None:
+            reason = check_replace(definition, replace)
+            if reason is not None:
+                raise OrderRefusedError(reason)
+        self._send(replace)
         return new
 
     def mass_cancel(self, instrument: int = ALL_INSTRUMENTS) -> None:
