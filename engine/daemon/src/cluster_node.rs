@@ -27,6 +27,7 @@ use crate::daemon::{
     StartError, Support,
 };
 use crate::data_dir_lock::DataDirLock;
+use crate::embedded_journal_guard::refuse_embedded_journal;
 use crate::expiry::ExpiryNotices;
 use crate::input_ring::input_ring;
 use crate::link::Listener;
@@ -47,6 +48,8 @@ use crate::signals;
 const ORIGIN_SLOTS: usize = 1 << 18;
 /// openraft's own threads: replication, storage callbacks, the peer listener.
 const RAFT_WORKER_THREADS: usize = 2;
+/// How long a node alone in its cluster waits to lead before it takes links anyway.
+const LONE_NODE_ELECTION_WAIT: Duration = Duration::from_secs(10);
 /// How long a stopping leader waits for what it proposed to be applied.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -56,6 +59,7 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
     let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
+    refuse_embedded_journal(&config.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(RAFT_WORKER_THREADS)
         .thread_name("raft")
@@ -71,17 +75,18 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
         cluster.nodes.len() > 1,
         config.accept_journal_loss,
     )?;
-    let recovered_seq = opened.state.last_seq();
+    let (recovered_seq, state_hash) = opened.state.view().last_seq_and_hash();
     tracing::info!(
         node = cluster.node_id,
         last_seq = recovered_seq,
+        state_hash = format_args!("{state_hash:016x}"),
+        snapshot_seq = opened.state.opened_from_snapshot_seq(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "recovered from the raft log"
     );
 
-    let link_addr = loopback_addr(&cluster.this_node().link)?;
-    let listener =
-        Listener::bind_tcp(link_addr).map_err(|e| format!("binding {link_addr}: {e}"))?;
+    // Bound before anything serves, so a taken port fails the start cleanly.
+    let listeners = bind_links(config, cluster)?;
 
     let stopping = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(Progress::new(recovered_seq));
@@ -144,11 +149,22 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
     };
     let proposer = spawn("proposer", move || proposer.run())?;
 
+    // A node alone in its cluster elects itself at once: links opened before that would
+    // only be turned away, so it takes them (and says READY) once it serves.
+    if cluster.nodes.len() == 1 && !leadership.wait_until_serving(LONE_NODE_ELECTION_WAIT) {
+        tracing::warn!(
+            waited_ms = LONE_NODE_ELECTION_WAIT.as_millis() as u64,
+            "not serving yet: links are answered NotLeader until this node leads"
+        );
+    }
     let mut context = link_context(config, inputs_tx.clone(), &output, &stopping, expiries);
     context.leadership = Some(Arc::clone(&leadership));
     let context = Arc::new(context);
-    tracing::info!(listener = %listener.describe(), "listening");
-    let acceptor = listener.spawn(Arc::clone(&context))?;
+    let mut acceptors = Vec::new();
+    for listener in listeners {
+        tracing::info!(listener = %listener.describe(), "listening");
+        acceptors.push(listener.spawn(Arc::clone(&context))?);
+    }
     let support = Support::spawn(caught_signals, inputs_tx, &stopping, &notifier, &progress)?;
     notifier.ready(&format!(
         "raft node {} from seq {recovered_seq}",
@@ -181,13 +197,32 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
         state_hash = format_args!("{state_hash:016x}"),
         "node drained"
     );
-    join(acceptor);
+    for acceptor in acceptors {
+        join(acceptor);
+    }
     wait_for_links(&context, config.heartbeat_timeout());
     support.finish();
     runtime.block_on(node.shutdown());
     drop(runtime);
     drop(data_dir_lock);
     Ok(outcome)
+}
+
+/// The node's link listeners: TCP at its `link` address, and the `[link]` Unix socket
+/// when one is set (a local gateway's way in on any node).
+fn bind_links(config: &Config, cluster: &ClusterConfig) -> Result<Vec<Listener>, StartError> {
+    let mut listeners = Vec::new();
+    let link = &cluster.this_node().link;
+    if !link.is_empty() {
+        let addr = loopback_addr(link)?;
+        listeners.push(Listener::bind_tcp(addr).map_err(|e| format!("binding {addr}: {e}"))?);
+    }
+    if let Some(path) = config.unix_socket_path() {
+        listeners.push(
+            Listener::bind_unix(&path).map_err(|e| format!("binding {}: {e}", path.display()))?,
+        );
+    }
+    Ok(listeners)
 }
 
 /// Lets what this node appended be applied (and so published) before its links close,

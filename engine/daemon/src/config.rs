@@ -416,6 +416,15 @@ impl Config {
         Ok(())
     }
 
+    /// The Raft cluster this daemon is a node of: the `[cluster]` table, or without one
+    /// the embedded single-node cluster (node 1) whose link is `link.tcp` and which has
+    /// no Raft listener, as a lone node has no peers.
+    pub fn node_cluster(&self) -> ClusterConfig {
+        self.cluster
+            .clone()
+            .unwrap_or_else(|| ClusterConfig::embedded("", &self.link.tcp))
+    }
+
     /// The TCP address to listen on, if TCP is on.
     pub fn tcp_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
         if self.link.tcp.is_empty() {

@@ -43,11 +43,7 @@ use crate::watchdog;
 const MATCHER_QUEUE_BATCHES: usize = 8;
 
 pub fn run(config: &Config) -> ExitCode {
-    let outcome = match &config.cluster {
-        Some(cluster) => crate::cluster_node::run(config, cluster),
-        None => Running::start(config).map(Running::wait),
-    };
-    report(outcome)
+    report(crate::cluster_node::run(config, &config.node_cluster()))
 }
 
 fn report(outcome: Result<Outcome, StartError>) -> ExitCode {

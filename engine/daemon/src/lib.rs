@@ -14,6 +14,7 @@ pub mod cluster_node;
 pub mod config;
 pub mod daemon;
 pub mod data_dir_lock;
+pub mod embedded_journal_guard;
 pub mod event_batch;
 pub mod expiry;
 pub mod history_replay;
