@@ -16,6 +16,7 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ringex_protocol::link::GoodbyeReason;
@@ -30,7 +31,7 @@ use crate::data_dir_lock::DataDirLock;
 use crate::embedded_journal_guard::refuse_embedded_journal;
 use crate::expiry::ExpiryNotices;
 use crate::input_ring::input_ring;
-use crate::link::Listener;
+use crate::link::{LinkContext, Listener};
 use crate::notify::Notifier;
 use crate::output_ring::OutputRing;
 use crate::progress::Progress;
@@ -53,7 +54,75 @@ const LONE_NODE_ELECTION_WAIT: Duration = Duration::from_secs(10);
 /// How long a stopping leader waits for what it proposed to be applied.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Starts the node, serves until a signal, a Shutdown input or openraft stopping, then
+/// drains and stops.
 pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartError> {
+    RunningNode::start(config, cluster).map(RunningNode::wait)
+}
+
+/// A node that recovered and serves: its threads and runtime, until [`RunningNode::wait`].
+pub struct RunningNode {
+    heartbeat_timeout: Duration,
+    data_dir_lock: DataDirLock,
+    notifier: Arc<Notifier>,
+    progress: Arc<Progress>,
+    output: Arc<OutputRing>,
+    context: Arc<LinkContext>,
+    runtime: Runtime,
+    node: RaftNode,
+    leadership: Arc<Leadership>,
+    proposer: JoinHandle<ProposerEnd>,
+    acceptors: Vec<JoinHandle<()>>,
+    support: Support,
+}
+
+impl RunningNode {
+    /// Recovers the data directory, starts openraft, the proposer and the links, says
+    /// READY.
+    pub fn start(config: &Config, cluster: &ClusterConfig) -> Result<RunningNode, StartError> {
+        start(config, cluster)
+    }
+
+    /// The pipeline's counters, for tools that watch a running node.
+    pub fn progress(&self) -> &Arc<Progress> {
+        &self.progress
+    }
+
+    /// Serves until a signal, a Shutdown input or openraft stopping, then drains.
+    pub fn wait(self) -> Outcome {
+        let end = join(self.proposer);
+        self.notifier.stopping();
+        let outcome = match end {
+            ProposerEnd::Shutdown => Outcome::Shutdown,
+            ProposerEnd::Drained if self.leadership.has_failed() => Outcome::Failed,
+            ProposerEnd::Drained => Outcome::Shutdown,
+        };
+        if outcome == Outcome::Shutdown {
+            drain(&self.runtime, &self.node);
+        }
+        self.output.close(match outcome {
+            Outcome::Shutdown => GoodbyeReason::Shutdown,
+            Outcome::Failed => GoodbyeReason::Failed,
+        });
+        let (last_seq, state_hash) = self.node.engine.last_seq_and_hash();
+        tracing::info!(
+            last_seq,
+            state_hash = format_args!("{state_hash:016x}"),
+            "node drained"
+        );
+        for acceptor in self.acceptors {
+            join(acceptor);
+        }
+        wait_for_links(&self.context, self.heartbeat_timeout);
+        self.support.finish();
+        self.runtime.block_on(self.node.shutdown());
+        drop(self.runtime);
+        drop(self.data_dir_lock);
+        outcome
+    }
+}
+
+fn start(config: &Config, cluster: &ClusterConfig) -> Result<RunningNode, StartError> {
     let caught_signals = signals::install()?;
     let notifier = Arc::new(Notifier::from_env());
     std::fs::create_dir_all(&config.data_dir)
@@ -176,36 +245,20 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
         "ready"
     );
 
-    // Serving until a signal, a Shutdown input, or openraft stopping.
-    let end = join(proposer);
-    notifier.stopping();
-    let outcome = match end {
-        ProposerEnd::Shutdown => Outcome::Shutdown,
-        ProposerEnd::Drained if leadership.has_failed() => Outcome::Failed,
-        ProposerEnd::Drained => Outcome::Shutdown,
-    };
-    if outcome == Outcome::Shutdown {
-        drain(&runtime, &node);
-    }
-    output.close(match outcome {
-        Outcome::Shutdown => GoodbyeReason::Shutdown,
-        Outcome::Failed => GoodbyeReason::Failed,
-    });
-    let (last_seq, state_hash) = node.engine.last_seq_and_hash();
-    tracing::info!(
-        last_seq,
-        state_hash = format_args!("{state_hash:016x}"),
-        "node drained"
-    );
-    for acceptor in acceptors {
-        join(acceptor);
-    }
-    wait_for_links(&context, config.heartbeat_timeout());
-    support.finish();
-    runtime.block_on(node.shutdown());
-    drop(runtime);
-    drop(data_dir_lock);
-    Ok(outcome)
+    Ok(RunningNode {
+        heartbeat_timeout: config.heartbeat_timeout(),
+        data_dir_lock,
+        notifier,
+        progress,
+        output,
+        context,
+        runtime,
+        node,
+        leadership,
+        proposer,
+        acceptors,
+        support,
+    })
 }
 
 /// The node's link listeners: TCP at its `link` address, and the `[link]` Unix socket
