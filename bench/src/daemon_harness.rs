@@ -1,6 +1,6 @@
-//! The engine daemon as the daemon and durability benchmarks drive it: in this process,
-//! on its own threads, over one loopback TCP link ([`EngineLink`]); and the long
-//! journal both benchmarks restart from.
+//! The engine daemon as the daemon and durability benchmarks drive it: a lone Raft node
+//! (the default daemon) in this process, on its own threads, over one loopback TCP link
+//! ([`EngineLink`]); and the long log both benchmarks restart from.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::Path;
@@ -8,10 +8,14 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ringex_core::Command;
+use ringex_core::{Command, Engine};
+use ringex_daemon::cluster_node::RunningNode;
 use ringex_daemon::config::{Config, Durability};
-use ringex_daemon::daemon::{Outcome, Running};
+use ringex_daemon::daemon::Outcome;
 use ringex_daemon::progress::Progress;
+use ringex_daemon::replication::committed_inputs::replay_committed;
+use ringex_daemon::replication::node::RAFT_DIR;
+use ringex_daemon::replication::snapshot_file::SNAPSHOT_FILE;
 
 use crate::engine_link::EngineLink;
 use crate::workload::{Workload, WorkloadConfig};
@@ -20,13 +24,16 @@ use crate::workload::{Workload, WorkloadConfig};
 pub const CLIENT_IDS_PER_DAY: u32 = 1 << 24;
 /// Commands generated and sent at a time while writing the long journal.
 const LONG_JOURNAL_CHUNK_COMMANDS: usize = 500_000;
+/// How long a requested snapshot of a long log may take to reach the disk.
+const SNAPSHOT_WAIT: Duration = Duration::from_secs(300);
 
-/// Writes a journal of `commands` workload commands (after the workload's preamble) in
-/// `dir`, with the built-in snapshot cadence, and stops the daemon cleanly; returns the
-/// configuration to restart it with.
+/// Writes a Raft log of `commands` workload commands (after the workload's preamble)
+/// in `dir` with no snapshot, so the log holds every command, and stops the node
+/// cleanly; returns the configuration to restart it with.
 pub fn write_long_journal(dir: &Path, commands: usize) -> Config {
-    // The journal's bytes do not depend on the policy; `none` only writes it faster.
-    let config = daemon_config(dir, Durability::None);
+    // The log's bytes do not depend on the policy; `none` only writes it faster.
+    let mut config = daemon_config(dir, Durability::None);
+    config.snapshot.every_inputs = 0;
     let mut daemon = BenchDaemon::start(&config);
     let mut workload = Workload::new(WorkloadConfig::default(), config.engine_config());
     daemon.closed_loop(&workload.preamble());
@@ -40,13 +47,46 @@ pub fn write_long_journal(dir: &Path, commands: usize) -> Config {
     config
 }
 
-/// Removes the snapshots in `dir`, so the next start replays the whole journal.
-pub fn remove_snapshots(dir: &Path) {
-    for entry in std::fs::read_dir(dir).expect("list the data directory") {
-        let path = entry.expect("a directory entry").path();
-        if path.extension().is_some_and(|e| e == "snap") {
-            std::fs::remove_file(&path).expect("remove a snapshot");
-        }
+/// Starts the node of `config` once, has it snapshot its state and stops it once the
+/// snapshot is on disk, so the next start begins from it.
+pub fn take_snapshot(config: &Config) {
+    let snapshot = config.data_dir.join(RAFT_DIR).join(SNAPSHOT_FILE);
+    let written_before = std::fs::metadata(&snapshot).and_then(|m| m.modified()).ok();
+    let mut daemon = BenchDaemon::start(config);
+    daemon
+        .link
+        .request_snapshot()
+        .expect("the snapshot request is answered");
+    let deadline = Instant::now() + SNAPSHOT_WAIT;
+    while std::fs::metadata(&snapshot).and_then(|m| m.modified()).ok() == written_before {
+        assert!(
+            Instant::now() < deadline,
+            "no snapshot after {SNAPSHOT_WAIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    daemon.shutdown();
+}
+
+/// A replay of a whole log: inputs replayed, how long, and the rate.
+pub struct ReplayRate {
+    pub records: u64,
+    pub elapsed: Duration,
+    pub records_per_s: f64,
+}
+
+/// Replays every committed input of the node of `config` into an empty engine, reading
+/// and checking the log as a start does, and times it.
+pub fn measure_replay_rate(config: &Config) -> ReplayRate {
+    let mut engine = Engine::new(config.engine_config()).expect("the benchmark engine");
+    let started = Instant::now();
+    let records = replay_committed(&config.data_dir, &mut engine, None, &mut |_, _| {})
+        .expect("replay the benchmark log");
+    let elapsed = started.elapsed();
+    ReplayRate {
+        records,
+        elapsed,
+        records_per_s: records as f64 / elapsed.as_secs_f64().max(1e-9),
     }
 }
 
@@ -90,7 +130,7 @@ pub struct BenchDaemon {
 
 impl BenchDaemon {
     pub fn start(config: &Config) -> BenchDaemon {
-        let running = Running::start(config).expect("start the daemon");
+        let running = RunningNode::start(config, &config.node_cluster()).expect("start the daemon");
         let progress = Arc::clone(running.progress());
         let thread = std::thread::spawn(move || running.wait());
         let addr = config.tcp_addr().expect("tcp address").expect("tcp on");

@@ -87,6 +87,17 @@ impl EngineLink {
         self.reader.read_acks(|c| c < correlation)
     }
 
+    /// Asks the engine for a snapshot and waits for the request's answer (the snapshot
+    /// itself is written after it).
+    pub fn request_snapshot(&mut self) -> Result<(), LinkLost> {
+        let correlation = self.next_correlation;
+        self.next_correlation += 1;
+        let mut frame = Vec::new();
+        write_input(&mut frame, correlation, &Input::TakeSnapshot);
+        self.writer.write_all(&frame).map_err(LinkLost::Io)?;
+        self.reader.read_acks(|c| c < correlation)
+    }
+
     /// Streams every command as fast as the link takes them; returns the time until
     /// the last one's events came back.
     pub fn closed_loop(&mut self, commands: &[Command]) -> Duration {

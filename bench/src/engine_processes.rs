@@ -1,7 +1,8 @@
 //! Engine daemons as separate `ringex-engine` processes on loopback, each node on its
 //! own address (127.0.0.1, .2, .3 …) with its own configuration, data directory and
-//! log: the embedded engine (no `[cluster]`) or a Raft cluster of one or more nodes. A
-//! link to the engine goes to whichever node leads, found as a gateway finds it.
+//! log: the embedded engine (no `[cluster]`: a lone Raft node) or a Raft cluster of one
+//! or more nodes. A link to the engine goes to whichever node leads, found as a gateway
+//! finds it.
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};

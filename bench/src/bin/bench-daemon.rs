@@ -1,5 +1,6 @@
-//! The daemon benchmark: the real engine daemon (in this process, on its own threads)
-//! driven over a loopback TCP link with the Tier A workload, as a gateway would.
+//! The daemon benchmark: the real engine daemon, the lone Raft node it is by default (in
+//! this process, on its own threads), driven over a loopback TCP link with the Tier A
+//! workload, as a gateway would.
 //!
 //! Measured from link-in to event-out: a command counts as done when the last events
 //! frame of its input comes back on the link, which happens only once the input is
@@ -10,24 +11,23 @@
 //! - the journal's group-commit batch sizes seen meanwhile.
 //!
 //! A third mode repeats `fsync` without periodic snapshots, to show what their cuts
-//! (encoded on the matcher thread) add to the latency tails.
+//! (encoded on the apply path) add to the latency tails.
 //!
-//! Recovery: a journal of ten million commands is written, then the replay rate is
-//! measured and the daemon restarted with and without its snapshots.
+//! Recovery: a Raft log of ten million commands is written, then the replay rate is
+//! measured and the daemon restarted without a snapshot, then with one taken at the end.
 //!
 //! `--quick` runs a small plan and writes nothing unless `--out PATH` is given.
 
 use std::path::{Path, PathBuf};
 
 use ringex_bench::daemon_harness::{
-    daemon_config, remove_snapshots, write_long_journal, BenchDaemon,
+    daemon_config, measure_replay_rate, take_snapshot, write_long_journal, BenchDaemon,
 };
 use ringex_bench::link_measurement::{measure_link, LinkPlan};
 use ringex_bench::results::{BenchmarkResult, Measurements};
 use ringex_bench::workload::{Workload, WorkloadConfig};
 use ringex_daemon::config::{Config, Durability, LogConfig, LogFormat};
 use ringex_daemon::progress::CommitStats;
-use ringex_daemon::storage::FileStorage;
 use serde_json::{json, Value};
 
 /// Offered rates for the open-loop latency runs, commands per second.
@@ -137,7 +137,7 @@ fn main() {
     result.extra.insert(
         "note".into(),
         json!(
-            "a periodic snapshot is encoded on the matcher thread; its cost grows with the \
+            "a periodic snapshot is encoded on the apply path; its cost grows with the \
              day's used client order ids (millions here, as the stream never ends the day), \
              so compare fsync with fsync_snapshots_off for what the cuts add to the tails"
         ),
@@ -217,25 +217,21 @@ fn measure_mode(
     (measured, commits)
 }
 
-/// Writes a long journal, then measures replay and restarts with and without snapshots.
+/// Writes a long Raft log, then measures its replay and restarts without and with a
+/// snapshot.
 fn measure_recovery(plan: &Plan, dir: &Path, result: &mut BenchmarkResult) {
     let config = write_long_journal(dir, plan.recovery_commands);
 
-    let rate = ringex_daemon::journal_tools::measure_replay_rate(
-        &FileStorage,
-        dir,
-        config.engine_config(),
-    )
-    .expect("replay the benchmark journal");
+    let rate = measure_replay_rate(&config);
     eprintln!(
         "  replay: {} records in {} ms: {:.0}/s",
         rate.records,
         rate.elapsed.as_millis(),
         rate.records_per_s
     );
-    let with_snapshot = BenchDaemon::restart_time(&config);
-    remove_snapshots(dir);
     let without_snapshot = BenchDaemon::restart_time(&config);
+    take_snapshot(&config);
+    let with_snapshot = BenchDaemon::restart_time(&config);
     eprintln!(
         "  restart: {} ms with a snapshot, {} ms without",
         with_snapshot.as_millis(),

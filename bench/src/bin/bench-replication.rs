@@ -2,7 +2,8 @@
 //! 127.0.0.i, its own data directory, fsync durability), driven over the engine link
 //! as a gateway drives them (to the leader, following NotLeader), with the Tier A
 //! workload. Modes, each measured in the same run:
-//! - `embedded`: one process without `[cluster]` (the journal pipeline);
+//! - `embedded`: one process without `[cluster]` (the default: a lone Raft node with no
+//!   Raft listener);
 //! - `nodes1`: a one-node Raft cluster; `nodes3`: three nodes, acks after a majority.
 //!
 //! For each: closed-loop throughput (median of several runs after a warm-up) and

@@ -16,6 +16,7 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ringex_protocol::link::GoodbyeReason;
@@ -27,9 +28,10 @@ use crate::daemon::{
     StartError, Support,
 };
 use crate::data_dir_lock::DataDirLock;
+use crate::embedded_journal_guard::refuse_embedded_journal;
 use crate::expiry::ExpiryNotices;
 use crate::input_ring::input_ring;
-use crate::link::Listener;
+use crate::link::{LinkContext, Listener};
 use crate::notify::Notifier;
 use crate::output_ring::OutputRing;
 use crate::progress::Progress;
@@ -47,15 +49,86 @@ use crate::signals;
 const ORIGIN_SLOTS: usize = 1 << 18;
 /// openraft's own threads: replication, storage callbacks, the peer listener.
 const RAFT_WORKER_THREADS: usize = 2;
+/// How long a node alone in its cluster waits to lead before it takes links anyway.
+const LONE_NODE_ELECTION_WAIT: Duration = Duration::from_secs(10);
 /// How long a stopping leader waits for what it proposed to be applied.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Starts the node, serves until a signal, a Shutdown input or openraft stopping, then
+/// drains and stops.
 pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartError> {
+    RunningNode::start(config, cluster).map(RunningNode::wait)
+}
+
+/// A node that recovered and serves: its threads and runtime, until [`RunningNode::wait`].
+pub struct RunningNode {
+    heartbeat_timeout: Duration,
+    data_dir_lock: DataDirLock,
+    notifier: Arc<Notifier>,
+    progress: Arc<Progress>,
+    output: Arc<OutputRing>,
+    context: Arc<LinkContext>,
+    runtime: Runtime,
+    node: RaftNode,
+    leadership: Arc<Leadership>,
+    proposer: JoinHandle<ProposerEnd>,
+    acceptors: Vec<JoinHandle<()>>,
+    support: Support,
+}
+
+impl RunningNode {
+    /// Recovers the data directory, starts openraft, the proposer and the links, says
+    /// READY.
+    pub fn start(config: &Config, cluster: &ClusterConfig) -> Result<RunningNode, StartError> {
+        start(config, cluster)
+    }
+
+    /// The pipeline's counters, for tools that watch a running node.
+    pub fn progress(&self) -> &Arc<Progress> {
+        &self.progress
+    }
+
+    /// Serves until a signal, a Shutdown input or openraft stopping, then drains.
+    pub fn wait(self) -> Outcome {
+        let end = join(self.proposer);
+        self.notifier.stopping();
+        let outcome = match end {
+            ProposerEnd::Shutdown => Outcome::Shutdown,
+            ProposerEnd::Drained if self.leadership.has_failed() => Outcome::Failed,
+            ProposerEnd::Drained => Outcome::Shutdown,
+        };
+        if outcome == Outcome::Shutdown {
+            drain(&self.runtime, &self.node);
+        }
+        self.output.close(match outcome {
+            Outcome::Shutdown => GoodbyeReason::Shutdown,
+            Outcome::Failed => GoodbyeReason::Failed,
+        });
+        let (last_seq, state_hash) = self.node.engine.last_seq_and_hash();
+        tracing::info!(
+            last_seq,
+            state_hash = format_args!("{state_hash:016x}"),
+            "node drained"
+        );
+        for acceptor in self.acceptors {
+            join(acceptor);
+        }
+        wait_for_links(&self.context, self.heartbeat_timeout);
+        self.support.finish();
+        self.runtime.block_on(self.node.shutdown());
+        drop(self.runtime);
+        drop(self.data_dir_lock);
+        outcome
+    }
+}
+
+fn start(config: &Config, cluster: &ClusterConfig) -> Result<RunningNode, StartError> {
     let caught_signals = signals::install()?;
     let notifier = Arc::new(Notifier::from_env());
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
     let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
+    refuse_embedded_journal(&config.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(RAFT_WORKER_THREADS)
         .thread_name("raft")
@@ -71,17 +144,18 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
         cluster.nodes.len() > 1,
         config.accept_journal_loss,
     )?;
-    let recovered_seq = opened.state.last_seq();
+    let (recovered_seq, state_hash) = opened.state.view().last_seq_and_hash();
     tracing::info!(
         node = cluster.node_id,
         last_seq = recovered_seq,
+        state_hash = format_args!("{state_hash:016x}"),
+        snapshot_seq = opened.state.opened_from_snapshot_seq(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "recovered from the raft log"
     );
 
-    let link_addr = loopback_addr(&cluster.this_node().link)?;
-    let listener =
-        Listener::bind_tcp(link_addr).map_err(|e| format!("binding {link_addr}: {e}"))?;
+    // Bound before anything serves, so a taken port fails the start cleanly.
+    let listeners = bind_links(config, cluster)?;
 
     let stopping = Arc::new(AtomicBool::new(false));
     let progress = Arc::new(Progress::new(recovered_seq));
@@ -144,11 +218,22 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
     };
     let proposer = spawn("proposer", move || proposer.run())?;
 
+    // A node alone in its cluster elects itself at once: links opened before that would
+    // only be turned away, so it takes them (and says READY) once it serves.
+    if cluster.nodes.len() == 1 && !leadership.wait_until_serving(LONE_NODE_ELECTION_WAIT) {
+        tracing::warn!(
+            waited_ms = LONE_NODE_ELECTION_WAIT.as_millis() as u64,
+            "not serving yet: links are answered NotLeader until this node leads"
+        );
+    }
     let mut context = link_context(config, inputs_tx.clone(), &output, &stopping, expiries);
     context.leadership = Some(Arc::clone(&leadership));
     let context = Arc::new(context);
-    tracing::info!(listener = %listener.describe(), "listening");
-    let acceptor = listener.spawn(Arc::clone(&context))?;
+    let mut acceptors = Vec::new();
+    for listener in listeners {
+        tracing::info!(listener = %listener.describe(), "listening");
+        acceptors.push(listener.spawn(Arc::clone(&context))?);
+    }
     let support = Support::spawn(caught_signals, inputs_tx, &stopping, &notifier, &progress)?;
     notifier.ready(&format!(
         "raft node {} from seq {recovered_seq}",
@@ -160,34 +245,37 @@ pub fn run(config: &Config, cluster: &ClusterConfig) -> Result<Outcome, StartErr
         "ready"
     );
 
-    // Serving until a signal, a Shutdown input, or openraft stopping.
-    let end = join(proposer);
-    notifier.stopping();
-    let outcome = match end {
-        ProposerEnd::Shutdown => Outcome::Shutdown,
-        ProposerEnd::Drained if leadership.has_failed() => Outcome::Failed,
-        ProposerEnd::Drained => Outcome::Shutdown,
-    };
-    if outcome == Outcome::Shutdown {
-        drain(&runtime, &node);
+    Ok(RunningNode {
+        heartbeat_timeout: config.heartbeat_timeout(),
+        data_dir_lock,
+        notifier,
+        progress,
+        output,
+        context,
+        runtime,
+        node,
+        leadership,
+        proposer,
+        acceptors,
+        support,
+    })
+}
+
+/// The node's link listeners: TCP at its `link` address, and the `[link]` Unix socket
+/// when one is set (a local gateway's way in on any node).
+fn bind_links(config: &Config, cluster: &ClusterConfig) -> Result<Vec<Listener>, StartError> {
+    let mut listeners = Vec::new();
+    let link = &cluster.this_node().link;
+    if !link.is_empty() {
+        let addr = loopback_addr(link)?;
+        listeners.push(Listener::bind_tcp(addr).map_err(|e| format!("binding {addr}: {e}"))?);
     }
-    output.close(match outcome {
-        Outcome::Shutdown => GoodbyeReason::Shutdown,
-        Outcome::Failed => GoodbyeReason::Failed,
-    });
-    let (last_seq, state_hash) = node.engine.last_seq_and_hash();
-    tracing::info!(
-        last_seq,
-        state_hash = format_args!("{state_hash:016x}"),
-        "node drained"
-    );
-    join(acceptor);
-    wait_for_links(&context, config.heartbeat_timeout());
-    support.finish();
-    runtime.block_on(node.shutdown());
-    drop(runtime);
-    drop(data_dir_lock);
-    Ok(outcome)
+    if let Some(path) = config.unix_socket_path() {
+        listeners.push(
+            Listener::bind_unix(&path).map_err(|e| format!("binding {}: {e}", path.display()))?,
+        );
+    }
+    Ok(listeners)
 }
 
 /// Lets what this node appended be applied (and so published) before its links close,

@@ -161,16 +161,17 @@ pub struct Overrides {
     /// [pipeline.input_ring_capacity].
     #[arg(long, value_name = "N")]
     pub input_ring_capacity: Option<u32>,
-    /// Most inputs per journal write (group commit) [pipeline.batch_max].
+    /// Most inputs per Raft entry, one journal write (group commit) [pipeline.batch_max].
     #[arg(long, value_name = "N")]
     pub batch_max: Option<u32>,
-    /// How pipeline threads wait for work [pipeline.wait_strategy].
+    /// Accepted for older files: the proposer and openraft park while idle
+    /// [pipeline.wait_strategy].
     #[arg(long, value_enum, value_name = "STRATEGY")]
     pub wait_strategy: Option<WaitStrategy>,
     /// When an input is durable: fsync'd, or written to the OS [journal.durability].
     #[arg(long, value_enum, value_name = "POLICY")]
     pub durability: Option<Durability>,
-    /// Journal segment size before a new file is started [journal.segment_bytes].
+    /// Accepted for older files: the Raft log has no segments [journal.segment_bytes].
     #[arg(long, value_name = "BYTES")]
     pub segment_bytes: Option<u64>,
     /// Inputs between periodic snapshots, 0 for none [snapshot.every_inputs].
@@ -414,6 +415,15 @@ impl Config {
             cluster.raft_config().map_err(ConfigError)?;
         }
         Ok(())
+    }
+
+    /// The Raft cluster this daemon is a node of: the `[cluster]` table, or without one
+    /// the embedded single-node cluster (node 1) whose link is `link.tcp` and which has
+    /// no Raft listener, as a lone node has no peers.
+    pub fn node_cluster(&self) -> ClusterConfig {
+        self.cluster
+            .clone()
+            .unwrap_or_else(|| ClusterConfig::embedded("", &self.link.tcp))
     }
 
     /// The TCP address to listen on, if TCP is on.

@@ -1,10 +1,6 @@
-//! The running daemon: recover, start the pipeline and the links, say READY, and on a
-//! Shutdown input or a signal drain everything and exit.
-//!
-//! ```text
-//! link readers ─► input ring ─► journaller (sequencer, append, group fsync)
-//!                                   └─► matcher (apply, snapshots) ─► output ring ─► link writers
-//! ```
+//! The running daemon: a node of a Raft cluster ([`cluster_node`](crate::cluster_node)),
+//! alone without a `[cluster]` table; what its parts share (the link context, the
+//! support threads, the first start's inputs) and how a run ends.
 //!
 //! Exit status: 0 after a clean shutdown, 1 after a journal failure (fail-stop) or a
 //! startup error.
@@ -16,38 +12,22 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ringex_core::Command;
-use ringex_protocol::link::GoodbyeReason;
 use ringex_protocol::Input;
 
 use crate::config::{Config, Durability};
-use crate::data_dir_lock::DataDirLock;
 use crate::expiry::ExpiryNotices;
 use crate::history_replay::HistoryReplay;
-use crate::input_ring::{input_ring, InputSender, LinkInput, DAEMON_LINK};
+use crate::input_ring::InputSender;
 use crate::journal;
-use crate::journaller::{Journaller, JournallerEnd};
-use crate::link::{LinkContext, Listener};
-use crate::matcher::Matcher;
+use crate::link::LinkContext;
 use crate::notify::{self, Notifier};
 use crate::output_ring::OutputRing;
 use crate::progress::Progress;
-use crate::recovery;
-use crate::sequencer::Sequencer;
 use crate::signals;
-use crate::snapshot_store::SnapshotStore;
-use crate::snapshot_writer;
-use crate::storage::FileStorage;
 use crate::watchdog;
 
-/// Durable batches queued between the journaller and the matcher.
-const MATCHER_QUEUE_BATCHES: usize = 8;
-
 pub fn run(config: &Config) -> ExitCode {
-    let outcome = match &config.cluster {
-        Some(cluster) => crate::cluster_node::run(config, cluster),
-        None => Running::start(config).map(Running::wait),
-    };
-    report(outcome)
+    report(crate::cluster_node::run(config, &config.node_cluster()))
 }
 
 fn report(outcome: Result<Outcome, StartError>) -> ExitCode {
@@ -78,196 +58,6 @@ pub enum Outcome {
 
 pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A daemon that recovered and serves: its threads, until [`Running::wait`].
-pub struct Running {
-    config: Config,
-    data_dir_lock: DataDirLock,
-    notifier: Arc<Notifier>,
-    progress: Arc<Progress>,
-    output: Arc<OutputRing>,
-    context: Arc<LinkContext>,
-    journaller: JoinHandle<Result<JournallerEnd, journal::JournalError>>,
-    matcher: JoinHandle<ringex_core::Engine>,
-    acceptors: Vec<JoinHandle<()>>,
-    support: Support,
-    snapshot_thread: snapshot_writer::SnapshotThread,
-}
-
-impl Running {
-    /// Recovers the data directory, starts the pipeline and the links, says READY.
-    pub fn start(config: &Config) -> Result<Running, StartError> {
-        let caught_signals = signals::install()?;
-        let notifier = Arc::new(Notifier::from_env());
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
-        let data_dir_lock = DataDirLock::acquire(&config.data_dir)?;
-
-        let started = Instant::now();
-        notifier.status("recovering");
-        let recovered = recovery::recover(
-            FileStorage,
-            &config.data_dir,
-            config.engine_config(),
-            journal_config(config),
-            &recovery::RecoveryOptions {
-                accept_journal_loss: config.accept_journal_loss,
-            },
-        )?;
-        let recovered_seq = recovered.engine.last_seq();
-        let report = &recovered.report;
-        tracing::info!(
-            last_seq = recovered_seq,
-            snapshot_seq = report.snapshot_seq.unwrap_or(0),
-            replayed = report.replayed_records,
-            state_hash = format_args!("{:016x}", report.state_hash),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "recovered"
-        );
-
-        // Bind before anything runs, so a taken port fails the start cleanly.
-        let mut listeners = Vec::new();
-        if let Some(addr) = config.tcp_addr()? {
-            listeners.push(Listener::bind_tcp(addr).map_err(|e| format!("binding {addr}: {e}"))?);
-        }
-        if let Some(path) = config.unix_socket_path() {
-            listeners.push(
-                Listener::bind_unix(&path)
-                    .map_err(|e| format!("binding {}: {e}", path.display()))?,
-            );
-        }
-
-        let stopping = Arc::new(AtomicBool::new(false));
-        let progress = Arc::new(Progress::new(recovered_seq));
-        let output = Arc::new(OutputRing::new(
-            recovered_seq,
-            usize::try_from(config.link.queue_bytes).unwrap_or(usize::MAX),
-            usize::try_from(config.link.history_window_bytes).unwrap_or(usize::MAX),
-        ));
-        let (inputs_tx, inputs_rx) = input_ring(config.pipeline.input_ring_capacity as usize);
-        let (batches_tx, batches_rx) = crossbeam_channel::bounded(MATCHER_QUEUE_BATCHES);
-        let (snapshot_thread, snapshot_jobs) =
-            snapshot_writer::spawn(SnapshotStore::new(FileStorage, &config.data_dir))?;
-
-        let expiries = Arc::new(ExpiryNotices::default());
-        let journaller = Journaller {
-            sequencer: Sequencer::resume(recovered_seq, recovered.last_timestamp_ns),
-            writer: recovered.writer,
-            inputs: inputs_rx,
-            to_matcher: batches_tx,
-            batch_max: config.pipeline.batch_max as usize,
-            wait: config.pipeline.wait_strategy,
-            progress: Arc::clone(&progress),
-            stopping: Arc::clone(&stopping),
-            expiries: Arc::clone(&expiries),
-        };
-        let matcher = Matcher {
-            engine: recovered.engine,
-            batches: batches_rx,
-            output: Arc::clone(&output),
-            snapshots: snapshot_jobs,
-            snapshot_every_inputs: config.snapshot.every_inputs,
-            wait: config.pipeline.wait_strategy,
-            progress: Arc::clone(&progress),
-        };
-        let journaller = spawn("journaller", move || journaller.run())?;
-        let matcher = spawn("matcher", move || matcher.run())?;
-
-        if recovered_seq == 0 {
-            bootstrap(config, &inputs_tx);
-        }
-
-        let context = Arc::new(link_context(
-            config,
-            inputs_tx.clone(),
-            &output,
-            &stopping,
-            expiries,
-        ));
-        let mut acceptors = Vec::new();
-        for listener in listeners {
-            tracing::info!(listener = %listener.describe(), "listening");
-            acceptors.push(listener.spawn(Arc::clone(&context))?);
-        }
-        let support = Support::spawn(caught_signals, inputs_tx, &stopping, &notifier, &progress)?;
-        notifier.ready(&format!("serving from seq {recovered_seq}"));
-        tracing::info!(
-            durability = ?config.journal.durability,
-            wait_strategy = ?config.pipeline.wait_strategy,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "ready"
-        );
-        Ok(Running {
-            config: config.clone(),
-            data_dir_lock,
-            notifier,
-            progress,
-            output,
-            context,
-            journaller,
-            matcher,
-            acceptors,
-            support,
-            snapshot_thread,
-        })
-    }
-
-    /// The pipeline's counters, for tools that watch a running daemon.
-    pub fn progress(&self) -> &Arc<Progress> {
-        &self.progress
-    }
-
-    /// Serves until a Shutdown input, a signal or a journal failure, then drains.
-    pub fn wait(self) -> Outcome {
-        let Running {
-            config,
-            data_dir_lock,
-            notifier,
-            progress,
-            output,
-            context,
-            journaller,
-            matcher,
-            acceptors,
-            support,
-            snapshot_thread,
-        } = self;
-        // Serving. The journaller ends on a Shutdown input (from a link or a signal) or on
-        // a journal error; the matcher ends once it has applied everything journaled.
-        let journal_end = join(journaller);
-        notifier.stopping();
-        let engine = join(matcher);
-        let outcome = match &journal_end {
-            Ok(JournallerEnd::Shutdown | JournallerEnd::Drained) => Outcome::Shutdown,
-            Err(_) => Outcome::Failed,
-        };
-        output.close(match outcome {
-            Outcome::Shutdown => GoodbyeReason::Shutdown,
-            Outcome::Failed => GoodbyeReason::Failed,
-        });
-        tracing::info!(
-            last_seq = engine.last_seq(),
-            state_hash = format_args!("{:016x}", engine.state_hash()),
-            "pipeline drained"
-        );
-        let commits = progress.commit_stats();
-        tracing::info!(
-            commits = commits.commits,
-            inputs = commits.inputs,
-            largest_commit_inputs = commits.largest_inputs,
-            "journal group commits since start"
-        );
-
-        for a in acceptors {
-            join(a);
-        }
-        wait_for_links(&context, config.heartbeat_timeout());
-        support.finish();
-        snapshot_thread.finish();
-        drop(data_dir_lock);
-        outcome
-    }
-}
-
 pub(crate) fn journal_config(config: &Config) -> journal::JournalConfig {
     journal::JournalConfig {
         segment_size_max_bytes: config.journal.segment_bytes,
@@ -277,29 +67,6 @@ pub(crate) fn journal_config(config: &Config) -> journal::JournalConfig {
         },
         batch_records_max: config.pipeline.batch_max as usize,
     }
-}
-
-/// The first start of an empty data directory: the configured instruments and
-/// accounts go in as admin inputs, journaled like any other, so a replay sees them.
-fn bootstrap(config: &Config, inputs: &InputSender) {
-    for input in bootstrap_inputs(config) {
-        let item = LinkInput {
-            link: DAEMON_LINK,
-            correlation: 0,
-            deadline_ns: 0,
-            input,
-        };
-        // The journaller is running and the ring has room or drains; an error means
-        // it already stopped, which its own result reports.
-        if inputs.send(item).is_err() {
-            return;
-        }
-    }
-    tracing::info!(
-        instruments = config.instruments.len(),
-        accounts = config.accounts.len(),
-        "empty data directory: configured instruments and accounts submitted"
-    );
 }
 
 /// The configured instruments, then the configured accounts, as admin inputs.

@@ -5,15 +5,17 @@
 //! atomically), [`recovery`] (snapshot plus journal back to the live state) and
 //! [`journal_tools`] (verify, dump, replay for operators).
 //!
-//! The running half: [`config`], [`daemon`] (start, serve, drain), the pipeline
-//! ([`input_ring`], [`sequencer`], [`journaller`], [`matcher`], [`output_ring`]), the
-//! engine [`link`], [`notify`] and [`watchdog`] for systemd, [`signals`], [`logging`].
+//! The running half: [`config`], [`daemon`] and [`cluster_node`] (every daemon is a Raft
+//! node: start, serve, drain), the pipeline ([`input_ring`], [`sequencer`], the
+//! [`replication`] proposer and state machine, [`output_ring`]), the engine [`link`],
+//! [`notify`] and [`watchdog`] for systemd, [`signals`], [`logging`].
 
 pub mod cluster_cli;
 pub mod cluster_node;
 pub mod config;
 pub mod daemon;
 pub mod data_dir_lock;
+pub mod embedded_journal_guard;
 pub mod event_batch;
 pub mod expiry;
 pub mod history_replay;
@@ -22,10 +24,8 @@ pub mod input_ring;
 pub mod journal;
 pub mod journal_cli;
 pub mod journal_tools;
-pub mod journaller;
 pub mod link;
 pub mod logging;
-pub mod matcher;
 pub mod notify;
 pub mod output_ring;
 pub mod progress;
@@ -34,7 +34,5 @@ pub mod replication;
 pub mod sequencer;
 pub mod signals;
 pub mod snapshot_store;
-pub mod snapshot_writer;
 pub mod storage;
-pub mod wait_strategy;
 pub mod watchdog;

@@ -55,7 +55,7 @@ fn a_journal_write_error_stops_acknowledgements_and_the_daemon() {
     );
     let status = daemon.wait_exit(Duration::from_secs(30));
     assert_eq!(status.code(), Some(1), "{}", daemon.log_text());
-    assert!(daemon.log_text().contains("journal failed"));
+    assert!(daemon.log_text().contains("raft stopped on a fatal error"));
 
     // Every acknowledged input is durable; none past the failure was acknowledged.
     let replay = replay_journal(&data);

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use ringex_core::{Event, Side};
 use ringex_protocol::command_codec::encode_input;
@@ -177,47 +177,5 @@ fn an_input_past_its_deadline_is_never_sequenced() {
     assert!(
         !dump.contains("\"client_order_id\":7"),
         "the late input was journaled"
-    );
-}
-
-#[test]
-fn history_the_engine_no_longer_holds_is_refused_with_a_reason() {
-    let dir = TempDir::new("resume-purged");
-    let data = dir.0.clone();
-    let flags = [
-        "--history-window-bytes",
-        "0",
-        "--segment-bytes",
-        "4096",
-        "--snapshot-every-inputs",
-        "20",
-    ];
-    let mut daemon = Daemon::start(&data, &flags);
-    let mut link = daemon.link();
-    let (_, live) = trade(&mut link, 1, 400);
-    // A snapshot at the end, so a restart needs none of the oldest segments.
-    let snapshot_seq = live.last().unwrap().0 + 1;
-    link.send(1000, &ringex_protocol::Input::TakeSnapshot);
-    link.events_until(snapshot_seq);
-    drop(link);
-    daemon.signal(libc::SIGTERM);
-    assert_eq!(daemon.wait_exit(Duration::from_secs(30)).code(), Some(0));
-    // The oldest segment goes, as a purge would take it; snapshots cover the rest.
-    let mut segments: Vec<_> = std::fs::read_dir(&data)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "seg"))
-        .collect();
-    segments.sort();
-    assert!(segments.len() > 2);
-    std::fs::remove_file(&segments[0]).unwrap();
-    let daemon = Daemon::start(&data, &flags);
-    let mut resumed = LinkClient::connect_quiet(daemon.port);
-    resumed.resume(ResumeFrom::After(1));
-    // The first life's Shutdown input took a sequence number too.
-    assert_eq!(resumed.welcome(), snapshot_seq + 1);
-    assert_eq!(
-        resumed.next_frame(),
-        Some(Frame::Goodbye(GoodbyeReason::HistoryUnavailable as u8, 0))
     );
 }

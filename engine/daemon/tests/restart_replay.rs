@@ -1,13 +1,13 @@
 //! Replay equals live across a real restart: a seeded workload through the link in two
 //! lives of the daemon (a snapshot requested in the first, a SIGTERM between them, the
-//! second with busy-spinning pipeline threads).
+//! second recovering from that snapshot).
 //! Replaying the journal from the first record gives every event the links received,
 //! byte for byte in meaning, and the state hash the daemon ended with.
 
 mod support;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ringex_core::Event;
 use ringex_protocol::Input;
@@ -63,17 +63,27 @@ fn replaying_the_journal_reproduces_both_lives() {
 
     let mut daemon = Daemon::start(&data, &[]);
     run_life(&daemon, &mut rng, 1, 4000, &mut live);
+    // The node asks openraft for the snapshot, which builds it off the apply path.
+    let snapshot = data.join("raft").join("snapshot");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !snapshot.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "no snapshot:\n{}",
+            daemon.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     daemon.signal(libc::SIGTERM);
     assert_eq!(daemon.wait_exit(Duration::from_secs(30)).code(), Some(0));
 
-    // The second life spins instead of parking: the same results either way.
-    let mut daemon = Daemon::start(&data, &["--wait-strategy", "busy-spin"]);
+    let mut daemon = Daemon::start(&data, &[]);
     let recovered_from = log_field(&daemon.log_text(), "recovered", "snapshot_seq").unwrap();
     assert_ne!(recovered_from, "0", "the requested snapshot was not used");
     run_life(&daemon, &mut rng, 4001, 4000, &mut live);
     daemon.signal(libc::SIGTERM);
     assert_eq!(daemon.wait_exit(Duration::from_secs(30)).code(), Some(0));
-    let live_hash = log_field(&daemon.log_text(), "pipeline drained", "state_hash").unwrap();
+    let live_hash = log_field(&daemon.log_text(), "node drained", "state_hash").unwrap();
 
     let replay = replay_journal(&data);
     assert_eq!(format!("{:016x}", replay.engine.state_hash()), live_hash);

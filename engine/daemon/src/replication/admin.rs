@@ -104,6 +104,14 @@ pub async fn answer_admin(
             raft.initialize(nodes).await.map_err(|e| e.to_string())?;
         }
         AdminRequest::Add { id, node } => {
+            if let Some(member) = member_without_raft_address(raft) {
+                return Err(format!(
+                    "node {member} has no raft address in the membership (it started \
+                     alone, without a Raft listener), so no peer could ever reach it: \
+                     grow a cluster from a node whose [cluster] named its raft address \
+                     from its first start"
+                ));
+            }
             // Blocks until the learner has caught up, so the promotion that follows
             // never leaves the cluster waiting on a node far behind.
             raft.add_learner(id, node, true)
@@ -120,6 +128,18 @@ pub async fn answer_admin(
         }
     }
     Ok(status(raft, facts))
+}
+
+/// A member the others could not reach: one that started alone with no Raft listener.
+fn member_without_raft_address(raft: &Raft<RingexRaft>) -> Option<u64> {
+    let metrics = raft.metrics().borrow().clone();
+    let member = metrics
+        .membership_config
+        .membership()
+        .nodes()
+        .find(|(_, node)| node.raft.is_empty())
+        .map(|(id, _)| *id);
+    member
 }
 
 /// This node's view of the cluster, from openraft's metrics.

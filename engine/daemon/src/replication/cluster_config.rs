@@ -1,6 +1,7 @@
 //! The `[cluster]` settings: which node this is, every node's Raft and link listener,
 //! and the Raft timers. No `[cluster]` table means the embedded single-node cluster
-//! (node 1, initialised on the first start of an empty data directory).
+//! (node 1, initialised on the first start of an empty data directory, its link the
+//! `[link]` listeners, no Raft listener: a lone node has no peer to talk to).
 //!
 //! Raft traffic is not encrypted yet, so every address must be loopback (127.0.0.0/8 or
 //! ::1): a configuration naming any other address is refused at start, not silently
@@ -97,7 +98,8 @@ impl NodeAddresses {
 }
 
 impl ClusterConfig {
-    /// The embedded single-node cluster around a daemon whose link listens on `link`.
+    /// The embedded single-node cluster around a daemon whose link listens on `link`
+    /// ("" for none) with its Raft listener on `raft` ("" for none).
     pub fn embedded(raft: &str, link: &str) -> ClusterConfig {
         ClusterConfig {
             node_id: EMBEDDED_NODE_ID,
@@ -132,6 +134,12 @@ impl ClusterConfig {
                 return Err(format!("cluster.nodes: id {} appears twice", n.id));
             }
             for (what, text) in [("raft", &n.raft), ("link", &n.link)] {
+                // A node alone needs no peer listener, and may serve links over the
+                // Unix socket only; a node with peers must be reachable by them and
+                // by the gateways they redirect.
+                if text.is_empty() && self.nodes.len() == 1 {
+                    continue;
+                }
                 let addr = loopback_addr(text)
                     .map_err(|e| format!("cluster.nodes id {} {what}: {e}", n.id))?;
                 if !addresses.insert(addr) {
@@ -161,6 +169,15 @@ impl ClusterConfig {
             loopback_addr(text).map_err(|e| format!("cluster.metrics: {e}"))?;
         }
         Ok(())
+    }
+
+    /// This node's Raft listener, if it has one (a lone node may have none).
+    pub fn raft_listener(&self) -> Result<Option<SocketAddr>, String> {
+        let text = &self.this_node().raft;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        loopback_addr(text).map(Some)
     }
 
     /// This node's own addresses.
@@ -252,6 +269,20 @@ mod tests {
         c.nodes[2].raft = "10.0.0.3:7710".into();
         let e = c.validate().expect_err("refused");
         assert!(e.contains("not loopback") && e.contains("TLS"), "{e}");
+    }
+
+    #[test]
+    fn only_a_lone_node_may_go_without_listeners() {
+        let lone = ClusterConfig::embedded("", "");
+        lone.validate()
+            .expect("a lone node needs no raft or tcp listener");
+        assert_eq!(lone.raft_listener(), Ok(None));
+        let mut c = three();
+        c.nodes[0].raft = String::new();
+        assert!(c.validate().expect_err("refused").contains("id 1 raft"));
+        let mut c = three();
+        c.nodes[2].link = String::new();
+        assert!(c.validate().is_err());
     }
 
     #[test]

@@ -10,11 +10,15 @@
 //! Every other node answers links with NotLeader, naming the leader it knows.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use openraft::error::Fatal;
 use openraft::{Raft, RaftMetrics, ServerState};
 
 use super::type_config::{ClusterNode, RingexRaft};
+
+/// How often a start waiting to serve looks again.
+const SERVING_POLL: Duration = Duration::from_millis(2);
 
 #[derive(Debug, Default)]
 pub struct Leadership {
@@ -52,6 +56,16 @@ impl Leadership {
             leader_id: self.leader_id.load(Ordering::Acquire),
             term: self.term.load(Ordering::Acquire),
         })
+    }
+
+    /// Waits until this node serves, openraft stops, or `timeout` passes; whether it
+    /// serves. Polled: it is called once, at start.
+    pub fn wait_until_serving(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.serving_term().is_none() && !self.is_stopped() && Instant::now() < deadline {
+            std::thread::sleep(SERVING_POLL);
+        }
+        self.serving_term().is_some()
     }
 
     pub fn is_stopped(&self) -> bool {

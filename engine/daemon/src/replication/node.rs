@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::admin::NodeFacts;
-use super::cluster_config::{loopback_addr, ClusterConfig};
+use super::cluster_config::ClusterConfig;
 use super::log_repair::{
     accept_loss as accept_loss_of, lost_folder, release_when_repaired, set_aside, OpenFailure,
     VoteHold,
@@ -114,7 +114,8 @@ pub struct RaftNode {
     pub engine: EngineView,
     /// What the node knows of itself, for its status and metrics.
     pub facts: NodeFacts,
-    server: JoinHandle<()>,
+    /// The peer listener's task; none for a lone node without a Raft listener.
+    server: Option<JoinHandle<()>>,
 }
 
 impl RaftNode {
@@ -136,8 +137,8 @@ impl RaftNode {
         RaftNode::launch(cluster, opened).await
     }
 
-    /// Binds the peer listener and starts openraft on an opened node. Must run inside
-    /// a tokio runtime.
+    /// Binds the peer listener (if this node has one) and starts openraft on an opened
+    /// node. Must run inside a tokio runtime.
     pub async fn launch(cluster: &ClusterConfig, opened: OpenedNode) -> Result<RaftNode, String> {
         cluster.validate()?;
         let OpenedNode {
@@ -147,16 +148,22 @@ impl RaftNode {
         } = opened;
         let engine = state.view();
         let committed_index = log.committed_index();
-        let addr = loopback_addr(&cluster.this_node().raft)?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("binding the raft listener {addr}: {e}"))?;
+        let peer_listener = match cluster.raft_listener()? {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| format!("binding the raft listener {addr}: {e}"))?,
+            ),
+            None => None,
+        };
+        let source = peer_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.ip());
         let raft = Raft::new(
             cluster.node_id,
             cluster.raft_config()?,
-            PeerNetwork {
-                source: Some(addr.ip()),
-            },
+            PeerNetwork { source },
             log,
             state,
         )
@@ -169,7 +176,8 @@ impl RaftNode {
             committed_index,
             vote_hold: Arc::clone(&vote_hold),
         };
-        let server = tokio::spawn(serve(listener, raft.clone(), facts.clone()));
+        let server = peer_listener
+            .map(|listener| tokio::spawn(serve(listener, raft.clone(), facts.clone())));
         tokio::spawn(log_role_changes(raft.clone(), counters));
         tokio::spawn(release_when_repaired(raft.clone(), vote_hold));
         Ok(RaftNode {
@@ -200,7 +208,9 @@ impl RaftNode {
 
     /// Stops serving peers and stops openraft.
     pub async fn shutdown(self) {
-        self.server.abort();
+        if let Some(server) = self.server {
+            server.abort();
+        }
         if let Err(e) = self.raft.shutdown().await {
             tracing::warn!(error = %e, "raft did not stop cleanly");
         }

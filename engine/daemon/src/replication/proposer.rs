@@ -106,7 +106,7 @@ impl Proposer {
                 Err(RecvTimeoutError::Disconnected) => return ProposerEnd::Drained,
             };
             if first.is_some_and(|f| f.input == Input::Shutdown) {
-                return ProposerEnd::Shutdown;
+                return self.settle(tenure.as_mut());
             }
             let Some(term) = self.leadership.serving_term() else {
                 if let Some(item) = first {
@@ -149,7 +149,7 @@ impl Proposer {
                 return ProposerEnd::Drained;
             }
             if shutdown {
-                return ProposerEnd::Shutdown;
+                return self.settle(Some(t));
             }
         }
     }
@@ -207,14 +207,28 @@ impl Proposer {
         true
     }
 
-    /// Waits until at most [`ENTRIES_IN_FLIGHT_MAX`] entries are unapplied, or this
-    /// node stops serving (its entries will fail or be another leader's to commit).
+    /// A stopping leader answers what it proposed: every entry in flight is applied,
+    /// and so published, before the links are closed behind it.
+    fn settle(&self, tenure: Option<&mut Tenure>) -> ProposerEnd {
+        if let Some(t) = tenure {
+            self.wait_until_in_flight_at_most(t, 0);
+        }
+        ProposerEnd::Shutdown
+    }
+
+    /// Waits until at most [`ENTRIES_IN_FLIGHT_MAX`] entries are unapplied.
     fn wait_for_room(&self, tenure: &mut Tenure) {
-        while tenure.in_flight.len() > ENTRIES_IN_FLIGHT_MAX {
+        self.wait_until_in_flight_at_most(tenure, ENTRIES_IN_FLIGHT_MAX);
+    }
+
+    /// Waits until at most `in_flight_max` entries are unapplied, or this node stops
+    /// serving (its entries will fail or be another leader's to commit).
+    fn wait_until_in_flight_at_most(&self, tenure: &mut Tenure, in_flight_max: usize) {
+        while tenure.in_flight.len() > in_flight_max {
             let oldest = tenure
                 .in_flight
                 .front_mut()
-                .expect("more than the max in flight");
+                .expect("more than in_flight_max in flight");
             let answered = self
                 .runtime
                 .block_on(async { tokio::time::timeout(ANSWER_CHECK, oldest).await });

@@ -44,6 +44,8 @@ pub struct StateMachine<S: Storage> {
     membership: StoredMembership<u64, ClusterNode>,
     events: Vec<Event>,
     snapshots_built: u64,
+    /// The seq of the snapshot the state was opened from (0: none), for the start's log.
+    opened_from_snapshot_seq: u64,
     /// Where a serving daemon's applied events go; `None` for a bare node (tests).
     publisher: Option<Publisher>,
     /// The events of the entries of one `apply` call, published together.
@@ -115,6 +117,7 @@ where
             membership: StoredMembership::default(),
             events: Vec::new(),
             snapshots_built: 0,
+            opened_from_snapshot_seq: 0,
             publisher: None,
             out: EventBatch::new(),
         };
@@ -129,6 +132,7 @@ where
             // the checksum could not see (or a version mismatch), never to be skipped.
             sm.install(&meta, &bytes)
                 .map_err(|e| OpenFailure::damaged(e, Damage::Snapshot))?;
+            sm.opened_from_snapshot_seq = sm.last_seq();
         }
         let from = sm.last_applied.map_or(0, |l| l.index + 1);
         if let Some(committed) = log.committed().filter(|c| c.index >= from) {
@@ -154,6 +158,11 @@ where
     /// The engine's last seq and timestamp: where the output and a sequencer continue.
     pub fn last_seq(&self) -> u64 {
         self.engine().last_seq()
+    }
+
+    /// The seq of the snapshot this state was opened from; 0 when there was none.
+    pub fn opened_from_snapshot_seq(&self) -> u64 {
+        self.opened_from_snapshot_seq
     }
 
     /// A handle that reads the engine's progress while openraft owns this machine.

@@ -371,22 +371,22 @@ pub fn limit(account: u32, client_order_id: u64, side: Side, price: i64, qty: u6
 
 /// Every journaled input and the events a replay from seq 1 gives it.
 pub struct JournalReplay {
-    pub records: Vec<ringex_daemon::journal::Record>,
+    pub records: Vec<ringex_daemon::replication::type_config::StampedInput>,
     /// `events[i]` belongs to `records[i]`.
     pub events: Vec<Vec<Event>>,
     pub engine: ringex_core::Engine,
 }
 
-/// Reads the whole journal in `data_dir` (verifying checksums, chain and gapless
-/// sequence) and replays it into an empty engine with the built-in capacities.
+/// Reads every committed input of the node's Raft log in `data_dir` (each record's
+/// checksum and chain checked, sequence gapless) and replays them into an empty engine
+/// with the built-in capacities.
 pub fn replay_journal(data_dir: &Path) -> JournalReplay {
-    use ringex_daemon::journal::{scan_journal, ScanMode};
-    use ringex_daemon::storage::FileStorage;
+    use ringex_daemon::replication::committed_inputs::scan_committed;
     let config = ringex_daemon::config::Config::builtin().engine_config();
     let mut engine = ringex_core::Engine::new(config).unwrap();
     let mut records = Vec::new();
     let mut all_events = Vec::new();
-    scan_journal(&FileStorage, data_dir, ScanMode::ReadOnly, 1, 0, &mut |r| {
+    scan_committed(data_dir, 0, &mut |r| {
         let mut out = Vec::new();
         ringex_daemon::recovery::apply_input(
             &mut engine,
