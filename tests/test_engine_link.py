@@ -169,9 +169,13 @@ def test_a_gateway_that_was_away_is_sent_what_it_missed(
         engine.stop()
 
 
-def test_a_stalled_engine_answers_within_the_bound_and_executes_nothing_later(
+def test_a_stalled_engine_answers_once_it_shows_the_orders_fate_and_executes_nothing_later(
     pair: tuple[Engine, Gateway], engine_bin: Path
 ) -> None:
+    """A stopped engine and a link stalled on its way back look alike to the gateway; in
+    the second the engine may have executed the order. So an order is answered
+    EngineUnavailable only once the engine shows it was not executed: here, when the
+    engine resumes and expires it, past its deadline."""
     engine, gateway = pair
     answers: dict[int, tuple[float, int]] = {}
 
@@ -193,16 +197,21 @@ def test_a_stalled_engine_answers_within_the_bound_and_executes_nothing_later(
             sent[alice.sell(1, 1, P + 100)] = time.monotonic()
             while time.monotonic() < began + 0.7 * (i + 1):
                 alice.poll(0.02)
-        while len(answers) < len(sent) and time.monotonic() < began + 5:
+        while time.monotonic() < began + 2.5:
             alice.poll(0.02)
+        # Nothing is known while the engine says nothing: nothing is answered.
+        assert answers == {}
+        assert (metric(gateway, "ringex_gateway_engine_orders_in_doubt") or 0) >= 1
     finally:
         os.kill(engine.proc.pid, signal.SIGCONT)
     resumed = time.monotonic()
-    for coid, at in sent.items():
+    while len(answers) < len(sent) and time.monotonic() < resumed + 5:
+        alice.poll(0.02)
+    for coid in sent:
         answered_at, reason = answers[coid]
         assert reason == RejectReason.ENGINE_UNAVAILABLE
-        # The bound is 1 s; the slack is for a loaded machine.
-        assert answered_at - at < 1.0 + 0.75, answered_at - at
+        # The engine expires them as it resumes; the slack is for a loaded machine.
+        assert answered_at - resumed < 1.0, answered_at - resumed
     wait_metric(gateway, "ringex_gateway_engine_link_up", 1.0)
     assert time.monotonic() - resumed < 0.2 + 0.8
     # New orders trade; the stalled ones never execute.

@@ -22,7 +22,9 @@ pub const LINK_TIMED_INPUT: u8 = b'T';
 pub const LINK_RESUME: u8 = b'R';
 /// Engine to gateway: a timed input was dropped unsequenced, past its deadline.
 pub const LINK_EXPIRED: u8 = b'X';
-/// Either way: nothing to say, still alive.
+/// Either way: nothing to say, still alive. From the engine it carries the engine's
+/// clock, read with nothing queued for the link: everything published before that time
+/// was sent ahead of it, which lets a gateway know an unanswered order's fate.
 pub const LINK_HEARTBEAT: u8 = b'H';
 /// Engine to gateway, first on every link: the last sequence number applied.
 pub const LINK_WELCOME: u8 = b'W';
@@ -106,7 +108,10 @@ pub enum FromEngine<'a> {
         header: EventsHeader,
         events: &'a [u8],
     },
-    Heartbeat,
+    /// `time_ns`: the engine's Unix-epoch clock when it sent the heartbeat.
+    Heartbeat {
+        time_ns: u64,
+    },
     Goodbye {
         reason: u8,
         detail: u8,
@@ -175,9 +180,17 @@ pub fn write_expired(buf: &mut Vec<u8>, correlation: u64) {
     });
 }
 
+/// A gateway's heartbeat: nothing but the type.
 pub fn write_heartbeat(buf: &mut Vec<u8>) {
     write_frame(buf, LengthPrefix::U32, LINK_FRAME_MAX, |b| {
         b.push(LINK_HEARTBEAT)
+    });
+}
+
+/// The engine's heartbeat, with its Unix-epoch clock.
+pub fn write_engine_heartbeat(buf: &mut Vec<u8>, time_ns: u64) {
+    write_frame(buf, LengthPrefix::U32, LINK_FRAME_MAX, |b| {
+        Writer::new(b).u8(LINK_HEARTBEAT).u64(time_ns);
     });
 }
 
@@ -288,7 +301,7 @@ pub fn decode_from_engine(body: &[u8]) -> Result<FromEngine<'_>, DecodeError> {
     let mut r = Reader::new(body);
     let message = match r.u8()? {
         LINK_WELCOME => FromEngine::Welcome { last_seq: r.u64()? },
-        LINK_HEARTBEAT => FromEngine::Heartbeat,
+        LINK_HEARTBEAT => FromEngine::Heartbeat { time_ns: r.u64()? },
         LINK_GOODBYE => FromEngine::Goodbye {
             reason: r.u8()?,
             detail: r.u8()?,

@@ -14,9 +14,9 @@ use ringex_protocol::event_codec::{
 };
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
-    decode_from_engine, decode_to_engine, events, write_events, write_expired, write_input,
-    write_not_leader, write_resume, write_timed_input_with, FromEngine, ResumeFrom, ToEngine,
-    LINK_FRAME_MAX,
+    decode_from_engine, decode_to_engine, events, write_engine_heartbeat, write_events,
+    write_expired, write_input, write_not_leader, write_resume, write_timed_input_with, FromEngine,
+    ResumeFrom, ToEngine, LINK_FRAME_MAX,
 };
 use ringex_protocol::mold;
 
@@ -82,6 +82,11 @@ fn check_link(bytes: &[u8]) {
         let mut again = Vec::new();
         write_expired(&mut again, correlation);
         assert_eq!(again[4..], *bytes, "accepted expired does not round-trip");
+    }
+    if let Ok(FromEngine::Heartbeat { time_ns }) = decode_from_engine(bytes) {
+        let mut again = Vec::new();
+        write_engine_heartbeat(&mut again, time_ns);
+        assert_eq!(again[4..], *bytes, "accepted heartbeat does not round-trip");
     }
     if let Ok(FromEngine::NotLeader { leader_id, term }) = decode_from_engine(bytes) {
         let mut again = Vec::new();

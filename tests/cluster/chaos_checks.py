@@ -37,6 +37,9 @@ def check_clients(load: OrderLoad, answer_bound_s: float) -> None:
             assert a.unavailable_after_answer == 0, (
                 f"order {t.account}/{coid} answered EngineUnavailable after the engine's answer"
             )
+            assert a.answer_after_unavailable == 0, (
+                f"order {t.account}/{coid} executed after it was answered EngineUnavailable"
+            )
             assert a.other_rejects == 0, f"order {t.account}/{coid} rejected unexpectedly: {a}"
     check_book_uncrossed(load)
     check_positions_conserved(load)

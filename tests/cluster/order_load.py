@@ -37,6 +37,9 @@ class OrderAnswers:
     other_rejects: int = 0
     #: EngineUnavailable answers after the engine's own: a contradiction.
     unavailable_after_answer: int = 0
+    #: The engine's answers after an EngineUnavailable: the other contradiction (the
+    #: order was in doubt and the gateway answered it anyway).
+    answer_after_unavailable: int = 0
     answered_s: float | None = None
 
     @property
@@ -68,8 +71,10 @@ class Trader:
             answers.answered_s = time.monotonic()
         if isinstance(m, Accepted):
             answers.accepted += 1
+            answers.answer_after_unavailable += answers.unavailable
         elif m.seq:
             answers.engine_rejects += 1
+            answers.answer_after_unavailable += answers.unavailable
         elif m.reason == RejectReason.ENGINE_UNAVAILABLE:
             answers.unavailable += 1
             answers.unavailable_after_answer += answers.sequenced_answers

@@ -55,7 +55,7 @@ impl Sequencer {
 
 /// Nanoseconds since the Unix epoch; 0 if the clock reads before it (the floor then
 /// keeps the stamps moving forward).
-fn wall_clock_ns() -> u64 {
+pub(crate) fn wall_clock_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))

@@ -41,7 +41,7 @@ fn a_journal_write_error_stops_acknowledgements_and_the_daemon() {
                         }
                     }
                 }
-                Some(Frame::Heartbeat) => {}
+                Some(Frame::Heartbeat(_)) => {}
                 other => break 'run other,
             }
         }

@@ -69,7 +69,7 @@ fn order_works(good: &mut LinkClient, id: u64) -> u64 {
                 );
                 return h.seq;
             }
-            Some(Frame::Events(..) | Frame::Heartbeat) => {}
+            Some(Frame::Events(..) | Frame::Heartbeat(_)) => {}
             other => panic!("good link got {other:?}"),
         }
     }
@@ -154,7 +154,7 @@ fn slow_and_silent_links_are_closed_and_the_rest_go_on() {
     // slow consumer first, and the point here is the silence rule.
     let mut end = None;
     while let Some(f) = silent.next_frame() {
-        if !matches!(f, Frame::Events(..) | Frame::Heartbeat) {
+        if !matches!(f, Frame::Events(..) | Frame::Heartbeat(_)) {
             end = Some(f);
         }
     }
@@ -192,7 +192,7 @@ fn slow_and_silent_links_are_closed_and_the_rest_go_on() {
                         break;
                     }
                 }
-                Some(Frame::Heartbeat) => {}
+                Some(Frame::Heartbeat(_)) => {}
                 other => panic!("good link got {other:?}"),
             }
         }
@@ -204,7 +204,7 @@ fn slow_and_silent_links_are_closed_and_the_rest_go_on() {
     let end = loop {
         match slow.next_frame() {
             Some(Frame::Events(h, _)) => seen = h.seq,
-            Some(Frame::Heartbeat) => {}
+            Some(Frame::Heartbeat(_)) => {}
             other => break other,
         }
     };

@@ -32,7 +32,7 @@ fn trade(link: &mut LinkClient, first_id: u64, count: u64) -> (u64, Vec<(u64, Ve
                     return (welcome, merge(got));
                 }
             }
-            Some(Frame::Heartbeat) => {}
+            Some(Frame::Heartbeat(_)) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -127,7 +127,7 @@ fn a_second_resume_is_bad_input() {
     link.resume(ResumeFrom::Live);
     let end = loop {
         match link.next_frame() {
-            Some(Frame::Events(..) | Frame::Heartbeat) => {}
+            Some(Frame::Events(..) | Frame::Heartbeat(_)) => {}
             other => break other,
         }
     };
@@ -165,7 +165,7 @@ fn an_input_past_its_deadline_is_never_sequenced() {
             Some(Frame::Events(h, _)) if h.last && h.correlation != 0 => {
                 sequenced.push(h.correlation)
             }
-            Some(Frame::Events(..) | Frame::Heartbeat) => {}
+            Some(Frame::Events(..) | Frame::Heartbeat(_)) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -178,4 +178,35 @@ fn an_input_past_its_deadline_is_never_sequenced() {
         !dump.contains("\"client_order_id\":7"),
         "the late input was journaled"
     );
+}
+
+/// An idle link's heartbeat carries the engine's clock, and comes after the events of
+/// every input sequenced before that clock reading: a gateway relies on both to answer
+/// an order the engine has not executed.
+#[test]
+fn an_idle_links_heartbeat_tells_the_engines_clock_after_its_events() {
+    let dir = TempDir::new("heartbeat-clock");
+    let daemon = Daemon::start(
+        &dir.0,
+        &[
+            "--heartbeat-interval-ms",
+            "100",
+            "--heartbeat-timeout-ms",
+            "5000",
+        ],
+    );
+    let mut link = daemon.link();
+    trade(&mut link, 1, 5);
+    let before_ns = now_ns();
+    loop {
+        match link.next_frame() {
+            Some(Frame::Heartbeat(0)) => {}
+            Some(Frame::Heartbeat(time_ns)) => {
+                assert!(time_ns >= before_ns, "{time_ns} < {before_ns}");
+                assert!(time_ns <= now_ns());
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
 }

@@ -48,7 +48,7 @@ fn run_life(
                     }
                 }
             }
-            Some(Frame::Heartbeat) => {}
+            Some(Frame::Heartbeat(_)) => {}
             other => panic!("unexpected {other:?}"),
         }
     }

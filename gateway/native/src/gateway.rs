@@ -714,7 +714,8 @@ impl Core {
         for sid in beats {
             self.send_unsequenced(sid, &ServerMessage::Heartbeat {});
         }
-        for p in self.link.overdue(now_ns) {
+        let (up, seen) = (self.engine_up, self.last_engine_seq);
+        for p in self.link.overdue(now_ns, up, seen) {
             self.engine_unavailable(p, now_ns);
         }
         ends.sort_unstable_by_key(|(sid, _)| *sid);
@@ -722,9 +723,9 @@ impl Core {
     }
 
     /// A new engine link connected: forget the old one's partial frame and open the new
-    /// one with a Resume after the last sequence number seen. Orders still waiting keep
-    /// their timers: each is answered by its bound (their events, if any, come back as
-    /// history without our correlation).
+    /// one with a Resume after the last sequence number seen. Orders still waiting are
+    /// answered by their events, which come back as history without our correlation, or
+    /// once that history has arrived without them (`EngineLinkState`).
     pub fn link_reset(&mut self) {
         self.link_in.clear();
         self.engine_out.clear();
@@ -800,7 +801,7 @@ impl Core {
                         self.engine_unavailable(p, now_ns);
                     }
                 }
-                Ok(FromEngine::Heartbeat) => {}
+                Ok(FromEngine::Heartbeat { time_ns }) => self.link.heard_engine_clock(time_ns),
                 Ok(FromEngine::Goodbye { reason, detail }) => {
                     if reason == GoodbyeReason::HistoryUnavailable as u8 {
                         self.link.history_unavailable();
@@ -819,6 +820,7 @@ impl Core {
                     }
                     let waiting = self.link.waiting(header.correlation);
                     self.apply_events(&header, raw);
+                    self.link.heard_engine_clock(header.timestamp_ns);
                     if let Some(p) = waiting.filter(|p| is_admin_kind(p.kind)) {
                         self.answer_admin(p, raw, header.timestamp_ns);
                     }

@@ -425,6 +425,7 @@ impl PyGatewayCore {
         d.set_item("engine_expired", link.expired)?;
         d.set_item("engine_late_answers", link.late_answers)?;
         d.set_item("engine_regressions", link.regressions)?;
+        d.set_item("engine_orders_in_doubt", link.in_doubt)?;
         d.set_item("engine_regressed", self.core.link.regressed().is_some())?;
         d.set_item("rejects", s.rejects.clone())?;
         d.set_item("session_ends", s.session_ends.clone())?;

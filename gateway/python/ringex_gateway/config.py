@@ -125,7 +125,9 @@ SETTING_HELP: dict[str, str] = {
     "engine_heartbeat_ms": "the gateway sends a heartbeat on the engine link this often",
     "engine_timeout_ms": "an engine link silent this long is dropped and reconnected",
     "engine_answer_ms": "every order is answered within this long: EngineUnavailable if the "
-    "engine has not answered (0 turns the bound and order deadlines off)",
+    "engine has not answered and its clock on the link shows it will not; an order whose "
+    "link went down waits for the next engine's history (0 turns the bound and order "
+    "deadlines off)",
     "engine_deadline_allowance_ms": "each order's deadline is its send time plus "
     "engine_answer_ms less this, the time allowed between sequencing and durability",
     "reconnect_min_ms": "first wait before reconnecting to the engine; doubles per failed "

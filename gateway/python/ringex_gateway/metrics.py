@@ -95,6 +95,12 @@ class GatewayMetrics(Collector):
             1 if s["feeds_stopped"] else 0,
         )
         yield GaugeMetricFamily(
+            "ringex_gateway_engine_orders_in_doubt",
+            "Orders past the answer bound still waiting for the engine to show their fate: "
+            "its clock on the link, or after a relink its history up to the Welcome.",
+            s["engine_orders_in_doubt"],
+        )
+        yield GaugeMetricFamily(
             "ringex_gateway_engine_regressed",
             "1 while the engine is behind what this gateway has seen (order entry closed).",
             1 if s["engine_regressed"] else 0,

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{select, Receiver, RecvError, SendTimeoutError, Sender};
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
-    decode_to_engine, write_expired, write_goodbye, write_heartbeat, write_not_leader,
+    decode_to_engine, write_engine_heartbeat, write_expired, write_goodbye, write_not_leader,
     write_welcome, GoodbyeReason, ResumeFrom, ToEngine, LINK_FRAME_MAX,
 };
 use ringex_protocol::DecodeError;
@@ -31,6 +31,7 @@ use crate::event_batch::EventBatch;
 use crate::input_ring::{LinkId, LinkInput};
 use crate::output_ring::Subscription;
 use crate::replication::leadership::NotLeader;
+use crate::sequencer::wall_clock_ns;
 
 /// Room for the largest frame plus a full read behind it.
 const READ_BUFFER_BYTES: usize = 4 + LINK_FRAME_MAX + 64 * 1024;
@@ -364,7 +365,7 @@ impl<S: LinkStream> Writer<S> {
                 recv(ch.closing) -> why => if let Some(end) = self.on_closing(why, &mut ch, &mut out) {
                     return end;
                 },
-                default(self.context.heartbeat_interval) => self.heartbeat(&mut out)?,
+                default(self.context.heartbeat_interval) => self.heartbeat(&mut out, 0)?,
             }
         };
         if let ResumeFrom::After(after_seq) = from {
@@ -414,7 +415,7 @@ impl<S: LinkStream> Writer<S> {
                         return self.goodbye(&mut out, reason, 0);
                     }
                 },
-                default(self.context.heartbeat_interval) => self.heartbeat(&mut out)?,
+                default(self.context.heartbeat_interval) => self.heartbeat(&mut out, wall_clock_ns())?,
             }
         }
     }
@@ -492,15 +493,18 @@ impl<S: LinkStream> Writer<S> {
                 recv(ch.closing) -> why => if let Some(end) = self.on_closing(why, ch, out) {
                     return Some(end);
                 },
-                default(self.context.heartbeat_interval) => if let Err(e) = self.heartbeat(out) {
+                default(self.context.heartbeat_interval) => if let Err(e) = self.heartbeat(out, 0) {
                     return Some(Err(e));
                 },
             }
         }
     }
 
-    fn heartbeat(&mut self, out: &mut Vec<u8>) -> io::Result<()> {
-        write_heartbeat(out);
+    /// `time_ns` is a promise: every batch published to this link before it went out
+    /// ahead of the heartbeat. Only the live loop, idle for the interval, can make it;
+    /// while batches are held behind the opening or the history it is 0 (no claim).
+    fn heartbeat(&mut self, out: &mut Vec<u8>, time_ns: u64) -> io::Result<()> {
+        write_engine_heartbeat(out, time_ns);
         self.flush(out)
     }
 

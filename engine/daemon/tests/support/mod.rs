@@ -214,10 +214,14 @@ impl Drop for Daemon {
 pub enum Frame {
     Welcome(u64),
     Events(EventsHeader, Vec<Event>),
-    Heartbeat,
+    /// The engine's clock, or 0 when it makes no claim.
+    Heartbeat(u64),
     Goodbye(u8, u8),
     Expired(u64),
-    NotLeader { leader_id: u64, term: u64 },
+    NotLeader {
+        leader_id: u64,
+        term: u64,
+    },
 }
 
 /// A plain blocking link client.
@@ -296,7 +300,7 @@ impl LinkClient {
             {
                 let frame = match decode_from_engine(body).unwrap() {
                     FromEngine::Welcome { last_seq } => Frame::Welcome(last_seq),
-                    FromEngine::Heartbeat => Frame::Heartbeat,
+                    FromEngine::Heartbeat { time_ns } => Frame::Heartbeat(time_ns),
                     FromEngine::Goodbye { reason, detail } => Frame::Goodbye(reason, detail),
                     FromEngine::Expired { correlation } => Frame::Expired(correlation),
                     FromEngine::NotLeader { leader_id, term } => {
@@ -347,7 +351,7 @@ impl LinkClient {
                         return got;
                     }
                 }
-                Some(Frame::Heartbeat) => {}
+                Some(Frame::Heartbeat(_)) => {}
                 other => panic!("waiting for seq {seq}: got {other:?}"),
             }
         }
