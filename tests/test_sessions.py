@@ -95,7 +95,8 @@ def test_unacked_orders_are_resent_and_duplicates_recognised(connect: ClientFact
 
 
 def test_rate_limit_rejects_beyond_the_burst(connect: ClientFactory) -> None:
-    dave = connect("dave")
+    # A client that does not pace itself to the limit the gateway stated.
+    dave = connect("dave", pace_orders=False)
     # Price 0: refused by the engine once through the rate limit (not checked locally).
     ids = [dave.buy(1, 1, 0, check=False) for _ in range(12)]
     by_id: dict[int, RejectReason] = {}
@@ -110,6 +111,22 @@ def test_rate_limit_rejects_beyond_the_burst(connect: ClientFactory) -> None:
     time.sleep(1.2)
     coid = dave.buy(1, 1, 0, check=False)
     assert expect(dave, Rejected, client_order_id=coid).reason == RejectReason.INVALID_PRICE
+
+
+def test_a_paced_client_stays_within_the_stated_rate(connect: ClientFactory) -> None:
+    """The client holds orders back to the rate and burst in SessionParameters (here 5
+    and 5), so none is refused RateLimited, and each still gets its own answer."""
+    dave = connect("dave")
+    assert dave.protocol.parameters is not None
+    assert dave.protocol.parameters.order_rate_per_s == 5
+    ids = [dave.buy(1, 1, 0, check=False) for _ in range(12)]
+    by_id: dict[int, RejectReason] = {}
+    deadline = time.monotonic() + 15
+    while len(by_id) < len(ids) and time.monotonic() < deadline:
+        for m in dave.poll(0.1):
+            if isinstance(m, Rejected):
+                by_id[m.client_order_id] = m.reason
+    assert [by_id.get(c) for c in ids] == [RejectReason.INVALID_PRICE] * len(ids)
 
 
 def test_a_client_that_stops_reading_is_disconnected(

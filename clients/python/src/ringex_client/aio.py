@@ -21,7 +21,8 @@ log = logging.getLogger("ringex_client")
 
 class AsyncClient(OrderEntry, SessionTimers):
     """A session with the gateway on asyncio streams; the same options as
-    :class:`ringex_client.Client`. Use ``async with AsyncClient(...) as c:``."""
+    :class:`ringex_client.Client`. Use ``async with AsyncClient(...) as c:``. Held-back
+    order messages (``pace_orders``) go out from the background task."""
 
     def __init__(
         self,
@@ -36,9 +37,12 @@ class AsyncClient(OrderEntry, SessionTimers):
         timeout_s: float | None = None,
         on_message: Callable[[Message], None] | None = None,
         first_client_order_id: int | None = None,
+        pace_orders: bool = True,
     ) -> None:
         self.address = (host, port)
-        self.protocol = ClientProtocol(username, password, replay_from_start=replay_from_start)
+        self.protocol = ClientProtocol(
+            username, password, replay_from_start=replay_from_start, pace_orders=pace_orders
+        )
         self.reconnect = reconnect
         self._heartbeat_s_chosen = heartbeat_s
         self._timeout_s_chosen = timeout_s
@@ -118,8 +122,10 @@ class AsyncClient(OrderEntry, SessionTimers):
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         last_sent = last_heard = time.monotonic()
         while True:
+            pacing_s = self.protocol.pacing_wait_s()
+            wait_s = self.heartbeat_s if pacing_s is None else min(self.heartbeat_s, pacing_s)
             try:
-                data = await asyncio.wait_for(reader.read(65536), self.heartbeat_s)
+                data = await asyncio.wait_for(reader.read(65536), max(wait_s, 0.001))
             except TimeoutError:
                 data = None
             if data == b"":
@@ -137,7 +143,7 @@ class AsyncClient(OrderEntry, SessionTimers):
                     if self.on_message is not None:
                         self.on_message(message)
                     self._queue.put_nowait(message)
-                self._flush()
+            self._flush()
             if self.protocol.logged_in and time.monotonic() - last_sent >= self.heartbeat_s:
                 writer.write(encode(Heartbeat()))
                 last_sent = time.monotonic()

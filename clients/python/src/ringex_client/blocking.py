@@ -26,7 +26,8 @@ class Client(OrderEntry, SessionTimers):
     gateway replays what it missed), and resend unanswered orders. ``timeout_s`` and
     ``heartbeat_s`` default to the idle timeout and heartbeat interval the gateway
     states at login (SessionParameters). ``on_message`` is
-    called for every delivered message.
+    called for every delivered message. With ``pace_orders`` order and admin messages
+    are held back to the session's stated rate limit and go out during later polls.
     """
 
     def __init__(
@@ -42,9 +43,12 @@ class Client(OrderEntry, SessionTimers):
         timeout_s: float | None = None,
         on_message: Callable[[Message], None] | None = None,
         first_client_order_id: int | None = None,
+        pace_orders: bool = True,
     ) -> None:
         self.address = (host, port)
-        self.protocol = ClientProtocol(username, password, replay_from_start=replay_from_start)
+        self.protocol = ClientProtocol(
+            username, password, replay_from_start=replay_from_start, pace_orders=pace_orders
+        )
         self.reconnect = reconnect
         self._heartbeat_s_chosen = heartbeat_s
         self._timeout_s_chosen = timeout_s
@@ -125,7 +129,8 @@ class Client(OrderEntry, SessionTimers):
                 elif time.monotonic() - self._last_sent >= self.heartbeat_s:
                     self._write(encode(Heartbeat()))
                 if self._sock is not None:
-                    self._read(min(deadline - time.monotonic(), self.heartbeat_s))
+                    self._read(min(deadline - time.monotonic(), self._wait_s()))
+                    self._flush()
             except SessionEndedError as e:
                 self._close_socket()
                 if e.reason == SessionEndReason.LOGOUT or not self.reconnect:
@@ -140,6 +145,11 @@ class Client(OrderEntry, SessionTimers):
                 break
         out, self._inbox = self._inbox, []
         return out
+
+    def _wait_s(self) -> float:
+        """How long a read may wait: until the next heartbeat or held-back order."""
+        pacing_s = self.protocol.pacing_wait_s()
+        return self.heartbeat_s if pacing_s is None else min(self.heartbeat_s, pacing_s)
 
     def _reconnect(self) -> None:
         try:

@@ -7,8 +7,10 @@ has not answered, so a reconnect loses nothing and executes nothing twice (the e
 refuses a second use of a client order id).
 """
 
+import time
 import typing
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import Callable
 
 from ringex_client.codec import FrameReader, ProtocolError, decode_server, encode
 from ringex_client.enums import ALL_INSTRUMENTS, CommandKind, LoginRejectReason, SessionEndReason
@@ -17,6 +19,7 @@ from ringex_client.messages import (
     Cancel,
     Cancelled,
     CancelRejected,
+    EndOfDay,
     Executed,
     FeedMessage,
     Goodbye,
@@ -35,12 +38,16 @@ from ringex_client.messages import (
     Replace,
     Replaced,
     SessionParameters,
+    SetHalted,
     TopOfBook,
     TradeReport,
 )
+from ringex_client.order_pacer import OrderPacer
 from ringex_client.state import OrderTracker
 
 OrderMessage = NewOrder | Cancel | Replace | MassCancel
+# What the gateway's rate limit counts: every message that becomes an engine command.
+_PACED = (NewOrder, Cancel, Replace, MassCancel, EndOfDay, SetHalted)
 # Unsequenced market data: delivered as it comes, past the account stream's bookkeeping
 # (a feed can bring tens of thousands of these a second).
 _MARKET_DATA = frozenset(typing.get_args(FeedMessage)) | {TopOfBook, TradeReport}
@@ -84,7 +91,17 @@ def _key(message: OrderMessage) -> tuple[str, int]:
 class ClientProtocol:
     """One account's session, across reconnects."""
 
-    def __init__(self, username: str, password: str, *, replay_from_start: bool = False) -> None:
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        *,
+        replay_from_start: bool = False,
+        pace_orders: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``pace_orders``: hold order and admin messages back to the rate the gateway
+        states at login instead of sending them to be refused ``RateLimited``."""
         self.username = username
         self.password = password
         self.tracker = OrderTracker()
@@ -106,6 +123,11 @@ class ClientProtocol:
         # complete once the first InstrumentsEnd arrived.
         self.instruments: dict[int, InstrumentDefinition] = {}
         self.instruments_loaded = False
+        self.pace_orders = pace_orders
+        self._clock = clock
+        self._pacer = OrderPacer()
+        # Paced messages waiting for a token, in the order they were sent.
+        self._held: deque[Message] = deque()
 
     # Outgoing -----------------------------------------------------------------------
 
@@ -113,6 +135,8 @@ class ClientProtocol:
         """A new connection: forget partial input; returns the Login frame."""
         self._reader = FrameReader()
         self._out.clear()
+        # Unanswered order messages among them are resent after the replay.
+        self._held.clear()
         self.logged_in = False
         self._resent = False
         login = Login(self.username, self.password, self.next_seq)
@@ -129,10 +153,25 @@ class ClientProtocol:
                 return
         elif not self.logged_in:
             return
-        self._out += encode(message)
+        if isinstance(message, _PACED):
+            self._held.append(message)
+            self._release()
+        else:
+            self._out += encode(message)
+
+    def _release(self) -> None:
+        now_s = self._clock()
+        while self._held and self._pacer.take(now_s):
+            self._out += encode(self._held.popleft())
+
+    def pacing_wait_s(self) -> float | None:
+        """Seconds until the next held-back message may go; None when none is held.
+        The transport takes the outgoing bytes again then."""
+        return self._pacer.wait_s(self._clock()) if self._held else None
 
     def take_outgoing(self) -> bytes:
         """Bytes to write now."""
+        self._release()
         out = bytes(self._out)
         self._out.clear()
         return out
@@ -163,6 +202,9 @@ class ClientProtocol:
                 raise SessionEndedError(message.reason, message.detail)
             elif isinstance(message, SessionParameters):
                 self.parameters = message
+                if self.pace_orders:
+                    rate, burst = message.order_rate_per_s, message.order_burst
+                    self._pacer.set_limits(rate, burst, self._clock())
             elif isinstance(message, InstrumentsEnd):
                 self.instruments_loaded |= message.instrument == ALL_INSTRUMENTS
             seq = getattr(message, "seq", 0)
@@ -198,8 +240,8 @@ class ClientProtocol:
             self._resent = True
             # Asked after the replay, so no replayed (older) definition follows the answer.
             self._out += encode(InstrumentRequest(ALL_INSTRUMENTS))
-            for message in self._unacked.values():
-                self._out += encode(message)
+            self._held.extend(self._unacked.values())
+            self._release()
 
     def _answered(self, m: Message) -> None:
         key: tuple[str, int] | None = None
