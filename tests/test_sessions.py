@@ -94,18 +94,23 @@ def test_unacked_orders_are_resent_and_duplicates_recognised(connect: ClientFact
     expect(alice, Cancelled, client_order_id=coid)
 
 
+def twelve_invalid_orders(client: Client, timeout_s: float) -> list[RejectReason | None]:
+    """Sends twelve orders at price 0, refused by the engine once through the rate limit
+    (not checked locally); returns each one's reject reason, in order."""
+    ids = [client.buy(1, 1, 0, check=False) for _ in range(12)]
+    by_id: dict[int, RejectReason] = {}
+    deadline = time.monotonic() + timeout_s
+    while len(by_id) < len(ids) and time.monotonic() < deadline:
+        for m in client.poll(0.1):
+            if isinstance(m, Rejected):
+                by_id[m.client_order_id] = m.reason
+    return [by_id.get(c) for c in ids]
+
+
 def test_rate_limit_rejects_beyond_the_burst(connect: ClientFactory) -> None:
     # A client that does not pace itself to the limit the gateway stated.
     dave = connect("dave", pace_orders=False)
-    # Price 0: refused by the engine once through the rate limit (not checked locally).
-    ids = [dave.buy(1, 1, 0, check=False) for _ in range(12)]
-    by_id: dict[int, RejectReason] = {}
-    deadline = time.monotonic() + 10
-    while len(by_id) < len(ids) and time.monotonic() < deadline:
-        for m in dave.poll(0.1):
-            if isinstance(m, Rejected):
-                by_id[m.client_order_id] = m.reason
-    reasons = [by_id[c] for c in ids]
+    reasons = twelve_invalid_orders(dave, timeout_s=10)
     assert reasons.count(RejectReason.RATE_LIMITED) >= 5
     assert reasons[:5] == [RejectReason.INVALID_PRICE] * 5
     time.sleep(1.2)
@@ -119,14 +124,7 @@ def test_a_paced_client_stays_within_the_stated_rate(connect: ClientFactory) -> 
     dave = connect("dave")
     assert dave.protocol.parameters is not None
     assert dave.protocol.parameters.order_rate_per_s == 5
-    ids = [dave.buy(1, 1, 0, check=False) for _ in range(12)]
-    by_id: dict[int, RejectReason] = {}
-    deadline = time.monotonic() + 15
-    while len(by_id) < len(ids) and time.monotonic() < deadline:
-        for m in dave.poll(0.1):
-            if isinstance(m, Rejected):
-                by_id[m.client_order_id] = m.reason
-    assert [by_id.get(c) for c in ids] == [RejectReason.INVALID_PRICE] * len(ids)
+    assert twelve_invalid_orders(dave, timeout_s=15) == [RejectReason.INVALID_PRICE] * 12
 
 
 def test_a_client_that_stops_reading_is_disconnected(
