@@ -3,7 +3,10 @@
 
 pub mod account_stream;
 pub mod acked_ids;
+pub mod binary_session;
+pub mod engine_events;
 pub mod engine_link_state;
+pub mod event_router;
 pub mod feed_batches;
 pub mod feed_fanout;
 pub mod feed_window;
@@ -14,10 +17,13 @@ pub mod fix_py;
 pub mod gateway;
 pub mod held_sessions;
 pub mod instrument_registry;
+pub mod market_data;
 pub mod multicast_publisher;
+pub mod order_entry;
 pub mod pending_commands;
 pub mod rate_limit;
 pub mod session;
+pub mod session_output;
 pub mod stats;
 pub mod subscriptions;
 
@@ -27,8 +33,9 @@ use pyo3::types::{PyBytes, PyDict};
 
 use ringex_protocol::session::{encode_text, LoginRejectReason, Role, SessionEndReason};
 
+use crate::binary_session::SessionAction;
 use crate::feed_fanout::FeedSettings;
-use crate::gateway::{Core, Limits, SessionAction};
+use crate::gateway::{Core, Limits};
 use crate::multicast_publisher::{MulticastPublisher, MulticastSettings};
 use crate::stats::LATENCY_BOUNDS_NS;
 

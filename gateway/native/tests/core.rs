@@ -3,7 +3,8 @@
 
 use ringex_core::*;
 use ringex_gateway_native::acked_ids::{decode_records, encode_record, RECORD_BYTES};
-use ringex_gateway_native::gateway::{Core, Limits, SessionAction};
+use ringex_gateway_native::binary_session::SessionAction;
+use ringex_gateway_native::gateway::{Core, Limits};
 use ringex_protocol::client::{decode_server, encode_client, ClientMessage, ServerMessage};
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 use ringex_protocol::frame::{split_frame, write_frame, LengthPrefix};
