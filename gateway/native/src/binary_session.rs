@@ -8,10 +8,10 @@ use ringex_protocol::session::{
     decode_text, LoginRejectReason, Role, SessionEndReason, CLIENT_FRAME_MAX, CLIENT_PREFIX,
 };
 
-use crate::account_stream::AccountStream;
-use crate::gateway::{frame, remove_id, Core};
+use crate::gateway::Core;
 use crate::rate_limit::TokenBucket;
 use crate::session::{Phase, Session};
+use crate::sessions::frame;
 use crate::subscriptions::FeedKey;
 
 /// What Python must do after feeding a session.
@@ -34,7 +34,7 @@ pub enum SessionAction {
 impl Core {
     /// Parses every whole frame of a session's new bytes.
     pub fn feed_session(&mut self, sid: u64, data: &[u8], now_ns: u64) -> SessionAction {
-        let Some(s) = self.sessions.get_mut(&sid) else {
+        let Some(s) = self.sessions.get_mut(sid) else {
             return SessionAction::Continue;
         };
         s.last_in_ns = now_ns;
@@ -72,7 +72,7 @@ impl Core {
                 }
             }
         }
-        if let Some(s) = self.sessions.get_mut(&sid) {
+        if let Some(s) = self.sessions.get_mut(sid) {
             buf.drain(..used);
             s.partial_since_ns = match (buf.is_empty(), used) {
                 (true, _) => None,
@@ -107,7 +107,7 @@ impl Core {
             reason: SessionEndReason::NotLoggedIn,
             detail: 0,
         };
-        let s = self.sessions.get_mut(&sid).expect("fed session exists");
+        let s = self.sessions.get_mut(sid).expect("fed session exists");
         match (s.phase, message) {
             (
                 Phase::Connected,
@@ -182,7 +182,7 @@ impl Core {
             (Phase::Active, ClientMessage::InstrumentRequest { instrument }) => {
                 let timestamp_ns = self.link.wall_ns(now_ns);
                 for message in self.instruments.answer(instrument, timestamp_ns) {
-                    self.send_unsequenced(sid, &message);
+                    self.sessions.send(sid, &message);
                 }
                 SessionAction::Continue
             }
@@ -214,14 +214,10 @@ impl Core {
         cancel_on_disconnect: bool,
         now_ns: u64,
     ) -> SessionAction {
-        let capacity = self.limits.journal_messages;
-        let stream = self
-            .streams
-            .entry(account)
-            .or_insert_with(|| AccountStream::new(capacity));
+        let stream = self.streams.open(account);
         let start = stream.start_for(next_seq);
         let replay_end = stream.next_seq();
-        let Some(s) = self.sessions.get_mut(&sid) else {
+        let Some(s) = self.sessions.get_mut(sid) else {
             return SessionAction::Continue;
         };
         s.phase = Phase::Active;
@@ -230,7 +226,7 @@ impl Core {
         s.cancel_on_disconnect = cancel_on_disconnect;
         s.cursor = start;
         s.bucket = TokenBucket::new(rate_per_s, burst, now_ns);
-        self.account_sessions.entry(account).or_default().push(sid);
+        self.sessions.join_account(sid, account);
         let accepted = ServerMessage::LoginAccepted {
             account,
             role,
@@ -238,9 +234,9 @@ impl Core {
             next_seq: start,
             replay_end,
         };
-        self.send_unsequenced(sid, &accepted);
+        self.sessions.send(sid, &accepted);
         let parameters = self.session_parameters(rate_per_s, burst);
-        self.send_unsequenced(sid, &parameters);
+        self.sessions.send(sid, &parameters);
         self.feed_session(sid, &[], now_ns)
     }
 
@@ -278,10 +274,7 @@ impl Core {
             return Vec::new();
         };
         if s.trades() && s.cancel_on_disconnect && self.engine_up {
-            let others = self.account_sessions.get(&s.account).is_some_and(|list| {
-                list.iter()
-                    .any(|o| self.sessions.get(o).is_some_and(|o| o.trades()))
-            });
+            let others = self.sessions.account_trades(s.account);
             if !others {
                 self.mass_cancel_all(s.account);
             }
@@ -295,26 +288,19 @@ impl Core {
     }
 
     fn forget(&mut self, sid: u64) -> Option<Session> {
-        let s = self.sessions.remove(&sid)?;
+        let s = self.sessions.remove(sid)?;
         self.feeds.forget(sid);
-        if let Some(list) = self.account_sessions.get_mut(&s.account) {
-            remove_id(list, sid);
-        }
-        for instrument in &s.subscriptions {
-            if let Some(list) = self.subscribers.get_mut(instrument) {
-                remove_id(list, sid);
-            }
-        }
+        self.top_of_book.forget(sid);
         Some(s)
     }
 
     /// The transport's write buffer filled (`true`) or drained (`false`).
     pub fn set_paused(&mut self, sid: u64, paused: bool) {
-        if let Some(s) = self.sessions.get_mut(&sid) {
+        if let Some(s) = self.sessions.get_mut(sid) {
             s.paused = paused;
         }
         if !paused {
-            self.mark(sid);
+            self.sessions.mark(sid);
         }
     }
 
@@ -323,7 +309,7 @@ impl Core {
         let l = self.limits;
         let mut ends = Vec::new();
         let mut beats = Vec::new();
-        for (&sid, s) in &self.sessions {
+        for (sid, s) in self.sessions.iter() {
             let since = |t: u64| now_ns.saturating_sub(t);
             if s.phase != Phase::Active && since(s.opened_ns) > l.login_timeout_ns {
                 ends.push((sid, SessionEndReason::LoginTimeout));
@@ -339,7 +325,7 @@ impl Core {
             }
         }
         for sid in beats {
-            self.send_unsequenced(sid, &ServerMessage::Heartbeat {});
+            self.sessions.send(sid, &ServerMessage::Heartbeat {});
         }
         for p in self.link.overdue(now_ns) {
             self.engine_unavailable(p, now_ns);

@@ -146,7 +146,7 @@ impl Core {
                 timestamp_ns,
             };
             let message = reject(stamp, p.kind, reason, p.client_order_id);
-            self.send_unsequenced(p.sid, &message);
+            self.sessions.send(p.sid, &message);
         }
     }
 

@@ -6,18 +6,13 @@ use ringex_protocol::client::{ServerMessage, Stamp};
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 use ringex_protocol::session::{Liquidity, CANCEL_REASON_EXPIRED};
 
-use crate::account_stream::AccountStream;
 use crate::gateway::Core;
 use crate::order_entry::reject;
 
 impl Core {
     fn push(&mut self, account: u32, build: impl FnOnce(u64) -> ServerMessage) {
-        let capacity = self.limits.journal_messages;
-        self.streams
-            .entry(account)
-            .or_insert_with(|| AccountStream::new(capacity))
-            .push(build);
-        self.mark_account(account);
+        self.streams.push(account, build);
+        self.sessions.mark_account(account);
     }
 
     pub(crate) fn route(&mut self, event: &Event, st: Stamp) {

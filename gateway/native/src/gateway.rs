@@ -4,20 +4,14 @@
 //! messages out, per session, as ready-to-write bytes. Python owns the sockets and
 //! calls in once per batch; nothing here does I/O or reads a clock.
 
-use rustc_hash::FxHashMap as HashMap;
-
-use ringex_protocol::client::ServerMessage;
-use ringex_protocol::frame::write_frame;
-use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
-
-use crate::account_stream::AccountStream;
+use crate::account_streams::AccountStreams;
 use crate::acked_ids::AckedIds;
 use crate::engine_link_state::EngineLinkState;
 use crate::feed_fanout::{FeedFanout, FeedSettings};
-use crate::held_sessions::HeldSessions;
 use crate::instrument_registry::InstrumentRegistry;
-use crate::session::Session;
+use crate::sessions::Sessions;
 use crate::stats::Stats;
+use crate::top_of_book_subscribers::TopOfBookSubscribers;
 
 /// Bounds and timers, fixed when the gateway starts.
 #[derive(Clone, Copy, Debug)]
@@ -42,17 +36,13 @@ pub struct Limits {
 pub struct Core {
     pub(crate) limits: Limits,
     pub(crate) epoch: u64,
-    pub(crate) sessions: HashMap<u64, Session>,
-    pub(crate) streams: HashMap<u32, AccountStream>,
-    pub(crate) account_sessions: HashMap<u32, Vec<u64>>,
-    pub(crate) subscribers: HashMap<u32, Vec<u64>>,
+    pub(crate) sessions: Sessions,
+    pub(crate) streams: AccountStreams,
+    pub(crate) top_of_book: TopOfBookSubscribers,
     /// The L3 and L2 feeds and their subscribers (also the TopOfBook and TradeReport).
     pub feeds: FeedFanout,
     /// Instrument definitions and the accounts that receive their changes.
     pub instruments: InstrumentRegistry,
-    pub(crate) dirty: Vec<u64>,
-    /// Sessions whose feed bytes wait to be coalesced.
-    pub(crate) held: HeldSessions,
     pub(crate) engine_up: bool,
     pub(crate) engine_out: Vec<u8>,
     pub(crate) link_in: Vec<u8>,
@@ -66,26 +56,6 @@ pub struct Core {
     pub stats: Stats,
 }
 
-pub(crate) fn frame(buf: &mut Vec<u8>, message: &ServerMessage) {
-    write_frame(buf, CLIENT_PREFIX, CLIENT_FRAME_MAX, |b| {
-        ringex_protocol::client::encode_server(message, b)
-    });
-}
-
-/// Puts a session on the list to drain, once.
-pub(crate) fn mark_dirty(sessions: &mut HashMap<u64, Session>, dirty: &mut Vec<u64>, sid: u64) {
-    if let Some(s) = sessions.get_mut(&sid) {
-        if !s.dirty {
-            s.dirty = true;
-            dirty.push(sid);
-        }
-    }
-}
-
-pub(crate) fn remove_id(list: &mut Vec<u64>, sid: u64) {
-    list.retain(|&s| s != sid);
-}
-
 impl Core {
     /// A core; with `persist`, every events frame it routes is also handed out by
     /// [`Core::take_journal_output`] so the streams can be rebuilt after a restart.
@@ -93,15 +63,12 @@ impl Core {
         Core {
             limits,
             epoch,
-            sessions: HashMap::default(),
-            streams: HashMap::default(),
-            account_sessions: HashMap::default(),
-            subscribers: HashMap::default(),
+            sessions: Sessions::default(),
+            streams: AccountStreams::new(limits.journal_messages),
+            top_of_book: TopOfBookSubscribers::default(),
             feeds: FeedFanout::new(FeedSettings::default())
                 .expect("default feed settings are valid"),
             instruments: InstrumentRegistry::default(),
-            dirty: Vec::new(),
-            held: HeldSessions::default(),
             engine_up: false,
             engine_out: Vec::new(),
             link_in: Vec::new(),
@@ -133,26 +100,6 @@ impl Core {
     }
 
     pub fn open_session(&mut self, sid: u64, now_ns: u64) {
-        self.sessions.insert(sid, Session::new(now_ns));
-    }
-
-    pub(crate) fn mark(&mut self, sid: u64) {
-        mark_dirty(&mut self.sessions, &mut self.dirty, sid);
-    }
-
-    pub(crate) fn mark_account(&mut self, account: u32) {
-        if let Some(list) = self.account_sessions.get(&account) {
-            for &sid in list {
-                mark_dirty(&mut self.sessions, &mut self.dirty, sid);
-            }
-        }
-    }
-
-    pub(crate) fn send_unsequenced(&mut self, sid: u64, message: &ServerMessage) {
-        if let Some(s) = self.sessions.get_mut(&sid) {
-            frame(&mut s.unsequenced, message);
-            s.unsequenced_count += 1;
-            self.mark(sid);
-        }
+        self.sessions.open(sid, now_ns);
     }
 }

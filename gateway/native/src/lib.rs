@@ -2,6 +2,7 @@
 //! the sockets and timers and calls in once per batch of bytes; see [`gateway::Core`].
 
 pub mod account_stream;
+pub mod account_streams;
 pub mod acked_ids;
 pub mod binary_session;
 pub mod engine_events;
@@ -24,8 +25,10 @@ pub mod pending_commands;
 pub mod rate_limit;
 pub mod session;
 pub mod session_output;
+pub mod sessions;
 pub mod stats;
 pub mod subscriptions;
+pub mod top_of_book_subscribers;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;

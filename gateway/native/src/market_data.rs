@@ -5,7 +5,7 @@
 use ringex_protocol::client::ServerMessage;
 use ringex_protocol::feed::{FeedKind, FeedRejectReason};
 
-use crate::gateway::{remove_id, Core};
+use crate::gateway::Core;
 use crate::subscriptions::FeedKey;
 
 impl Core {
@@ -16,14 +16,9 @@ impl Core {
             self.feed_rejected(sid, instrument, None, 0, reason);
             return;
         }
-        let s = self.sessions.get_mut(&sid).expect("session exists");
-        let list = self.subscribers.entry(instrument).or_default();
-        remove_id(list, sid);
-        s.subscriptions.retain(|&i| i != instrument);
+        self.top_of_book.set(sid, instrument, on);
         if let (true, Some(top)) = (on, top) {
-            list.push(sid);
-            s.subscriptions.push(instrument);
-            self.send_unsequenced(sid, &top);
+            self.sessions.send(sid, &top);
         }
     }
 
@@ -38,7 +33,7 @@ impl Core {
             self.feed_rejected(sid, key.instrument, Some(key.feed), key.depth, reason);
         }
         if self.feeds.has_output(sid) {
-            self.mark(sid);
+            self.sessions.mark(sid);
         }
     }
 
@@ -57,14 +52,12 @@ impl Core {
             depth,
             reason,
         };
-        self.send_unsequenced(sid, &message);
+        self.sessions.send(sid, &message);
     }
 
     fn market_data(&mut self, instrument: u32, message: &ServerMessage) {
-        if let Some(list) = self.subscribers.get(&instrument) {
-            for sid in list.clone() {
-                self.send_unsequenced(sid, message);
-            }
+        for &sid in self.top_of_book.of(instrument) {
+            self.sessions.send(sid, message);
         }
     }
 
@@ -75,7 +68,7 @@ impl Core {
     pub fn publish_feeds(&mut self) {
         let mut tops = Vec::new();
         for sid in self.feeds.publish(&mut tops) {
-            self.mark(sid);
+            self.sessions.mark(sid);
         }
         for (instrument, message) in &tops {
             self.market_data(*instrument, message);

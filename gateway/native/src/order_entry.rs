@@ -25,7 +25,7 @@ impl Core {
         id: u64,
         now_ns: u64,
     ) {
-        let s = self.sessions.get_mut(&sid).expect("session exists");
+        let s = self.sessions.get_mut(sid).expect("session exists");
         let refused = if s.role == Role::ReadOnly || (is_admin(body[0]) && s.role != Role::Admin) {
             Some(GatewayRejectReason::NotPermitted)
         } else if !s.bucket.take(now_ns) {
@@ -46,7 +46,7 @@ impl Core {
                 timestamp_ns: self.link.wall_ns(now_ns),
             };
             let message = reject(unsequenced, cmd.kind(), reason, id);
-            self.send_unsequenced(sid, &message);
+            self.sessions.send(sid, &message);
             return;
         }
         let correlation = self.next_correlation;
@@ -93,7 +93,7 @@ impl Core {
             timestamp_ns: self.link.wall_ns(now_ns),
         };
         let message = reject(unsequenced, p.kind, reason, p.client_order_id);
-        self.send_unsequenced(p.sid, &message);
+        self.sessions.send(p.sid, &message);
     }
 }
 
