@@ -273,7 +273,7 @@ impl Core {
         let Some(s) = self.forget(sid) else {
             return Vec::new();
         };
-        if s.trades() && s.cancel_on_disconnect && self.engine_up {
+        if s.trades() && s.cancel_on_disconnect && self.to_engine.is_up() {
             let others = self.sessions.account_trades(s.account);
             if !others {
                 self.mass_cancel_all(s.account);

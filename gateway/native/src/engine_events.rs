@@ -6,8 +6,7 @@ use ringex_core::{CommandKind, Event};
 use ringex_protocol::client::Stamp;
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
-    decode_from_engine, events, write_heartbeat, write_resume, EventsHeader, FromEngine,
-    GoodbyeReason, LINK_FRAME_MAX,
+    decode_from_engine, events, EventsHeader, FromEngine, GoodbyeReason, LINK_FRAME_MAX,
 };
 
 use crate::engine_link_state::Pending;
@@ -34,10 +33,8 @@ impl Core {
     /// history without our correlation).
     pub fn link_reset(&mut self) {
         self.link_in.clear();
-        self.engine_out.clear();
-        self.engine_up = false;
         let from = self.link.resume_from(self.last_engine_seq);
-        write_resume(&mut self.engine_out, from);
+        self.to_engine.reset(from);
     }
 
     /// Raises the last sequence number seen to one persisted by an earlier run.
@@ -45,16 +42,17 @@ impl Core {
         self.last_engine_seq = self.last_engine_seq.max(seq);
     }
 
-    pub fn set_engine_up(&mut self, up: bool) {
-        self.engine_up = up;
+    /// The link's connection is gone: orders are refused until the next Welcome.
+    pub fn link_down(&mut self) {
+        self.to_engine.down();
     }
 
     pub fn link_heartbeat(&mut self) {
-        write_heartbeat(&mut self.engine_out);
+        self.to_engine.heartbeat();
     }
 
     pub fn take_engine_output(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.engine_out)
+        self.to_engine.take()
     }
 
     /// Parses every whole frame of the engine link's new bytes and routes the events.
@@ -89,6 +87,7 @@ impl Core {
                         outcome.refused = true;
                         break;
                     }
+                    self.to_engine.welcomed();
                 }
                 Ok(FromEngine::Expired { correlation }) => {
                     if let Some(p) = self.link.expired(correlation) {

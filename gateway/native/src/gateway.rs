@@ -6,6 +6,7 @@
 
 use crate::account_streams::AccountStreams;
 use crate::acked_ids::AckedIds;
+use crate::engine_input::EngineInput;
 use crate::engine_link_state::EngineLinkState;
 use crate::feed_fanout::{FeedFanout, FeedSettings};
 use crate::instrument_registry::InstrumentRegistry;
@@ -43,10 +44,8 @@ pub struct Core {
     pub feeds: FeedFanout,
     /// Instrument definitions and the accounts that receive their changes.
     pub instruments: InstrumentRegistry,
-    pub(crate) engine_up: bool,
-    pub(crate) engine_out: Vec<u8>,
+    pub(crate) to_engine: EngineInput,
     pub(crate) link_in: Vec<u8>,
-    pub(crate) next_correlation: u64,
     /// Orders waiting for the engine's answer, deadlines, and the engine's standing.
     pub link: EngineLinkState,
     pub(crate) last_engine_seq: u64,
@@ -69,10 +68,8 @@ impl Core {
             feeds: FeedFanout::new(FeedSettings::default())
                 .expect("default feed settings are valid"),
             instruments: InstrumentRegistry::default(),
-            engine_up: false,
-            engine_out: Vec::new(),
+            to_engine: EngineInput::default(),
             link_in: Vec::new(),
-            next_correlation: 1,
             link: EngineLinkState::new(0, 0),
             last_engine_seq: 0,
             journal: persist.then(Vec::new),
@@ -92,7 +89,7 @@ impl Core {
     }
 
     pub fn engine_up(&self) -> bool {
-        self.engine_up
+        self.to_engine.is_up()
     }
 
     pub fn last_engine_seq(&self) -> u64 {

@@ -5,7 +5,9 @@ pub mod account_stream;
 pub mod account_streams;
 pub mod acked_ids;
 pub mod binary_session;
+pub mod core_records;
 pub mod engine_events;
+pub mod engine_input;
 pub mod engine_link_state;
 pub mod event_router;
 pub mod feed_batches;
@@ -36,28 +38,11 @@ use pyo3::types::{PyBytes, PyDict};
 
 use ringex_protocol::session::{encode_text, LoginRejectReason, Role, SessionEndReason};
 
-use crate::binary_session::SessionAction;
+use crate::core_records::{AckedOutput, Drained, LinkReport, Regression, TimedOut};
 use crate::feed_fanout::FeedSettings;
 use crate::gateway::{Core, Limits};
 use crate::multicast_publisher::{MulticastPublisher, MulticastSettings};
 use crate::stats::LATENCY_BOUNDS_NS;
-
-/// None, ("login", username, password, next_seq) or ("close", reason, detail).
-fn action_to_py(py: Python<'_>, action: SessionAction) -> PyResult<Bound<'_, PyAny>> {
-    Ok(match action {
-        SessionAction::Continue => py.None().into_bound(py),
-        SessionAction::Login {
-            username,
-            password,
-            next_seq,
-        } => ("login", username, password, next_seq)
-            .into_pyobject(py)?
-            .into_any(),
-        SessionAction::Close { reason, detail } => ("close", reason as u8, detail)
-            .into_pyobject(py)?
-            .into_any(),
-    })
-}
 
 fn code<T: TryFrom<u8>>(value: u8, what: &str) -> PyResult<T> {
     T::try_from(value).map_err(|_| PyValueError::new_err(format!("unknown {what} {value}")))
@@ -220,22 +205,22 @@ impl PyGatewayCore {
         self.core.open_session(sid, now_ns);
     }
 
-    /// Returns None, ("login", username, password, next_seq) or ("close", reason, detail).
-    fn feed_session<'py>(
+    /// Returns None, LoginRequested or CloseSession.
+    fn feed_session(
         &mut self,
-        py: Python<'py>,
+        py: Python<'_>,
         sid: u64,
         data: &[u8],
         now_ns: u64,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        action_to_py(py, self.core.feed_session(sid, data, now_ns))
+    ) -> PyResult<Option<Py<PyAny>>> {
+        core_records::session_action(py, self.core.feed_session(sid, data, now_ns))
     }
 
     /// Returns what to do about the bytes that followed the Login, as feed_session.
     #[allow(clippy::too_many_arguments)]
-    fn accept_login<'py>(
+    fn accept_login(
         &mut self,
-        py: Python<'py>,
+        py: Python<'_>,
         sid: u64,
         account: u32,
         role: u8,
@@ -244,7 +229,7 @@ impl PyGatewayCore {
         burst: u64,
         cancel_on_disconnect: bool,
         now_ns: u64,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<Option<Py<PyAny>>> {
         let role: Role = code(role, "role")?;
         let action = self.core.accept_login(
             sid,
@@ -256,7 +241,7 @@ impl PyGatewayCore {
             cancel_on_disconnect,
             now_ns,
         );
-        action_to_py(py, action)
+        core_records::session_action(py, action)
     }
 
     fn reject_login<'py>(
@@ -305,28 +290,19 @@ impl PyGatewayCore {
         self.core.held_due_ns()
     }
 
-    /// Returns ([(sid, bytes)], [slow consumer sid]); feed messages of commands received
-    /// since :meth:`publish_feeds` wait for it.
-    #[allow(clippy::type_complexity)]
-    fn drain<'py>(
-        &mut self,
-        py: Python<'py>,
-        now_ns: u64,
-    ) -> (Vec<(u64, Bound<'py, PyBytes>)>, Vec<u64>) {
+    /// The bytes to write per session and the slow consumers to end; feed messages of
+    /// commands received since :meth:`publish_feeds` wait for it.
+    fn drain(&mut self, py: Python<'_>, now_ns: u64) -> PyResult<Drained> {
         let (writes, slow) = self.core.drain_sessions(now_ns);
-        let writes = writes
-            .into_iter()
-            .map(|(sid, bytes)| (sid, PyBytes::new(py, &bytes)))
-            .collect();
-        (writes, slow)
+        Drained::new(py, writes, slow)
     }
 
-    /// Returns [(sid, session end reason)] for sessions whose timers ran out.
-    fn tick(&mut self, now_ns: u64) -> Vec<(u64, u8)> {
+    /// The sessions whose timers ran out, each with the reason to end it.
+    fn tick(&mut self, now_ns: u64) -> Vec<TimedOut> {
         self.core
             .tick(now_ns)
             .into_iter()
-            .map(|(sid, reason)| (sid, reason as u8))
+            .map(|(sid, reason)| TimedOut::new(sid, reason as u8))
             .collect()
     }
 
@@ -334,8 +310,14 @@ impl PyGatewayCore {
         self.core.link_reset();
     }
 
-    fn set_engine_up(&mut self, up: bool) {
-        self.core.set_engine_up(up);
+    /// The engine link's connection is gone: orders are refused until a Welcome.
+    fn link_down(&mut self) {
+        self.core.link_down();
+    }
+
+    /// Whether the engine link is up: connected and its Welcome accepted.
+    fn engine_up(&self) -> bool {
+        self.core.engine_up()
     }
 
     /// Every order is answered within `bound_ns` (EngineUnavailable if the engine did
@@ -364,9 +346,10 @@ impl PyGatewayCore {
         self.core.last_engine_seq()
     }
 
-    /// (engine's last seq, ours) while the engine is behind what we have seen.
-    fn engine_regressed(&self) -> Option<(u64, u64)> {
-        self.core.link.regressed()
+    /// The engine's last seq and ours while the engine is behind what we have seen.
+    fn engine_regressed(&self) -> Option<Regression> {
+        let (engine_seq, seen_seq) = self.core.link.regressed()?;
+        Some(Regression::new(engine_seq, seen_seq))
     }
 
     fn link_heartbeat(&mut self) {
@@ -377,23 +360,9 @@ impl PyGatewayCore {
         PyBytes::new(py, &self.core.take_engine_output())
     }
 
-    /// Returns (welcome last_seq or None, whether that Welcome was refused as behind
-    /// this gateway, (goodbye reason, detail) or None, decode error code or None,
-    /// (leader id, term) of a NotLeader or None).
-    #[allow(clippy::type_complexity)]
-    fn feed_engine(
-        &mut self,
-        data: &[u8],
-        now_ns: u64,
-    ) -> (
-        Option<u64>,
-        bool,
-        Option<(u8, u8)>,
-        Option<u8>,
-        Option<(u64, u64)>,
-    ) {
-        let o = self.core.feed_engine(data, now_ns);
-        (o.welcome, o.refused, o.goodbye, o.error, o.not_leader)
+    /// Routes the engine's events; reports what else the link said.
+    fn feed_engine(&mut self, py: Python<'_>, data: &[u8], now_ns: u64) -> PyResult<LinkReport> {
+        LinkReport::new(py, self.core.feed_engine(data, now_ns))
     }
 
     /// Events frames routed since the last call, to append to the stream journal.
@@ -406,10 +375,10 @@ impl PyGatewayCore {
         self.core.restore(data)
     }
 
-    /// (whether the acked-id journal must be emptied first, records to append after).
-    fn take_acked_output<'py>(&mut self, py: Python<'py>) -> (bool, Bound<'py, PyBytes>) {
+    /// What the acked-id journal must do since the last call.
+    fn take_acked_output(&mut self, py: Python<'_>) -> AckedOutput {
         let (cleared, records) = self.core.acked.take_output();
-        (cleared, PyBytes::new(py, &records))
+        AckedOutput::new(py, cleared, &records)
     }
 
     /// Replaces the acknowledged ids with an acked-id journal's records; returns the
@@ -483,6 +452,7 @@ fn latency_bounds_ns() -> Vec<u64> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyGatewayCore>()?;
     m.add_function(wrap_pyfunction!(latency_bounds_ns, m)?)?;
+    core_records::register(m)?;
     fix_py::register(m)?;
     Ok(())
 }

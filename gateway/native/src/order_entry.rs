@@ -4,11 +4,7 @@
 
 use ringex_core::{Command, CommandKind, MassCancel, RejectReason};
 use ringex_protocol::client::{is_admin, stamp, ServerMessage, Stamp};
-use ringex_protocol::command_codec::encode_command;
-use ringex_protocol::frame::{write_frame, LengthPrefix};
-use ringex_protocol::link::{LINK_FRAME_MAX, LINK_INPUT};
 use ringex_protocol::session::{GatewayRejectReason, Role};
-use ringex_protocol::wire::Writer;
 
 use crate::acked_ids;
 use crate::engine_link_state::Pending;
@@ -31,7 +27,7 @@ impl Core {
         } else if !s.bucket.take(now_ns) {
             Some(GatewayRejectReason::RateLimited)
         } else {
-            self.link.refusal(self.engine_up)
+            self.link.refusal(self.to_engine.is_up())
         };
         let account = s.account;
         let refused = refused.map(|r| r as u8).or_else(|| {
@@ -49,8 +45,6 @@ impl Core {
             self.sessions.send(sid, &message);
             return;
         }
-        let correlation = self.next_correlation;
-        self.next_correlation += 1;
         let pending = Pending {
             arrival_ns: now_ns,
             sid,
@@ -58,10 +52,9 @@ impl Core {
             kind: cmd.kind(),
             client_order_id: id,
         };
+        let (correlation, out) = self.to_engine.open_input();
         self.link
-            .write_input(&mut self.engine_out, correlation, pending, |b| {
-                stamp(body, account, b)
-            });
+            .write_input(out, correlation, pending, |b| stamp(body, account, b));
         self.stats.engine_inputs += 1;
     }
 
@@ -70,17 +63,7 @@ impl Core {
             account,
             instrument: None,
         });
-        let correlation = self.next_correlation;
-        self.next_correlation += 1;
-        write_frame(
-            &mut self.engine_out,
-            LengthPrefix::U32,
-            LINK_FRAME_MAX,
-            |b| {
-                Writer::new(b).u8(LINK_INPUT).u64(correlation);
-                encode_command(&command, b);
-            },
-        );
+        self.to_engine.command(&command);
         self.stats.engine_inputs += 1;
     }
 

@@ -76,7 +76,7 @@ fn engine_up(core: &mut Core) {
     let mut welcome = Vec::new();
     write_welcome(&mut welcome, 0);
     assert_eq!(core.feed_engine(&welcome, 0).welcome, Some(0));
-    core.set_engine_up(true);
+    assert!(core.engine_up(), "an accepted Welcome puts the link up");
 }
 
 fn login(core: &mut Core, sid: u64, account: u32, role: Role, next_seq: u64) {

@@ -73,7 +73,6 @@ impl Exchange {
         let mut welcome = Vec::new();
         write_welcome(&mut welcome, 0);
         core.feed_engine(&welcome, 0);
-        core.set_engine_up(true);
         let mut x = Exchange {
             engine: Engine::new(config).unwrap(),
             core,
