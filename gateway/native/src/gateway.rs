@@ -88,6 +88,10 @@ impl Core {
         self.sessions.len()
     }
 
+    pub fn logged_in_count(&self) -> usize {
+        self.sessions.logged_in()
+    }
+
     pub fn engine_up(&self) -> bool {
         self.to_engine.is_up()
     }

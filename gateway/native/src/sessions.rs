@@ -52,6 +52,11 @@ impl Sessions {
         self.by_id.is_empty()
     }
 
+    /// How many sessions are logged in (each is listed under its account).
+    pub fn logged_in(&self) -> usize {
+        self.by_account.values().map(Vec::len).sum()
+    }
+
     pub fn get(&self, sid: u64) -> Option<&Session> {
         self.by_id.get(&sid)
     }

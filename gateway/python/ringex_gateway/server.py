@@ -102,7 +102,6 @@ class Gateway:
         # Unknown usernames are checked against this, so a miss takes as long as a hit.
         self._decoy_hash = hash_password("", n=1 << 14)
         self.sessions: dict[int, GatewaySession] = {}
-        self.logged_in: set[int] = set()
         self._ids = itertools.count(1)
         self._flush_scheduled = False
         self._held_timer: asyncio.TimerHandle | None = None
@@ -241,7 +240,6 @@ class Gateway:
         self.pending.done(session.sid)
         if self.sessions.pop(session.sid, None) is not None:
             self.core.end_session(session.sid)
-            self.logged_in.discard(session.sid)
             self.schedule_flush()
 
     def end_session(
@@ -252,7 +250,6 @@ class Gateway:
             log.info("session %d ended: %s (%d)", session.sid, reason.name, detail)
         goodbye = self.core.end_session(session.sid, int(reason), detail)
         self.pending.done(session.sid)
-        self.logged_in.discard(session.sid)
         self.sessions.pop(session.sid, None)
         session.close_with(goodbye, self.settings.shutdown_grace_ms / 1000)
         self.schedule_flush()
@@ -301,7 +298,7 @@ class Gateway:
             self.throttles.failed(source, username)
             self._refuse_login(session, username, LoginRejectReason.NOT_AUTHORIZED)
             return
-        if len(self.logged_in) >= self.settings.max_sessions:
+        if self.core.logged_in_count() >= self.settings.max_sessions:
             self._refuse_login(session, username, LoginRejectReason.SESSION_LIMIT)
             return
         if self._stopped.is_set():
@@ -320,7 +317,6 @@ class Gateway:
             account.cancel_on_disconnect,
             time.monotonic_ns(),
         )
-        self.logged_in.add(session.sid)
         self.pending.done(session.sid)
         self._logins_accepted += 1
         log.info(
