@@ -1,6 +1,6 @@
 //! One client session's state: where it is in the login sequence, its partial inbound
-//! frame, its place in its account's stream, its unsequenced outbound bytes, its rate
-//! limit and its market data subscriptions.
+//! frame, its place in its account's stream, its unsequenced outbound bytes and its
+//! rate limit.
 
 use ringex_protocol::session::Role;
 
@@ -45,7 +45,6 @@ pub struct Session {
     /// Its feed bytes wait to be coalesced with later ones (on the held list).
     pub held: bool,
     pub bucket: TokenBucket,
-    pub subscriptions: Vec<u32>,
 }
 
 impl Session {
@@ -67,7 +66,6 @@ impl Session {
             dirty: false,
             held: false,
             bucket: TokenBucket::new(0, 1, now_ns),
-            subscriptions: Vec::new(),
         }
     }
 

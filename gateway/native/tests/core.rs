@@ -3,7 +3,8 @@
 
 use ringex_core::*;
 use ringex_gateway_native::acked_ids::{decode_records, encode_record, RECORD_BYTES};
-use ringex_gateway_native::gateway::{Core, Limits, SessionAction};
+use ringex_gateway_native::binary_session::SessionAction;
+use ringex_gateway_native::gateway::{Core, Limits};
 use ringex_protocol::client::{decode_server, encode_client, ClientMessage, ServerMessage};
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 use ringex_protocol::frame::{split_frame, write_frame, LengthPrefix};
@@ -75,7 +76,7 @@ fn engine_up(core: &mut Core) {
     let mut welcome = Vec::new();
     write_welcome(&mut welcome, 0);
     assert_eq!(core.feed_engine(&welcome, 0).welcome, Some(0));
-    core.set_engine_up(true);
+    assert!(core.engine_up(), "an accepted Welcome puts the link up");
 }
 
 fn login(core: &mut Core, sid: u64, account: u32, role: Role, next_seq: u64) {

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use ringex_core::market_data::{LevelAction, RemoveReason};
 use ringex_core::*;
+use ringex_gateway_native::binary_session::SessionAction;
 use ringex_gateway_native::feed_fanout::FeedSettings;
-use ringex_gateway_native::gateway::{Core, Limits, SessionAction};
+use ringex_gateway_native::gateway::{Core, Limits};
 use ringex_protocol::client::{decode_server, encode_client, ClientMessage, ServerMessage};
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 use ringex_protocol::feed::{FeedKind, FeedRejectReason};
@@ -72,7 +73,6 @@ impl Exchange {
         let mut welcome = Vec::new();
         write_welcome(&mut welcome, 0);
         core.feed_engine(&welcome, 0);
-        core.set_engine_up(true);
         let mut x = Exchange {
             engine: Engine::new(config).unwrap(),
             core,

@@ -2,16 +2,16 @@
 gateway's native core; this class only owns the transport and its flow control."""
 
 import asyncio
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
-if TYPE_CHECKING:
-    from ringex_gateway.server import Gateway
+from ringex_gateway.gateway_session import SessionHost
 
 
 class ClientSession(asyncio.Protocol):
-    """The transport side of a session; its protocol state lives in the native core."""
+    """The transport side of a session (a :class:`GatewaySession`); its protocol state
+    lives in the native core."""
 
-    def __init__(self, gateway: "Gateway", sid: int) -> None:
+    def __init__(self, gateway: SessionHost, sid: int) -> None:
         self.gateway = gateway
         self.sid = sid
         self.transport: asyncio.Transport | None = None
@@ -36,12 +36,34 @@ class ClientSession(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         """The write buffer is full: the core holds this session's messages back."""
-        self.gateway.core.set_paused(self.sid, True)
+        self.gateway.session_paused(self, True)
 
     def resume_writing(self) -> None:
         """The write buffer drained: the core may send again."""
-        self.gateway.core.set_paused(self.sid, False)
-        self.gateway.schedule_flush()
+        self.gateway.session_paused(self, False)
+
+    def source(self) -> str:
+        """The peer's address ("" if unknown)."""
+        peer = self.transport.get_extra_info("peername") if self.transport else None
+        return str(peer[0]) if peer else ""
+
+    def abort(self) -> None:
+        """Drops the connection at once."""
+        if self.transport is not None:
+            self.transport.abort()
+
+    def pause_reading(self, paused: bool) -> None:
+        """Stops (or resumes) reading from the peer, unless the session is closing."""
+        if self.transport is None or self.closing:
+            return
+        if paused:
+            self.transport.pause_reading()
+        else:
+            self.transport.resume_reading()
+
+    def is_open(self) -> bool:
+        """Whether the connection is still open and not closing."""
+        return self.transport is not None and not self.transport.is_closing()
 
     def write(self, data: bytes) -> None:
         """Queues bytes on the transport."""

@@ -17,12 +17,11 @@ retrying until an engine that holds its history answers.
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
+from ringex_gateway._native import GatewayCore, NotLeader
+from ringex_gateway.config import Settings
 from ringex_gateway.leader_follow import LeaderFollower
-
-if TYPE_CHECKING:
-    from ringex_gateway.server import Gateway
 
 #: Goodbye reason: the engine no longer holds the history asked for.
 _GOODBYE_HISTORY_UNAVAILABLE = 6
@@ -30,6 +29,24 @@ _GOODBYE_HISTORY_UNAVAILABLE = 6
 _GOODBYE_AHEAD_OF_ENGINE = 7
 
 log = logging.getLogger("ringex_gateway.engine_link")
+
+
+class LinkHost(Protocol):
+    """What the engine link needs of the gateway it serves."""
+
+    @property
+    def core(self) -> GatewayCore:
+        """The native core: it routes the engine's bytes and keeps the link's standing."""
+
+    @property
+    def settings(self) -> Settings:
+        """The gateway's settings."""
+
+    def schedule_flush(self) -> None:
+        """Writes what the core produced, soon."""
+
+    def pause_sessions(self, paused: bool) -> None:
+        """Back-pressure: stop (or resume) reading from clients."""
 
 
 class _LinkProtocol(asyncio.Protocol):
@@ -60,11 +77,10 @@ class _LinkProtocol(asyncio.Protocol):
 class EngineLink:
     """Connects, reconnects with exponential back-off, heartbeats, and times out."""
 
-    def __init__(self, gateway: "Gateway", nodes: LeaderFollower) -> None:
+    def __init__(self, gateway: LinkHost, nodes: LeaderFollower) -> None:
         self.gateway = gateway
         self.nodes = nodes
         self.transport: asyncio.Transport | None = None
-        self.up = False
         # Whether the current (or last) connection was welcomed and trusted.
         self.welcomed = False
         self.last_heard_ns = 0
@@ -87,49 +103,50 @@ class EngineLink:
         """Routes the engine's bytes through the core."""
         now = time.monotonic_ns()
         self.last_heard_ns = now
-        welcome, refused, goodbye, error, not_leader = self.gateway.core.feed_engine(data, now)
-        if refused:
+        report = self.gateway.core.feed_engine(data, now)
+        goodbye = report.goodbye
+        if report.refused:
             self._refuse()
-        elif welcome is not None:
+        elif report.welcome_seq is not None:
             if self._alarmed:
                 log.warning("engine is no longer behind this gateway: order entry reopens")
                 self._alarmed = False
             if self.nodes.welcomed():
                 log.warning("engine leader changed: now %s", self.nodes.target())
-            log.info("engine link up to %s: engine at seq %d", self.nodes.target(), welcome)
-            self.up = True
+            log.info(
+                "engine link up to %s: engine at seq %d", self.nodes.target(), report.welcome_seq
+            )
             self.welcomed = True
-            self.gateway.core.set_engine_up(True)
-        if refused:
+        if report.refused:
             return
-        if not_leader is not None:
-            self._not_leader(*not_leader)
-        elif goodbye is not None and goodbye[0] == _GOODBYE_HISTORY_UNAVAILABLE:
+        if report.not_leader is not None:
+            self._not_leader(report.not_leader)
+        elif goodbye is not None and goodbye.reason == _GOODBYE_HISTORY_UNAVAILABLE:
             log.error(
                 "engine no longer holds the events after seq %d: relinking live; the "
                 "events in between are missing from the streams (engine_seq_gaps)",
                 self.gateway.core.last_engine_seq(),
             )
             self.drop()
-        elif goodbye is not None and goodbye[0] == _GOODBYE_AHEAD_OF_ENGINE:
+        elif goodbye is not None and goodbye.reason == _GOODBYE_AHEAD_OF_ENGINE:
             log.error("ALARM engine refused the resume: it is behind this gateway; retrying")
             self.drop()
         elif goodbye is not None:
-            log.warning("engine said goodbye: reason %d detail %d", *goodbye)
+            log.warning("engine said goodbye: reason %d detail %d", goodbye.reason, goodbye.detail)
             self.drop()
-        elif error is not None:
-            log.error("engine sent bytes that do not decode (error %d); reconnecting", error)
+        elif report.error is not None:
+            log.error("engine sent bytes that do not decode (error %d); reconnecting", report.error)
             self.drop()
         self.gateway.schedule_flush()
 
-    def _not_leader(self, leader_id: int, term: int) -> None:
+    def _not_leader(self, answer: NotLeader) -> None:
         was = self.nodes.target()
-        self._redirected = self.nodes.not_leader(leader_id)
+        self._redirected = self.nodes.not_leader(answer.leader_id)
         log.info(
             "%s is not the leader (term %d, leader %s); trying %s",
             was,
-            term,
-            leader_id or "unknown",
+            answer.term,
+            answer.leader_id or "unknown",
             self.nodes.target(),
         )
         self.drop()
@@ -139,7 +156,9 @@ class EngineLink:
         c = self.nodes.counters
         leader = self.nodes.leader()
         return {
-            "engine_node": leader.node_id if self.up and leader is not None else 0,
+            "engine_node": leader.node_id
+            if self.gateway.core.engine_up() and leader is not None
+            else 0,
             "engine_not_leader": c.not_leader,
             "engine_redirects": c.redirects,
             "engine_leader_changes": c.leader_changes,
@@ -148,7 +167,7 @@ class EngineLink:
     def _refuse(self) -> None:
         regressed = self.gateway.core.engine_regressed()
         if not self._alarmed:
-            engine_seq, seen = regressed or (0, 0)
+            engine_seq, seen = (regressed.engine_seq, regressed.seen_seq) if regressed else (0, 0)
             log.error(
                 "ALARM engine went back in time: its last seq %d is below %d already seen "
                 "by this gateway; refusing it, order entry closed (EngineBehind), retrying",
@@ -160,11 +179,10 @@ class EngineLink:
 
     def disconnected(self, exc: Exception | None) -> None:
         """The link is gone: orders are rejected until it is back."""
-        if self.up:
+        if self.gateway.core.engine_up():
             log.warning("engine link down: %s", exc or "closed")
-        self.up = False
         self.transport = None
-        self.gateway.core.set_engine_up(False)
+        self.gateway.core.link_down()
         self.gateway.pause_sessions(False)
 
     def drop(self) -> None:

@@ -9,16 +9,17 @@ import logging
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ringex_client.enums import LoginRejectReason, SessionEndReason
-from ringex_gateway._native import GatewayCore
+from ringex_gateway._native import CloseSession, GatewayCore, LoginRequested
 from ringex_gateway.acked_id_journal import AckedIdJournal
 from ringex_gateway.client_session import ClientSession
 from ringex_gateway.config import GatewayConfig, UserConfig, parse_address
 from ringex_gateway.credentials import hash_password, verify_password
 from ringex_gateway.engine_link import EngineLink
 from ringex_gateway.fix.acceptor import FixAcceptor
+from ringex_gateway.gateway_session import GatewaySession
 from ringex_gateway.leader_follow import LeaderFollower
 from ringex_gateway.login_queue import LoginQueue
 from ringex_gateway.login_throttle import LoginThrottles, ThrottlePolicy
@@ -100,8 +101,7 @@ class Gateway:
         self.users: dict[str, UserConfig] = {u.username: u for u in config.users}
         # Unknown usernames are checked against this, so a miss takes as long as a hit.
         self._decoy_hash = hash_password("", n=1 << 14)
-        self.sessions: dict[int, ClientSession] = {}
-        self.logged_in: set[int] = set()
+        self.sessions: dict[int, GatewaySession] = {}
         self._ids = itertools.count(1)
         self._flush_scheduled = False
         self._held_timer: asyncio.TimerHandle | None = None
@@ -203,66 +203,59 @@ class Gateway:
 
     # Sessions -----------------------------------------------------------------------
 
-    def session_opened(self, session: ClientSession) -> None:
+    def session_opened(self, session: GatewaySession) -> None:
         """A client connected."""
-        assert session.transport is not None
-        peer = session.transport.get_extra_info("peername")
-        source = str(peer[0]) if peer else ""
         if len(self.sessions) >= 2 * self.settings.max_sessions or not self.pending.admit(
-            session.sid, source
+            session.sid, session.source()
         ):
-            session.transport.abort()
+            session.abort()
             return
         self.sessions[session.sid] = session
         self.core.open_session(session.sid, time.monotonic_ns())
         if self._reading_paused:
-            assert session.transport is not None
-            session.transport.pause_reading()
+            session.pause_reading(True)
 
-    def session_data(self, session: ClientSession, data: bytes) -> None:
+    def session_data(self, session: GatewaySession, data: bytes) -> None:
         """A batch of bytes from a client."""
         action = self.core.feed_session(session.sid, data, time.monotonic_ns())
         self._act(session, action)
         self.schedule_flush()
 
-    def _act(
-        self,
-        session: ClientSession,
-        action: tuple[Literal["login"], str, str, int] | tuple[Literal["close"], int, int] | None,
-    ) -> None:
+    def _act(self, session: GatewaySession, action: LoginRequested | CloseSession | None) -> None:
         """Does what the core asked after it was fed a session's bytes."""
-        if action is None:
-            return
-        if action[0] == "login":
-            _, username, password, next_seq = action
-            self._begin_login(session, username, password, next_seq)
-        else:
-            _, reason, detail = action
-            self.end_session(session, SessionEndReason(reason), detail)
+        if isinstance(action, LoginRequested):
+            self._begin_login(session, action.username, action.password, action.next_seq)
+        elif isinstance(action, CloseSession):
+            self.end_session(session, SessionEndReason(action.reason), action.detail)
 
-    def session_lost(self, session: ClientSession) -> None:
+    def session_paused(self, session: GatewaySession, paused: bool) -> None:
+        """The session's write buffer filled: the core holds its messages back until it
+        drains."""
+        self.core.set_paused(session.sid, paused)
+        if not paused:
+            self.schedule_flush()
+
+    def session_lost(self, session: GatewaySession) -> None:
         """A client connection closed, by either side."""
         self.pending.done(session.sid)
         if self.sessions.pop(session.sid, None) is not None:
             self.core.end_session(session.sid)
-            self.logged_in.discard(session.sid)
             self.schedule_flush()
 
     def end_session(
-        self, session: ClientSession, reason: SessionEndReason, detail: int = 0
+        self, session: GatewaySession, reason: SessionEndReason, detail: int = 0
     ) -> None:
         """Ends a session with a Goodbye saying why."""
         if reason != SessionEndReason.LOGOUT:
             log.info("session %d ended: %s (%d)", session.sid, reason.name, detail)
         goodbye = self.core.end_session(session.sid, int(reason), detail)
         self.pending.done(session.sid)
-        self.logged_in.discard(session.sid)
         self.sessions.pop(session.sid, None)
         session.close_with(goodbye, self.settings.shutdown_grace_ms / 1000)
         self.schedule_flush()
 
     def _begin_login(
-        self, session: ClientSession, username: str, password: str, next_seq: int
+        self, session: GatewaySession, username: str, password: str, next_seq: int
     ) -> None:
         """Refuses a throttled login at once, else queues its password check."""
         source = self.pending.source(session.sid)
@@ -285,7 +278,7 @@ class Gateway:
 
     def _login_checked(
         self,
-        session: ClientSession,
+        session: GatewaySession,
         source: str,
         username: str,
         next_seq: int,
@@ -305,7 +298,7 @@ class Gateway:
             self.throttles.failed(source, username)
             self._refuse_login(session, username, LoginRejectReason.NOT_AUTHORIZED)
             return
-        if len(self.logged_in) >= self.settings.max_sessions:
+        if self.core.logged_in_count() >= self.settings.max_sessions:
             self._refuse_login(session, username, LoginRejectReason.SESSION_LIMIT)
             return
         if self._stopped.is_set():
@@ -324,7 +317,6 @@ class Gateway:
             account.cancel_on_disconnect,
             time.monotonic_ns(),
         )
-        self.logged_in.add(session.sid)
         self.pending.done(session.sid)
         self._logins_accepted += 1
         log.info(
@@ -340,7 +332,7 @@ class Gateway:
 
     def _refuse_login(
         self,
-        session: ClientSession,
+        session: GatewaySession,
         username: str,
         reason: LoginRejectReason,
         label: str = "",
@@ -361,11 +353,7 @@ class Gateway:
         """Back-pressure from the engine link: stop (or resume) reading from clients."""
         self._reading_paused = paused
         for session in self.sessions.values():
-            if session.transport is not None and not session.closing:
-                if paused:
-                    session.transport.pause_reading()
-                else:
-                    session.transport.resume_reading()
+            session.pause_reading(paused)
 
     # Output -------------------------------------------------------------------------
 
@@ -388,12 +376,12 @@ class Gateway:
         out = self.core.take_engine_output()
         if out:
             self.link.write(out)
-        writes, slow = self.core.drain(time.monotonic_ns())
-        for sid, data in writes:
+        drained = self.core.drain(time.monotonic_ns())
+        for sid, data in drained.writes:
             session = self.sessions.get(sid)
             if session is not None:
                 session.write(data)
-        for sid in slow:
+        for sid in drained.slow:
             session = self.sessions.get(sid)
             if session is not None:
                 self.end_session(session, SessionEndReason.SLOW_CONSUMER)
@@ -424,7 +412,8 @@ class Gateway:
         if self.journal is not None:
             self.journal.append(self.core.take_journal_output())
         if self.acked_journal is not None:
-            self.acked_journal.append(*self.core.take_acked_output())
+            acked = self.core.take_acked_output()
+            self.acked_journal.append(acked.cleared, acked.records)
         if self.seen_seq is not None:
             self.seen_seq.record(self.core.last_engine_seq())
 
@@ -447,10 +436,10 @@ class Gateway:
             await asyncio.sleep(period)
             now = time.monotonic_ns()
             self.core.set_clock_offset(time.time_ns() - now)
-            for sid, reason in self.core.tick(now):
-                session = self.sessions.get(sid)
+            for timed_out in self.core.tick(now):
+                session = self.sessions.get(timed_out.sid)
                 if session is not None:
-                    self.end_session(session, SessionEndReason(reason))
+                    self.end_session(session, SessionEndReason(timed_out.reason))
             if now >= next_link_beat:
                 self.link.heartbeat(now)
                 next_link_beat = now + s.engine_heartbeat_ms * _MS
@@ -508,9 +497,7 @@ class Gateway:
             self.end_session(session, SessionEndReason.SHUTDOWN)
         self._flush()
         deadline = time.monotonic() + self.settings.shutdown_grace_ms / 1000
-        while any(
-            s.transport is not None and not s.transport.is_closing() for s in self.sessions.values()
-        ):
+        while any(s.is_open() for s in self.sessions.values()):
             if time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.01)

@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ringex_client.codec import FrameReader, ProtocolError, decode_server, encode
 from ringex_client.enums import SessionEndReason
@@ -45,9 +44,7 @@ from ringex_gateway.fix.session import (
 )
 from ringex_gateway.fix.symbols import Symbol, SymbolTable
 from ringex_gateway.fix.tags import MsgType, Tag
-
-if TYPE_CHECKING:
-    from ringex_gateway.server import Gateway
+from ringex_gateway.gateway_session import SessionHost
 
 log = logging.getLogger("ringex_gateway.fix")
 
@@ -59,7 +56,7 @@ _MS = 1_000_000
 class FixConnection(ClientSession):
     """One FIX connection: a gateway session whose bytes are FIX on the outside."""
 
-    def __init__(self, gateway: "Gateway", sid: int, acceptor: "FixAcceptor") -> None:
+    def __init__(self, gateway: SessionHost, sid: int, acceptor: "FixAcceptor") -> None:
         super().__init__(gateway, sid)
         self.acceptor = acceptor
         self.framer = FixFramer(acceptor.settings.max_message_bytes)
@@ -249,7 +246,7 @@ class FixConnection(ClientSession):
 class FixAcceptor:
     """The FIX listener of a gateway, its sequence stores and its connections' timers."""
 
-    def __init__(self, gateway: "Gateway", settings: FixSettings) -> None:
+    def __init__(self, gateway: SessionHost, settings: FixSettings) -> None:
         self.gateway = gateway
         self.settings = settings
         self.session_settings = SessionSettings(
