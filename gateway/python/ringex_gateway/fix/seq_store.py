@@ -14,9 +14,10 @@ before it hands out bytes to send.
   turned into a FIX message.
 - ``<ours>-<theirs>.fixmsgs``: records ``u32 length, u64 MsgSeqNum, u64 stream number,
   message bytes`` for each application message sent; a torn tail is cut on open. The
-  newest ``keep_messages`` are kept in memory for resending; the file is bounded by
-  ``max_bytes``, past which it stops growing (older messages are then gap-filled) until
-  the sequence numbers are reset.
+  application messages among the last ``keep_messages`` sequence numbers are kept in
+  memory for resending, as the records themselves (a batch of messages is one block);
+  the file is bounded by ``max_bytes``, past which it stops growing (older messages are
+  then gap-filled) until the sequence numbers are reset.
 
 Without a directory the store lives in memory only (numbers restart with the gateway).
 """
@@ -25,7 +26,7 @@ import logging
 import os
 import re
 import struct
-from collections import OrderedDict
+from collections import deque
 from pathlib import Path
 
 log = logging.getLogger("ringex_gateway.fix.seq_store")
@@ -52,7 +53,8 @@ class SeqStore:
         self.stream_seq = 0
         self._keep = keep_messages
         self._max_bytes = max_bytes
-        self._messages: OrderedDict[int, bytes] = OrderedDict()
+        #: Blocks of records held for resending: (first MsgSeqNum, last, records).
+        self._held: deque[tuple[int, int, bytes]] = deque()
         self._state_fd: int | None = None
         self._log_fd: int | None = None
         self._log_bytes = 0
@@ -78,36 +80,54 @@ class SeqStore:
 
     def _read_records(self, data: bytes) -> int:
         """Loads the records of ``data``; returns the length of its whole records."""
-        at = 0
+        at, first, last = 0, 0, 0
         while at + _RECORD.size <= len(data):
             length, seq, stream_seq = _RECORD.unpack_from(data, at)
             end = at + _RECORD.size + length
             if end > len(data):
                 break
-            self._remember(seq, data[at + _RECORD.size : end])
+            first, last = first or seq, seq
             # A record reaches the file before the state: the later of the two holds.
             self.next_out = max(self.next_out, seq + 1)
             self.stream_seq = max(self.stream_seq, stream_seq)
             at = end
+        if at:
+            self._hold(first, last, data[:at])
         return at
 
-    def _remember(self, seq: int, message: bytes) -> None:
-        self._messages[seq] = message
-        while len(self._messages) > self._keep:
-            self._messages.popitem(last=False)
+    def _hold(self, first: int, last: int, records: bytes) -> None:
+        self._held.append((first, last, records))
+        while self._held and self._held[0][1] < self.next_out - self._keep:
+            self._held.popleft()
 
     def message(self, seq: int) -> bytes | None:
         """The application message sent as ``seq``, if it is still held."""
-        return self._messages.get(seq)
+        if seq < self.next_out - self._keep:
+            return None
+        for first, last, records in reversed(self._held):
+            if first <= seq <= last:
+                return _find_record(records, seq)
+        return None
 
     def sent(self, message: bytes, *, application: bool, stream_seq: int = 0) -> None:
         """Counts an outbound message; records it if it is an application message."""
         seq = self.next_out
         self.next_out += 1
         if application:
-            self._remember(seq, message)
-            self._append(seq, stream_seq, message)
+            record = _RECORD.pack(len(message), seq, stream_seq) + message
+            self._hold(seq, seq, record)
+            self._append(record)
             self.stream_seq = max(self.stream_seq, stream_seq)
+        self._write_state()
+
+    def sent_batch(self, records: bytes, count: int) -> None:
+        """Counts ``count`` application messages sent at once, numbered from
+        :attr:`next_out`, as ``records`` in the file's format."""
+        assert count > 0
+        first = self.next_out
+        self.next_out += count
+        self._hold(first, self.next_out - 1, records)
+        self._append(records)
         self._write_state()
 
     def received(self, next_in: int) -> None:
@@ -123,7 +143,7 @@ class SeqStore:
     def reset(self) -> None:
         """ResetSeqNumFlag: both directions start at 1 and the sent messages are dropped."""
         self.next_in = self.next_out = 1
-        self._messages.clear()
+        self._held.clear()
         self._records.clear()
         if self._log_fd is not None:
             os.ftruncate(self._log_fd, 0)
@@ -131,18 +151,17 @@ class SeqStore:
         self._full = False
         self._write_state()
 
-    def _append(self, seq: int, stream_seq: int, message: bytes) -> None:
+    def _append(self, records: bytes) -> None:
         if self._log_fd is None or self._full:
             return
-        record = _RECORD.pack(len(message), seq, stream_seq) + message
-        if self._log_bytes + len(record) > self._max_bytes:
+        if self._log_bytes + len(records) > self._max_bytes:
             self._full = True
             log.warning(
                 "FIX message store full at %d bytes: older messages gap-filled", self._log_bytes
             )
             return
-        self._records.append(record)
-        self._log_bytes += len(record)
+        self._records.append(records)
+        self._log_bytes += len(records)
 
     def _write_state(self) -> None:
         self._dirty = True
@@ -165,3 +184,15 @@ class SeqStore:
             if fd is not None:
                 os.close(fd)
         self._state_fd = self._log_fd = None
+
+
+def _find_record(records: bytes, seq: int) -> bytes | None:
+    """The message of ``seq`` among ``records``."""
+    at = 0
+    while at < len(records):
+        length, found, _ = _RECORD.unpack_from(records, at)
+        start = at + _RECORD.size
+        if found == seq:
+            return records[start : start + length]
+        at = start + length
+    return None
