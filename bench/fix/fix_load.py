@@ -10,7 +10,6 @@ fields the benchmark needs rather than parsed whole. The tests check the gateway
 against QuickFIX; here a Reject or a BusinessMessageReject from the gateway stops the run."""
 
 import asyncio
-import re
 import time
 from typing import cast
 
@@ -21,8 +20,10 @@ from ringex_gateway._native import encode_fix
 
 _SENDING_TIME = "20261203-00:00:00.000"
 _PREFIX = b"8=FIX.4.4\x019="
-#: An ExecutionReport's ClOrdID and ExecType (ClOrdID comes first in the gateway's).
-_REPORT = re.compile(rb"\x0135=8\x01.*?\x0111=(\d+)\x01.*?\x01150=(.)\x01", re.S)
+#: Where ClOrdID starts: only the ExecutionReports among the answers carry it.
+_CL_ORD_ID = b"\x0111="
+#: ExecType, after ClOrdID in the gateway's ExecutionReports.
+_EXEC_TYPE = b"\x01150="
 _TRAILER = b"\x0110="
 _TRAILER_BYTES = 8  # SOH 10=nnn SOH
 _FATAL = (b"\x0135=3\x01", b"\x0135=j\x01")
@@ -132,12 +133,13 @@ class FixLoadSession(asyncio.Protocol):
             assert self._logged_on is not None
             self._logged_on.set_result(None)
         planned, histogram = self.planned, self.histogram
-        for m in _REPORT.finditer(whole):
-            exec_type = m.group(2)
+        for report in whole.split(_CL_ORD_ID)[1:]:
+            at = report.find(_EXEC_TYPE) + len(_EXEC_TYPE)
+            exec_type = report[at : at + 1] if at >= len(_EXEC_TYPE) else b""
             if exec_type not in (b"0", b"8"):
                 continue
             self.rejected += exec_type == b"8"
-            sent = planned.pop(int(m.group(1)), None)
+            sent = planned.pop(int(report[: report.index(b"\x01")]), None)
             if sent is not None:
                 if histogram is not None:
                     histogram.record_value(max(now - sent, 1))

@@ -326,16 +326,30 @@ pub fn average_price(order: &TrackedOrder, decimals: u32) -> String {
         return "0".to_owned();
     }
     let qty = i128::from(order.cum_qty);
+    let whole = || {
+        let units = i64::try_from(order.notional / qty).expect("an average of i64 prices");
+        units_to_price(units, decimals)
+    };
     if order.notional % qty == 0 {
-        let whole = i64::try_from(order.notional / qty).expect("an average of i64 prices");
-        return units_to_price(whole, decimals);
+        return whole();
     }
-    let places = AVG_PX_DECIMALS.saturating_sub(decimals);
-    let scaled = order.notional * 10i128.pow(places);
-    let (quotient, rest) = (scaled.div_euclid(qty), scaled.rem_euclid(qty));
-    let half_up = 2 * rest > qty || (2 * rest == qty && quotient % 2 != 0);
-    let units = quotient + i128::from(half_up);
-    let text = decimal_text(units, decimals + places);
+    // The average in units of 10^-AVG_PX_DECIMALS is numerator / denominator.
+    let (numerator, denominator) = if decimals <= AVG_PX_DECIMALS {
+        let scale = 10i128.pow(AVG_PX_DECIMALS - decimals);
+        (order.notional.checked_mul(scale), Some(qty))
+    } else {
+        let scale = 10i128.pow(decimals - AVG_PX_DECIMALS);
+        (Some(order.notional), qty.checked_mul(scale))
+    };
+    let (Some(numerator), Some(denominator)) = (numerator, denominator) else {
+        return whole(); // beyond i128: the average to the price unit
+    };
+    let (quotient, rest) = (
+        numerator.div_euclid(denominator),
+        numerator.rem_euclid(denominator),
+    );
+    let up = 2 * rest > denominator || (2 * rest == denominator && quotient % 2 != 0);
+    let text = decimal_text(quotient + i128::from(up), AVG_PX_DECIMALS);
     let text = text.trim_end_matches('0');
     text.strip_suffix('.').unwrap_or(text).to_owned()
 }
@@ -449,6 +463,8 @@ mod tests {
         assert_eq!(average_price(&filled(100, 3), 2), "0.333333333333");
         assert_eq!(average_price(&filled(200, 3), 0), "66.666666666667");
         assert_eq!(average_price(&filled(-200, 3), 0), "-66.666666666667");
+        assert_eq!(average_price(&filled(1, 2), 14), "0");
+        assert_eq!(average_price(&filled(15, 2), 13), "0.000000000001");
     }
 
     #[test]
