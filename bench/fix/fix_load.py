@@ -51,6 +51,17 @@ class FixLoadSession(asyncio.Protocol):
         ).encode()
         self._fixed_sum = sum(_PREFIX) + 1 + sum(self._head) + sum(self._mid) + sum(self._tail)
         self._fixed_len = len(self._head) + len(self._mid) + len(self._tail)
+        # Literal percent signs cannot occur: FIX values here are printable, without '%'.
+        self._template = (
+            _PREFIX
+            + b"%d\x01"
+            + self._head
+            + b"%d"
+            + self._mid
+            + b"%d"
+            + self._tail
+            + b"10=%03d\x01"
+        )
 
     def _message(self, msg_type: str, *body: tuple[int, str]) -> bytes:
         head = [(35, msg_type), (49, self.sender), (56, "RINGEX"), (34, str(self.seq))]
@@ -59,24 +70,14 @@ class FixLoadSession(asyncio.Protocol):
 
     def _order(self, coid: int) -> bytes:
         """A NewOrderSingle from the template: the next MsgSeqNum, ClOrdID ``coid``."""
-        seq = b"%d" % self.seq
+        seq = self.seq
         self.seq += 1
-        cl_ord_id = b"%d" % coid
-        length = b"%d" % (self._fixed_len + len(seq) + len(cl_ord_id))
-        checksum = (self._fixed_sum + sum(length) + sum(seq) + sum(cl_ord_id)) % 256
-        return b"".join(
-            (
-                _PREFIX,
-                length,
-                b"\x01",
-                self._head,
-                seq,
-                self._mid,
-                cl_ord_id,
-                self._tail,
-                b"10=%03d\x01" % checksum,
-            )
-        )
+        # A separator (SOH, byte value 1) that the message does not hold between the two
+        # numbers: taken off the length and the sum.
+        numbers = b"%d\x01%d" % (seq, coid)
+        length = self._fixed_len + len(numbers) - 1
+        checksum = (self._fixed_sum + sum(b"%d%s" % (length, numbers)) - 1) % 256
+        return self._template % (length, seq, coid, checksum)
 
     async def open(self, port: int, username: str, password: str) -> None:
         """Connects and logs on, numbers reset."""

@@ -169,7 +169,12 @@ pub fn report_batch(
     orders: &mut FixOrders,
     target: &ReportTarget<'_>,
 ) -> ReportBatch {
-    let mut batch = ReportBatch::default();
+    // An ExecutionReport is a few times the size of the binary response it reports.
+    let mut batch = ReportBatch {
+        wire: Vec::with_capacity(frames.len() * 6),
+        records: Vec::with_capacity(frames.len() * 7),
+        ..ReportBatch::default()
+    };
     while let Ok(Some((body, len))) =
         split_frame(&frames[batch.consumed..], CLIENT_PREFIX, CLIENT_FRAME_MAX)
     {

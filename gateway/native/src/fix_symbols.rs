@@ -1,6 +1,8 @@
 //! Instruments as FIX names them: a Symbol (55) per engine instrument, and the number of
 //! decimals its FIX prices have, so a price converts exactly to the engine's units.
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap;
 
 /// One instrument as FIX names it.
@@ -40,14 +42,14 @@ impl FixSymbols {
 
     /// The symbol of `instrument`; one not configured is named by its number, with
     /// whole-unit prices.
-    pub fn by_instrument(&self, instrument: u32) -> FixSymbol {
-        self.by_instrument
-            .get(&instrument)
-            .cloned()
-            .unwrap_or_else(|| FixSymbol {
+    pub fn by_instrument(&self, instrument: u32) -> Cow<'_, FixSymbol> {
+        match self.by_instrument.get(&instrument) {
+            Some(symbol) => Cow::Borrowed(symbol),
+            None => Cow::Owned(FixSymbol {
                 name: instrument.to_string(),
                 instrument,
                 decimals: 0,
-            })
+            }),
+        }
     }
 }
