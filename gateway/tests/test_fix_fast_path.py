@@ -136,9 +136,14 @@ def test_a_batch_of_reports_is_held_for_resending_across_a_restart(tmp_path: Pat
     )
     batch = entry.orders.reports(frames, "RINGEX", "PEER", store.next_out, "t", 0, True)
     assert (batch.count, batch.stream_seq, batch.consumed) == (2, 2, len(frames))
-    store.sent_batch(batch.records, batch.count)
+    store.sent_batch(batch.records, batch.count, batch.reported_seq)
     store.close()
     again = SeqStore(tmp_path, "RINGEX", "PEER", keep_messages=100, max_bytes=1 << 20)
     assert (again.next_out, again.stream_seq) == (4, 2)
     assert again.message(1) is None
     assert (again.message(2) or b"") + (again.message(3) or b"") == batch.wire
+    again.sent(b"heartbeat", application=False)  # numbers the records do not give
+    again.received(9)
+    again.close()
+    third = SeqStore(tmp_path, "RINGEX", "PEER", keep_messages=100, max_bytes=1 << 20)
+    assert (third.next_in, third.next_out, third.stream_seq) == (9, 5, 2)

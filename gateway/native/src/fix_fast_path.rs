@@ -143,6 +143,8 @@ pub struct ReportBatch {
     pub records: Vec<u8>,
     /// Messages encoded (numbered from the `next_out` given).
     pub count: u64,
+    /// The highest account stream number of the messages encoded.
+    pub reported_seq: u64,
     /// The highest account stream number reported or passed over without a report.
     pub stream_seq: u64,
     /// Bytes of the input taken: it stops before a frame that is not an order response.
@@ -191,6 +193,7 @@ pub fn report_batch(
         match report {
             Some(report) if target.sending => {
                 encode_report(&report, seq, target, &mut batch);
+                batch.reported_seq = batch.reported_seq.max(seq);
                 batch.stream_seq = batch.stream_seq.max(seq);
             }
             Some(_) => {}

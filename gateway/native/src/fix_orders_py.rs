@@ -20,8 +20,8 @@ pub struct PyFixOrders {
 }
 
 /// Order reports of one batch: the bytes to write, the records to store for resending,
-/// how many messages (numbered from the `next_out` given), the account stream number
-/// reached, and how many input bytes were taken.
+/// how many messages (numbered from the `next_out` given), the highest account stream
+/// number they report and the one reached, and how many input bytes were taken.
 #[pyclass(
     name = "FixReportBatch",
     module = "ringex_gateway._native",
@@ -32,6 +32,7 @@ pub struct FixReportBatch {
     wire: Py<PyBytes>,
     records: Py<PyBytes>,
     count: u64,
+    reported_seq: u64,
     stream_seq: u64,
     consumed: usize,
 }
@@ -157,6 +158,7 @@ impl PyFixOrders {
             wire: PyBytes::new(py, &batch.wire).unbind(),
             records: PyBytes::new(py, &batch.records).unbind(),
             count: batch.count,
+            reported_seq: batch.reported_seq,
             stream_seq: batch.stream_seq,
             consumed: batch.consumed,
         }

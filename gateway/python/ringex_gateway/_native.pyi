@@ -137,6 +137,7 @@ class FixReportBatch:
     wire: bytes
     records: bytes
     count: int
+    reported_seq: int
     stream_seq: int
     consumed: int
 

@@ -7,7 +7,8 @@ messages they cover are written to the peer (they survive a gateway crash, as th
 gateway's stream journal does):
 
 Changes are gathered and written by :meth:`SeqStore.flush`, which the session calls
-before it hands out bytes to send.
+before it hands out bytes to send. The numbers are rewritten only when the records
+written with them do not already say them: on open, the later of the two holds.
 
 - ``<ours>-<theirs>.fixseq``: four little-endian u64, rewritten in place: next inbound
   and next outbound MsgSeqNum, the account stream's epoch and the last stream number
@@ -61,6 +62,11 @@ class SeqStore:
         self._full = False
         self._records: list[bytes] = []
         self._dirty = False
+        #: The numbers in the state file, and the highest (next outbound MsgSeqNum, stream
+        #: number) the records in the message file give: what a restart would read.
+        self._state_on_disk = self._numbers()
+        self._records_on_disk = (0, 0)
+        self._records_gathered = (0, 0)
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
             self._open(directory / f"{ours}-{theirs}")
@@ -70,6 +76,7 @@ class SeqStore:
         data = os.pread(self._state_fd, _STATE.size, 0)
         if len(data) == _STATE.size:
             self.next_in, self.next_out, self.stream_epoch, self.stream_seq = _STATE.unpack(data)
+            self._state_on_disk = self._numbers()
         self._log_fd = os.open(stem.with_suffix(".fixmsgs"), os.O_RDWR | os.O_CREAT, 0o600)
         size = os.fstat(self._log_fd).st_size
         whole = self._read_records(os.pread(self._log_fd, min(size, self._max_bytes), 0))
@@ -87,10 +94,11 @@ class SeqStore:
             if end > len(data):
                 break
             first, last = first or seq, seq
-            # A record reaches the file before the state: the later of the two holds.
-            self.next_out = max(self.next_out, seq + 1)
-            self.stream_seq = max(self.stream_seq, stream_seq)
+            self._records_on_disk = _later(self._records_on_disk, (seq + 1, stream_seq))
             at = end
+        # A record reaches the file before the state: the later of the two holds.
+        self.next_out = max(self.next_out, self._records_on_disk[0])
+        self.stream_seq = max(self.stream_seq, self._records_on_disk[1])
         if at:
             self._hold(first, last, data[:at])
         return at
@@ -116,18 +124,20 @@ class SeqStore:
         if application:
             record = _RECORD.pack(len(message), seq, stream_seq) + message
             self._hold(seq, seq, record)
-            self._append(record)
+            self._append(record, seq, stream_seq)
             self.stream_seq = max(self.stream_seq, stream_seq)
         self._write_state()
 
-    def sent_batch(self, records: bytes, count: int) -> None:
+    def sent_batch(self, records: bytes, count: int, stream_seq: int) -> None:
         """Counts ``count`` application messages sent at once, numbered from
-        :attr:`next_out`, as ``records`` in the file's format."""
+        :attr:`next_out`, as ``records`` in the file's format; ``stream_seq`` is the
+        highest stream number they report."""
         assert count > 0
         first = self.next_out
         self.next_out += count
+        self.stream_seq = max(self.stream_seq, stream_seq)
         self._hold(first, self.next_out - 1, records)
-        self._append(records)
+        self._append(records, self.next_out - 1, stream_seq)
         self._write_state()
 
     def received(self, next_in: int) -> None:
@@ -148,10 +158,11 @@ class SeqStore:
         if self._log_fd is not None:
             os.ftruncate(self._log_fd, 0)
         self._log_bytes = 0
+        self._records_on_disk = (0, 0)
         self._full = False
         self._write_state()
 
-    def _append(self, records: bytes) -> None:
+    def _append(self, records: bytes, last_seq: int, stream_seq: int) -> None:
         if self._log_fd is None or self._full:
             return
         if self._log_bytes + len(records) > self._max_bytes:
@@ -162,6 +173,7 @@ class SeqStore:
             return
         self._records.append(records)
         self._log_bytes += len(records)
+        self._records_gathered = _later(self._records_gathered, (last_seq + 1, stream_seq))
 
     def _write_state(self) -> None:
         self._dirty = True
@@ -171,11 +183,23 @@ class SeqStore:
         if self._records and self._log_fd is not None:
             data = b"".join(self._records)
             os.pwrite(self._log_fd, data, self._log_bytes - len(data))
+            self._records_on_disk = _later(self._records_on_disk, self._records_gathered)
         self._records.clear()
-        if self._dirty and self._state_fd is not None:
-            state = _STATE.pack(self.next_in, self.next_out, self.stream_epoch, self.stream_seq)
-            os.pwrite(self._state_fd, state, 0)
+        self._records_gathered = (0, 0)
+        numbers = self._numbers()
+        if self._dirty and self._state_fd is not None and numbers != self._on_open():
+            os.pwrite(self._state_fd, _STATE.pack(*numbers), 0)
+            self._state_on_disk = numbers
         self._dirty = False
+
+    def _numbers(self) -> tuple[int, int, int, int]:
+        return self.next_in, self.next_out, self.stream_epoch, self.stream_seq
+
+    def _on_open(self) -> tuple[int, int, int, int]:
+        """The numbers opening the files now would give."""
+        next_in, next_out, epoch, stream_seq = self._state_on_disk
+        records_out, records_stream = self._records_on_disk
+        return next_in, max(next_out, records_out), epoch, max(stream_seq, records_stream)
 
     def close(self) -> None:
         """Writes what is gathered and closes the files."""
@@ -196,3 +220,7 @@ def _find_record(records: bytes, seq: int) -> bytes | None:
             return records[start : start + length]
         at = start + length
     return None
+
+
+def _later(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return max(a[0], b[0]), max(a[1], b[1])

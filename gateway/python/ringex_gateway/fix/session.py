@@ -201,7 +201,7 @@ class FixSession:
             self.state in (State.ACTIVE, State.LOGOUT_SENT),
         )
         if batch.count:
-            store.sent_batch(batch.records, batch.count)
+            store.sent_batch(batch.records, batch.count, batch.reported_seq)
             self._out.append(batch.wire)
             self._timers.sent_ns = now_ns
         if batch.stream_seq > store.stream_seq:
