@@ -134,7 +134,7 @@ def test_a_batch_of_reports_is_held_for_resending_across_a_restart(tmp_path: Pat
         encode(Accepted(s, 0, s, s, 1, Side.BUY, OrderType.LIMIT, TimeInForce.GTC, False, 5, 1))
         for s in (1, 2)
     )
-    batch = entry.orders.reports(frames, "RINGEX", "PEER", store.next_out, "t", 0, True)
+    batch = entry.orders.reports(frames, 0, "RINGEX", "PEER", store.next_out, "t", 0, True)
     assert (batch.count, batch.stream_seq, batch.consumed) == (2, 2, len(frames))
     store.sent_batch(batch.records, batch.count, batch.reported_seq)
     store.close()

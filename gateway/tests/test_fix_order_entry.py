@@ -50,7 +50,7 @@ def body(report: Forward | Report | None) -> dict[int, str]:
 def reports(entry: OrderEntry, m: Message, reported_to: int = 0) -> list[dict[int, str]]:
     """The bodies of the FIX reports of one binary response (header fields included)."""
     frames = encode(m)
-    batch = entry.orders.reports(frames, "RINGEX", "PEER", 7, SENT, reported_to, True)
+    batch = entry.orders.reports(frames, 0, "RINGEX", "PEER", 7, SENT, reported_to, True)
     assert batch.consumed == len(frames)
     items = FixFramer(4096).feed(batch.wire)
     assert len(items) == batch.count

@@ -127,8 +127,8 @@ impl PyFixOrders {
             .body
     }
 
-    /// Turns the leading order responses of `frames` (the core's binary frames for the
-    /// session) into FIX messages numbered from `next_out`, sent as `comp_id` to
+    /// Turns the order responses of `frames` (the core's binary frames for the session)
+    /// leading from byte `start` into FIX messages numbered from `next_out`, sent as `comp_id` to
     /// `peer_comp_id` at `sending_time`; responses numbered up to `reported_to` update
     /// the orders only, and nothing is encoded unless `sending`.
     #[allow(clippy::too_many_arguments)]
@@ -136,13 +136,14 @@ impl PyFixOrders {
         &mut self,
         py: Python<'_>,
         frames: &[u8],
+        start: usize,
         comp_id: &str,
         peer_comp_id: &str,
         next_out: u64,
         sending_time: &str,
         reported_to: u64,
         sending: bool,
-    ) -> FixReportBatch {
+    ) -> PyResult<FixReportBatch> {
         let target = ReportTarget {
             header: SessionHeader {
                 comp_id,
@@ -153,15 +154,18 @@ impl PyFixOrders {
             reported_to,
             sending,
         };
+        let frames = frames
+            .get(start..)
+            .ok_or_else(|| PyValueError::new_err("start beyond the frames"))?;
         let batch = report_batch(frames, &mut self.orders, &target);
-        FixReportBatch {
+        Ok(FixReportBatch {
             wire: PyBytes::new(py, &batch.wire).unbind(),
             records: PyBytes::new(py, &batch.records).unbind(),
             count: batch.count,
             reported_seq: batch.reported_seq,
             stream_seq: batch.stream_seq,
             consumed: batch.consumed,
-        }
+        })
     }
 }
 

@@ -157,6 +157,7 @@ class FixOrders:
     def reports(
         self,
         frames: bytes,
+        start: int,
         comp_id: str,
         peer_comp_id: str,
         next_out: int,
@@ -164,7 +165,8 @@ class FixOrders:
         reported_to: int,
         sending: bool,
     ) -> FixReportBatch:
-        """Reports for the leading order responses of ``frames`` (binary frames)."""
+        """Reports for the order responses of ``frames`` (binary frames) leading from
+        byte ``start``; ``consumed`` counts from there."""
 
 def encode_fix(fields: list[tuple[int, str]]) -> bytes:
     """BeginString, BodyLength, ``fields`` (MsgType first), CheckSum."""

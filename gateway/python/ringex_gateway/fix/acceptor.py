@@ -21,12 +21,19 @@ from typing import TYPE_CHECKING
 from ringex_client.codec import FrameReader, ProtocolError, decode_server, encode
 from ringex_client.enums import SessionEndReason
 from ringex_client.messages import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    Executed,
     Goodbye,
     Heartbeat,
     Login,
     LoginAccepted,
     LoginRejected,
+    MassCancelled,
     Message,
+    Rejected,
+    Replaced,
 )
 from ringex_gateway._native import FixBroken, FixFramer, FixMessage, FixOrderRun, FixRefused
 from ringex_gateway.client_session import ClientSession
@@ -52,6 +59,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("ringex_gateway.fix")
 
 _HEARTBEAT_FRAME = encode(Heartbeat())
+#: Type bytes of the account stream's order responses, which become FIX reports at once.
+_ORDER_RESPONSES = frozenset(
+    m.TYPE[0]
+    for m in (Accepted, Rejected, Executed, Cancelled, Replaced, CancelRejected, MassCancelled)
+)
 _TICK_S = 0.2
 _MS = 1_000_000
 
@@ -198,7 +210,8 @@ class FixConnection(ClientSession):
         try:
             at = 0
             while at < len(data):
-                at += self._reports(data[at:] if at else data, now)
+                if data[at + 2] in _ORDER_RESPONSES:
+                    at += self._reports(data, at, now)
                 if at < len(data):
                     at = self._one_from_core(data, at, now)
             if self.market_data is not None:
@@ -208,13 +221,13 @@ class FixConnection(ClientSession):
             self._closed("internal error")
         self._flush_fix()
 
-    def _reports(self, frames: bytes, now: int) -> int:
-        """The reports of the order responses leading ``frames``; the bytes taken."""
+    def _reports(self, frames: bytes, start: int, now: int) -> int:
+        """The reports of the order responses leading from ``start``; the bytes taken."""
         if self.entry is None or self.fix.store is None:
             return 0
         if self.market_data is not None:
             self._send_market_data(now)  # reports keep the order of their causes
-        return self.fix.send_reports(self.entry.orders, frames, now)
+        return self.fix.send_reports(self.entry.orders, frames, start, now)
 
     def _one_from_core(self, data: bytes, at: int, now: int) -> int:
         """The frame at ``at`` of ``data``; returns where the next one starts."""

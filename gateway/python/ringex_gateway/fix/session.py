@@ -186,13 +186,14 @@ class FixSession:
         if self.state in (State.ACTIVE, State.LOGOUT_SENT):
             self._send(msg_type, body, now_ns, stream_seq=stream_seq)
 
-    def send_reports(self, orders: FixOrders, frames: bytes, now_ns: int) -> int:
-        """Sends the reports of the leading order responses of ``frames`` (the core's
-        binary frames), stored for resending, and moves the account stream position on;
-        returns the bytes of ``frames`` taken."""
+    def send_reports(self, orders: FixOrders, frames: bytes, start: int, now_ns: int) -> int:
+        """Sends the reports of the order responses of ``frames`` (the core's binary
+        frames) leading from byte ``start``, stored for resending, and moves the account
+        stream position on; returns the bytes taken."""
         store = self._store()
         batch = orders.reports(
             frames,
+            start,
             self.settings.comp_id,
             self.peer_comp_id,
             store.next_out,
