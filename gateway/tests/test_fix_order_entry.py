@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ringex_client.codec import encode
 from ringex_client.enums import (
     ALL_INSTRUMENTS,
     CommandKind,
@@ -14,7 +15,15 @@ from ringex_client.enums import (
     Side,
     TimeInForce,
 )
-from ringex_client.messages import Accepted, Executed, MassCancel, NewOrder, Rejected, Replace
+from ringex_client.messages import (
+    Accepted,
+    Executed,
+    MassCancel,
+    Message,
+    NewOrder,
+    Rejected,
+    Replace,
+)
 from ringex_gateway._native import FixBroken, FixFramer, FixMessage, FixRefused, encode_fix
 from ringex_gateway.config import FixSettings, FixSymbolConfig
 from ringex_gateway.fix.order_entry import Forward, InvalidFieldError, OrderEntry, Report
@@ -23,6 +32,7 @@ from ringex_gateway.fix.symbols import Symbol, SymbolTable
 pytestmark = pytest.mark.timeout(60)
 
 SYMBOLS = SymbolTable([Symbol("XAU", 1, 2)])
+SENT = "20260101-00:00:00.000"
 
 
 def order(**extra: str) -> dict[int, str]:
@@ -35,6 +45,22 @@ def order(**extra: str) -> dict[int, str]:
 def body(report: Forward | Report | None) -> dict[int, str]:
     assert isinstance(report, Report)
     return dict(report.body)
+
+
+def reports(entry: OrderEntry, m: Message, reported_to: int = 0) -> list[dict[int, str]]:
+    """The bodies of the FIX reports of one binary response (header fields included)."""
+    frames = encode(m)
+    batch = entry.orders.reports(frames, 0, "RINGEX", "PEER", 7, SENT, reported_to, True)
+    assert batch.consumed == len(frames)
+    items = FixFramer(4096).feed(batch.wire)
+    assert len(items) == batch.count
+    out = []
+    for seq, item in enumerate(items, start=7):
+        assert isinstance(item, FixMessage)
+        assert (item.fields[49], item.fields[56], item.fields[52]) == ("RINGEX", "PEER", SENT)
+        assert item.fields[34] == str(seq)
+        out.append(dict(item.fields))
+    return out
 
 
 def test_new_order_single_becomes_a_new_order_with_exact_units() -> None:
@@ -91,13 +117,13 @@ def test_fills_accumulate_and_replace_takes_the_total_quantity() -> None:
     entry = OrderEntry(SYMBOLS, 100)
     entry.request(order())
     other = Accepted(1, 0, 9, 98, 1, Side.BUY, OrderType.LIMIT, TimeInForce.GTC, False, 1, 1)
-    assert entry.response(other, report=False) is None  # reported before a reconnect
+    assert reports(entry, other, reported_to=1) == []  # reported before a reconnect
     accepted = Accepted(
         1, 0, 17, 99, 1, Side.BUY, OrderType.LIMIT, TimeInForce.GTC, False, 100_025, 10
     )
-    assert body(entry.response(accepted, report=True))[150] == "0"
+    assert reports(entry, accepted)[0][150] == "0"
     fill = Executed(2, 0, 17, 5, 1, Side.BUY, 100_025, 4, 6, Liquidity.MAKER)
-    filled = body(entry.response(fill, report=True))
+    [filled] = reports(entry, fill)
     assert (filled[150], filled[39], filled[14], filled[151], filled[31], filled[6]) == (
         "F",
         "1",
@@ -115,9 +141,10 @@ def test_fills_accumulate_and_replace_takes_the_total_quantity() -> None:
 def test_rejects_reach_only_the_requests_of_this_session() -> None:
     entry = OrderEntry(SYMBOLS, 100)
     rejected = Rejected(3, 0, CommandKind.NEW_ORDER, RejectReason.DUPLICATE_CLIENT_ORDER_ID, 17)
-    assert entry.response(rejected, report=True) is None  # another session's order
+    assert reports(entry, rejected) == []  # another session's order
     entry.request(order())
-    assert body(entry.response(rejected, report=True))[103] == "6"
+    [report] = reports(entry, rejected)
+    assert (report[103], report[58]) == ("6", "DUPLICATE_CLIENT_ORDER_ID")
     mass = entry.request({35: "q", 34: "6", 11: "m1", 530: "7", 60: "x"})
     assert mass == Forward(MassCancel(instrument=ALL_INSTRUMENTS))
 

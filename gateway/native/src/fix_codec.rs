@@ -309,23 +309,42 @@ pub enum EncodeError {
 /// Encodes `fields` (MsgType first, then the rest of the header and the body) as one
 /// message: BeginString, BodyLength, the fields, CheckSum.
 pub fn encode(fields: &[(u32, &str)], out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    let mut body = Vec::with_capacity(fields.len() * 12);
-    for &(tag, value) in fields {
+    let body_len = fields.iter().try_fold(0, |len, &(tag, value)| {
         if value.is_empty() || !value.bytes().all(|b| (0x20..=0x7E).contains(&b)) {
             return Err(EncodeError::BadValue(tag));
         }
-        body.extend_from_slice(tag.to_string().as_bytes());
-        body.push(b'=');
-        body.extend_from_slice(value.as_bytes());
-        body.push(SOH);
-    }
+        Ok(len + decimal_digits(u64::from(tag)) + value.len() + 2)
+    })?;
     let start = out.len();
+    out.reserve(HEADER_PREFIX.len() + 8 + body_len + TRAILER_BYTES);
     out.extend_from_slice(HEADER_PREFIX);
-    out.extend_from_slice(body.len().to_string().as_bytes());
+    push_decimal(out, body_len as u64);
     out.push(SOH);
-    out.extend_from_slice(&body);
+    for &(tag, value) in fields {
+        push_decimal(out, u64::from(tag));
+        out.push(b'=');
+        out.extend_from_slice(value.as_bytes());
+        out.push(SOH);
+    }
     let sum = checksum(&out[start..]);
-    out.extend_from_slice(format!("10={sum:03}").as_bytes());
-    out.push(SOH);
+    out.extend_from_slice(b"10=");
+    out.extend_from_slice(&[b'0' + sum / 100, b'0' + sum / 10 % 10, b'0' + sum % 10, SOH]);
     Ok(())
+}
+
+/// How many decimal digits `n` has.
+fn decimal_digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+/// Appends `n` in decimal, without allocating.
+fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    let digits = decimal_digits(n);
+    let end = out.len() + digits;
+    out.resize(end, b'0');
+    let mut rest = n;
+    for at in (end - digits..end).rev() {
+        out[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
 }

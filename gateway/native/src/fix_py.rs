@@ -5,7 +5,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::fix_codec::{self, FrameError, MessageError};
+use crate::fix_codec::{self, FrameError, MessageError, Refused};
+use crate::fix_fast_path::{take_new_order, SessionHeader};
+use crate::fix_groups::FixFields;
+use crate::fix_orders_py::{FixOrderRun, PyFixOrders};
 use crate::fix_price;
 
 /// A message that parsed: its fields after BodyLength (without CheckSum) by tag, and
@@ -64,18 +67,46 @@ impl FixFramer {
     }
 
     /// The records for the messages `data` completes, in order; a `FixBroken` is last,
-    /// and nothing is returned after it.
-    fn feed<'py>(&mut self, py: Python<'py>, data: &[u8]) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    /// and nothing is returned after it. With `orders`, the leading messages that are
+    /// in-sequence NewOrderSingles from `peer_comp_id` to `comp_id`, numbered from
+    /// `next_in`, come as one `FixOrderRun` (their requests noted in `orders`) instead.
+    #[pyo3(signature = (data, orders=None, comp_id="", peer_comp_id="", next_in=0))]
+    fn feed<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &[u8],
+        mut orders: Option<PyRefMut<'_, PyFixOrders>>,
+        comp_id: &str,
+        peer_comp_id: &str,
+        next_in: u64,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let mut out = Vec::new();
         if self.broken {
             return Ok(out);
         }
         self.buf.extend_from_slice(data);
+        let header = SessionHeader {
+            comp_id,
+            peer_comp_id,
+        };
+        let mut run = (Vec::new(), 0u64);
         let mut at = 0;
         loop {
             match fix_codec::next_frame(&self.buf[at..], self.max_bytes) {
                 Ok(Some(len)) => {
-                    out.push(record(py, &self.buf[at..at + len])?);
+                    let parsed = fix_codec::parse(&self.buf[at..at + len]);
+                    let fast = match (&parsed, orders.as_deref_mut()) {
+                        (Ok(fields), Some(o)) if out.is_empty() => {
+                            let seq = next_in + run.1;
+                            take_new_order(fields, &header, seq, &mut o.orders, &mut run.0)
+                        }
+                        _ => false,
+                    };
+                    if fast {
+                        run.1 += 1;
+                    } else {
+                        out.push(record(py, parsed)?);
+                    }
                     at += len;
                 }
                 Ok(None) => break,
@@ -83,11 +114,22 @@ impl FixFramer {
                     out.push(broken(py, e)?);
                     self.broken = true;
                     self.buf = Vec::new();
-                    return Ok(out);
+                    break;
                 }
             }
         }
-        self.buf.drain(..at);
+        if !self.broken {
+            self.buf.drain(..at);
+        }
+        if run.1 > 0 {
+            let frames = PyBytes::new(py, &run.0).unbind();
+            let taken = FixOrderRun {
+                frames,
+                count: run.1,
+                next_in: next_in + run.1,
+            };
+            out.insert(0, Bound::new(py, taken)?.into_any());
+        }
         Ok(out)
     }
 }
@@ -96,8 +138,8 @@ fn broken(py: Python<'_>, e: FrameError) -> PyResult<Bound<'_, PyAny>> {
     Ok(Bound::new(py, FixBroken { text: e.text() })?.into_any())
 }
 
-fn record<'py>(py: Python<'py>, frame: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match fix_codec::parse(frame) {
+fn record(py: Python<'_>, parsed: Result<FixFields, Refused>) -> PyResult<Bound<'_, PyAny>> {
+    Ok(match parsed {
         Ok(parsed) => {
             let groups = PyDict::new(py);
             for group in parsed.groups {
@@ -188,5 +230,5 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_fix, m)?)?;
     m.add_function(wrap_pyfunction!(price_to_units, m)?)?;
     m.add_function(wrap_pyfunction!(units_to_price, m)?)?;
-    Ok(())
+    crate::fix_orders_py::register(m)
 }

@@ -1,5 +1,7 @@
 """Type stubs of the native module (gateway/native)."""
 
+from typing import Literal, overload
+
 class LoginRequested:
     """The session asked to log in: check these credentials, then call
     ``accept_login`` or ``reject_login``."""
@@ -171,7 +173,59 @@ class FixFramer:
     """Splits one connection's bytes into FIX messages (at most ``max_bytes`` each)."""
 
     def __init__(self, max_bytes: int) -> None: ...
-    def feed(self, data: bytes) -> list[FixMessage | FixRefused | FixBroken]: ...
+    @overload
+    def feed(self, data: bytes) -> list[FixMessage | FixRefused | FixBroken]:
+        """The messages ``data`` completes."""
+    @overload
+    def feed(
+        self, data: bytes, orders: FixOrders, comp_id: str, peer_comp_id: str, next_in: int
+    ) -> list[FixOrderRun | FixMessage | FixRefused | FixBroken]:
+        """The messages ``data`` completes; the leading in-sequence NewOrderSingles
+        (numbered from ``next_in``) come as one FixOrderRun, noted in ``orders``."""
+
+class FixOrderRun:
+    """In-sequence NewOrderSingles taken whole: their NewOrder frames for the core."""
+
+    frames: bytes
+    count: int
+    next_in: int
+
+class FixReportBatch:
+    """Order reports of one batch of core output, encoded."""
+
+    wire: bytes
+    records: bytes
+    count: int
+    reported_seq: int
+    stream_seq: int
+    consumed: int
+
+class FixOrders:
+    """The account's orders as one FIX session reports them, and its pending requests."""
+
+    def __init__(self, symbols: list[tuple[str, int, int]], max_orders: int) -> None: ...
+    def expect_new(self, client_order_id: int, symbol: str, side_code: int) -> None: ...
+    def expect_cancel(self, orig: int, cl_ord_id: str) -> None: ...
+    def expect_replace(self, client_order_id: int, orig: str) -> None: ...
+    def expect_mass_cancel(self, cl_ord_id: str, kind: str) -> None: ...
+    def cum_qty(self, client_order_id: int) -> int | None: ...
+    def status_report(self, client_order_id: int, exec_id: str) -> list[tuple[int, str]] | None: ...
+    def cancel_reject(
+        self, cl_ord_id: str, orig: str, response_to: str, reason: str, text: str
+    ) -> list[tuple[int, str]]: ...
+    def reports(
+        self,
+        frames: bytes,
+        start: int,
+        comp_id: str,
+        peer_comp_id: str,
+        next_out: int,
+        sending_time: str,
+        reported_to: int,
+        sending: bool,
+    ) -> FixReportBatch:
+        """Reports for the order responses of ``frames`` (binary frames) leading from
+        byte ``start``; ``consumed`` counts from there."""
 
 def encode_fix(fields: list[tuple[int, str]]) -> bytes:
     """BeginString, BodyLength, ``fields`` (MsgType first), CheckSum."""

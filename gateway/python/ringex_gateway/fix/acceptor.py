@@ -14,20 +14,27 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ringex_client.codec import FrameReader, ProtocolError, decode_server, encode
 from ringex_client.enums import SessionEndReason
 from ringex_client.messages import (
+    Accepted,
+    Cancelled,
+    CancelRejected,
+    Executed,
     Goodbye,
     Heartbeat,
     Login,
     LoginAccepted,
     LoginRejected,
+    MassCancelled,
     Message,
+    Rejected,
+    Replaced,
 )
-from ringex_gateway._native import FixFramer
+from ringex_gateway._native import FixBroken, FixFramer, FixMessage, FixOrderRun, FixRefused
 from ringex_gateway.client_session import ClientSession
 from ringex_gateway.config import PASSWORD_MAX, USERNAME_MAX, FixSettings, parse_address
 from ringex_gateway.fix.market_data import FEED_MESSAGES, MarketData
@@ -49,6 +56,11 @@ from ringex_gateway.gateway_session import SessionHost
 log = logging.getLogger("ringex_gateway.fix")
 
 _HEARTBEAT_FRAME = encode(Heartbeat())
+#: Type bytes of the account stream's order responses, which become FIX reports at once.
+_ORDER_RESPONSES = frozenset(
+    m.TYPE[0]
+    for m in (Accepted, Rejected, Executed, Cancelled, Replaced, CancelRejected, MassCancelled)
+)
 _TICK_S = 0.2
 _MS = 1_000_000
 
@@ -63,7 +75,6 @@ class FixConnection(ClientSession):
         self.fix = FixSession(acceptor.session_settings, acceptor.open_store, time.monotonic_ns())
         self.entry: OrderEntry | None = None
         self.market_data: MarketData | None = None
-        self._binary = FrameReader()
         self._core_beat_ns = 0
         # Binary frames for the core, handed over once per batch of received bytes.
         self._to_core: list[bytes] = []
@@ -87,8 +98,20 @@ class FixConnection(ClientSession):
         if self.closing:
             return
         now = time.monotonic_ns()
-        for item in self.framer.feed(data):
-            self._handle(self.fix.receive(item, now))
+        next_in = self.fix.next_in_order()
+        items: Sequence[FixOrderRun | FixMessage | FixRefused | FixBroken]
+        if next_in and self.entry is not None:
+            items = self.framer.feed(
+                data, self.entry.orders, self.fix.settings.comp_id, self.fix.peer_comp_id, next_in
+            )
+        else:
+            items = self.framer.feed(data)
+        for item in items:
+            if isinstance(item, FixOrderRun):
+                self.fix.take_orders(item, now)
+                self._to_core.append(item.frames)
+            else:
+                self._handle(self.fix.receive(item, now))
         self._flush_fix()
 
     def _flush_core(self) -> None:
@@ -178,11 +201,16 @@ class FixConnection(ClientSession):
     # What the gateway core writes ----------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        """Binary protocol messages from the core, turned into FIX."""
+        """Binary protocol messages from the core (whole frames), turned into FIX: runs
+        of order responses at once, in native code, anything else one by one."""
         now = time.monotonic_ns()
         try:
-            for body in self._binary.feed(data):
-                self._from_core(decode_server(body), now)
+            at = 0
+            while at < len(data):
+                if data[at + 2] in _ORDER_RESPONSES:
+                    at += self._reports(data, at, now)
+                if at < len(data):
+                    at = self._one_from_core(data, at, now)
             if self.market_data is not None:
                 self._send_market_data(now)
         except ProtocolError:
@@ -190,20 +218,29 @@ class FixConnection(ClientSession):
             self._closed("internal error")
         self._flush_fix()
 
+    def _reports(self, frames: bytes, start: int, now: int) -> int:
+        """The reports of the order responses leading from ``start``; the bytes taken."""
+        if self.entry is None or self.fix.store is None:
+            return 0
+        if self.market_data is not None:
+            self._send_market_data(now)  # reports keep the order of their causes
+        return self.fix.send_reports(self.entry.orders, frames, start, now)
+
+    def _one_from_core(self, data: bytes, at: int, now: int) -> int:
+        """The frame at ``at`` of ``data``; returns where the next one starts."""
+        end = at + 2 + int.from_bytes(data[at : at + 2], "little")
+        self._from_core(decode_server(data[at + 2 : end]), now)
+        return end
+
     def _from_core(self, m: Message, now: int) -> None:
         if isinstance(m, LoginAccepted):
             self._logged_in(m, now)
         elif isinstance(m, FEED_MESSAGES) and self.market_data is not None:
             self._forward(self.market_data.response(m))
         elif self.entry is not None and self.fix.store is not None:
-            if self.market_data is not None:
-                self._send_market_data(now)  # reports keep the order of their causes
-            seq = getattr(m, "seq", 0)
             store = self.fix.store
-            report = self.entry.response(m, report=seq == 0 or seq > store.stream_seq)
-            if report is not None:
-                self.fix.send_application(report.msg_type, report.body, now, report.stream_seq)
-            elif seq > store.stream_seq:
+            seq = getattr(m, "seq", 0)
+            if seq > store.stream_seq:
                 store.set_stream(store.stream_epoch, seq)
 
     def _logged_in(self, m: LoginAccepted, now: int) -> None:

@@ -7,16 +7,18 @@ messages they cover are written to the peer (they survive a gateway crash, as th
 gateway's stream journal does):
 
 Changes are gathered and written by :meth:`SeqStore.flush`, which the session calls
-before it hands out bytes to send.
+before it hands out bytes to send. The numbers are rewritten only when the records
+written with them do not already say them: on open, the later of the two holds.
 
 - ``<ours>-<theirs>.fixseq``: four little-endian u64, rewritten in place: next inbound
   and next outbound MsgSeqNum, the account stream's epoch and the last stream number
   turned into a FIX message.
 - ``<ours>-<theirs>.fixmsgs``: records ``u32 length, u64 MsgSeqNum, u64 stream number,
   message bytes`` for each application message sent; a torn tail is cut on open. The
-  newest ``keep_messages`` are kept in memory for resending; the file is bounded by
-  ``max_bytes``, past which it stops growing (older messages are then gap-filled) until
-  the sequence numbers are reset.
+  application messages among the last ``keep_messages`` sequence numbers are kept in
+  memory for resending, as the records themselves (a batch of messages is one block);
+  the file is bounded by ``max_bytes``, past which it stops growing (older messages are
+  then gap-filled) until the sequence numbers are reset.
 
 Without a directory the store lives in memory only (numbers restart with the gateway).
 """
@@ -25,7 +27,7 @@ import logging
 import os
 import re
 import struct
-from collections import OrderedDict
+from collections import deque
 from pathlib import Path
 
 log = logging.getLogger("ringex_gateway.fix.seq_store")
@@ -52,13 +54,19 @@ class SeqStore:
         self.stream_seq = 0
         self._keep = keep_messages
         self._max_bytes = max_bytes
-        self._messages: OrderedDict[int, bytes] = OrderedDict()
+        #: Blocks of records held for resending: (first MsgSeqNum, last, records).
+        self._held: deque[tuple[int, int, bytes]] = deque()
         self._state_fd: int | None = None
         self._log_fd: int | None = None
         self._log_bytes = 0
         self._full = False
         self._records: list[bytes] = []
         self._dirty = False
+        #: The numbers in the state file, and the highest (next outbound MsgSeqNum, stream
+        #: number) the records in the message file give: what a restart would read.
+        self._state_on_disk = self._numbers()
+        self._records_on_disk = (0, 0)
+        self._records_gathered = (0, 0)
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
             self._open(directory / f"{ours}-{theirs}")
@@ -68,6 +76,7 @@ class SeqStore:
         data = os.pread(self._state_fd, _STATE.size, 0)
         if len(data) == _STATE.size:
             self.next_in, self.next_out, self.stream_epoch, self.stream_seq = _STATE.unpack(data)
+            self._state_on_disk = self._numbers()
         self._log_fd = os.open(stem.with_suffix(".fixmsgs"), os.O_RDWR | os.O_CREAT, 0o600)
         size = os.fstat(self._log_fd).st_size
         whole = self._read_records(os.pread(self._log_fd, min(size, self._max_bytes), 0))
@@ -78,36 +87,57 @@ class SeqStore:
 
     def _read_records(self, data: bytes) -> int:
         """Loads the records of ``data``; returns the length of its whole records."""
-        at = 0
+        at, first, last = 0, 0, 0
         while at + _RECORD.size <= len(data):
             length, seq, stream_seq = _RECORD.unpack_from(data, at)
             end = at + _RECORD.size + length
             if end > len(data):
                 break
-            self._remember(seq, data[at + _RECORD.size : end])
-            # A record reaches the file before the state: the later of the two holds.
-            self.next_out = max(self.next_out, seq + 1)
-            self.stream_seq = max(self.stream_seq, stream_seq)
+            first, last = first or seq, seq
+            self._records_on_disk = _later(self._records_on_disk, (seq + 1, stream_seq))
             at = end
+        # A record reaches the file before the state: the later of the two holds.
+        self.next_out = max(self.next_out, self._records_on_disk[0])
+        self.stream_seq = max(self.stream_seq, self._records_on_disk[1])
+        if at:
+            self._hold(first, last, data[:at])
         return at
 
-    def _remember(self, seq: int, message: bytes) -> None:
-        self._messages[seq] = message
-        while len(self._messages) > self._keep:
-            self._messages.popitem(last=False)
+    def _hold(self, first: int, last: int, records: bytes) -> None:
+        self._held.append((first, last, records))
+        while self._held and self._held[0][1] < self.next_out - self._keep:
+            self._held.popleft()
 
     def message(self, seq: int) -> bytes | None:
         """The application message sent as ``seq``, if it is still held."""
-        return self._messages.get(seq)
+        if seq < self.next_out - self._keep:
+            return None
+        for first, last, records in reversed(self._held):
+            if first <= seq <= last:
+                return _find_record(records, seq)
+        return None
 
     def sent(self, message: bytes, *, application: bool, stream_seq: int = 0) -> None:
         """Counts an outbound message; records it if it is an application message."""
         seq = self.next_out
         self.next_out += 1
         if application:
-            self._remember(seq, message)
-            self._append(seq, stream_seq, message)
+            record = _RECORD.pack(len(message), seq, stream_seq) + message
+            self._hold(seq, seq, record)
+            self._append(record, seq, stream_seq)
             self.stream_seq = max(self.stream_seq, stream_seq)
+        self._write_state()
+
+    def sent_batch(self, records: bytes, count: int, stream_seq: int) -> None:
+        """Counts ``count`` application messages sent at once, numbered from
+        :attr:`next_out`, as ``records`` in the file's format; ``stream_seq`` is the
+        highest stream number they report."""
+        assert count > 0
+        first = self.next_out
+        self.next_out += count
+        self.stream_seq = max(self.stream_seq, stream_seq)
+        self._hold(first, self.next_out - 1, records)
+        self._append(records, self.next_out - 1, stream_seq)
         self._write_state()
 
     def received(self, next_in: int) -> None:
@@ -123,26 +153,27 @@ class SeqStore:
     def reset(self) -> None:
         """ResetSeqNumFlag: both directions start at 1 and the sent messages are dropped."""
         self.next_in = self.next_out = 1
-        self._messages.clear()
+        self._held.clear()
         self._records.clear()
         if self._log_fd is not None:
             os.ftruncate(self._log_fd, 0)
         self._log_bytes = 0
+        self._records_on_disk = (0, 0)
         self._full = False
         self._write_state()
 
-    def _append(self, seq: int, stream_seq: int, message: bytes) -> None:
+    def _append(self, records: bytes, last_seq: int, stream_seq: int) -> None:
         if self._log_fd is None or self._full:
             return
-        record = _RECORD.pack(len(message), seq, stream_seq) + message
-        if self._log_bytes + len(record) > self._max_bytes:
+        if self._log_bytes + len(records) > self._max_bytes:
             self._full = True
             log.warning(
                 "FIX message store full at %d bytes: older messages gap-filled", self._log_bytes
             )
             return
-        self._records.append(record)
-        self._log_bytes += len(record)
+        self._records.append(records)
+        self._log_bytes += len(records)
+        self._records_gathered = _later(self._records_gathered, (last_seq + 1, stream_seq))
 
     def _write_state(self) -> None:
         self._dirty = True
@@ -152,11 +183,23 @@ class SeqStore:
         if self._records and self._log_fd is not None:
             data = b"".join(self._records)
             os.pwrite(self._log_fd, data, self._log_bytes - len(data))
+            self._records_on_disk = _later(self._records_on_disk, self._records_gathered)
         self._records.clear()
-        if self._dirty and self._state_fd is not None:
-            state = _STATE.pack(self.next_in, self.next_out, self.stream_epoch, self.stream_seq)
-            os.pwrite(self._state_fd, state, 0)
+        self._records_gathered = (0, 0)
+        numbers = self._numbers()
+        if self._dirty and self._state_fd is not None and numbers != self._on_open():
+            os.pwrite(self._state_fd, _STATE.pack(*numbers), 0)
+            self._state_on_disk = numbers
         self._dirty = False
+
+    def _numbers(self) -> tuple[int, int, int, int]:
+        return self.next_in, self.next_out, self.stream_epoch, self.stream_seq
+
+    def _on_open(self) -> tuple[int, int, int, int]:
+        """The numbers opening the files now would give."""
+        next_in, next_out, epoch, stream_seq = self._state_on_disk
+        records_out, records_stream = self._records_on_disk
+        return next_in, max(next_out, records_out), epoch, max(stream_seq, records_stream)
 
     def close(self) -> None:
         """Writes what is gathered and closes the files."""
@@ -165,3 +208,19 @@ class SeqStore:
             if fd is not None:
                 os.close(fd)
         self._state_fd = self._log_fd = None
+
+
+def _find_record(records: bytes, seq: int) -> bytes | None:
+    """The message of ``seq`` among ``records``."""
+    at = 0
+    while at < len(records):
+        length, found, _ = _RECORD.unpack_from(records, at)
+        start = at + _RECORD.size
+        if found == seq:
+            return records[start : start + length]
+        at = start + length
+    return None
+
+
+def _later(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return max(a[0], b[0]), max(a[1], b[1])

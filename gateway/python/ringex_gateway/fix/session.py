@@ -16,7 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ringex_gateway._native import FixBroken, FixFramer, FixMessage, FixRefused, encode_fix
+from ringex_gateway._native import (
+    FixBroken,
+    FixFramer,
+    FixMessage,
+    FixOrderRun,
+    FixOrders,
+    FixRefused,
+    encode_fix,
+)
 from ringex_gateway.fix.seq_store import SeqStore
 from ringex_gateway.fix.tags import ADMIN_TYPES, MsgType, SessionRejectReason, Tag
 
@@ -178,6 +186,29 @@ class FixSession:
         if self.state in (State.ACTIVE, State.LOGOUT_SENT):
             self._send(msg_type, body, now_ns, stream_seq=stream_seq)
 
+    def send_reports(self, orders: FixOrders, frames: bytes, start: int, now_ns: int) -> int:
+        """Sends the reports of the order responses of ``frames`` (the core's binary
+        frames) leading from byte ``start``, stored for resending, and moves the account
+        stream position on; returns the bytes taken."""
+        store = self._store()
+        batch = orders.reports(
+            frames,
+            start,
+            self.settings.comp_id,
+            self.peer_comp_id,
+            store.next_out,
+            sending_time(self._wall_ns()),
+            store.stream_seq,
+            self.state in (State.ACTIVE, State.LOGOUT_SENT),
+        )
+        if batch.count:
+            store.sent_batch(batch.records, batch.count, batch.reported_seq)
+            self._out.append(batch.wire)
+            self._timers.sent_ns = now_ns
+        if batch.stream_seq > store.stream_seq:
+            store.set_stream(store.stream_epoch, batch.stream_seq)
+        return batch.consumed
+
     def send_market_data(self, msg_type: str, body: Fields, now_ns: int) -> None:
         """Sends a market data message, not stored: stale once missed, so a resend
         covers it with a gap fill (the peer asks for a fresh snapshot)."""
@@ -219,6 +250,23 @@ class FixSession:
         )
 
     # Input ------------------------------------------------------------------------
+
+    def next_in_order(self) -> int:
+        """The MsgSeqNum an application message must have to be taken in a run of
+        orders (:meth:`take_orders`) now; 0 while only :meth:`receive` may take it."""
+        if self.state != State.ACTIVE:
+            return 0
+        return self._store().next_in
+
+    def take_orders(self, run: FixOrderRun, now_ns: int) -> None:
+        """In-sequence NewOrderSingles, valid and forwarded already (the framer took
+        them numbered from :meth:`next_in_order`)."""
+        store = self._store()
+        assert self.state == State.ACTIVE
+        assert run.next_in == store.next_in + run.count, "a run continues the sequence"
+        self._timers.received_ns = now_ns
+        self._timers.test_requests = 0
+        store.received(run.next_in)
 
     def receive(self, item: FixMessage | FixRefused | FixBroken, now_ns: int) -> list[Event]:
         """Takes one item from the framer; returns the events it caused."""
