@@ -1,6 +1,6 @@
 """Type stubs of the native module (gateway/native)."""
 
-from typing import Literal, overload
+from typing import overload
 
 class LoginRequested:
     """The session asked to log in: check these credentials, then call
