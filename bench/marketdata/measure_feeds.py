@@ -1,8 +1,7 @@
 """Market data benchmark through the gateway: the real engine daemon and gateway on
 loopback, traders entering orders that rest and trade, and up to 100 read-only feed
-subscribers (L3 and top-10 L2 of the instrument): sinks in one process at the lowest
-scheduling priority, as subscribers on machines of their own would cost the venue's
-cores nothing for their reading (see :class:`Audience`).
+subscribers (L3 and top-10 L2 of the instrument): sinks that read and drop, all in one
+process apart from the load generator (see :class:`Audience`).
 
 Writes bench/results/marketdata.json: feed messages per second out of the gateway with 1,
 10 and 100 subscribers (the gateway's own count over a closed-loop run), the latency
@@ -138,12 +137,12 @@ async def traders(port: int) -> list[LoadSession]:
 
 class Audience:
     """The subscribers, sinks that read and drop what they are sent, in a process of
-    their own at the lowest scheduling priority, told by a pipe how many of them are to
-    be subscribed. Subscribers run on machines of their own in production: here their
-    reading takes only CPU the venue's processes leave idle, so the figures say what
-    serving them costs the venue, not what reading costs a subscriber. That each got
-    every incremental is the gateway's to show: a subscriber that fell behind would
-    have been conflated (``feed_conflations``, required to stay 0)."""
+    their own (so their reading does not slow the order-entry load generator's event
+    loop), told by a pipe how many of them are to be subscribed. Subscribers run on
+    machines of their own in production; here their reading shares the venue's cores,
+    so the cost measured is an upper bound. That each got every incremental is the
+    gateway's to show: one that fell behind was conflated (``feed_conflations``,
+    recorded per run)."""
 
     def __init__(self, port: int, count: int) -> None:
         spawn = multiprocessing.get_context("spawn")
@@ -162,8 +161,6 @@ class Audience:
 
 
 def _audience(pipe: Connection, port: int, count: int) -> None:
-    os.nice(19)
-
     async def serve() -> None:
         subs = []
         for i in range(count):
@@ -197,12 +194,11 @@ async def feed_rate(
 ) -> tuple[int, float, float]:
     """Closed-loop order throughput, feed messages per second (out of ``feed_gateway``)
     and the order ``gateway``'s CPU microseconds per order with ``count`` subscribers
-    subscribed. Fails if a subscriber fell behind (was conflated) meanwhile."""
+    subscribed."""
     await asyncio.to_thread(audience.subscribe, count)
     await asyncio.sleep(_METRICS_REFRESH_S)
     assert gateway.proc is not None
     port = feed_gateway.metrics_port
-    conflated = counter(port, "feed_conflations")
     before, start = counter(port, "feed_messages_out"), time.monotonic()
     cpu = cpu_seconds(gateway.proc.pid)
     orders = await closed_loop(sessions, WINDOW, RUN_SECONDS)
@@ -210,7 +206,6 @@ async def feed_rate(
     answered = orders * RUN_SECONDS
     await asyncio.sleep(_METRICS_REFRESH_S)
     rate = (counter(port, "feed_messages_out") - before) / (time.monotonic() - start)
-    assert counter(port, "feed_conflations") == conflated, "a subscriber fell behind"
     return orders, rate, round(cpu / answered * 1e6, 1)
 
 
@@ -252,6 +247,7 @@ async def feeds_on_their_own_gateway(gateway: Gateway, feed_gateway: Gateway) ->
         "order_entry_per_s": {"0": orders[0], "100": orders[100]},
         "order_gateway_cpu_us_per_order": {"0": cpu[0], "100": cpu[100]},
         "order_entry_cost_ratio_100_subscribers": cost(orders),
+        "feed_conflations": int(counter(feed_gateway.metrics_port, "feed_conflations")),
     }
 
 
@@ -268,6 +264,7 @@ async def measure(gateway: Gateway) -> dict[str, Any]:
         print(f"{count} subscribers: {int(rate)} feed msgs/s, {thr} orders/s", flush=True)
     orders, cpu = await alternate(sessions, audience, gateway, gateway)
     await asyncio.to_thread(audience.subscribe, 0)
+    conflations = int(counter(gateway.metrics_port, "feed_conflations"))
     latency: dict[str, dict[str, int]] = {}
     achieved: dict[str, int] = {}
     send_lag: dict[str, Any] = {}
@@ -297,6 +294,7 @@ async def measure(gateway: Gateway) -> dict[str, Any]:
             "gateway_cpu_us_per_order": {"0": cpu[0], "100": cpu[100]},
             "order_entry_cost_ratio_100_subscribers": cost(orders),
             "order_entry_cost_target": 0.10,
+            "feed_conflations": conflations,
             "achieved_orders_per_s": achieved,
             "open_loop_send_lag": send_lag,
             "local_book_resyncs": resyncs,
@@ -310,13 +308,13 @@ async def measure(gateway: Gateway) -> dict[str, Any]:
             ),
             "feed_msgs_from": "the gateway's ringex_gateway_feed_messages_out_total",
             "reading_the_figures": (
-                "the engine, the gateway and the Python load generator share the "
-                "machine's cores (with whatever else runs); the 100 subscribers are sinks "
-                "that read and drop, all in one process at the lowest scheduling priority "
-                "(nice 19), standing for subscribers on machines of their own: they take "
-                "only CPU the venue leaves idle, and the gateway's conflation count must "
-                "stay 0 (each got every incremental); the kernel's loopback delivery to "
-                "their sockets still runs on the gateway's core; achieved_orders_per_s "
+                "everything shares the machine's cores: the engine, the gateway, the "
+                "Python load generator and the subscribers' process, sinks that read and "
+                "drop (and whatever else runs), so their reading and the kernel's "
+                "loopback delivery to their sockets take CPU the order path would "
+                "otherwise have; feed_conflations counts the subscribers the gateway cut "
+                "to snapshots for falling behind (0: each got every incremental); "
+                "achieved_orders_per_s "
                 "says how much of each offered rate the machine sustained (a rate it "
                 "cannot sustain queues, and its latency is that queue); "
                 "gateway_cpu_us_per_order is the gateway process's own CPU per order, "
@@ -429,6 +427,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
                            for rate in r["latency_ns"]},
             "feed_msgs_per_s": r["extra"]["feed_msgs_per_s"],
             cost: r["extra"][cost],
+            "feed_conflations": r["extra"]["feed_conflations"],
             "achieved_orders_per_s": r["extra"]["achieved_orders_per_s"],
             "local_book_resyncs": r["extra"]["local_book_resyncs"],
         }
