@@ -1,6 +1,7 @@
 """Market data benchmark through the gateway: the real engine daemon and gateway on
 loopback, traders entering orders that rest and trade, and up to 100 read-only feed
-subscribers (L3 and top-10 L2 of the instrument).
+subscribers (L3 and top-10 L2 of the instrument): sinks that read and drop, all in one
+process apart from the load generator (see :class:`Audience`).
 
 Writes bench/results/marketdata.json: feed messages per second out of the gateway with 1,
 10 and 100 subscribers (the gateway's own count over a closed-loop run), the latency
@@ -110,10 +111,11 @@ async def keep_alive(subs: list[Subscriber]) -> None:
         await asyncio.sleep(1.0)
 
 
-def feed_messages(metrics_port: int) -> float:
+def counter(metrics_port: int, name: str) -> float:
+    """One of the gateway's counters (``ringex_gateway_<name>_total``)."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read().decode()
     for line in text.splitlines():
-        if line.startswith("ringex_gateway_feed_messages_out_total "):
+        if line.startswith(f"ringex_gateway_{name}_total "):
             return float(line.split()[1])
     return 0.0
 
@@ -134,9 +136,13 @@ async def traders(port: int) -> list[LoadSession]:
 
 
 class Audience:
-    """The subscribers but the first, in a process of their own (so their reading does
-    not slow the order-entry load generator's event loop), told by a pipe how many of
-    them are to be subscribed."""
+    """The subscribers, sinks that read and drop what they are sent, in a process of
+    their own (so their reading does not slow the order-entry load generator's event
+    loop), told by a pipe how many of them are to be subscribed. Subscribers run on
+    machines of their own in production; here their reading shares the venue's cores,
+    so the cost measured is an upper bound. That each got every incremental is the
+    gateway's to show: one that fell behind was conflated (``feed_conflations``,
+    recorded per run)."""
 
     def __init__(self, port: int, count: int) -> None:
         spawn = multiprocessing.get_context("spawn")
@@ -159,7 +165,7 @@ def _audience(pipe: Connection, port: int, count: int) -> None:
         subs = []
         for i in range(count):
             s = Subscriber()
-            await s.open(port, SUBSCRIBER_USERS[(i + 1) % len(SUBSCRIBER_USERS)])
+            await s.open(port, SUBSCRIBER_USERS[i % len(SUBSCRIBER_USERS)])
             subs.append(s)
         beats = asyncio.create_task(keep_alive(subs))
         pipe.send("ready")
@@ -181,7 +187,6 @@ def cpu_seconds(pid: int) -> float:
 
 async def feed_rate(
     sessions: list[LoadSession],
-    probe: Subscriber,
     audience: Audience,
     count: int,
     gateway: Gateway,
@@ -190,23 +195,22 @@ async def feed_rate(
     """Closed-loop order throughput, feed messages per second (out of ``feed_gateway``)
     and the order ``gateway``'s CPU microseconds per order with ``count`` subscribers
     subscribed."""
-    probe.subscribe(count > 0)
-    await asyncio.to_thread(audience.subscribe, max(count - 1, 0))
+    await asyncio.to_thread(audience.subscribe, count)
     await asyncio.sleep(_METRICS_REFRESH_S)
     assert gateway.proc is not None
-    before, start = feed_messages(feed_gateway.metrics_port), time.monotonic()
+    port = feed_gateway.metrics_port
+    before, start = counter(port, "feed_messages_out"), time.monotonic()
     cpu = cpu_seconds(gateway.proc.pid)
     orders = await closed_loop(sessions, WINDOW, RUN_SECONDS)
     cpu = cpu_seconds(gateway.proc.pid) - cpu
     answered = orders * RUN_SECONDS
     await asyncio.sleep(_METRICS_REFRESH_S)
-    rate = (feed_messages(feed_gateway.metrics_port) - before) / (time.monotonic() - start)
+    rate = (counter(port, "feed_messages_out") - before) / (time.monotonic() - start)
     return orders, rate, round(cpu / answered * 1e6, 1)
 
 
 async def alternate(
     sessions: list[LoadSession],
-    probe: Subscriber,
     audience: Audience,
     gateway: Gateway,
     feed_gateway: Gateway,
@@ -217,7 +221,7 @@ async def alternate(
     cpu: dict[int, list[float]] = {0: [], 100: []}
     for _ in range(3):
         for count in (0, 100):
-            got = await feed_rate(sessions, probe, audience, count, gateway, feed_gateway)
+            got = await feed_rate(sessions, audience, count, gateway, feed_gateway)
             orders[count].append(got[0])
             cpu[count].append(got[2])
             print(f"order entry with {count} subscribers: {got[0]} orders/s", flush=True)
@@ -233,13 +237,9 @@ async def feeds_on_their_own_gateway(gateway: Gateway, feed_gateway: Gateway) ->
     """The same alternation with the subscribers on a second gateway of the same engine:
     order entry no longer shares a gateway's thread with the fan-out."""
     sessions = await traders(gateway.port)
-    probe = Subscriber()
-    await probe.open(feed_gateway.port, SUBSCRIBER_USERS[0])
-    beats = asyncio.create_task(keep_alive([probe]))
-    audience = await asyncio.to_thread(Audience, feed_gateway.port, max(SUBSCRIBERS) - 1)
+    audience = await asyncio.to_thread(Audience, feed_gateway.port, max(SUBSCRIBERS))
     await closed_loop(sessions, WINDOW, 1.0)
-    orders, cpu = await alternate(sessions, probe, audience, gateway, feed_gateway)
-    beats.cancel()
+    orders, cpu = await alternate(sessions, audience, gateway, feed_gateway)
     audience.stop()
     for trader in sessions:
         await trader.close()
@@ -247,30 +247,28 @@ async def feeds_on_their_own_gateway(gateway: Gateway, feed_gateway: Gateway) ->
         "order_entry_per_s": {"0": orders[0], "100": orders[100]},
         "order_gateway_cpu_us_per_order": {"0": cpu[0], "100": cpu[100]},
         "order_entry_cost_ratio_100_subscribers": cost(orders),
+        "feed_conflations": int(counter(feed_gateway.metrics_port, "feed_conflations")),
     }
 
 
 async def measure(gateway: Gateway) -> dict[str, Any]:
     port = gateway.port
     sessions = await traders(port)
-    probe = Subscriber()
-    await probe.open(port, SUBSCRIBER_USERS[0])
-    beats = asyncio.create_task(keep_alive([probe]))
-    audience = await asyncio.to_thread(Audience, port, max(SUBSCRIBERS) - 1)
+    audience = await asyncio.to_thread(Audience, port, max(SUBSCRIBERS))
     print("warm-up", flush=True)
     await closed_loop(sessions, WINDOW, 1.0)
     feed: dict[str, int] = {}
     for count in SUBSCRIBERS:
-        thr, rate, _ = await feed_rate(sessions, probe, audience, count, gateway, gateway)
+        thr, rate, _ = await feed_rate(sessions, audience, count, gateway, gateway)
         feed[str(count)] = int(rate)
         print(f"{count} subscribers: {int(rate)} feed msgs/s, {thr} orders/s", flush=True)
-    orders, cpu = await alternate(sessions, probe, audience, gateway, gateway)
+    orders, cpu = await alternate(sessions, audience, gateway, gateway)
     await asyncio.to_thread(audience.subscribe, 0)
+    conflations = int(counter(gateway.metrics_port, "feed_conflations"))
     latency: dict[str, dict[str, int]] = {}
     achieved: dict[str, int] = {}
     send_lag: dict[str, Any] = {}
     resyncs: dict[str, int] = {}
-    probe.subscribe(False)
     book = await asyncio.to_thread(BookProbe, port, SUBSCRIBER_USERS[0])
     for rate in RATES:
         await asyncio.to_thread(book.start)
@@ -284,7 +282,6 @@ async def measure(gateway: Gateway) -> dict[str, Any]:
         send_lag[str(rate)] = lags
         print(f"{rate}/s: {latency[str(rate)]}, achieved {achieved[str(rate)]}/s", flush=True)
     await asyncio.to_thread(book.close)
-    beats.cancel()
     audience.stop()
     for trader in sessions:
         await trader.close()
@@ -297,6 +294,7 @@ async def measure(gateway: Gateway) -> dict[str, Any]:
             "gateway_cpu_us_per_order": {"0": cpu[0], "100": cpu[100]},
             "order_entry_cost_ratio_100_subscribers": cost(orders),
             "order_entry_cost_target": 0.10,
+            "feed_conflations": conflations,
             "achieved_orders_per_s": achieved,
             "open_loop_send_lag": send_lag,
             "local_book_resyncs": resyncs,
@@ -311,12 +309,16 @@ async def measure(gateway: Gateway) -> dict[str, Any]:
             "feed_msgs_from": "the gateway's ringex_gateway_feed_messages_out_total",
             "reading_the_figures": (
                 "everything shares the machine's cores: the engine, the gateway, the "
-                "Python load generator and the 99 subscribers' process (and whatever else "
-                "runs), so the subscribers' reading and the gateway's fan-out take CPU the "
-                "order path would otherwise have; achieved_orders_per_s says how much of "
-                "each offered rate the machine sustained (a rate it cannot sustain queues, "
-                "and its latency is that queue); gateway_cpu_us_per_order is the gateway "
-                "process's own CPU per order, with and without the 100 subscribers"
+                "Python load generator and the subscribers' process, sinks that read and "
+                "drop (and whatever else runs), so their reading and the kernel's "
+                "loopback delivery to their sockets take CPU the order path would "
+                "otherwise have; feed_conflations counts the subscribers the gateway cut "
+                "to snapshots for falling behind (0: each got every incremental); "
+                "achieved_orders_per_s "
+                "says how much of each offered rate the machine sustained (a rate it "
+                "cannot sustain queues, and its latency is that queue); "
+                "gateway_cpu_us_per_order is the gateway process's own CPU per order, "
+                "with and without the 100 subscribers"
             ),
             "latency_from": (
                 "the engine's sequencing timestamp in each incremental (L3 and top-10 L2) "
@@ -425,6 +427,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
                            for rate in r["latency_ns"]},
             "feed_msgs_per_s": r["extra"]["feed_msgs_per_s"],
             cost: r["extra"][cost],
+            "feed_conflations": r["extra"]["feed_conflations"],
             "achieved_orders_per_s": r["extra"]["achieved_orders_per_s"],
             "local_book_resyncs": r["extra"]["local_book_resyncs"],
         }

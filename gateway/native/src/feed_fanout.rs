@@ -1,15 +1,17 @@
 //! The market data feeds: the engine's events, a whole command at a time, through the
 //! core's feed builder (L3 book events) and level books (L2, one per offered depth),
 //! encoded once per message, gathered per feed over a publish and queued to every
-//! session subscribed to that feed in one append. Commands wait to be published until
-//! the answers to the orders are written (`PendingCommands`). Each
-//! feed of each instrument keeps a bounded resend window. The old top-of-book messages
-//! (TopOfBook, TradeReport) come from the same pipeline: the depth-1 level book and the
-//! Trade book events.
+//! session subscribed to that feed as one shared batch (copied once, when written).
+//! Commands wait to be published until the answers to the orders are written
+//! (`PendingCommands`). Each feed of each instrument keeps a bounded resend window. The
+//! old top-of-book messages (TopOfBook, TradeReport) come from the same pipeline: the
+//! depth-1 level book and the Trade book events.
 //!
 //! The books are rebuilt from the engine's history, so the gateway must see all of it
 //! from the first sequence number; a gap (a link that resumed live) or an event the
 //! builder refuses stops the feeds, and subscribing then answers `Unavailable`.
+
+use std::rc::Rc;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -401,6 +403,8 @@ impl FeedFanout {
     fn queue_batches(&mut self) {
         let s = &self.settings;
         for batch in self.batches.filled() {
+            // One copy of the batch, shared by every subscriber's backlog.
+            let shared: Rc<[u8]> = Rc::from(batch.frames.as_slice());
             for k in [batch.key, batch.key.of(ALL_INSTRUMENTS)] {
                 let Some(list) = self.subscribers.get(&k) else {
                     continue;
@@ -409,13 +413,8 @@ impl FeedFanout {
                     let Some(session) = self.sessions.get_mut(&sid) else {
                         continue;
                     };
-                    let queued = session.queue(
-                        batch.key,
-                        &batch.frames,
-                        batch.count,
-                        s.backlog_bytes,
-                        s.conflate,
-                    );
+                    let queued =
+                        session.queue(batch.key, &shared, batch.count, s.backlog_bytes, s.conflate);
                     match queued {
                         Queued::Skipped => continue,
                         Queued::Conflated => self.counters.conflations += 1,
@@ -539,6 +538,7 @@ impl FeedFanout {
             Ok(()) => {
                 self.counters.resends += 1;
                 let s = &self.settings;
+                let frames = Rc::from(frames);
                 if session.queue_frames(&frames, count, s.backlog_bytes, s.conflate)
                     == Queued::Conflated
                 {
@@ -572,7 +572,7 @@ impl FeedFanout {
     pub fn held_until(&mut self, sid: u64, now_ns: u64) -> Option<u64> {
         let s = &self.settings;
         let session = self.sessions.get_mut(&sid)?;
-        if !session.pending.is_empty() || session.out.len() >= s.coalesce_bytes {
+        if !session.pending.is_empty() || session.out_bytes >= s.coalesce_bytes {
             return None;
         }
         let since = *session.waiting_since_ns.get_or_insert(now_ns);
@@ -589,10 +589,7 @@ impl FeedFanout {
         let Some(session) = self.sessions.get_mut(&sid) else {
             return 0;
         };
-        out.extend_from_slice(&session.out);
-        session.out.clear();
-        session.waiting_since_ns = None;
-        let mut count = std::mem::take(&mut session.count);
+        let mut count = session.take_frames(out);
         let mut pending = std::mem::take(&mut session.pending);
         let mut next = 0;
         while next < pending.len() && out.len() < budget_bytes {

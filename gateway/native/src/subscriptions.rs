@@ -2,6 +2,10 @@
 //! be written, and the subscriptions waiting for a snapshot. Feed messages have their own
 //! bound: a session over it is conflated (every subscription cut to a fresh snapshot)
 //! or marked slow, so a slow reader never holds up the feeds or other sessions.
+//! Waiting feed messages are shared: a publish encodes each feed's batch once, and every
+//! subscriber's backlog holds a reference to the same bytes, copied only when written.
+
+use std::rc::Rc;
 
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 use ringex_protocol::feed::FeedKind;
@@ -45,8 +49,11 @@ pub struct FeedSession {
     /// Subscriptions whose next message is a snapshot, built when the session is next
     /// drained: with `ALL_INSTRUMENTS`, of every listed instrument.
     pub pending: Vec<FeedKey>,
-    /// Encoded frames waiting to be written.
-    pub out: Vec<u8>,
+    /// Batches of encoded frames waiting to be written, in order, shared with every
+    /// other subscriber of their feed.
+    pub out: Vec<Rc<[u8]>>,
+    /// The bytes in `out`.
+    pub out_bytes: usize,
     pub count: u64,
     /// When the first of the frames in `out` was found waiting (for coalescing).
     pub waiting_since_ns: Option<u64>,
@@ -73,7 +80,7 @@ impl FeedSession {
     pub fn queue(
         &mut self,
         key: FeedKey,
-        frames: &[u8],
+        frames: &Rc<[u8]>,
         count: u64,
         backlog_bytes: usize,
         conflate: bool,
@@ -90,7 +97,7 @@ impl FeedSession {
     /// Queues `count` frames (a resend), under the same bound as the incrementals.
     pub fn queue_frames(
         &mut self,
-        frames: &[u8],
+        frames: &Rc<[u8]>,
         count: u64,
         backlog_bytes: usize,
         conflate: bool,
@@ -98,12 +105,14 @@ impl FeedSession {
         if self.slow {
             return Queued::Slow;
         }
-        self.out.extend_from_slice(frames);
+        self.out.push(Rc::clone(frames));
+        self.out_bytes += frames.len();
         self.count += count;
-        if self.out.len() <= backlog_bytes {
+        if self.out_bytes <= backlog_bytes {
             return Queued::Sent;
         }
         self.out.clear();
+        self.out_bytes = 0;
         self.count = 0;
         self.waiting_since_ns = None;
         if conflate {
@@ -113,6 +122,17 @@ impl FeedSession {
             self.slow = true;
             Queued::Slow
         }
+    }
+
+    /// Appends the waiting frames to `buf` and forgets them; returns how many messages.
+    pub fn take_frames(&mut self, buf: &mut Vec<u8>) -> u64 {
+        buf.reserve(self.out_bytes);
+        for frames in self.out.drain(..) {
+            buf.extend_from_slice(&frames);
+        }
+        self.out_bytes = 0;
+        self.waiting_since_ns = None;
+        std::mem::take(&mut self.count)
     }
 
     /// Starts or stops a subscription; a new one waits for its snapshot.
@@ -145,16 +165,17 @@ mod tests {
 
     #[test]
     fn a_backlog_over_its_bound_is_conflated_or_marked_slow() {
+        let abc: Rc<[u8]> = Rc::from(&b"abc"[..]);
         let mut s = FeedSession::default();
         s.set(L3, true);
-        assert_eq!(s.queue(L3, b"abc", 1, 5, true), Queued::Skipped);
+        assert_eq!(s.queue(L3, &abc, 1, 5, true), Queued::Skipped);
         s.pending.clear();
-        assert_eq!(s.queue(L3, b"abc", 1, 5, true), Queued::Sent);
-        assert_eq!(s.queue(L3, b"abc", 1, 5, true), Queued::Conflated);
-        assert!(s.out.is_empty() && s.pending == vec![L3]);
+        assert_eq!(s.queue(L3, &abc, 1, 5, true), Queued::Sent);
+        assert_eq!(s.queue(L3, &abc, 1, 5, true), Queued::Conflated);
+        assert!(s.out.is_empty() && s.out_bytes == 0 && s.pending == vec![L3]);
         s.pending.clear();
-        s.queue(L3, b"abc", 1, 5, false);
-        assert_eq!(s.queue(L3, b"abc", 1, 5, false), Queued::Slow);
+        s.queue(L3, &abc, 1, 5, false);
+        assert_eq!(s.queue(L3, &abc, 1, 5, false), Queued::Slow);
         assert!(s.slow);
     }
 
@@ -163,6 +184,24 @@ mod tests {
         let mut s = FeedSession::default();
         s.set(L3.of(ALL_INSTRUMENTS), true);
         assert!(s.subscribed(L3.of(7)));
-        assert_eq!(s.queue(L3.of(7), b"x", 1, 10, true), Queued::Skipped);
+        assert_eq!(
+            s.queue(L3.of(7), &Rc::from(&b"x"[..]), 1, 10, true),
+            Queued::Skipped
+        );
+    }
+
+    #[test]
+    fn waiting_batches_are_written_in_order_and_counted() {
+        let mut s = FeedSession::default();
+        s.set(L3, true);
+        s.pending.clear();
+        let (a, b): (Rc<[u8]>, Rc<[u8]>) = (Rc::from(&b"ab"[..]), Rc::from(&b"c"[..]));
+        s.queue(L3, &a, 2, 10, true);
+        s.queue(L3, &b, 1, 10, true);
+        assert_eq!(s.out_bytes, 3);
+        let mut buf = b"x".to_vec();
+        assert_eq!(s.take_frames(&mut buf), 3);
+        assert_eq!(buf, b"xabc");
+        assert!(s.out.is_empty() && s.out_bytes == 0 && s.count == 0);
     }
 }

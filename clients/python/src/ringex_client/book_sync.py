@@ -23,6 +23,7 @@ from ringex_client.feed_stream import (
 from ringex_client.l2_book import L2Book
 from ringex_client.l3_book import L3Book
 from ringex_client.messages import (
+    BookEvent,
     FeedRejected,
     FeedSubscribe,
     LevelUpdate,
@@ -124,11 +125,12 @@ class BookSync:
         self._streams: dict[tuple[int, FeedKind, int], FeedStream] = {}
         self._loading: _Loading | None = None
         self._requests: list[FeedRequest] = []
+        self._out = StreamOutput()
         # Dispatch on the message's type: a feed brings many messages a second.
-        incremental, entry = cast(_Handler, self._incremental), cast(_Handler, self._entry)
+        l3_event, entry = cast(_Handler, self._l3_incremental), cast(_Handler, self._entry)
         self._handlers: dict[type[Message], _Handler] = {
             LoginAccepted: cast(_Handler, self._logged_in),
-            LevelUpdate: incremental,
+            LevelUpdate: cast(_Handler, self._l2_incremental),
             SnapshotBegin: cast(_Handler, self._begin),
             SnapshotOrder: entry,
             SnapshotLevel: entry,
@@ -136,7 +138,7 @@ class BookSync:
             FeedRejected: cast(_Handler, self._refused),
         }
         for kind in (OrderAdded, OrderReduced, OrderRemoved, OrderReplaced, Trade, TradingStatus):
-            self._handlers[kind] = incremental
+            self._handlers[kind] = l3_event
 
     # Requests -----------------------------------------------------------------------
 
@@ -172,9 +174,9 @@ class BookSync:
         handle = self._handlers.get(type(message))
         if handle is None:
             return
-        out = StreamOutput()
-        handle(message, now, out)
-        self._act(out)
+        # One output kept for every message: a feed brings many a second.
+        handle(message, now, self._out)
+        self._act(self._out)
 
     def tick(self, now: float) -> None:
         """Lets time pass: what was asked for and did not come is asked for again."""
@@ -186,10 +188,13 @@ class BookSync:
     def _logged_in(self, _: LoginAccepted, now: float, out: StreamOutput) -> None:
         self.start(now)  # a new session: it holds no subscriptions yet
 
-    def _incremental(self, m: Incremental, now: float, out: StreamOutput) -> None:
-        feed, depth = (FeedKind.L2, m.depth) if isinstance(m, LevelUpdate) else (FeedKind.L3, 0)
-        if stream := self._stream(m.instrument, feed, depth, now):
-            stream.incremental(m, now, out)
+    def _l3_incremental(self, m: BookEvent, now: float, out: StreamOutput) -> None:
+        if stream := self._stream(m.instrument, FeedKind.L3, 0, now):
+            stream.incremental(m, m.feed_seq, now, out)
+
+    def _l2_incremental(self, m: LevelUpdate, now: float, out: StreamOutput) -> None:
+        if stream := self._stream(m.instrument, FeedKind.L2, m.depth, now):
+            stream.incremental(m, m.level_seq, now, out)
 
     def _begin(self, begin: SnapshotBegin, now: float, out: StreamOutput) -> None:
         stream = self._stream(begin.instrument, begin.feed, begin.depth, now)
@@ -252,7 +257,24 @@ class BookSync:
             self.refused = rejected
 
     def _act(self, out: StreamOutput) -> None:
-        """Asks for what the streams need and calls back for what they did."""
+        """Asks for what the streams need and calls back for what they did; empties
+        ``out`` before any callback (which may hand this book more input)."""
+        applied, resyncs = out.applied, out.resyncs
+        if out.resends or out.snapshots or resyncs:
+            self._ask(out)
+            out.resyncs = []
+        if applied:
+            out.applied = []
+            if self.on_update is not None:
+                for instrument, message in applied:
+                    self.on_update(instrument, message)
+        self.resyncs += len(resyncs)
+        if self.on_resync is not None:
+            for resync in resyncs:
+                self.on_resync(resync)
+
+    def _ask(self, out: StreamOutput) -> None:
+        """Requests the resends and snapshots ``out`` holds, and forgets them."""
         for stream, from_seq, to_seq in out.resends:
             feed, depth = stream.feed, stream.depth
             self._request(ResendRequest(stream.instrument, feed, depth, from_seq, to_seq))
@@ -260,13 +282,7 @@ class BookSync:
             sub = self._subscription(stream.instrument, stream.feed, stream.depth)
             assert sub is not None, "a stream exists only for a subscribed feed"
             self._request(sub)
-        if self.on_update is not None:
-            for instrument, message in out.applied:
-                self.on_update(instrument, message)
-        self.resyncs += len(out.resyncs)
-        if self.on_resync is not None:
-            for resync in out.resyncs:
-                self.on_resync(resync)
+        out.resends, out.snapshots = [], []
 
     # Queries ------------------------------------------------------------------------
 

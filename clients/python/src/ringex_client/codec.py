@@ -64,11 +64,15 @@ def _flag_byte(bit: int) -> Callable[[bool], int]:
 
 
 def _enum(kind: type[IntEnum]) -> Callable[[int], IntEnum]:
+    # A table lookup: calling the enum class costs several times as much, per field of
+    # every feed message.
+    members = {m.value: m for m in kind}
+
     def convert(v: int) -> IntEnum:
-        try:
-            return kind(v)
-        except ValueError:
-            raise ProtocolError(DecodeError.BAD_ENUM, f"{kind.__name__} {v}") from None
+        member = members.get(v)
+        if member is None:
+            raise ProtocolError(DecodeError.BAD_ENUM, f"{kind.__name__} {v}")
+        return member
 
     return convert
 

@@ -53,11 +53,6 @@ class StreamOutput:
     snapshots: list["FeedStream"] = field(default_factory=list)
 
 
-def seq_of(m: Incremental) -> int:
-    """The number an incremental is sequenced by in its feed."""
-    return m.level_seq if isinstance(m, LevelUpdate) else m.feed_seq
-
-
 class FeedStream:
     """One instrument's L3 feed (``depth`` 0) or L2 feed of ``depth`` levels."""
 
@@ -83,14 +78,14 @@ class FeedStream:
         """In step: a snapshot loaded, nothing missing, nothing asked for."""
         return self.live and not self.buffer and self.asked == Need.NOTHING
 
-    def incremental(self, m: Incremental, now: float, out: StreamOutput) -> None:
-        """Takes one incremental of this feed."""
-        seq = seq_of(m)
+    def incremental(self, m: Incremental, seq: int, now: float, out: StreamOutput) -> None:
+        """Takes one incremental of this feed, numbered ``seq`` in it (an L2
+        update's ``level_seq``, an L3 event's ``feed_seq``)."""
         if (self.live and seq <= self.seq) or seq in self.buffer:
             self.duplicates += 1
             return
         if self.live and seq == self.seq + 1:
-            self._apply(m, now, out)
+            self._apply(m, seq, now, out)
             self._drain(now, out)
             return
         self.buffer[seq] = m
@@ -102,20 +97,20 @@ class FeedStream:
             self.gaps += 1
             self._ask_for_gap(ResyncCause.GAP, now, out)
 
-    def _apply(self, m: Incremental, now: float, out: StreamOutput) -> None:
+    def _apply(self, m: Incremental, seq: int, now: float, out: StreamOutput) -> None:
         try:
             self.book.apply(m)  # type: ignore[arg-type]
         except BookInconsistentError:
             self.buffer.clear()
             self.lose(ResyncCause.INCONSISTENT, now, out)
             return
-        self.seq = seq_of(m)
+        self.seq = seq
         out.applied.append((self.instrument, m))
 
     def _drain(self, now: float, out: StreamOutput) -> None:
         """Applies what waited and now follows on; asks for the next gap, if any."""
         while self.live and (m := self.buffer.pop(self.seq + 1, None)) is not None:
-            self._apply(m, now, out)
+            self._apply(m, self.seq + 1, now, out)
         if not self.live:
             return
         if self.buffer:
