@@ -31,9 +31,10 @@ use super::entry_log::LOG_FILE;
 use super::hard_state::{HardState, COMMITTED_FILE, PURGED_FILE, VOTE_FILE};
 use super::snapshot_file::SNAPSHOT_FILE;
 use super::type_config::RingexRaft;
-use crate::journal::loss_acceptance::LOST_DIR_NAME;
 use crate::storage::{Storage, StorageFile};
 
+/// Folder in the data directory that cut-away files move to.
+pub const LOST_DIR_NAME: &str = "lost";
 /// The operator's record of what `--accept-journal-loss` cut, beside what it cut.
 pub const LOSS_RECORD_FILE: &str = "accepted-losses.txt";
 /// Bytes copied at a time when a cut-off tail is kept.

@@ -18,7 +18,7 @@ use super::damage::Damage;
 use super::entry_log::{EntryLog, EntryLogError};
 use super::hard_state::{HardState, COMMITTED_FILE, PURGED_FILE, VOTE_FILE};
 use super::type_config::RingexRaft;
-use crate::journal::Durability;
+use crate::durability::Durability;
 use crate::storage::Storage;
 
 /// The log of one node: its entries and its hard state.
@@ -225,7 +225,13 @@ where
         I::IntoIter: Send,
     {
         let entries: Vec<_> = entries.into_iter().collect();
-        let result = lock(&self.entries).append(&entries);
+        let pending = lock(&self.entries).write(&entries);
+        // The fsync runs without the lock: the state machine reads committed entries
+        // while the next append is being made durable.
+        let result = pending.and_then(|p| {
+            p.sync()
+                .map_err(|e| lock(&self.entries).stop_after_failed_sync(e))
+        });
         match result {
             Ok(()) => {
                 // Only now are the entries on disk: openraft may count them.

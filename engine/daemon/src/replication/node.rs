@@ -22,7 +22,7 @@ use super::network_server::serve;
 use super::role_log::{log_role_changes, RoleCounters};
 use super::state_machine::{EngineView, StateMachine};
 use super::type_config::RingexRaft;
-use crate::journal::Durability;
+use crate::durability::Durability;
 use crate::storage::FileStorage;
 
 /// The Raft directory inside the data directory.
