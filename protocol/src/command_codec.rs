@@ -69,12 +69,13 @@ declare_messages! {
     },
     /// The daemon writes a snapshot at this point of the stream.
     TAKE_SNAPSHOT = b'P' => TakeSnapshot(EngineInput) {},
-    /// The daemon drains, flushes and stops.
-    SHUTDOWN = b'Q' => Shutdown(EngineInput) {},
+    /// The daemon drains, flushes and stops; the sequencer stops at it, unnumbered.
+    SHUTDOWN = b'Q' => Shutdown(EngineControl) {},
 }
 
-/// Everything the sequencer orders: core commands plus the daemon's own controls,
-/// which are journaled like the rest so a replay sees the same cut points.
+/// What the engine link carries into the sequencer: core commands plus the daemon's own
+/// controls. TakeSnapshot is sequenced and journaled like a command, so a replay sees the
+/// same cut points; Shutdown stops the sequencer and is never numbered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Input {
     Command(Command),

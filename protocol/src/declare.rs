@@ -39,6 +39,9 @@ pub enum Family {
     Answer,
     /// What the engine's sequencer orders: numbered, journaled, replayed on recovery.
     EngineInput,
+    /// An input the sequencer acts on without numbering it: never journaled, so a
+    /// replay never meets it.
+    EngineControl,
     /// What the matcher answers an input with: under the input's number, recomputed on
     /// replay, sent again to a link that resumes.
     EngineEvent,
@@ -60,6 +63,7 @@ impl Family {
             Family::BookEvent => "feed_seq; resend",
             Family::LevelUpdate => "level_seq; resend",
             Family::EngineInput => "seq: journaled; replayed on recovery",
+            Family::EngineControl => "no: never sequenced or journaled",
             Family::EngineEvent => "under its input's seq; recomputed on replay, resent on Resume",
         }
     }

@@ -24,7 +24,7 @@ use tokio::runtime::Runtime;
 
 use crate::config::Config;
 use crate::daemon::{
-    bootstrap_inputs, join, journal_config, link_context, spawn, wait_for_links, Outcome,
+    bootstrap_inputs, join, link_context, log_durability, spawn, wait_for_links, Outcome,
     StartError, Support,
 };
 use crate::data_dir_lock::DataDirLock;
@@ -140,7 +140,7 @@ fn start(config: &Config, cluster: &ClusterConfig) -> Result<RunningNode, StartE
     let mut opened = OpenedNode::open(
         &config.data_dir,
         config.engine_config(),
-        journal_config(config).durability,
+        log_durability(config),
         cluster.nodes.len() > 1,
         config.accept_journal_loss,
     )?;

@@ -11,6 +11,7 @@ use ringex_core::{AccountLimits, AccountSpec, EngineConfig, InstrumentSpec};
 use serde::{Deserialize, Serialize};
 
 use crate::replication::cluster_config::ClusterConfig;
+use crate::retired_settings::refuse_retired;
 
 /// The built-in configuration: demo instruments and accounts, a local data directory,
 /// TCP on loopback and a Unix socket.
@@ -164,16 +165,9 @@ pub struct Overrides {
     /// Most inputs per Raft entry, one journal write (group commit) [pipeline.batch_max].
     #[arg(long, value_name = "N")]
     pub batch_max: Option<u32>,
-    /// Accepted for older files: the proposer and openraft park while idle
-    /// [pipeline.wait_strategy].
-    #[arg(long, value_enum, value_name = "STRATEGY")]
-    pub wait_strategy: Option<WaitStrategy>,
     /// When an input is durable: fsync'd, or written to the OS [journal.durability].
     #[arg(long, value_enum, value_name = "POLICY")]
     pub durability: Option<Durability>,
-    /// Accepted for older files: the Raft log has no segments [journal.segment_bytes].
-    #[arg(long, value_name = "BYTES")]
-    pub segment_bytes: Option<u64>,
     /// Inputs between periodic snapshots, 0 for none [snapshot.every_inputs].
     #[arg(long, value_name = "N")]
     pub snapshot_every_inputs: Option<u64>,
@@ -189,15 +183,6 @@ pub struct Overrides {
     /// come back at a lower sequence number. Not a file setting: a one-time decision.
     #[arg(long)]
     pub accept_journal_loss: bool,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum WaitStrategy {
-    /// Park the thread until work arrives: the default on shared machines.
-    Blocking,
-    /// Spin on the queue: lowest latency, burns one core per pipeline thread.
-    BusySpin,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
@@ -253,14 +238,12 @@ pub struct LinkConfig {
 pub struct PipelineConfig {
     pub input_ring_capacity: u32,
     pub batch_max: u32,
-    pub wait_strategy: WaitStrategy,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JournalConfig {
     pub durability: Durability,
-    pub segment_bytes: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -332,6 +315,7 @@ impl Config {
                 .map_err(|e| ConfigError(format!("reading {}: {e}", path.display())))?;
             let layer: toml::Table = toml::from_str(&text)
                 .map_err(|e| ConfigError(format!("parsing {}: {e}", path.display())))?;
+            refuse_retired(&layer, &path.display().to_string())?;
             merge(&mut table, layer);
         }
         let mut config: Config = toml::Value::Table(table)
@@ -364,9 +348,7 @@ impl Config {
             &o.input_ring_capacity,
         );
         set(&mut self.pipeline.batch_max, &o.batch_max);
-        set(&mut self.pipeline.wait_strategy, &o.wait_strategy);
         set(&mut self.journal.durability, &o.durability);
-        set(&mut self.journal.segment_bytes, &o.segment_bytes);
         set(&mut self.snapshot.every_inputs, &o.snapshot_every_inputs);
         set(&mut self.log.format, &o.log_format);
         set(&mut self.log.level, &o.log_level);
@@ -397,9 +379,6 @@ impl Config {
         }
         if self.pipeline.input_ring_capacity == 0 || self.pipeline.batch_max == 0 {
             return fail("pipeline: input_ring_capacity and batch_max must be at least 1");
-        }
-        if self.journal.segment_bytes < 4096 {
-            return fail("journal.segment_bytes must be at least 4096");
         }
         if !matches!(
             self.log.level.as_str(),
@@ -511,7 +490,6 @@ mod tests {
         let c = Config::builtin();
         c.validate().unwrap();
         assert!(!c.instruments.is_empty() && !c.accounts.is_empty());
-        assert_eq!(c.pipeline.wait_strategy, WaitStrategy::Blocking);
         assert_eq!(c.journal.durability, Durability::Fsync);
     }
 
@@ -532,10 +510,7 @@ mod tests {
         };
         let c = Config::load(Some(&file), &overrides).unwrap();
         assert_eq!(c.journal.durability, Durability::None);
-        assert_eq!(
-            c.journal.segment_bytes,
-            Config::builtin().journal.segment_bytes
-        );
+        assert_eq!(c.pipeline.batch_max, Config::builtin().pipeline.batch_max);
         assert_eq!(c.accounts.len(), 1);
         assert_eq!(c.link.max_links, 3);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -15,10 +15,10 @@ use ringex_core::Command;
 use ringex_protocol::Input;
 
 use crate::config::{Config, Durability};
+use crate::durability;
 use crate::expiry::ExpiryNotices;
 use crate::history_replay::HistoryReplay;
 use crate::input_ring::InputSender;
-use crate::journal;
 use crate::link::LinkContext;
 use crate::notify::{self, Notifier};
 use crate::output_ring::OutputRing;
@@ -58,14 +58,11 @@ pub enum Outcome {
 
 pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 
-pub(crate) fn journal_config(config: &Config) -> journal::JournalConfig {
-    journal::JournalConfig {
-        segment_size_max_bytes: config.journal.segment_bytes,
-        durability: match config.journal.durability {
-            Durability::Fsync => journal::Durability::Fsync,
-            Durability::None => journal::Durability::UnsafeNoFsync,
-        },
-        batch_records_max: config.pipeline.batch_max as usize,
+/// When the Raft log reports an append flushed, from `journal.durability`.
+pub(crate) fn log_durability(config: &Config) -> durability::Durability {
+    match config.journal.durability {
+        Durability::Fsync => durability::Durability::Fsync,
+        Durability::None => durability::Durability::UnsafeNoFsync,
     }
 }
 

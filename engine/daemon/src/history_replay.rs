@@ -1,8 +1,8 @@
 //! History from the journal: a gateway that resumes from further back than the history
 //! window holds is sent the events of every input it missed, recomputed by replaying the
-//! journal from the newest snapshot at or before its resume point. Replay is
-//! deterministic (the live matcher and every replay apply inputs through
-//! [`recovery::apply_input`]), so the recomputed frames are the bytes the gateway would
+//! Raft log's committed inputs from the node's snapshot if that lies at or before its
+//! resume point, else from the start of the log. Replay is deterministic (the live
+//! matcher and every replay apply inputs through [`apply_input`](crate::apply_input)), so the recomputed frames are the bytes the gateway would
 //! have received live, less the correlations that belonged to other links.
 //!
 //! Bounds: one replay runs at a time (it holds a whole engine in memory); its frames go
@@ -17,11 +17,7 @@ use crossbeam_channel::Receiver;
 use ringex_core::{EngineConfig, Event, Seq};
 use ringex_protocol::link::write_events;
 
-use crate::journal::{Record, ScanMode};
-use crate::recovery::{self, newest_usable_snapshot, ReplayObserver};
-use crate::replication::committed_inputs::{is_raft_data_dir, replay_committed, replay_start};
-use crate::snapshot_store::SnapshotStore;
-use crate::storage::FileStorage;
+use crate::replication::committed_inputs::{replay_committed, replay_start};
 
 /// Encoded frames handed to the writer at a time.
 pub const CHUNK_BYTES: usize = 256 * 1024;
@@ -56,7 +52,6 @@ impl HistoryReplay {
             .name("history-replay".into())
             .spawn(move || {
                 let mut sink = ChunkSink {
-                    after_seq,
                     chunk: Vec::with_capacity(CHUNK_BYTES * 2),
                     to: tx,
                 };
@@ -81,60 +76,8 @@ impl HistoryReplay {
     fn replay(&self, after_seq: Seq, to_seq: Seq, sink: &mut ChunkSink) -> Result<(), String> {
         let _turn = self.one_at_a_time.lock().unwrap_or_else(|p| p.into_inner());
         let started = std::time::Instant::now();
-        if is_raft_data_dir(&self.data_dir) {
-            return self.replay_raft_log(after_seq, to_seq, sink);
-        }
-        let store = SnapshotStore::new(FileStorage, &self.data_dir);
-        let mut rejected = Vec::new();
-        let start = newest_usable_snapshot(&store, &self.engine_config, after_seq, &mut rejected)
-            .map_err(|e| e.to_string())?;
-        let (mut engine, chain) = match start {
-            Some((engine, stored)) => (engine, stored.chain_checksum),
-            None => (
-                ringex_core::Engine::new(self.engine_config).map_err(|e| e.to_string())?,
-                0,
-            ),
-        };
-        let from_seq = engine.last_seq();
-        recovery::replay(
-            &FileStorage,
-            &self.data_dir,
-            &mut engine,
-            chain,
-            ScanMode::ReadOnly,
-            Some(to_seq),
-            // Everything up to `to_seq` was applied, so durable: none of it is a torn write.
-            to_seq,
-            sink,
-        )
-        .map_err(|e| e.to_string())?;
-        if engine.last_seq() != to_seq {
-            return Err(format!(
-                "replay stopped at seq {}, short of {to_seq}",
-                engine.last_seq()
-            ));
-        }
-        tracing::info!(
-            after_seq,
-            to_seq,
-            from_seq,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "history replayed for a resuming link"
-        );
-        Ok(())
-    }
-}
-
-impl HistoryReplay {
-    /// The same from a cluster node's Raft log: from its snapshot if that lies at or
-    /// before the resume point, else from the start of the log.
-    fn replay_raft_log(
-        &self,
-        after_seq: Seq,
-        to_seq: Seq,
-        sink: &mut ChunkSink,
-    ) -> Result<(), String> {
         let mut engine = replay_start(&self.data_dir, self.engine_config, Some(after_seq))?;
+        let from_seq = engine.last_seq();
         replay_committed(
             &self.data_dir,
             &mut engine,
@@ -151,13 +94,19 @@ impl HistoryReplay {
                 engine.last_seq()
             ));
         }
+        tracing::info!(
+            after_seq,
+            to_seq,
+            from_seq,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "history replayed for a resuming link"
+        );
         Ok(())
     }
 }
 
 /// Encodes the replayed inputs after the resume point into chunks for the writer.
 struct ChunkSink {
-    after_seq: Seq,
     chunk: Vec<u8>,
     to: crossbeam_channel::Sender<HistoryChunk>,
 }
@@ -178,14 +127,6 @@ impl ChunkSink {
         write_events(&mut self.chunk, seq, timestamp_ns, 0, events);
         if self.chunk.len() >= CHUNK_BYTES {
             self.flush();
-        }
-    }
-}
-
-impl ReplayObserver for ChunkSink {
-    fn applied(&mut self, record: &Record, events: &[Event]) {
-        if record.seq > self.after_seq {
-            self.add(record.seq, record.timestamp_ns, events);
         }
     }
 }

@@ -16,7 +16,7 @@ const FILE_SIZE_LIMIT_BYTES: u64 = 48 * 1024;
 fn a_journal_write_error_stops_acknowledgements_and_the_daemon() {
     let dir = TempDir::new("fail-stop");
     let data = dir.0.join("data");
-    let flags = ["--segment-bytes", "1048576", "--snapshot-every-inputs", "0"];
+    let flags = ["--snapshot-every-inputs", "0"];
     let mut daemon = Daemon::start_with_file_size_limit(&data, &flags, FILE_SIZE_LIMIT_BYTES);
     let mut link = daemon.link();
     link.welcome();

@@ -34,8 +34,6 @@ fn every_acknowledged_input_survives_kill_9() {
     let flags = [
         "--durability",
         "fsync",
-        "--segment-bytes",
-        "32768",
         "--snapshot-every-inputs",
         "400",
         "--batch-max",

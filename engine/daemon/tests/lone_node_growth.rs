@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use openraft::ServerState;
-use ringex_daemon::journal::Durability;
+use ringex_daemon::durability::Durability;
 use ringex_daemon::replication::admin::{answer_admin, AdminRequest};
 use ringex_daemon::replication::cluster_config::ClusterConfig;
 use ringex_daemon::replication::node::RaftNode;

@@ -13,7 +13,7 @@ mod workload;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use ringex_daemon::journal::Durability;
+use ringex_daemon::durability::Durability;
 use ringex_daemon::replication::admin::{send_admin, AdminRequest};
 use ringex_daemon::replication::cluster_config::{ClusterConfig, NodeAddresses};
 use ringex_daemon::replication::log_tools;

@@ -7,34 +7,18 @@ mod workload;
 use std::path::Path;
 
 use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
-use ringex_daemon::journal::Durability;
+use ringex_daemon::durability::Durability;
 use ringex_daemon::replication::damage::Damage;
 use ringex_daemon::replication::entry_log::EntryLog;
 use ringex_daemon::replication::hard_state::HardState;
 use ringex_daemon::replication::log_store::LogStore;
-use ringex_daemon::replication::type_config::{InputBatch, RingexRaft, StampedInput};
+use ringex_daemon::replication::type_config::{InputBatch, StampedInput};
 use ringex_daemon::storage::simulated::SimulatedStorage;
-use workload::Workload;
+use workload::{raft_entry, Workload};
 
 const DIR: &str = "/data/raft";
 const ENTRIES: u64 = 12;
 const BATCH_INPUTS: u64 = 20;
-
-fn entry(workload: &mut Workload, index: u64) -> Entry<RingexRaft> {
-    let mut batch = InputBatch::default();
-    for i in 0..BATCH_INPUTS {
-        let seq = (index - 1) * BATCH_INPUTS + i + 1;
-        batch.push(&StampedInput {
-            seq,
-            timestamp_ns: seq,
-            input: workload.next_input(),
-        });
-    }
-    Entry {
-        log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-        payload: EntryPayload::Normal(batch),
-    }
-}
 
 /// A disk holding `entries` flushed appends, one entry each.
 fn written(entries: u64) -> SimulatedStorage {
@@ -42,7 +26,8 @@ fn written(entries: u64) -> SimulatedStorage {
     let mut log = EntryLog::open(&storage, Path::new(DIR), Durability::Fsync).expect("opens");
     let mut workload = Workload::new(5);
     for index in 1..=entries {
-        log.append(&[entry(&mut workload, index)]).expect("appends");
+        log.append(&[raft_entry(&mut workload, index, 1, BATCH_INPUTS)])
+            .expect("appends");
     }
     storage.crash();
     storage

@@ -3,7 +3,8 @@
 //! `journal verify` fails; started once with `--accept-journal-loss` it cuts the log at
 //! its first bad record (keeping the cut bytes and a record of the loss in `lost/`) and
 //! comes back at a lower sequence with every order before the cut; later starts need no
-//! flag. The real daemon, over real sockets and files.
+//! flag. A lone node whose whole log was cut makes itself the sole voter again. The
+//! real daemon, over real sockets and files.
 
 mod support;
 
@@ -12,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use support::{flip_byte, free_port, run_and_stop_on, start_refused_on, Daemon, TempDir, BIN};
+use support::{
+    flip_byte, free_port, random_order, run_and_stop_on, start_refused_on, Daemon, Frame,
+    LinkClient, Rng, TempDir, BIN,
+};
 
 const ORDERS: u64 = 600;
 /// Small batches, so the log holds many entries and a cut in its middle loses some.
@@ -94,6 +98,65 @@ fn a_damaged_lone_node_refuses_until_the_loss_is_accepted() {
     assert_eq!(again.serving_link().1, welcome);
     again.signal(libc::SIGTERM);
     let mut again = again;
+    assert!(again.wait_exit(Duration::from_secs(30)).success());
+    let (ok, report) = verify(&data);
+    assert!(ok, "{report}");
+}
+
+/// Sends one order and waits for its acknowledgement: the seq it was given.
+fn acknowledged(link: &mut LinkClient, id: u64) -> u64 {
+    link.send(id, &random_order(&mut Rng(id), id));
+    loop {
+        match link.next_frame() {
+            Some(Frame::Events(h, _)) if h.correlation == id && h.last => return h.seq,
+            Some(_) => {}
+            None => panic!("link closed before order {id} was acknowledged"),
+        }
+    }
+}
+
+/// The lone node of a data directory without `[cluster]`, its log damaged at its very
+/// first record: accepting the loss cuts the whole log, and with it the membership the
+/// first entry held. The node makes itself the sole voter again and trades, at a lower
+/// sequence than it once acknowledged (gateways that saw more refuse it, as after any
+/// accepted loss), and later starts need no flag.
+#[test]
+fn a_lone_node_whose_whole_log_was_cut_leads_again() {
+    let dir = TempDir::new("raft-loss-all");
+    let data = dir.0.join("data");
+    let port = free_port();
+    let acked = run_and_stop_on(&data, port, &FLAGS, 100);
+    let acked_seq_max = acked.iter().map(|(_, seq)| *seq).max().expect("acked");
+    flip_byte(&data.join("raft").join("entries"), 10);
+    let refusal = start_refused_on(&data, port, &FLAGS);
+    assert!(refusal.contains("damaged at byte 0"), "{refusal}");
+
+    let accepting = [&FLAGS[..], &["--accept-journal-loss"]].concat();
+    let mut daemon = Daemon::start_on(&data, port, &accepting);
+    let (mut link, welcome) = daemon.serving_link();
+    assert!(welcome < acked_seq_max, "came back at {welcome}");
+    let seq = acknowledged(&mut link, 1_000_001);
+    assert!(
+        seq < acked_seq_max,
+        "traded at {seq}, acked {acked_seq_max} before"
+    );
+    daemon.signal(libc::SIGTERM);
+    assert!(daemon.wait_exit(Duration::from_secs(30)).success());
+    let record = fs::read_dir(data.join("lost"))
+        .expect("lost/ made")
+        .map(|e| e.expect("entry").path().join("accepted-losses.txt"))
+        .map(|p| fs::read_to_string(p).expect("record"))
+        .collect::<String>();
+    assert!(
+        record.contains("EntryAt") && record.contains("vote set aside"),
+        "{record}"
+    );
+
+    let mut again = Daemon::start_on(&data, port, &FLAGS);
+    let (mut link, welcome) = again.serving_link();
+    assert_eq!(welcome, seq);
+    assert_eq!(acknowledged(&mut link, 1_000_002), seq + 1);
+    again.signal(libc::SIGTERM);
     assert!(again.wait_exit(Duration::from_secs(30)).success());
     let (ok, report) = verify(&data);
     assert!(ok, "{report}");

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use openraft::testing::{StoreBuilder, Suite};
 use openraft::StorageError;
 use ringex_core::EngineConfig;
-use ringex_daemon::journal::Durability;
+use ringex_daemon::durability::Durability;
 use ringex_daemon::replication::log_store::LogStore;
 use ringex_daemon::replication::state_machine::StateMachine;
 use ringex_daemon::replication::type_config::RingexRaft;

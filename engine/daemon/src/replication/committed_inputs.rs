@@ -21,7 +21,7 @@ use super::hard_state::HardState;
 use super::node::RAFT_DIR;
 use super::snapshot_file::read_snapshot;
 use super::type_config::StampedInput;
-use crate::recovery::apply_input;
+use crate::apply_input::apply_input;
 use crate::storage::FileStorage;
 
 /// Read-ahead for the sequential scan.

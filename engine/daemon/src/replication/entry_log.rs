@@ -2,8 +2,8 @@
 //! back by log index, truncated from an index on, purged below one.
 //!
 //! Opening scans the whole file and checks every record (size, checksum, the chain,
-//! consecutive indexes). A torn *last* record (cut short, or failing its checksum with
-//! nothing after it) is cut off with a log line: it is the append that was being
+//! consecutive indexes). A torn *last* record (cut short, failing its checksum with
+//! nothing after it, or zeros where it should begin) is cut off with a log line: it is the append that was being
 //! written when the node stopped, and its `LogFlushed` never fired, so no peer counted
 //! it. Damage anywhere else stops the node with an error naming the offset: it must be
 //! repaired from the other nodes, never skipped.
@@ -23,7 +23,7 @@ use super::entry_record::{
     check_entry, claimed_size, decode_entry, encode_entry, EntryFault, ENTRY_RECORD_MAX_BYTES,
 };
 use super::type_config::RingexRaft;
-use crate::journal::Durability;
+use crate::durability::Durability;
 use crate::storage::{Storage, StorageFile};
 
 /// The log file inside the Raft directory.
@@ -191,7 +191,8 @@ impl<S: Storage> EntryLog<S> {
                 Err(RecordAt::Chain) => return Err(self.corrupt(offset, "chain broken")),
                 Err(RecordAt::Fault(fault, record_end)) => {
                     let torn = fault == EntryFault::Incomplete
-                        || (fault == EntryFault::BadChecksum && record_end >= file_len);
+                        || (fault == EntryFault::BadChecksum && record_end >= file_len)
+                        || (fault == EntryFault::BadSize && self.zeros_after(offset, file_len)?);
                     if !torn || self.whole_record_after(offset, file_len)? {
                         return Err(self.corrupt(offset, fault.describe()));
                     }
@@ -223,15 +224,30 @@ impl<S: Storage> EntryLog<S> {
     /// and cutting there would drop flushed entries. A tail too long to be one append
     /// is damage too.
     fn whole_record_after(&self, offset: u64, file_len: u64) -> Result<bool, EntryLogError> {
+        Ok(match self.read_tail(offset, file_len)? {
+            Some(tail) => (1..tail.len()).any(|at| check_entry(&tail[at..]).is_ok()),
+            None => true,
+        })
+    }
+
+    /// Whether only zeros follow `offset` (within one append's reach): a crash that
+    /// grew the file for the last append but never wrote its bytes.
+    fn zeros_after(&self, offset: u64, file_len: u64) -> Result<bool, EntryLogError> {
+        let tail = self.read_tail(offset, file_len)?;
+        Ok(tail.is_some_and(|t| t.iter().all(|&b| b == 0)))
+    }
+
+    /// The bytes from `offset` to the end, if no longer than one append can tear.
+    fn read_tail(&self, offset: u64, file_len: u64) -> Result<Option<Vec<u8>>, EntryLogError> {
         let tail_len = file_len - offset;
         if tail_len > TORN_TAIL_MAX_BYTES {
-            return Ok(true);
+            return Ok(None);
         }
         let mut tail = vec![0u8; tail_len as usize];
         self.file
             .read_exact_at(offset, &mut tail)
             .map_err(|e| self.io("read", e))?;
-        Ok((1..tail.len()).any(|at| check_entry(&tail[at..]).is_ok()))
+        Ok(Some(tail))
     }
 
     fn read_record_at(&self, offset: u64, file_len: u64) -> Result<Located, RecordAt> {
@@ -271,6 +287,18 @@ impl<S: Storage> EntryLog<S> {
     /// Appends entries that follow the last one, then makes them durable. Returns only
     /// after the fsync (under the fsync policy): the caller reports them flushed.
     pub fn append(&mut self, entries: &[Entry<RingexRaft>]) -> Result<(), EntryLogError> {
+        let pending = self.write(entries)?;
+        pending.sync().map_err(|e| self.stop("append", e))
+    }
+
+    /// Writes entries that follow the last one without making them durable; readers see
+    /// them at once. The caller syncs the returned [`PendingSync`] (outside any lock, so
+    /// reads go on meanwhile), reports the entries flushed only after that, and after a
+    /// failed sync calls [`EntryLog::stop_after_failed_sync`].
+    pub fn write(
+        &mut self,
+        entries: &[Entry<RingexRaft>],
+    ) -> Result<PendingSync<S::File>, EntryLogError> {
         self.check_running()?;
         let mut buf = Vec::new();
         let mut placed = Vec::with_capacity(entries.len());
@@ -292,20 +320,31 @@ impl<S: Storage> EntryLog<S> {
             });
             last = Some(entry.log_id);
         }
+        let handle = match self.durability {
+            Durability::Fsync => Some(self.file.try_clone()),
+            Durability::UnsafeNoFsync => None,
+        };
         let written = self
             .file
             .write_all_at(self.len_bytes, &buf)
-            .and_then(|()| self.sync());
-        if let Err(e) = written {
-            return Err(self.stop("append", e));
-        }
+            .and_then(|()| handle.transpose());
+        let file = match written {
+            Ok(file) => file,
+            Err(e) => return Err(self.stop("append", e)),
+        };
         self.len_bytes += buf.len() as u64;
         self.last_checksum = prev;
         self.last_log_id = last;
         for l in placed {
             self.located.insert(l.log_id.index, l);
         }
-        Ok(())
+        Ok(PendingSync { file })
+    }
+
+    /// After a [`PendingSync`] failed: nothing may be assumed about unsynced data, so
+    /// the log refuses every further call.
+    pub fn stop_after_failed_sync(&mut self, e: std::io::Error) -> EntryLogError {
+        self.stop("append", e)
     }
 
     /// Removes every entry from `index` on (an uncommitted suffix a new leader
@@ -430,13 +469,6 @@ impl<S: Storage> EntryLog<S> {
             .map_err(|f| self.corrupt(first.offset_bytes, f.describe()))
     }
 
-    fn sync(&mut self) -> std::io::Result<()> {
-        match self.durability {
-            Durability::Fsync => self.file.sync(),
-            Durability::UnsafeNoFsync => Ok(()),
-        }
-    }
-
     fn check_running(&self) -> Result<(), EntryLogError> {
         match &self.stopped {
             Some(cause) => Err(EntryLogError::new(format!(
@@ -464,6 +496,21 @@ impl<S: Storage> EntryLog<S> {
             ),
             Damage::EntryAt { offset_bytes },
         )
+    }
+}
+
+/// Written entries waiting for their fsync, through a handle of their own.
+pub struct PendingSync<F: StorageFile> {
+    /// None when durability asks for no fsync.
+    file: Option<F>,
+}
+
+impl<F: StorageFile> PendingSync<F> {
+    pub fn sync(self) -> std::io::Result<()> {
+        match self.file {
+            Some(mut f) => f.sync(),
+            None => Ok(()),
+        }
     }
 }
 

@@ -31,9 +31,10 @@ use super::entry_log::LOG_FILE;
 use super::hard_state::{HardState, COMMITTED_FILE, PURGED_FILE, VOTE_FILE};
 use super::snapshot_file::SNAPSHOT_FILE;
 use super::type_config::RingexRaft;
-use crate::journal::loss_acceptance::LOST_DIR_NAME;
 use crate::storage::{Storage, StorageFile};
 
+/// Folder in the data directory that cut-away files move to.
+pub const LOST_DIR_NAME: &str = "lost";
 /// The operator's record of what `--accept-journal-loss` cut, beside what it cut.
 pub const LOSS_RECORD_FILE: &str = "accepted-losses.txt";
 /// Bytes copied at a time when a cut-off tail is kept.
@@ -207,6 +208,39 @@ pub fn accept_loss<S: Storage>(
     storage.sync_dir(folder).map_err(io)?;
     storage.sync_dir(raft_dir).map_err(io)?;
     Ok(done)
+}
+
+/// A lone node whose accepted loss left it nothing, no entry and no snapshot, lost its
+/// membership with its log, yet openraft counts it initialised by its vote alone and
+/// would keep it a learner for ever. Its vote is set aside into `folder` too, recorded,
+/// so the node starts as a new cluster and makes itself the sole voter again. Returns
+/// whether it did. A node with peers never comes here: its vote still guards elections.
+pub fn forget_vote_of_emptied_node<S: Storage>(
+    storage: &S,
+    raft_dir: &Path,
+    folder: &Path,
+) -> std::io::Result<bool> {
+    let names = storage.list(raft_dir)?;
+    let has = |name: &str| names.iter().any(|n| n == name);
+    let log_empty = !has(LOG_FILE)
+        || storage
+            .open_read_only(&raft_dir.join(LOG_FILE))?
+            .len_bytes()?
+            == 0;
+    if !log_empty || has(SNAPSHOT_FILE) || !has(VOTE_FILE) {
+        return Ok(false);
+    }
+    storage.create_dir_all(folder)?;
+    move_into(storage, raft_dir, VOTE_FILE, folder)?;
+    record(
+        storage,
+        folder,
+        "Membership: nothing left of the log or a snapshot; vote set aside, the node \
+         starts as a new one-node cluster\n",
+    )?;
+    storage.sync_dir(folder)?;
+    storage.sync_dir(raft_dir)?;
+    Ok(true)
 }
 
 /// Appends `line` to the record of accepted losses beside the files set aside, synced.

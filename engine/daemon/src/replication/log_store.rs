@@ -18,7 +18,7 @@ use super::damage::Damage;
 use super::entry_log::{EntryLog, EntryLogError};
 use super::hard_state::{HardState, COMMITTED_FILE, PURGED_FILE, VOTE_FILE};
 use super::type_config::RingexRaft;
-use crate::journal::Durability;
+use crate::durability::Durability;
 use crate::storage::Storage;
 
 /// The log of one node: its entries and its hard state.
@@ -225,7 +225,20 @@ where
         I::IntoIter: Send,
     {
         let entries: Vec<_> = entries.into_iter().collect();
-        let result = lock(&self.entries).append(&entries);
+        let pending = lock(&self.entries).write(&entries);
+        // The fsync runs without the lock and off openraft's worker thread: the state
+        // machine (a task that may be queued behind this one on the same worker) reads
+        // and applies committed entries while the next append is being made durable.
+        let synced = match pending {
+            Ok(p) => tokio::task::spawn_blocking(move || p.sync())
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(format!("fsync task: {e}")))),
+            Err(e) => {
+                callback.log_io_completed(Err(std::io::Error::other(e.to_string())));
+                return Err(StorageIOError::write_logs(&e).into());
+            }
+        };
+        let result = synced.map_err(|e| lock(&self.entries).stop_after_failed_sync(e));
         match result {
             Ok(()) => {
                 // Only now are the entries on disk: openraft may count them.

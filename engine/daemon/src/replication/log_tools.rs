@@ -1,7 +1,6 @@
 //! The journal tools on a cluster node's data directory, where the journal is the
 //! Raft log: `verify` checks it as a start would, writing nothing; `dump` prints the
-//! committed inputs; `replay` rebuilds the state at a seq and prints its hash, in the
-//! same formats as on the embedded daemon's journal.
+//! committed inputs; `replay` rebuilds the state at a seq and prints its hash.
 
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -13,14 +12,49 @@ use ringex_core::{Engine, EngineConfig, Seq};
 use super::committed_inputs::{replay_committed, replay_start, scan_committed};
 use super::entry_log::EntryLog;
 use super::hard_state::HardState;
+use super::input_json::input_json;
 use super::log_store::check_holds_committed;
 use super::node::RAFT_DIR;
 use super::snapshot_file::read_snapshot;
-use crate::journal_tools::{input_json, DumpFormat, ToolError};
 use crate::storage::FileStorage;
 
+/// Why a tool failed.
+#[derive(Debug)]
+pub enum ToolError {
+    /// The log, the hard state or the snapshot could not be read, or is damaged.
+    Log(String),
+    /// Writing the report failed (a closed pipe, a full disk).
+    Output(std::io::Error),
+}
+
+impl std::fmt::Display for ToolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ToolError::Log(why) => f.write_str(why),
+            ToolError::Output(e) => write!(f, "writing the report: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ToolError {}
+
+impl From<std::io::Error> for ToolError {
+    fn from(e: std::io::Error) -> Self {
+        ToolError::Output(e)
+    }
+}
+
+/// How `dump` prints an input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DumpFormat {
+    /// One readable line per input.
+    Text,
+    /// One JSON object per line: seq, timestamp_ns, input.
+    JsonLines,
+}
+
 fn failed(why: String) -> ToolError {
-    ToolError::Output(std::io::Error::other(why))
+    ToolError::Log(why)
 }
 
 fn io_failed(e: std::io::Error) -> ToolError {

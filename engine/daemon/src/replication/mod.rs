@@ -23,7 +23,8 @@
 //! - [`snapshot_cadence`]: when a node asks openraft for a snapshot;
 //! - [`committed_inputs`]: the committed inputs read back from the log, read-only;
 //! - [`log_repair`]: a damaged node set aside and refilled by the leader, votes held;
-//! - [`log_tools`]: the journal tools (dump, replay) on a node's Raft log.
+//! - [`log_tools`]: the journal tools (verify, dump, replay) on a node's Raft log;
+//! - [`input_json`]: an input as JSON, for `journal dump`;
 //! - [`metrics_endpoint`]: the node's `/metrics` for Prometheus.
 
 pub mod admin;
@@ -34,6 +35,7 @@ pub mod durable_replace;
 pub mod entry_log;
 pub mod entry_record;
 pub mod hard_state;
+pub mod input_json;
 pub mod leadership;
 pub mod log_repair;
 pub mod log_store;

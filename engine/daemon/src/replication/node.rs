@@ -13,8 +13,8 @@ use tokio::task::JoinHandle;
 use super::admin::NodeFacts;
 use super::cluster_config::ClusterConfig;
 use super::log_repair::{
-    accept_loss as accept_loss_of, lost_folder, release_when_repaired, set_aside, OpenFailure,
-    VoteHold,
+    accept_loss as accept_loss_of, forget_vote_of_emptied_node, lost_folder, release_when_repaired,
+    set_aside, OpenFailure, VoteHold,
 };
 use super::log_store::LogStore;
 use super::network_client::PeerNetwork;
@@ -22,7 +22,7 @@ use super::network_server::serve;
 use super::role_log::{log_role_changes, RoleCounters};
 use super::state_machine::{EngineView, StateMachine};
 use super::type_config::RingexRaft;
-use crate::journal::Durability;
+use crate::durability::Durability;
 use crate::storage::FileStorage;
 
 /// The Raft directory inside the data directory.
@@ -58,11 +58,14 @@ impl OpenedNode {
         for _ in 0..REPAIR_ROUNDS_MAX {
             let failure = match open_checked(&dir, engine_config, durability) {
                 Ok((log, state)) => {
+                    if accept_loss && !repairable && emptied_vote_set_aside(&dir, &folder)? {
+                        continue;
+                    }
                     return Ok(OpenedNode {
                         log,
                         state,
                         vote_hold: Arc::new(vote_hold),
-                    })
+                    });
                 }
                 Err(failure) => failure,
             };
@@ -97,6 +100,21 @@ impl OpenedNode {
             dir.display()
         ))
     }
+}
+
+/// See [`forget_vote_of_emptied_node`]; logs what it did.
+fn emptied_vote_set_aside(dir: &Path, folder: &Path) -> Result<bool, String> {
+    let done = forget_vote_of_emptied_node(&FileStorage, dir, folder)
+        .map_err(|e| format!("setting the vote of an emptied node aside: {e}"))?;
+    if done {
+        tracing::error!(
+            moved_to = %folder.display(),
+            "raft log loss accepted: nothing of the log or a snapshot is left, so the \
+             membership went with it; vote set aside, the node starts as a new one-node \
+             cluster"
+        );
+    }
+    Ok(done)
 }
 
 fn open_checked(

@@ -27,10 +27,10 @@ use super::log_store::LogStore;
 use super::origins::Origins;
 use super::snapshot_file::{read_snapshot, write_snapshot, Meta};
 use super::type_config::{AppliedThrough, BadBatch, ClusterNode, InputBatch, RingexRaft};
+use crate::apply_input::apply_input;
 use crate::event_batch::EventBatch;
 use crate::output_ring::OutputRing;
 use crate::progress::Progress;
-use crate::recovery::apply_input;
 use crate::storage::Storage;
 
 /// The engine and what openraft needs to know about how far it got.

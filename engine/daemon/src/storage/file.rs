@@ -89,4 +89,8 @@ impl StorageFile for RealFile {
     fn truncate(&mut self, len_bytes: u64) -> io::Result<()> {
         self.0.set_len(len_bytes)
     }
+
+    fn try_clone(&self) -> io::Result<RealFile> {
+        self.0.try_clone().map(RealFile)
+    }
 }

@@ -45,5 +45,10 @@ pub trait StorageFile: Send {
     /// Makes every write so far durable. After a failure nothing may be assumed about
     /// unsynced data, so callers must not retry: they stop.
     fn sync(&mut self) -> io::Result<()>;
+    /// A second handle on the same file, so one thread can sync it while another
+    /// reads through the first.
+    fn try_clone(&self) -> io::Result<Self>
+    where
+        Self: Sized;
     fn truncate(&mut self, len_bytes: u64) -> io::Result<()>;
 }

@@ -392,7 +392,7 @@ pub fn replay_journal(data_dir: &Path) -> JournalReplay {
     let mut all_events = Vec::new();
     scan_committed(data_dir, 0, &mut |r| {
         let mut out = Vec::new();
-        ringex_daemon::recovery::apply_input(
+        ringex_daemon::apply_input::apply_input(
             &mut engine,
             r.seq,
             r.timestamp_ns,

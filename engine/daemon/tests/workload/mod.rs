@@ -1,14 +1,10 @@
-//! Seeded engine workloads for the storage tests, and a live run that journals them the
-//! way the daemon does: append a batch, commit it, then apply it and release its events.
+//! Seeded engine workloads for the storage tests, and Raft entries that carry them.
 #![allow(dead_code)] // each test file uses its own part of this
 
-use std::path::Path;
-
+use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
 use ringex_core::*;
-use ringex_daemon::journal::{JournalConfig, JournalEnd, JournalError, JournalWriter};
-use ringex_daemon::recovery::apply_input;
-use ringex_daemon::snapshot_store::{SnapshotPolicy, SnapshotStore};
-use ringex_daemon::storage::Storage;
+use ringex_daemon::apply_input::apply_input;
+use ringex_daemon::replication::type_config::{InputBatch, RingexRaft, StampedInput};
 use ringex_protocol::Input;
 
 /// splitmix64: small and the same everywhere.
@@ -200,110 +196,29 @@ fn limit_price(r: &mut Rng, side: Side) -> Price {
     }
 }
 
-/// Events per input, in sequence order, as the live run released them.
+/// Events per input, in sequence order.
 pub type EventLog = Vec<(Seq, Vec<Event>)>;
 
-/// What a live run leaves behind to compare recovery against.
-pub struct LiveRun {
-    pub engine: Engine,
-    pub events: EventLog,
-    /// Highest seq the writer reported durable.
-    pub durable_seq: Seq,
-    /// The writer's error, if it stopped.
-    pub failure: Option<JournalError>,
-    /// Set once a snapshot write failed (under injected faults); no more are tried.
-    pub snapshots_failing: bool,
-}
-
-/// Journals and applies `inputs` inputs of `workload` in batches of `batch` on a fresh
-/// data directory, writing a snapshot at every TakeSnapshot input. Stops at the first
-/// journal error, as the daemon does (fail-stop).
-pub fn run_live<S: Storage>(
-    storage: &S,
-    dir: &Path,
-    config: JournalConfig,
+/// The Raft entry at `index`, written by term `term`'s leader (node 1): the next
+/// `inputs` inputs of the workload, sequenced `(index - 1) * inputs + 1` on.
+pub fn raft_entry(
     workload: &mut Workload,
+    index: u64,
+    term: u64,
     inputs: u64,
-    batch: u64,
-) -> LiveRun {
-    let policy = SnapshotPolicy::default();
-    run_live_with_policy(storage, dir, config, policy, workload, inputs, batch)
-}
-
-/// [`run_live`] with a snapshot policy of its own.
-pub fn run_live_with_policy<S: Storage>(
-    storage: &S,
-    dir: &Path,
-    config: JournalConfig,
-    policy: SnapshotPolicy,
-    workload: &mut Workload,
-    inputs: u64,
-    batch: u64,
-) -> LiveRun {
-    let writer = JournalWriter::open(storage.clone(), dir, config, &JournalEnd::EMPTY);
-    let engine = Engine::new(engine_config()).unwrap();
-    let mut live = LiveRun {
-        engine,
-        events: Vec::new(),
-        durable_seq: 0,
-        failure: None,
-        snapshots_failing: false,
-    };
-    let mut writer = match writer {
-        Ok(w) => w,
-        Err(e) => {
-            live.failure = Some(e);
-            return live;
-        }
-    };
-    let mut store = SnapshotStore::with_policy(storage.clone(), dir, policy);
-    continue_live(&mut live, &mut writer, &mut store, workload, inputs, batch);
-    live
-}
-
-/// Appends and applies more inputs to a live run, from the writer's next seq.
-pub fn continue_live<S: Storage>(
-    live: &mut LiveRun,
-    writer: &mut JournalWriter<S>,
-    store: &mut SnapshotStore<S>,
-    workload: &mut Workload,
-    inputs: u64,
-    batch: u64,
-) {
-    let mut done = 0;
-    while done < inputs && live.failure.is_none() {
-        let mut pending = Vec::new();
-        while (pending.len() as u64) < batch && done < inputs {
-            let seq = writer.next_seq();
-            let timestamp_ns = timestamp_ns_at(seq);
-            let input = workload.next_input();
-            if let Err(e) = writer.append(seq, timestamp_ns, &input) {
-                live.failure = Some(e);
-                return;
-            }
-            pending.push((seq, timestamp_ns, input));
-            done += 1;
-        }
-        match writer.commit() {
-            Ok(durable) => live.durable_seq = durable,
-            Err(e) => {
-                live.failure = Some(e);
-                return;
-            }
-        }
-        // Gated behind the journal: only durable inputs are applied and released.
-        for (seq, timestamp_ns, input) in pending {
-            let mut events = Vec::new();
-            apply_input(&mut live.engine, seq, timestamp_ns, &input, &mut events);
-            assert_eq!(live.engine.last_seq(), seq);
-            live.events.push((seq, events));
-            // As in the daemon, a snapshot that fails to write only costs a longer
-            // replay; the journal still holds everything.
-            if input == Input::TakeSnapshot && !live.snapshots_failing {
-                let written = store.write(seq, &live.engine.encode_snapshot());
-                live.snapshots_failing = written.is_err();
-            }
-        }
+) -> Entry<RingexRaft> {
+    let mut batch = InputBatch::default();
+    for i in 0..inputs {
+        let seq = (index - 1) * inputs + i + 1;
+        batch.push(&StampedInput {
+            seq,
+            timestamp_ns: timestamp_ns_at(seq),
+            input: workload.next_input(),
+        });
+    }
+    Entry {
+        log_id: LogId::new(CommittedLeaderId::new(term, 1), index),
+        payload: EntryPayload::Normal(batch),
     }
 }
 
