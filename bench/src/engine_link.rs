@@ -11,8 +11,7 @@ use hdrhistogram::Histogram;
 use ringex_core::Command;
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
-    write_input, write_resume, ResumeFrom, EVENTS_LAST, LINK_EVENTS, LINK_FRAME_MAX,
-    LINK_NOT_LEADER, LINK_WELCOME,
+    write_input, write_resume, FromEngineFrame, ResumeFrom, LINK_FRAME_MAX,
 };
 use ringex_protocol::Input;
 
@@ -26,12 +25,6 @@ pub enum LinkLost {
     /// Refused, closed, reset or silent past the read timeout.
     Io(std::io::Error),
 }
-
-/// Offsets in an events frame body: type, seq, timestamp, then the correlation.
-const CORRELATION_AT: usize = 1 + 8 + 8;
-const FLAGS_AT: usize = CORRELATION_AT + 8;
-/// Offset of `leader_id` in a NotLeader body, and of `last_seq` in a Welcome body.
-const FIRST_FIELD_AT: usize = 1;
 
 /// An open link to the node that leads (or the only node).
 pub struct EngineLink {
@@ -203,13 +196,15 @@ impl AckReader {
     fn welcome(&mut self) -> Result<u64, LinkLost> {
         let mut answer = None;
         self.read_frames(|body| {
-            answer = Some((body[0], field_u64(body, FIRST_FIELD_AT)));
+            answer = Some(frame_fields(body));
             false
         })?;
         match answer {
-            Some((LINK_WELCOME, last_seq)) => Ok(last_seq),
-            Some((LINK_NOT_LEADER, leader_id)) => Err(LinkLost::NotLeader { leader_id }),
-            Some((kind, _)) => panic!("the first frame is a Welcome or NotLeader, not {kind}"),
+            Some(FromEngineFrame::Welcome { last_seq }) => Ok(last_seq),
+            Some(FromEngineFrame::NotLeader { leader_id, .. }) => {
+                Err(LinkLost::NotLeader { leader_id })
+            }
+            Some(frame) => panic!("the first frame is a Welcome or NotLeader, not {frame:?}"),
             None => Err(closed()),
         }
     }
@@ -218,16 +213,15 @@ impl AckReader {
     /// end of the link before then is an error.
     fn read_acks(&mut self, mut ack: impl FnMut(u64) -> bool) -> Result<(), LinkLost> {
         let mut not_leader = None;
-        let done = self.read_frames(|body| {
-            if body[0] == LINK_NOT_LEADER {
-                not_leader = Some(field_u64(body, FIRST_FIELD_AT));
-                return false;
+        let done = self.read_frames(|body| match frame_fields(body) {
+            FromEngineFrame::NotLeader { leader_id, .. } => {
+                not_leader = Some(leader_id);
+                false
             }
-            if body[0] != LINK_EVENTS || body[FLAGS_AT] & EVENTS_LAST == 0 {
-                return true;
+            FromEngineFrame::Events { header } if header.last => {
+                header.correlation == 0 || ack(header.correlation)
             }
-            let correlation = field_u64(body, CORRELATION_AT);
-            correlation == 0 || ack(correlation)
+            _ => true,
         })?;
         match not_leader {
             Some(leader_id) => Err(LinkLost::NotLeader { leader_id }),
@@ -272,8 +266,11 @@ impl AckReader {
     }
 }
 
-fn field_u64(body: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(body[at..at + 8].try_into().expect("8 bytes"))
+/// A frame's declared fields; an events frame's events are left unread.
+fn frame_fields(body: &[u8]) -> FromEngineFrame {
+    FromEngineFrame::decode_with_tail(body)
+        .expect("the engine sends valid frames")
+        .0
 }
 
 fn closed() -> LinkLost {

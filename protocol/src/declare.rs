@@ -3,7 +3,9 @@
 //! sizes, the encoder, the decoder (frames checked whole before parsing: exact length,
 //! then every enum and flag field checked) and a description of every message
 //! ([`MessageDecl`]) from which the specification's tables, the Python codec and the
-//! fuzz tests are generated.
+//! fuzz tests are generated. A message may be declared with a tail: bytes of another
+//! declaration that follow its fields (an engine link frame's input or events); the
+//! declaration then covers its fixed part and says what the tail is.
 
 use crate::field_codec::Column;
 
@@ -45,6 +47,12 @@ pub enum Family {
     /// What the matcher answers an input with: under the input's number, recomputed on
     /// replay, sent again to a link that resumes.
     EngineEvent,
+    /// Engine link frames that open, keep and end a link: never numbered.
+    LinkControl,
+    /// Engine link frames that carry an input for the engine to sequence.
+    LinkInput,
+    /// Engine link frames that carry the events of one sequenced input.
+    LinkEvents,
 }
 
 impl Family {
@@ -65,6 +73,9 @@ impl Family {
             Family::EngineInput => "seq: journaled; replayed on recovery",
             Family::EngineControl => "no: never sequenced or journaled",
             Family::EngineEvent => "under its input's seq; recomputed on replay, resent on Resume",
+            Family::LinkControl => "no",
+            Family::LinkInput => "no (the engine sequences its input)",
+            Family::LinkEvents => "carries its input's `seq`; resent on Resume",
         }
     }
 }
@@ -88,8 +99,11 @@ pub struct MessageDecl {
     /// The declaration's doc comment, one line per entry.
     pub doc: &'static [&'static str],
     pub fields: &'static [FieldDecl],
-    /// The whole message, type byte included.
+    /// The whole message, type byte included; for a message with a tail, all but the
+    /// tail.
     pub size: usize,
+    /// What follows the fields, as the specification states it; `None`: nothing does.
+    pub tail: Option<&'static str>,
 }
 
 /// A column with the name it travels under.
@@ -109,6 +123,19 @@ impl MessageDecl {
             })
         })
     }
+}
+
+/// The largest message of a table, for bounds computed at compile time.
+pub const fn largest(table: &[MessageDecl]) -> usize {
+    let mut size = 0;
+    let mut i = 0;
+    while i < table.len() {
+        if table[i].size > size {
+            size = table[i].size;
+        }
+        i += 1;
+    }
+    size
 }
 
 /// The codec of a declared field: its own type, or the marker named after `as`.
@@ -135,14 +162,28 @@ macro_rules! declared_default {
     };
 }
 
+/// A declared tail's description, if the message has one.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! declared_tail {
+    () => {
+        None::<&'static str>
+    };
+    ($tail:literal) => {
+        Some($tail)
+    };
+}
+
 /// Declares one direction's messages. Each entry is
 ///
 /// ```text
 /// /// What the message says (Rust docs, the Python docstring).
-/// CONST_NAME = b'X' => Name(Family) { field: RustType [as Codec] [= "python default"], … },
+/// CONST_NAME = b'X' => Name(Family) { field: RustType [as Codec] [= "python default"], … }
+///     [then "what follows the fields"],
 /// ```
 ///
 /// and generates `enum`, `CONST_NAME`s, `len(kind)`, `family(kind)`, `encode`, `decode`
+/// (of the fields: a tail is the caller's to write and read), `enum::decode_with_tail`
 /// and the `TABLE` of [`MessageDecl`]s.
 #[macro_export]
 macro_rules! declare_messages {
@@ -155,7 +196,7 @@ macro_rules! declare_messages {
             $(#[doc = $doc:literal])*
             $const:ident = $byte:literal => $variant:ident($fam:ident) {
                 $($field:ident : $t:ty $(as $codec:ty)? $(= $default:literal)?),* $(,)?
-            }
+            } $(then $tail:literal)?
         ),+ $(,)?
     ) => {
         $(pub const $const: u8 = $byte;)+
@@ -186,6 +227,7 @@ macro_rules! declare_messages {
                 ),*],
                 size: 1 $(+ <$crate::field_codec_of!($t $(, $codec)?)
                     as $crate::field_codec::FieldCodec<$t>>::SIZE)*,
+                tail: $crate::declared_tail!($($tail)?),
             }
         ),+];
 
@@ -241,6 +283,25 @@ macro_rules! declare_messages {
             };
             r.finish()?;
             Ok(message)
+        }
+
+        impl $enum {
+            /// Decodes the fields at the start of `body` and returns the bytes after
+            /// them: the tail of a message declared with one, else nothing (a longer
+            /// body is refused as `decode` refuses it).
+            pub fn decode_with_tail(
+                body: &[u8],
+            ) -> Result<($enum, &[u8]), $crate::error::DecodeError> {
+                let kind = *body.first().ok_or($crate::error::DecodeError::Truncated)?;
+                let size = $len(kind).ok_or($crate::error::DecodeError::UnknownType)?;
+                let has_tail = match kind {
+                    $($byte => $crate::declared_tail!($($tail)?).is_some(),)+
+                    _ => false,
+                };
+                let fields_end = if has_tail { size.min(body.len()) } else { body.len() };
+                let (fields, tail) = body.split_at(fields_end);
+                Ok(($decode(fields)?, tail))
+            }
         }
     };
 }

@@ -22,6 +22,7 @@ use crate::wire::{Reader, Writer};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WireType {
     U8,
+    U16,
     U32,
     U64,
     I64,
@@ -36,6 +37,7 @@ impl WireType {
     pub const fn size(self) -> usize {
         match self {
             WireType::U8 | WireType::Bool => 1,
+            WireType::U16 => 2,
             WireType::U32 => 4,
             WireType::U64 | WireType::I64 => 8,
             WireType::U128 => 16,
@@ -113,7 +115,7 @@ macro_rules! number_codec {
         }
     )+};
 }
-number_codec!(u8 => U8, u32 => U32, u64 => U64, i64 => I64, u128 => U128);
+number_codec!(u8 => U8, u16 => U16, u32 => U32, u64 => U64, i64 => I64, u128 => U128);
 
 impl FieldCodec<bool> for bool {
     const COLUMNS: &'static [Column] = &[own(WireType::Bool, Values::Bool)];
@@ -139,6 +141,7 @@ macro_rules! enum_codec {
         }
     )+};
 }
+pub(crate) use enum_codec;
 enum_codec!(
     Side => "Side",
     OrderType => "OrderType",

@@ -13,10 +13,13 @@ use ringex_protocol::event_codec::{
     decode_event, decode_event_message, encode_event, EVENT_MESSAGES,
 };
 use ringex_protocol::frame::{split_frame, LengthPrefix};
+use ringex_protocol::link::from_engine::{decode_from_engine_frame, encode_from_engine};
+use ringex_protocol::link::to_engine::{decode_to_engine_frame, encode_to_engine};
 use ringex_protocol::link::{
     decode_from_engine, decode_to_engine, events, write_engine_heartbeat, write_events,
-    write_expired, write_input, write_not_leader, write_resume, write_timed_input_with, FromEngine,
-    ResumeFrom, ToEngine, LINK_FRAME_MAX,
+    write_expired, write_goodbye, write_heartbeat, write_input, write_not_leader, write_resume,
+    write_timed_input_with, write_welcome, FromEngine, FromEngineFrame, GoodbyeReason, ResumeFrom,
+    ToEngine, ToEngineFrame, FROM_ENGINE_FRAMES, LINK_FRAME_MAX, TO_ENGINE_FRAMES,
 };
 use ringex_protocol::mold;
 
@@ -71,7 +74,30 @@ fn check_event(bytes: &[u8]) {
     }
 }
 
+/// Any link frame a declared decoder accepts is its fields re-encoded, then its tail.
+fn check_declared_frames(bytes: &[u8]) {
+    if let Ok((frame, tail)) = ToEngineFrame::decode_with_tail(bytes) {
+        let mut again = Vec::new();
+        encode_to_engine(&frame, &mut again);
+        again.extend_from_slice(tail);
+        assert_eq!(
+            again, bytes,
+            "accepted frame to the engine does not round-trip"
+        );
+    }
+    if let Ok((frame, tail)) = FromEngineFrame::decode_with_tail(bytes) {
+        let mut again = Vec::new();
+        encode_from_engine(&frame, &mut again);
+        again.extend_from_slice(tail);
+        assert_eq!(
+            again, bytes,
+            "accepted frame from the engine does not round-trip"
+        );
+    }
+}
+
 fn check_link(bytes: &[u8]) {
+    check_declared_frames(bytes);
     // Fixed-size link frames the decoder accepts re-encode to the same bytes.
     if let Ok(ToEngine::Resume(from)) = decode_to_engine(bytes) {
         let mut again = Vec::new();
@@ -141,6 +167,16 @@ fn decoders_survive_mutated_samples() {
     let mut not_leader = Vec::new();
     write_not_leader(&mut not_leader, 2, 11);
     seeds.push(not_leader[4..].to_vec());
+    let mut control = Vec::new();
+    write_welcome(&mut control, 9);
+    write_engine_heartbeat(&mut control, 1 << 62);
+    write_goodbye(&mut control, GoodbyeReason::BadInput, 3);
+    write_heartbeat(&mut control);
+    let mut rest = &control[..];
+    while let Some((body, used)) = split_frame(rest, LengthPrefix::U32, LINK_FRAME_MAX).unwrap() {
+        seeds.push(body.to_vec());
+        rest = &rest[used..];
+    }
     let all_events: Vec<_> = samples::events().into_iter().map(|(_, e)| e).collect();
     for (_, event) in samples::events() {
         let mut buf = Vec::new();
@@ -178,6 +214,17 @@ fn every_declared_engine_message_is_fuzzed() {
     });
     fuzz_declared(&mut rng, EVENT_MESSAGES, check_event, |b| {
         decode_event_message(b).map(drop)
+    });
+}
+
+#[test]
+fn every_declared_link_frame_is_fuzzed() {
+    let mut rng = Rng(0x5EED_0005);
+    fuzz_declared(&mut rng, TO_ENGINE_FRAMES, check_link, |b| {
+        decode_to_engine_frame(b).map(drop)
+    });
+    fuzz_declared(&mut rng, FROM_ENGINE_FRAMES, check_link, |b| {
+        decode_from_engine_frame(b).map(drop)
     });
 }
 

@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
+use ringex_protocol::link::GoodbyeReason;
 
 use crate::binary_session::SessionAction;
 use crate::engine_events::LinkOutcome;
@@ -203,5 +204,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LinkReport>()?;
     m.add_class::<Regression>()?;
     m.add_class::<AckedOutput>()?;
+    // The Goodbye reasons the link acts on, from the link's own declaration.
+    m.add(
+        "GOODBYE_HISTORY_UNAVAILABLE",
+        GoodbyeReason::HistoryUnavailable as u8,
+    )?;
+    m.add(
+        "GOODBYE_AHEAD_OF_ENGINE",
+        GoodbyeReason::AheadOfEngine as u8,
+    )?;
     Ok(())
 }

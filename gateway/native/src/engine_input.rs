@@ -3,12 +3,8 @@
 //! The link's standing is kept here alone; Python learns it from the core.
 
 use ringex_core::Command;
-use ringex_protocol::command_codec::encode_command;
-use ringex_protocol::frame::{write_frame, LengthPrefix};
-use ringex_protocol::link::{
-    write_heartbeat, write_resume, ResumeFrom, LINK_FRAME_MAX, LINK_INPUT,
-};
-use ringex_protocol::wire::Writer;
+use ringex_protocol::link::{write_heartbeat, write_input, write_resume, ResumeFrom};
+use ringex_protocol::Input;
 
 pub struct EngineInput {
     up: bool,
@@ -70,9 +66,6 @@ impl EngineInput {
     /// Queues a command the gateway itself sends (no session waits for its answer).
     pub fn command(&mut self, command: &Command) {
         let (correlation, out) = self.open_input();
-        write_frame(out, LengthPrefix::U32, LINK_FRAME_MAX, |b| {
-            Writer::new(b).u8(LINK_INPUT).u64(correlation);
-            encode_command(command, b);
-        });
+        write_input(out, correlation, &Input::Command(*command));
     }
 }

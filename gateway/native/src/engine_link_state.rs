@@ -32,10 +32,8 @@
 use std::collections::{HashMap, HashSet};
 
 use ringex_core::CommandKind;
-use ringex_protocol::frame::{write_frame, LengthPrefix};
-use ringex_protocol::link::{ResumeFrom, LINK_FRAME_MAX, LINK_TIMED_INPUT};
+use ringex_protocol::link::{write_timed_input_with, ResumeFrom};
 use ringex_protocol::session::GatewayRejectReason;
-use ringex_protocol::wire::Writer;
 
 /// Orders answered at the bound whose events may still come, remembered to count late
 /// answers; past this many the oldest knowledge is dropped (the count then undercounts).
@@ -231,13 +229,7 @@ impl EngineLinkState {
         body: impl FnOnce(&mut Vec<u8>),
     ) {
         let deadline_ns = self.deadline_ns(pending.arrival_ns);
-        write_frame(out, LengthPrefix::U32, LINK_FRAME_MAX, |b| {
-            Writer::new(b)
-                .u8(LINK_TIMED_INPUT)
-                .u64(correlation)
-                .u64(deadline_ns);
-            body(b);
-        });
+        write_timed_input_with(out, correlation, deadline_ns, body);
         let link = self.link_number;
         self.pending.insert(
             correlation,

@@ -1,6 +1,11 @@
 """Type stubs of the native module (gateway/native)."""
 
-from typing import overload
+from typing import Final, overload
+
+#: Goodbye reason: the engine no longer holds the history asked for.
+GOODBYE_HISTORY_UNAVAILABLE: Final[int]
+#: Goodbye reason: the gateway asked to resume past the engine's last sequence.
+GOODBYE_AHEAD_OF_ENGINE: Final[int]
 
 class LoginRequested:
     """The session asked to log in: check these credentials, then call

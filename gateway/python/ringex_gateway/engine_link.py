@@ -19,14 +19,14 @@ import logging
 import time
 from typing import Protocol, cast
 
-from ringex_gateway._native import GatewayCore, NotLeader
+from ringex_gateway._native import (
+    GOODBYE_AHEAD_OF_ENGINE,
+    GOODBYE_HISTORY_UNAVAILABLE,
+    GatewayCore,
+    NotLeader,
+)
 from ringex_gateway.config import Settings
 from ringex_gateway.leader_follow import LeaderFollower
-
-#: Goodbye reason: the engine no longer holds the history asked for.
-_GOODBYE_HISTORY_UNAVAILABLE = 6
-#: Goodbye reason: the gateway asked to resume past the engine's last sequence.
-_GOODBYE_AHEAD_OF_ENGINE = 7
 
 log = logging.getLogger("ringex_gateway.engine_link")
 
@@ -121,14 +121,14 @@ class EngineLink:
             return
         if report.not_leader is not None:
             self._not_leader(report.not_leader)
-        elif goodbye is not None and goodbye.reason == _GOODBYE_HISTORY_UNAVAILABLE:
+        elif goodbye is not None and goodbye.reason == GOODBYE_HISTORY_UNAVAILABLE:
             log.error(
                 "engine no longer holds the events after seq %d: relinking live; the "
                 "events in between are missing from the streams (engine_seq_gaps)",
                 self.gateway.core.last_engine_seq(),
             )
             self.drop()
-        elif goodbye is not None and goodbye.reason == _GOODBYE_AHEAD_OF_ENGINE:
+        elif goodbye is not None and goodbye.reason == GOODBYE_AHEAD_OF_ENGINE:
             log.error("ALARM engine refused the resume: it is behind this gateway; retrying")
             self.drop()
         elif goodbye is not None:

@@ -31,6 +31,6 @@ fn column_value(wire: WireType, raw: &[u8]) -> Value {
         WireType::Bool => json!(raw[0] == 1),
         WireType::I64 => json!(n as u64 as i64),
         WireType::U128 => json!(n.to_string()),
-        WireType::U8 | WireType::U32 | WireType::U64 => json!(n as u64),
+        WireType::U8 | WireType::U16 | WireType::U32 | WireType::U64 => json!(n as u64),
     }
 }

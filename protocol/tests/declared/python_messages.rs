@@ -42,7 +42,9 @@ fn struct_code(wire: WireType) -> String {
         WireType::U32 => "I".into(),
         WireType::U64 => "Q".into(),
         WireType::I64 => "q".into(),
-        WireType::U128 => unreachable!("no client session message carries a u128"),
+        WireType::U16 | WireType::U128 => {
+            unreachable!("no client session message carries a u16 or a u128")
+        }
         WireType::Text(n) => format!("{n}s"),
     }
 }
