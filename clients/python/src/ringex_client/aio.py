@@ -18,11 +18,25 @@ from ringex_client.state import OrderTracker
 
 log = logging.getLogger("ringex_client")
 
+#: How many delivered messages may wait for next_message() or messages() by default.
+MAX_QUEUED_MESSAGES = 10_000
+
 
 class AsyncClient(OrderEntry, SessionTimers):
     """A session with the gateway on asyncio streams; the same options as
     :class:`ringex_client.Client`. Use ``async with AsyncClient(...) as c:``. Held-back
-    order messages (``pace_orders``) go out from the background task."""
+    order messages (``pace_orders``) go out from the background task.
+
+    ``max_queued_messages`` bounds the delivered messages that wait to be taken with
+    :meth:`next_message` or :meth:`messages`. When that many wait, the background task
+    stops reading the socket until one is taken (a warning is logged), just as the
+    blocking client reads only inside ``poll()``: TCP pushes back on the gateway, and no
+    message is dropped. The paused client sends no heartbeats either, so a pause longer
+    than the gateway's bounds ends the session (Goodbye IdleTimeout or SlowConsumer);
+    the client then reconnects and the gateway replays the account's stream from the
+    next sequence number it expects. With 0 nothing is queued: ``on_message`` alone sees
+    the messages, and :meth:`next_message` only reports the session's end.
+    """
 
     def __init__(
         self,
@@ -38,7 +52,10 @@ class AsyncClient(OrderEntry, SessionTimers):
         on_message: Callable[[Message], None] | None = None,
         first_client_order_id: int | None = None,
         pace_orders: bool = True,
+        max_queued_messages: int = MAX_QUEUED_MESSAGES,
     ) -> None:
+        if max_queued_messages < 0:
+            raise ValueError("max_queued_messages must be 0 or more")
         self.address = (host, port)
         self.protocol = ClientProtocol(
             username, password, replay_from_start=replay_from_start, pace_orders=pace_orders
@@ -48,7 +65,15 @@ class AsyncClient(OrderEntry, SessionTimers):
         self._timeout_s_chosen = timeout_s
         self.on_message = on_message
         self._writer: asyncio.StreamWriter | None = None
-        self._queue: asyncio.Queue[Message | BaseException] = asyncio.Queue()
+        self.max_queued_messages = max_queued_messages
+        # One place more than the bound, so the session's end fits behind a full queue
+        # (and asyncio's maxsize 0 would mean unbounded).
+        self._queue: asyncio.Queue[Message | BaseException] = asyncio.Queue(max_queued_messages + 1)
+        self._ended: BaseException | None = None
+        # Set whenever a message is taken: a paused reader waits for it.
+        self._taken = asyncio.Event()
+        # Whether the queue filled since the consumer last emptied it (warned once).
+        self._paused_since_empty = False
         self._task: asyncio.Task[None] | None = None
         self._logged_in: asyncio.Future[LoginAccepted] | None = None
         self._closing = False
@@ -117,6 +142,7 @@ class AsyncClient(OrderEntry, SessionTimers):
     def _fail(self, error: BaseException) -> None:
         if self._logged_in is not None and not self._logged_in.done():
             self._logged_in.set_exception(error)
+        self._ended = error
         self._queue.put_nowait(error)
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -142,16 +168,40 @@ class AsyncClient(OrderEntry, SessionTimers):
                         self._logged_in.set_result(message)
                     if self.on_message is not None:
                         self.on_message(message)
-                    self._queue.put_nowait(message)
+                    await self._deliver(message)
+                self.protocol.raise_if_ended()
             self._flush()
             if self.protocol.logged_in and time.monotonic() - last_sent >= self.heartbeat_s:
                 writer.write(encode(Heartbeat()))
                 last_sent = time.monotonic()
             await writer.drain()
 
+    async def _deliver(self, message: Message) -> None:
+        """Queues a message, waiting (and so reading nothing more) while the queue holds
+        ``max_queued_messages``."""
+        if self.max_queued_messages == 0:
+            return
+        if self._queue.qsize() >= self.max_queued_messages:
+            if not self._paused_since_empty:
+                log.warning(
+                    "%d messages wait unread: reading paused until next_message() takes one",
+                    self.max_queued_messages,
+                )
+                self._paused_since_empty = True
+            while self._queue.qsize() >= self.max_queued_messages:
+                await self._taken.wait()
+                self._taken.clear()
+        self._queue.put_nowait(message)
+
     async def next_message(self, timeout: float | None = None) -> Message:
-        """The next delivered message. Raises the session's final error when it ended."""
+        """The next delivered message. Raises the session's final error when it ended
+        (again on every later call)."""
+        if self._queue.empty() and self._ended is not None:
+            raise self._ended
         item = await asyncio.wait_for(self._queue.get(), timeout)
+        self._taken.set()
+        if self._queue.empty():
+            self._paused_since_empty = False
         if isinstance(item, BaseException):
             raise item
         return item

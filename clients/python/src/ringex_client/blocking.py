@@ -57,6 +57,8 @@ class Client(OrderEntry, SessionTimers):
         self._last_sent = 0.0
         self._last_heard = 0.0
         self._inbox: list[Message] = []
+        # The session's end, raised by the poll after the one that returned what preceded it.
+        self._ended: BaseException | None = None
         self._init_ids(first_client_order_id)
 
     @property
@@ -112,13 +114,18 @@ class Client(OrderEntry, SessionTimers):
             self._inbox.append(message)
             if self.on_message is not None:
                 self.on_message(message)
+        self.protocol.raise_if_ended()
         self._flush()
 
     def poll(self, timeout: float = 0.0) -> list[Message]:
         """Waits up to ``timeout`` seconds for messages; returns those delivered.
 
         Sends a heartbeat when due. On a lost connection it reconnects (if enabled) and
-        the replay arrives through later polls; otherwise the error propagates."""
+        the replay arrives through later polls; otherwise the error propagates, after
+        the messages that came before it were returned."""
+        if self._ended is not None:
+            error, self._ended = self._ended, None
+            raise error
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -134,15 +141,23 @@ class Client(OrderEntry, SessionTimers):
             except SessionEndedError as e:
                 self._close_socket()
                 if e.reason == SessionEndReason.LOGOUT or not self.reconnect:
-                    raise
+                    return self._end(e)
                 log.warning("%s; reconnecting", e)
             except (OSError, ProtocolError) as e:
                 self._close_socket()
                 if not self.reconnect:
-                    raise
+                    return self._end(e)
                 log.warning("connection lost (%s); reconnecting", e)
             if self._inbox or time.monotonic() >= deadline:
                 break
+        out, self._inbox = self._inbox, []
+        return out
+
+    def _end(self, error: BaseException) -> list[Message]:
+        """Raises ``error`` now if nothing waits to be returned, else on the next poll."""
+        if not self._inbox:
+            raise error
+        self._ended = error
         out, self._inbox = self._inbox, []
         return out
 

@@ -128,6 +128,8 @@ class ClientProtocol:
         self._pacer = OrderPacer()
         # Paced messages waiting for a token, in the order they were sent.
         self._held: deque[Message] = deque()
+        # The Goodbye that ended this connection, raised once what came before it is out.
+        self._ended: SessionEndedError | None = None
 
     # Outgoing -----------------------------------------------------------------------
 
@@ -138,6 +140,7 @@ class ClientProtocol:
         # Unanswered order messages among them are resent after the replay.
         self._held.clear()
         self.logged_in = False
+        self._ended = None
         self._resent = False
         login = Login(self.username, self.password, self.next_seq)
         return encode(login)
@@ -184,8 +187,12 @@ class ClientProtocol:
 
     def receive(self, data: bytes) -> list[Message]:
         """Decodes new bytes; returns the messages to deliver, in order. Raises
-        ProtocolError on bad bytes, LoginError or SessionEndedError when the gateway says so."""
+        ProtocolError on bad bytes, LoginError when the gateway refuses the login. A
+        Goodbye ends decoding: the messages before it are returned, and
+        :meth:`raise_if_ended` raises it once they are delivered."""
         delivered: list[Message] = []
+        if self._ended is not None:
+            return delivered
         for body in self._reader.feed(data):
             message = decode_server(body)
             if type(message) in _MARKET_DATA:
@@ -199,7 +206,8 @@ class ClientProtocol:
                 raise LoginError(message.reason)
             elif isinstance(message, Goodbye):
                 self.logged_in = False
-                raise SessionEndedError(message.reason, message.detail)
+                self._ended = SessionEndedError(message.reason, message.detail)
+                break
             elif isinstance(message, SessionParameters):
                 self.parameters = message
                 if self.pace_orders:
@@ -221,6 +229,11 @@ class ClientProtocol:
             delivered.append(message)
             self._maybe_resend()
         return delivered
+
+    def raise_if_ended(self) -> None:
+        """Raises SessionEndedError once the gateway said Goodbye on this connection."""
+        if self._ended is not None:
+            raise self._ended
 
     def _logged_in(self, message: LoginAccepted) -> None:
         if self.epoch is not None and message.epoch != self.epoch:
