@@ -11,7 +11,7 @@
 //! from the first sequence number; a gap (a link that resumed live) or an event the
 //! builder refuses stops the feeds, and subscribing then answers `Unavailable`.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -26,6 +26,7 @@ use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
 use crate::feed_batches::FeedBatches;
 use crate::feed_window::{FeedWindow, Miss};
 use crate::multicast_publisher::MulticastPublisher;
+use crate::output_chunks::Output;
 use crate::pending_commands::PendingCommands;
 use crate::subscriptions::{FeedKey, FeedSession, Queued};
 
@@ -404,7 +405,7 @@ impl FeedFanout {
         let s = &self.settings;
         for batch in self.batches.filled() {
             // One copy of the batch, shared by every subscriber's backlog.
-            let shared: Rc<[u8]> = Rc::from(batch.frames.as_slice());
+            let shared: Arc<[u8]> = Arc::from(batch.frames.as_slice());
             for k in [batch.key, batch.key.of(ALL_INSTRUMENTS)] {
                 let Some(list) = self.subscribers.get(&k) else {
                     continue;
@@ -538,7 +539,7 @@ impl FeedFanout {
             Ok(()) => {
                 self.counters.resends += 1;
                 let s = &self.settings;
-                let frames = Rc::from(frames);
+                let frames = Arc::from(frames);
                 if session.queue_frames(&frames, count, s.backlog_bytes, s.conflate)
                     == Queued::Conflated
                 {
@@ -585,7 +586,7 @@ impl FeedFanout {
     /// one book past the budget per call, the rest at later calls ([`Self::has_output`]
     /// stays true). A subscription to every instrument waits as one snapshot per listed
     /// instrument, each taken when its turn comes. Returns how many messages.
-    pub fn take_output(&mut self, sid: u64, out: &mut Vec<u8>, budget_bytes: usize) -> u64 {
+    pub fn take_output(&mut self, sid: u64, out: &mut Output, budget_bytes: usize) -> u64 {
         let Some(session) = self.sessions.get_mut(&sid) else {
             return 0;
         };
@@ -601,7 +602,7 @@ impl FeedFanout {
                     .map(|i| key.of(i));
                 pending.extend(listed);
             } else {
-                count += self.snapshot(key, out);
+                count += out.write_with(|buf| self.snapshot(key, buf));
             }
         }
         pending.drain(..next);
