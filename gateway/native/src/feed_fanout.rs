@@ -567,17 +567,26 @@ impl FeedFanout {
             .is_some_and(|s| !s.out.is_empty() || !s.pending.is_empty())
     }
 
+    /// Whether the session's feed output goes at its next drain whatever the coalescing
+    /// interval: snapshots, incrementals of `coalesce_bytes`, or its end as a slow
+    /// consumer.
+    pub fn due_at_once(&self, sid: u64) -> bool {
+        self.sessions.get(&sid).is_some_and(|s| {
+            s.slow || !s.pending.is_empty() || s.out_bytes >= self.settings.coalesce_bytes
+        })
+    }
+
     /// When the session's waiting incrementals are to be written if not now (`None`:
     /// now). Snapshots go at once (they answer a request), incrementals once the oldest
     /// has waited `coalesce_ns` or they reach `coalesce_bytes`.
     pub fn held_until(&mut self, sid: u64, now_ns: u64) -> Option<u64> {
-        let s = &self.settings;
-        let session = self.sessions.get_mut(&sid)?;
-        if !session.pending.is_empty() || session.out_bytes >= s.coalesce_bytes {
+        if self.due_at_once(sid) {
             return None;
         }
+        let coalesce_ns = self.settings.coalesce_ns;
+        let session = self.sessions.get_mut(&sid)?;
         let since = *session.waiting_since_ns.get_or_insert(now_ns);
-        let due = since.saturating_add(s.coalesce_ns);
+        let due = since.saturating_add(coalesce_ns);
         (now_ns < due).then_some(due)
     }
 
