@@ -9,6 +9,7 @@ reading (conflated, or disconnected) while other sessions keep trading."""
 import contextlib
 import random
 import socket
+import struct
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,7 +45,7 @@ from ringex_client import (
 from ringex_client.book_checksum import l2_checksum
 from tests.session_tools import expect
 from tests.system_processes import PASSWORD, Engine, Gateway, wait_engine_up
-from tests.test_engine_link import metric
+from tests.test_engine_link import metric, wait_metric
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -280,6 +281,32 @@ def test_a_stalled_subscriber_is_conflated_or_disconnected_and_trading_goes_on(
         assert metric(g, "ringex_gateway_feeds_stopped") == 0
     stalled.sock.close()
     for c in (alice, bob):
+        c.close()
+
+
+def test_a_subscriber_reset_mid_write_ends_alone_and_the_others_go_on(
+    exchange: GatewayFactory,
+) -> None:
+    """A subscriber's connection reset while bytes wait for it (the socket writer meets
+    the reset mid-write): that session ends, and trading and another subscriber's book
+    go on whole."""
+    g = exchange()
+    alice, bob = login(g, "alice"), login(g, "bob")
+    viewer = login(g, "viewer")
+    book = LocalBook(viewer, 1)
+    book.subscribe()
+    book.wait_synced()
+    gone = StalledReader(g)
+    trade_randomly([alice, bob], 100, seed=5)
+    gone.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    gone.sock.close()
+    trade_randomly([alice, bob], 300, seed=6)
+    wait_metric(g, "ringex_gateway_sessions", 3)
+    begin, fresh = snapshot_of(g, FeedKind.L3)
+    book.wait_until(lambda: book.feed_seq() >= begin.feed_seq)
+    assert (book.gaps, book.resyncs) == (0, 0)
+    assert book.orders() == fresh.orders()
+    for c in (alice, bob, viewer):
         c.close()
 
 

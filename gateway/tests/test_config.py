@@ -75,6 +75,7 @@ def test_hash_password_command(capsys: pytest.CaptureFixture[str]) -> None:
         ("feed_l2_depths", "1,2,3,4,5"),
         ("feed_l2_depths", "ten"),
         ("feed_slow", "drop"),
+        ("feed_writer", "high"),
         ("feed_window_events", 0),
     ],
 )

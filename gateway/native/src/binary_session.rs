@@ -157,6 +157,9 @@ impl Core {
                     depth,
                 };
                 let answer = self.feeds.subscribe(sid, key, subscribe);
+                if subscribe && answer.is_ok() {
+                    self.request_writer(sid);
+                }
                 self.feed_answer(sid, key, answer);
                 SessionAction::Continue
             }
@@ -284,7 +287,7 @@ impl Core {
             self.stats.session_end(reason as u8);
             frame(&mut out, &ServerMessage::Goodbye { reason, detail });
         }
-        out
+        self.close_written(sid, s.writer, out)
     }
 
     fn forget(&mut self, sid: u64) -> Option<Session> {

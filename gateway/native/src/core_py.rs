@@ -1,7 +1,10 @@
 //! The gateway core for Python (`GatewayCore`): Python owns the sockets and timers and
 //! calls in once per batch of bytes; the answers are the records of `core_records`.
 
-use pyo3::exceptions::PyValueError;
+use std::os::fd::BorrowedFd;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
@@ -12,6 +15,7 @@ use crate::engine_link_state;
 use crate::feed_fanout::FeedSettings;
 use crate::gateway::{Core, Limits};
 use crate::multicast_publisher::{MulticastPublisher, MulticastSettings};
+use crate::socket_writer::WriterSettings;
 
 fn code<T: TryFrom<u8>>(value: u8, what: &str) -> PyResult<T> {
     T::try_from(value).map_err(|_| PyValueError::new_err(format!("unknown {what} {value}")))
@@ -92,6 +96,62 @@ impl PyGatewayCore {
         self.core
             .configure_feeds(settings)
             .map_err(PyValueError::new_err)
+    }
+
+    /// Starts the socket writer, which takes over the sockets of sessions that subscribe
+    /// to a feed (see :meth:`take_writer_requests`): at most `write_buffer_bytes` of a
+    /// session's bytes wait in it; a closing session's Goodbye gets `close_grace_ns`;
+    /// with `idle_priority` it runs only on CPU nothing else on the host wants.
+    #[pyo3(signature = (*, write_buffer_bytes, close_grace_ns, idle_priority))]
+    fn start_writer(
+        &mut self,
+        write_buffer_bytes: usize,
+        close_grace_ns: u64,
+        idle_priority: bool,
+    ) -> PyResult<()> {
+        let settings = WriterSettings {
+            bound_bytes: write_buffer_bytes,
+            close_grace: Duration::from_nanos(close_grace_ns),
+            idle_priority,
+        };
+        self.core
+            .start_writer(settings)
+            .map_err(|e| PyOSError::new_err(e.to_string()))
+    }
+
+    /// Sessions that subscribed to a feed since the last call: hand each one's socket
+    /// over (:meth:`hand_over`) if its transport holds no unsent bytes.
+    fn take_writer_requests(&mut self) -> Vec<u64> {
+        self.core.take_writer_requests()
+    }
+
+    /// The socket writer takes over writing to the session's socket (a duplicate of
+    /// `fd`; the caller keeps its own for reading, and never writes to it again).
+    fn hand_over(&mut self, sid: u64, fd: i32) -> PyResult<bool> {
+        if fd < 0 {
+            return Err(PyValueError::new_err("not a file descriptor"));
+        }
+        // SAFETY: the caller's transport holds `fd` open for the length of this call.
+        let socket = unsafe { BorrowedFd::borrow_raw(fd) };
+        self.core
+            .hand_over(sid, socket)
+            .map_err(|e| PyOSError::new_err(e.to_string()))
+    }
+
+    /// The socket writer's events: sessions whose sockets failed, to end; sessions that
+    /// caught up are drained again.
+    fn writer_events(&mut self) -> Vec<u64> {
+        self.core.writer_events()
+    }
+
+    /// Readable when the socket writer has events (None without a writer).
+    fn writer_wake_fd(&self) -> Option<i32> {
+        self.core.writer_wake_fd()
+    }
+
+    /// Whether the socket writer has sent everything and closed what it was to.
+    fn writer_idle(&self) -> bool {
+        self.core.writer_idle()
     }
 
     /// Names an instrument in its InstrumentDefinitions: 1-16 printable ASCII characters.

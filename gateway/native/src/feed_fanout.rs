@@ -11,7 +11,7 @@
 //! from the first sequence number; a gap (a link that resumed live) or an event the
 //! builder refuses stops the feeds, and subscribing then answers `Unavailable`.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -26,6 +26,7 @@ use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
 use crate::feed_batches::FeedBatches;
 use crate::feed_window::{FeedWindow, Miss};
 use crate::multicast_publisher::MulticastPublisher;
+use crate::output_chunks::Output;
 use crate::pending_commands::PendingCommands;
 use crate::subscriptions::{FeedKey, FeedSession, Queued};
 
@@ -404,7 +405,7 @@ impl FeedFanout {
         let s = &self.settings;
         for batch in self.batches.filled() {
             // One copy of the batch, shared by every subscriber's backlog.
-            let shared: Rc<[u8]> = Rc::from(batch.frames.as_slice());
+            let shared: Arc<[u8]> = Arc::from(batch.frames.as_slice());
             for k in [batch.key, batch.key.of(ALL_INSTRUMENTS)] {
                 let Some(list) = self.subscribers.get(&k) else {
                     continue;
@@ -538,7 +539,7 @@ impl FeedFanout {
             Ok(()) => {
                 self.counters.resends += 1;
                 let s = &self.settings;
-                let frames = Rc::from(frames);
+                let frames = Arc::from(frames);
                 if session.queue_frames(&frames, count, s.backlog_bytes, s.conflate)
                     == Queued::Conflated
                 {
@@ -566,17 +567,26 @@ impl FeedFanout {
             .is_some_and(|s| !s.out.is_empty() || !s.pending.is_empty())
     }
 
+    /// Whether the session's feed output goes at its next drain whatever the coalescing
+    /// interval: snapshots, incrementals of `coalesce_bytes`, or its end as a slow
+    /// consumer.
+    pub fn due_at_once(&self, sid: u64) -> bool {
+        self.sessions.get(&sid).is_some_and(|s| {
+            s.slow || !s.pending.is_empty() || s.out_bytes >= self.settings.coalesce_bytes
+        })
+    }
+
     /// When the session's waiting incrementals are to be written if not now (`None`:
     /// now). Snapshots go at once (they answer a request), incrementals once the oldest
     /// has waited `coalesce_ns` or they reach `coalesce_bytes`.
     pub fn held_until(&mut self, sid: u64, now_ns: u64) -> Option<u64> {
-        let s = &self.settings;
-        let session = self.sessions.get_mut(&sid)?;
-        if !session.pending.is_empty() || session.out_bytes >= s.coalesce_bytes {
+        if self.due_at_once(sid) {
             return None;
         }
+        let coalesce_ns = self.settings.coalesce_ns;
+        let session = self.sessions.get_mut(&sid)?;
         let since = *session.waiting_since_ns.get_or_insert(now_ns);
-        let due = since.saturating_add(s.coalesce_ns);
+        let due = since.saturating_add(coalesce_ns);
         (now_ns < due).then_some(due)
     }
 
@@ -585,7 +595,7 @@ impl FeedFanout {
     /// one book past the budget per call, the rest at later calls ([`Self::has_output`]
     /// stays true). A subscription to every instrument waits as one snapshot per listed
     /// instrument, each taken when its turn comes. Returns how many messages.
-    pub fn take_output(&mut self, sid: u64, out: &mut Vec<u8>, budget_bytes: usize) -> u64 {
+    pub fn take_output(&mut self, sid: u64, out: &mut Output, budget_bytes: usize) -> u64 {
         let Some(session) = self.sessions.get_mut(&sid) else {
             return 0;
         };
@@ -601,7 +611,7 @@ impl FeedFanout {
                     .map(|i| key.of(i));
                 pending.extend(listed);
             } else {
-                count += self.snapshot(key, out);
+                count += out.write_with(|buf| self.snapshot(key, buf));
             }
         }
         pending.drain(..next);

@@ -2,7 +2,8 @@
 //! validated and stamped with the session's account, out to the engine link; engine
 //! events in, routed to the accounts' streams and the market data subscribers; server
 //! messages out, per session, as ready-to-write bytes. Python owns the sockets and
-//! calls in once per batch; nothing here does I/O or reads a clock.
+//! calls in once per batch; nothing here reads a clock, and the only I/O is the socket
+//! writer's, which writes the sockets of the sessions handed to it (`socket_writer`).
 
 use crate::account_streams::AccountStreams;
 use crate::acked_ids::AckedIds;
@@ -11,6 +12,7 @@ use crate::engine_link_state::EngineLinkState;
 use crate::feed_fanout::{FeedFanout, FeedSettings};
 use crate::instrument_registry::InstrumentRegistry;
 use crate::sessions::Sessions;
+use crate::socket_writer::SocketWriter;
 use crate::stats::Stats;
 use crate::top_of_book_subscribers::TopOfBookSubscribers;
 
@@ -53,6 +55,10 @@ pub struct Core {
     pub(crate) journal: Option<Vec<u8>>,
     pub acked: AckedIds,
     pub stats: Stats,
+    /// Writes the sockets of market data sessions, when started.
+    pub(crate) writer: Option<SocketWriter>,
+    /// Sessions that subscribed to a feed since the last hand-over pass.
+    pub(crate) writer_requests: Vec<u64>,
 }
 
 impl Core {
@@ -75,6 +81,8 @@ impl Core {
             journal: persist.then(Vec::new),
             acked: AckedIds::new(limits.acked_ids_max, persist),
             stats: Stats::default(),
+            writer: None,
+            writer_requests: Vec::new(),
         }
     }
 

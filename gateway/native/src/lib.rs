@@ -29,14 +29,19 @@ pub mod instrument_registry;
 pub mod market_data;
 pub mod multicast_publisher;
 pub mod order_entry;
+pub mod output_chunks;
 pub mod pending_commands;
 pub mod rate_limit;
 pub mod session;
 pub mod session_output;
 pub mod sessions;
+pub mod socket_backlog;
+pub mod socket_writer;
 pub mod stats;
 pub mod subscriptions;
 pub mod top_of_book_subscribers;
+pub mod writer_sessions;
+pub mod writer_thread;
 
 use pyo3::prelude::*;
 

@@ -64,11 +64,17 @@ impl Core {
     /// The feed messages of the commands received since the last call go to the feed
     /// subscribers, their TradeReports and TopOfBook changes to the top-of-book
     /// subscribers. Called once the answers to the orders are written, so building
-    /// and queueing the feeds never delays them.
+    /// and queueing the feeds never delays them. A session whose feed bytes are held
+    /// back for coalescing is drained when they are due, not at every publish (with
+    /// many subscribers and frequent publishes, draining each only to hold it again
+    /// cost the order path's thread more than the writes it saved).
     pub fn publish_feeds(&mut self) {
         let mut tops = Vec::new();
         for sid in self.feeds.publish(&mut tops) {
-            self.sessions.mark(sid);
+            let held = self.sessions.get(sid).is_some_and(|s| s.held);
+            if !held || self.feeds.due_at_once(sid) {
+                self.sessions.mark(sid);
+            }
         }
         for (instrument, message) in &tops {
             self.market_data(*instrument, message);

@@ -2,9 +2,12 @@
 //! frame, its place in its account's stream, its unsequenced outbound bytes and its
 //! rate limit.
 
+use std::sync::Arc;
+
 use ringex_protocol::session::Role;
 
 use crate::rate_limit::TokenBucket;
+use crate::socket_writer::SocketSlot;
 
 /// Bytes a client may send after its Login before the login is answered (a pipelining
 /// client's first orders); past it the session ends (`NotLoggedIn`).
@@ -45,6 +48,8 @@ pub struct Session {
     /// Its feed bytes wait to be coalesced with later ones (on the held list).
     pub held: bool,
     pub bucket: TokenBucket,
+    /// Written by the socket writer (handed over), not by the event loop.
+    pub writer: Option<Arc<SocketSlot>>,
 }
 
 impl Session {
@@ -66,6 +71,7 @@ impl Session {
             dirty: false,
             held: false,
             bucket: TokenBucket::new(0, 1, now_ns),
+            writer: None,
         }
     }
 

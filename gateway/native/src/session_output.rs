@@ -1,15 +1,18 @@
 //! What each session is written per drain: its unsequenced bytes, its feed bytes
 //! (held back to be coalesced when nothing else is written) and its account stream from
-//! its cursor, within the drain budget; and the sessions to end as slow consumers.
+//! its cursor, within the drain budget; and the sessions to end as slow consumers. The
+//! bytes of sessions handed to the socket writer go to it, all in one batch per drain.
 
 use crate::gateway::Core;
+use crate::output_chunks::Output;
 use crate::session::Phase;
+use crate::socket_writer::Order;
 
 /// What one session's drain came to.
 enum Drained {
     /// Nothing to write now (paused, or its feed bytes are held back).
     Nothing,
-    Bytes(Vec<u8>),
+    Bytes(Output),
     /// Too far behind: end it as a slow consumer.
     Slow,
 }
@@ -32,15 +35,21 @@ impl Core {
     }
 
     /// Bytes to write per session, and the sessions to end as slow consumers; feeds not
-    /// yet published wait ([`Self::publish_feeds`]).
+    /// yet published wait ([`Self::publish_feeds`]). Sessions handed to the socket
+    /// writer are written by it.
     pub fn drain_sessions(&mut self, now_ns: u64) -> (Vec<(u64, Vec<u8>)>, Vec<u64>) {
         let mut writes = Vec::new();
+        let mut orders = Vec::new();
         let mut slow = Vec::new();
         let mut again = Vec::new();
         for sid in self.sessions.take_due(now_ns) {
             match self.drain_session(sid, now_ns) {
                 Drained::Nothing => {}
-                Drained::Bytes(out) => writes.push((sid, out)),
+                Drained::Bytes(out) => match self.sessions.get(sid).and_then(|s| s.writer.as_ref())
+                {
+                    Some(slot) => orders.push(Order::write(sid, slot, out.into_chunks())),
+                    None => writes.push((sid, out.into_bytes())),
+                },
                 Drained::Slow => {
                     slow.push(sid);
                     continue;
@@ -51,6 +60,9 @@ impl Core {
             }
         }
         self.sessions.relist(again);
+        if let Some(writer) = &self.writer {
+            writer.submit(orders);
+        }
         (writes, slow)
     }
 
@@ -72,10 +84,11 @@ impl Core {
         if behind || flooded || self.feeds.is_slow(sid) {
             return Drained::Slow;
         }
-        if s.paused {
+        let bound = self.writer.as_ref().map_or(0, |w| w.settings().bound_bytes);
+        if s.paused || s.writer.as_ref().is_some_and(|w| w.over(bound)) {
             return Drained::Nothing;
         }
-        let mut out = std::mem::take(&mut s.unsequenced);
+        let mut out = Output::from_vec(std::mem::take(&mut s.unsequenced));
         self.stats.messages_out += std::mem::take(&mut s.unsequenced_count);
         let budget = self.limits.drain_bytes;
         let own_output = !out.is_empty() || stream.is_some_and(|st| s.cursor < st.next_seq());
@@ -92,7 +105,7 @@ impl Core {
         }
         if let Some(st) = stream {
             while s.cursor < st.next_seq() && out.len() < self.limits.drain_bytes {
-                out.extend_from_slice(st.get(s.cursor).expect("cursor inside the stream"));
+                out.extend(st.get(s.cursor).expect("cursor inside the stream"));
                 s.cursor += 1;
                 self.stats.messages_out += 1;
             }

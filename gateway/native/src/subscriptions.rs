@@ -5,10 +5,12 @@
 //! Waiting feed messages are shared: a publish encodes each feed's batch once, and every
 //! subscriber's backlog holds a reference to the same bytes, copied only when written.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 use ringex_protocol::feed::FeedKind;
+
+use crate::output_chunks::Output;
 
 /// One feed of one instrument, or of every instrument (`ALL_INSTRUMENTS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,7 +53,7 @@ pub struct FeedSession {
     pub pending: Vec<FeedKey>,
     /// Batches of encoded frames waiting to be written, in order, shared with every
     /// other subscriber of their feed.
-    pub out: Vec<Rc<[u8]>>,
+    pub out: Vec<Arc<[u8]>>,
     /// The bytes in `out`.
     pub out_bytes: usize,
     pub count: u64,
@@ -80,7 +82,7 @@ impl FeedSession {
     pub fn queue(
         &mut self,
         key: FeedKey,
-        frames: &Rc<[u8]>,
+        frames: &Arc<[u8]>,
         count: u64,
         backlog_bytes: usize,
         conflate: bool,
@@ -97,7 +99,7 @@ impl FeedSession {
     /// Queues `count` frames (a resend), under the same bound as the incrementals.
     pub fn queue_frames(
         &mut self,
-        frames: &Rc<[u8]>,
+        frames: &Arc<[u8]>,
         count: u64,
         backlog_bytes: usize,
         conflate: bool,
@@ -105,7 +107,7 @@ impl FeedSession {
         if self.slow {
             return Queued::Slow;
         }
-        self.out.push(Rc::clone(frames));
+        self.out.push(Arc::clone(frames));
         self.out_bytes += frames.len();
         self.count += count;
         if self.out_bytes <= backlog_bytes {
@@ -124,11 +126,11 @@ impl FeedSession {
         }
     }
 
-    /// Appends the waiting frames to `buf` and forgets them; returns how many messages.
-    pub fn take_frames(&mut self, buf: &mut Vec<u8>) -> u64 {
-        buf.reserve(self.out_bytes);
+    /// Appends the waiting frames to `out` (shared, not copied) and forgets them;
+    /// returns how many messages.
+    pub fn take_frames(&mut self, out: &mut Output) -> u64 {
         for frames in self.out.drain(..) {
-            buf.extend_from_slice(&frames);
+            out.share(&frames);
         }
         self.out_bytes = 0;
         self.waiting_since_ns = None;
@@ -165,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_backlog_over_its_bound_is_conflated_or_marked_slow() {
-        let abc: Rc<[u8]> = Rc::from(&b"abc"[..]);
+        let abc: Arc<[u8]> = Arc::from(&b"abc"[..]);
         let mut s = FeedSession::default();
         s.set(L3, true);
         assert_eq!(s.queue(L3, &abc, 1, 5, true), Queued::Skipped);
@@ -185,7 +187,7 @@ mod tests {
         s.set(L3.of(ALL_INSTRUMENTS), true);
         assert!(s.subscribed(L3.of(7)));
         assert_eq!(
-            s.queue(L3.of(7), &Rc::from(&b"x"[..]), 1, 10, true),
+            s.queue(L3.of(7), &Arc::from(&b"x"[..]), 1, 10, true),
             Queued::Skipped
         );
     }
@@ -195,13 +197,13 @@ mod tests {
         let mut s = FeedSession::default();
         s.set(L3, true);
         s.pending.clear();
-        let (a, b): (Rc<[u8]>, Rc<[u8]>) = (Rc::from(&b"ab"[..]), Rc::from(&b"c"[..]));
+        let (a, b): (Arc<[u8]>, Arc<[u8]>) = (Arc::from(&b"ab"[..]), Arc::from(&b"c"[..]));
         s.queue(L3, &a, 2, 10, true);
         s.queue(L3, &b, 1, 10, true);
         assert_eq!(s.out_bytes, 3);
-        let mut buf = b"x".to_vec();
-        assert_eq!(s.take_frames(&mut buf), 3);
-        assert_eq!(buf, b"xabc");
+        let mut out = Output::from_vec(b"x".to_vec());
+        assert_eq!(s.take_frames(&mut out), 3);
+        assert_eq!(out.into_bytes(), b"xabc");
         assert!(s.out.is_empty() && s.out_bytes == 0 && s.count == 0);
     }
 }

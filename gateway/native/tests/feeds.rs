@@ -3,12 +3,17 @@
 //! snapshot and the incrementals after it must be the engine's, with no gap between them.
 
 use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsFd;
+use std::time::Duration;
 
 use ringex_core::market_data::{LevelAction, RemoveReason};
 use ringex_core::*;
 use ringex_gateway_native::binary_session::SessionAction;
 use ringex_gateway_native::feed_fanout::FeedSettings;
 use ringex_gateway_native::gateway::{Core, Limits};
+use ringex_gateway_native::socket_writer::WriterSettings;
 use ringex_protocol::client::{decode_server, encode_client, ClientMessage, ServerMessage};
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 use ringex_protocol::feed::{FeedKind, FeedRejectReason};
@@ -916,4 +921,42 @@ fn an_orders_answer_goes_out_before_the_feeds_of_its_command_are_built() {
         x.drain_at(1, 0)[..],
         [ServerMessage::OrderAdded { price: 101, .. }]
     ));
+}
+
+#[test]
+fn a_subscriber_handed_to_the_socket_writer_gets_its_snapshot_then_every_incremental() {
+    let mut x = Exchange::new(settings());
+    let writer = WriterSettings {
+        bound_bytes: 1 << 20,
+        close_grace: Duration::from_secs(5),
+        idle_priority: false,
+    };
+    x.core.start_writer(writer).unwrap();
+    random_traffic(&mut x, 1, 300, 11);
+    x.login(1);
+    x.subscribe(1, 1, FeedKind::L3, 0);
+    assert_eq!(x.core.take_writer_requests(), [1]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut reader = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (socket, _) = listener.accept().unwrap();
+    socket.set_nonblocking(true).unwrap();
+    assert!(x.core.hand_over(1, socket.as_fd()).unwrap());
+    drop(socket); // the writer's duplicate keeps it open
+    let reading = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).unwrap();
+        got
+    });
+    for round in 0..20 {
+        random_traffic(&mut x, 1000 + round * 50, 50, round);
+        assert!(x.drain(1).is_empty(), "the writer writes this session");
+    }
+    let logout = Some((SessionEndReason::Logout, 0));
+    assert!(x.core.end_session(1, logout).is_empty());
+    let got = messages(&reading.join().unwrap());
+    assert!(matches!(got[0], ServerMessage::SnapshotBegin { .. }));
+    assert!(matches!(got.last(), Some(ServerMessage::Goodbye { .. })));
+    let mut book = ClientBook::default();
+    got.iter().for_each(|m| book.apply(m));
+    assert_eq!(book.sides, ClientBook::of_engine(&x.engine));
 }

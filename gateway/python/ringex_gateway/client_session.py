@@ -52,6 +52,15 @@ class ClientSession(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
+    def writer_socket(self) -> int | None:
+        """The socket's descriptor once every byte written here has left the transport
+        (the writer's bytes must follow them); this class reads it on, and closes its own
+        descriptor, the writer a duplicate of its own."""
+        if self.transport is None or self.closing or self.transport.get_write_buffer_size():
+            return None
+        sock = self.transport.get_extra_info("socket")
+        return None if sock is None else int(sock.fileno())
+
     def pause_reading(self, paused: bool) -> None:
         """Stops (or resumes) reading from the peer, unless the session is closing."""
         if self.transport is None or self.closing:

@@ -69,6 +69,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     feed_slow: str = "conflate"
     feed_coalesce_us: int = 1000
     feed_coalesce_bytes: int = 65_536
+    feed_writer: str = "idle"
     multicast_group: str = ""
     multicast_interface: str = "127.0.0.1"
     multicast_ttl: int = 0
@@ -178,6 +179,10 @@ SETTING_HELP: dict[str, str] = {
     "with later ones (one write per subscriber per interval, not per batch); 0 writes "
     "them at once",
     "feed_coalesce_bytes": "waiting feed incrementals this large are written at once",
+    "feed_writer": "who writes the sockets of sessions that subscribe to a feed: idle (a "
+    "thread of their own in the idle scheduling class, which only takes CPU nothing else "
+    "wants: on a saturated host subscribers fall behind, never order entry), normal (that "
+    "thread at normal priority) or loop (the event loop's thread, with order entry)",
     "multicast_group": "publish the L3 feed as UDP multicast packets to this group "
     "(239.x.y.z:port, administratively scoped); empty turns multicast off",
     "multicast_interface": "IPv4 address of the interface multicast leaves by (127.0.0.1: "
@@ -332,6 +337,8 @@ class GatewayConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError("gateway.feed_l2_depths: 1 to 4 depths, each 0-50 (0: every level)")
         if g.feed_slow not in ("conflate", "disconnect"):
             raise ValueError("gateway.feed_slow must be conflate or disconnect")
+        if g.feed_writer not in ("idle", "normal", "loop"):
+            raise ValueError("gateway.feed_writer must be idle, normal or loop")
         parse_address(self.gateway.listen)
         if g.multicast_group:
             _validate_multicast(g)

@@ -35,6 +35,11 @@ class GatewaySession(Protocol):
     def abort(self) -> None:
         """Drops the connection at once (refused before it was served)."""
 
+    def writer_socket(self) -> int | None:
+        """The socket's descriptor, for the core's socket writer to take over every
+        later write of the session; None while bytes written here wait in the transport,
+        and always for a session whose peer speaks another protocol than the core's."""
+
     def pause_reading(self, paused: bool) -> None:
         """Stops (or resumes) reading from the peer: back-pressure from the engine link."""
 

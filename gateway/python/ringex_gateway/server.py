@@ -77,6 +77,13 @@ class Gateway:
             coalesce_ns=s.feed_coalesce_us * 1000,
             coalesce_bytes=s.feed_coalesce_bytes,
         )
+        if s.feed_writer != "loop":
+            # Market data sessions' sockets are written from a native thread of their own.
+            self.core.start_writer(
+                write_buffer_bytes=s.write_buffer_bytes,
+                close_grace_ns=s.shutdown_grace_ms * _MS,
+                idle_priority=s.feed_writer == "idle",
+            )
         for listed in config.instruments:
             self.core.set_symbol(listed.instrument, listed.symbol)
         self.multicast: MulticastPublisher | None = None
@@ -185,6 +192,9 @@ class Gateway:
                 *parse_address(s.multicast_retransmit)
             )
             log.info("retransmission server on %s:%d", *self.retransmit_address)
+        wake_fd = self.core.writer_wake_fd()
+        if wake_fd is not None:
+            loop.add_reader(wake_fd, self._writer_events)
         self._tasks = [
             asyncio.create_task(self.link.run(), name="engine-link"),
             asyncio.create_task(self._timers(), name="timers"),
@@ -376,6 +386,7 @@ class Gateway:
         out = self.core.take_engine_output()
         if out:
             self.link.write(out)
+        self._hand_over()
         drained = self.core.drain(time.monotonic_ns())
         for sid, data in drained.writes:
             session = self.sessions.get(sid)
@@ -393,6 +404,28 @@ class Gateway:
         if self.core.has_pending():
             self.schedule_flush()
         self._wake_for_held()
+
+    def _hand_over(self) -> None:
+        """Sessions that subscribed to a feed move to the core's socket writer, so the
+        fan-out's writes leave this thread to the orders; one that cannot yet (bytes
+        still wait in its transport) stays here until it subscribes again."""
+        for sid in self.core.take_writer_requests():
+            session = self.sessions.get(sid)
+            fd = session.writer_socket() if session is not None else None
+            if fd is None:
+                continue
+            try:
+                self.core.hand_over(sid, fd)
+            except OSError as e:
+                log.warning("session %d stays on the event loop: %s", sid, e)
+
+    def _writer_events(self) -> None:
+        """The socket writer caught up with a session, or a session's socket failed."""
+        for sid in self.core.writer_events():
+            session = self.sessions.get(sid)
+            if session is not None:
+                session.abort()
+        self.schedule_flush()
 
     def _wake_for_held(self) -> None:
         """Flushes again when the feed bytes held back for coalescing are due."""
@@ -497,10 +530,13 @@ class Gateway:
             self.end_session(session, SessionEndReason.SHUTDOWN)
         self._flush()
         deadline = time.monotonic() + self.settings.shutdown_grace_ms / 1000
-        while any(s.is_open() for s in self.sessions.values()):
+        while not self.core.writer_idle() or any(s.is_open() for s in self.sessions.values()):
             if time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.01)
+        wake_fd = self.core.writer_wake_fd()
+        if wake_fd is not None and self._loop is not None:
+            self._loop.remove_reader(wake_fd)
         if self.fix is not None:
             await self.fix.stop()
         if self.multicast is not None:

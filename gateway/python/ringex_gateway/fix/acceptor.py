@@ -200,6 +200,10 @@ class FixConnection(ClientSession):
 
     # What the gateway core writes ----------------------------------------------------
 
+    def writer_socket(self) -> int | None:
+        """Never: the core's bytes are turned into FIX here."""
+        return None
+
     def write(self, data: bytes) -> None:
         """Binary protocol messages from the core (whole frames), turned into FIX: runs
         of order responses at once, in native code, anything else one by one."""
