@@ -181,7 +181,7 @@ impl<V> Bounded<V> {
 
 /// A NewOrderSingle awaiting its answer: what its reject reports.
 pub struct NewRequest {
-    pub symbol: String,
+    pub instrument: u32,
     pub side: Side,
 }
 

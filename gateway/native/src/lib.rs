@@ -14,6 +14,7 @@ pub mod event_router;
 pub mod feed_batches;
 pub mod feed_fanout;
 pub mod feed_window;
+pub mod fix_body;
 pub mod fix_codec;
 pub mod fix_fast_path;
 pub mod fix_groups;
