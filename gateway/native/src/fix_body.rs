@@ -17,7 +17,10 @@ impl FixBody<'_> {
 
     /// A text value; reports only carry values that were printable when they came in.
     pub fn text(&mut self, tag: u32, value: &str) -> &mut Self {
-        assert!(printable(value), "tag {tag}: a FIX value is printable ASCII");
+        assert!(
+            printable(value),
+            "tag {tag}: a FIX value is printable ASCII"
+        );
         self.tag(tag);
         self.0.extend_from_slice(value.as_bytes());
         self.0.push(SOH);
@@ -66,7 +69,10 @@ pub fn fields(body: &[u8]) -> Vec<(u32, String)> {
         .map(|field| {
             let text = std::str::from_utf8(field).expect("FixBody writes ASCII");
             let (tag, value) = text.split_once('=').expect("FixBody writes tag=value");
-            (tag.parse().expect("FixBody writes numeric tags"), value.to_owned())
+            (
+                tag.parse().expect("FixBody writes numeric tags"),
+                value.to_owned(),
+            )
         })
         .collect()
 }
@@ -85,7 +91,13 @@ mod tests {
             .prefixed(17, "E", 7)
             .price(44, -10_025, 2);
         assert_eq!(bytes, b"55=XAU\x0154=1\x0138=10\x0117=E7\x0144=-100.25\x01");
-        let want = [(55, "XAU"), (54, "1"), (38, "10"), (17, "E7"), (44, "-100.25")];
+        let want = [
+            (55, "XAU"),
+            (54, "1"),
+            (38, "10"),
+            (17, "E7"),
+            (44, "-100.25"),
+        ];
         let want: Vec<(u32, String)> = want.iter().map(|(t, v)| (*t, v.to_string())).collect();
         assert_eq!(fields(&bytes), want);
     }

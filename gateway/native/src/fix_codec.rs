@@ -354,16 +354,24 @@ fn decimal_digits(n: u64) -> usize {
 
 /// `n` in decimal, written into `buf` (room for any u64).
 pub fn decimal_str(n: u64, buf: &mut [u8; 20]) -> &str {
+    let digits = write_digits(n, buf);
+    std::str::from_utf8(&buf[..digits]).expect("digits are ASCII")
+}
+
+/// Appends `n` in decimal, without allocating.
+pub fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0; 20];
+    let digits = write_digits(n, &mut buf);
+    out.extend_from_slice(&buf[..digits]);
+}
+
+/// Writes the digits of `n` at the start of `buf`; returns how many.
+fn write_digits(n: u64, buf: &mut [u8; 20]) -> usize {
     let digits = decimal_digits(n);
     let mut rest = n;
     for at in (0..digits).rev() {
         buf[at] = b'0' + (rest % 10) as u8;
         rest /= 10;
     }
-    std::str::from_utf8(&buf[..digits]).expect("digits are ASCII")
-}
-
-/// Appends `n` in decimal, without allocating.
-pub fn push_decimal(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(decimal_str(n, &mut [0; 20]).as_bytes());
+    digits
 }

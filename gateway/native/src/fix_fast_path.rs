@@ -11,10 +11,10 @@ use ringex_protocol::frame::{split_frame, write_frame};
 use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
 
 use crate::fix_codec;
+use crate::fix_codec::decimal_str;
 use crate::fix_groups::FixFields;
 use crate::fix_orders::NewRequest;
 use crate::fix_price::price_to_units;
-use crate::fix_codec::decimal_str;
 use crate::fix_reports::{FixOrders, MsgType};
 
 /// The session's identity and position, as the session layer holds them.
@@ -24,7 +24,11 @@ pub struct SessionHeader<'a> {
 }
 
 fn value<'a>(fields: &FixFields<'a>, tag: u32) -> Option<&'a str> {
-    fields.fields.iter().find(|(t, _)| *t == tag).map(|(_, v)| *v)
+    fields
+        .fields
+        .iter()
+        .find(|(t, _)| *t == tag)
+        .map(|(_, v)| *v)
 }
 
 /// Digits only, 1 to 2^64-1 (what a ClOrdID and an OrderQty must be).

@@ -7,9 +7,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use ringex_core::Side;
 
+use crate::fix_body;
 use crate::fix_fast_path::{report_batch, ReportTarget, SessionHeader};
 use crate::fix_orders::NewRequest;
-use crate::fix_body;
 use crate::fix_reports::{self, ExecId, Fields, RequestIds};
 use crate::fix_symbols::{FixSymbol, FixSymbols};
 

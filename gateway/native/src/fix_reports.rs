@@ -242,7 +242,11 @@ impl FixOrders {
         text: &str,
         body: &mut Vec<u8>,
     ) -> MsgType {
-        let order = ids.orig.parse::<u64>().ok().and_then(|id| self.tracker.get(id));
+        let order = ids
+            .orig
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| self.tracker.get(id));
         let mut body = FixBody(body);
         match order {
             Some(order) => body.number(37, order.order_id),

@@ -17,6 +17,7 @@ pub mod feed_window;
 pub mod fix_body;
 pub mod fix_codec;
 pub mod fix_fast_path;
+pub mod fix_finished_orders;
 pub mod fix_groups;
 pub mod fix_orders;
 pub mod fix_orders_py;
