@@ -169,15 +169,25 @@ pub struct ReportTarget<'a> {
 
 /// Turns the leading order responses of `frames` (the core's binary frames for the
 /// session) into FIX messages.
+///
+/// `batch` is emptied first and filled: its buffers are reused from one batch to the
+/// next, since allocating and freeing buffers this large made the allocator hand memory
+/// back to the system and fault it in again, batch after batch.
 pub fn report_batch(
     frames: &[u8],
     orders: &mut FixOrders,
     target: &ReportTarget<'_>,
-) -> ReportBatch {
-    // An ExecutionReport is a few times the size of the binary response it reports.
-    let mut batch = ReportBatch {
-        wire: Vec::with_capacity(frames.len() * 6),
-        records: Vec::with_capacity(frames.len() * 7),
+    batch: &mut ReportBatch,
+) {
+    let (mut wire, mut records) = (
+        std::mem::take(&mut batch.wire),
+        std::mem::take(&mut batch.records),
+    );
+    wire.clear();
+    records.clear();
+    *batch = ReportBatch {
+        wire,
+        records,
         ..ReportBatch::default()
     };
     let mut body = Vec::with_capacity(REPORT_BODY_BYTES);
@@ -197,7 +207,7 @@ pub fn report_batch(
         let msg_type = orders.response(&message, &mut body).filter(|_| fresh);
         match msg_type {
             Some(msg_type) if target.sending => {
-                encode_report(msg_type, &body, seq, target, &mut batch);
+                encode_report(msg_type, &body, seq, target, batch);
                 batch.reported_seq = batch.reported_seq.max(seq);
                 batch.stream_seq = batch.stream_seq.max(seq);
             }
@@ -206,7 +216,6 @@ pub fn report_batch(
             None => {}
         }
     }
-    batch
 }
 
 fn stream_seq(m: &ringex_protocol::client::ServerMessage) -> u64 {

@@ -8,7 +8,7 @@ use pyo3::types::PyBytes;
 use ringex_core::Side;
 
 use crate::fix_body;
-use crate::fix_fast_path::{report_batch, ReportTarget, SessionHeader};
+use crate::fix_fast_path::{report_batch, ReportBatch, ReportTarget, SessionHeader};
 use crate::fix_orders::NewRequest;
 use crate::fix_reports::{self, ExecId, Fields, RequestIds};
 use crate::fix_symbols::{FixSymbol, FixSymbols};
@@ -18,6 +18,8 @@ use crate::fix_symbols::{FixSymbol, FixSymbols};
 #[pyclass(name = "FixOrders", module = "ringex_gateway._native", unsendable)]
 pub struct PyFixOrders {
     pub orders: fix_reports::FixOrders,
+    /// The buffers of the last batch of reports, reused by the next.
+    batch: ReportBatch,
 }
 
 /// Order reports of one batch: the bytes to write, the records to store for resending,
@@ -76,6 +78,7 @@ impl PyFixOrders {
             .ok_or_else(|| PyValueError::new_err("a symbol or an instrument appears twice"))?;
         Ok(PyFixOrders {
             orders: fix_reports::FixOrders::new(symbols, max_orders),
+            batch: ReportBatch::default(),
         })
     }
 
@@ -166,7 +169,8 @@ impl PyFixOrders {
         let frames = frames
             .get(start..)
             .ok_or_else(|| PyValueError::new_err("start beyond the frames"))?;
-        let batch = report_batch(frames, &mut self.orders, &target);
+        let batch = &mut self.batch;
+        report_batch(frames, &mut self.orders, &target, batch);
         Ok(FixReportBatch {
             wire: PyBytes::new(py, &batch.wire).unbind(),
             records: PyBytes::new(py, &batch.records).unbind(),
