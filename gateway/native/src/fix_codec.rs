@@ -21,6 +21,8 @@ const TRAILER_BYTES: usize = 7;
 const BODY_LENGTH_DIGITS_MAX: usize = 7;
 /// Fields one message may carry (a bound on the parse, far above any message in use).
 pub const FIELDS_MAX: usize = 256;
+/// Fields room is made for at first: more than an order or a report has.
+const FIELDS_EXPECTED: usize = 24;
 /// Largest tag number (FIX tags are at most five digits in practice; user-defined ones
 /// reach 49999).
 const TAG_MAX: u32 = 99_999;
@@ -167,7 +169,7 @@ pub struct Refused {
 /// Parses one whole message (as [`next_frame`] delimited it) into its fields after
 /// BodyLength, in order, without CheckSum, gathered into body and repeating groups.
 /// Values are printable ASCII.
-pub fn parse(frame: &[u8]) -> Result<FixFields, Refused> {
+pub fn parse(frame: &[u8]) -> Result<FixFields<'_>, Refused> {
     let trailer_at = frame.len() - TRAILER_BYTES;
     let stated = std::str::from_utf8(&frame[trailer_at + 3..trailer_at + 6])
         .ok()
@@ -178,7 +180,7 @@ pub fn parse(frame: &[u8]) -> Result<FixFields, Refused> {
         .position(|&b| b == SOH)
         .map_or(trailer_at, |p| HEADER_PREFIX.len() + p + 1);
     let body = &frame[body_at..trailer_at];
-    let mut fields: Vec<(u32, String)> = Vec::new();
+    let mut fields: Vec<(u32, &str)> = Vec::with_capacity(FIELDS_EXPECTED);
     let mut error = if !body.ends_with(&[SOH]) {
         Some(MessageError::Garbled(
             "BodyLength(9) does not end at a field",
@@ -210,23 +212,19 @@ pub fn parse(frame: &[u8]) -> Result<FixFields, Refused> {
     if error.is_none() {
         error = check_header_order(&fields);
     }
-    let seq_num = find(&fields, 34).and_then(|v| v.parse().ok()).unwrap_or(0);
-    let msg_type = find(&fields, 35).unwrap_or("").to_owned();
-    match error.map_or_else(|| gather(fields), Err) {
-        Ok(parsed) => Ok(parsed),
-        Err(error) => Err(Refused {
+    // Values borrow from the frame, not from `fields`: what a refusal names is kept.
+    let (seq_num, msg_type) = (find(&fields, 34), find(&fields, 35));
+    error
+        .map_or_else(|| gather(fields), Err)
+        .map_err(|error| Refused {
             error,
-            seq_num,
-            msg_type,
-        }),
-    }
+            seq_num: seq_num.and_then(|v| v.parse().ok()).unwrap_or(0),
+            msg_type: msg_type.unwrap_or("").to_owned(),
+        })
 }
 
-fn find(fields: &[(u32, String)], tag: u32) -> Option<&str> {
-    fields
-        .iter()
-        .find(|(t, _)| *t == tag)
-        .map(|(_, v)| v.as_str())
+fn find<'a>(fields: &[(u32, &'a str)], tag: u32) -> Option<&'a str> {
+    fields.iter().find(|(t, _)| *t == tag).map(|(_, v)| *v)
 }
 
 pub(crate) fn invalid(
@@ -241,7 +239,7 @@ pub(crate) fn invalid(
     }
 }
 
-fn parse_field(raw: &[u8]) -> Result<(u32, String), MessageError> {
+fn parse_field(raw: &[u8]) -> Result<(u32, &str), MessageError> {
     use SessionRejectReason as R;
     let Some(eq) = raw.iter().position(|&b| b == b'=') else {
         return Err(invalid(R::InvalidTagNumber, 0, "field without '='"));
@@ -262,7 +260,7 @@ fn parse_field(raw: &[u8]) -> Result<(u32, String), MessageError> {
         return Err(invalid(R::IncorrectDataFormat, tag, "value not an integer"));
     }
     // Checked printable ASCII above, so this is valid UTF-8.
-    let value = String::from_utf8(value.to_vec()).expect("ASCII is UTF-8");
+    let value = std::str::from_utf8(value).expect("ASCII is UTF-8");
     Ok((tag, value))
 }
 
@@ -284,7 +282,7 @@ fn is_int(value: &[u8]) -> bool {
 }
 
 /// MsgType must be the first field after BodyLength (FIX 4.4's standard header order).
-fn check_header_order(fields: &[(u32, String)]) -> Option<MessageError> {
+fn check_header_order(fields: &[(u32, &str)]) -> Option<MessageError> {
     use SessionRejectReason as R;
     match fields.first() {
         Some((35, _)) => None,
@@ -309,23 +307,40 @@ pub enum EncodeError {
 /// Encodes `fields` (MsgType first, then the rest of the header and the body) as one
 /// message: BeginString, BodyLength, the fields, CheckSum.
 pub fn encode(fields: &[(u32, &str)], out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    let body_len = fields.iter().try_fold(0, |len, &(tag, value)| {
-        if value.is_empty() || !value.bytes().all(|b| (0x20..=0x7E).contains(&b)) {
+    encode_with_body(fields, &[], out)
+}
+
+/// Whether `value` may be a field's value: not empty, printable ASCII (no SOH).
+pub fn printable(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| (0x20..=0x7E).contains(&b))
+}
+
+/// Encodes `header` (MsgType first), then `body` (fields already written as
+/// `tag=value<SOH>`, see [`crate::fix_body`]) as one message with BodyLength and CheckSum.
+pub fn encode_with_body(
+    header: &[(u32, &str)],
+    body: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let header_len = header.iter().try_fold(0, |len, &(tag, value)| {
+        if !printable(value) {
             return Err(EncodeError::BadValue(tag));
         }
         Ok(len + decimal_digits(u64::from(tag)) + value.len() + 2)
     })?;
+    let body_len = header_len + body.len();
     let start = out.len();
     out.reserve(HEADER_PREFIX.len() + 8 + body_len + TRAILER_BYTES);
     out.extend_from_slice(HEADER_PREFIX);
     push_decimal(out, body_len as u64);
     out.push(SOH);
-    for &(tag, value) in fields {
+    for &(tag, value) in header {
         push_decimal(out, u64::from(tag));
         out.push(b'=');
         out.extend_from_slice(value.as_bytes());
         out.push(SOH);
     }
+    out.extend_from_slice(body);
     let sum = checksum(&out[start..]);
     out.extend_from_slice(b"10=");
     out.extend_from_slice(&[b'0' + sum / 100, b'0' + sum / 10 % 10, b'0' + sum % 10, SOH]);
@@ -337,14 +352,26 @@ fn decimal_digits(n: u64) -> usize {
     n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
+/// `n` in decimal, written into `buf` (room for any u64).
+pub fn decimal_str(n: u64, buf: &mut [u8; 20]) -> &str {
+    let digits = write_digits(n, buf);
+    std::str::from_utf8(&buf[..digits]).expect("digits are ASCII")
+}
+
 /// Appends `n` in decimal, without allocating.
-fn push_decimal(out: &mut Vec<u8>, n: u64) {
+pub fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0; 20];
+    let digits = write_digits(n, &mut buf);
+    out.extend_from_slice(&buf[..digits]);
+}
+
+/// Writes the digits of `n` at the start of `buf`; returns how many.
+fn write_digits(n: u64, buf: &mut [u8; 20]) -> usize {
     let digits = decimal_digits(n);
-    let end = out.len() + digits;
-    out.resize(end, b'0');
     let mut rest = n;
-    for at in (end - digits..end).rev() {
-        out[at] = b'0' + (rest % 10) as u8;
+    for at in (0..digits).rev() {
+        buf[at] = b'0' + (rest % 10) as u8;
         rest /= 10;
     }
+    digits
 }

@@ -11,10 +11,11 @@ use ringex_protocol::frame::{split_frame, write_frame};
 use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
 
 use crate::fix_codec;
+use crate::fix_codec::decimal_str;
 use crate::fix_groups::FixFields;
 use crate::fix_orders::NewRequest;
 use crate::fix_price::price_to_units;
-use crate::fix_reports::{FixOrders, Report};
+use crate::fix_reports::{FixOrders, MsgType};
 
 /// The session's identity and position, as the session layer holds them.
 pub struct SessionHeader<'a> {
@@ -22,12 +23,12 @@ pub struct SessionHeader<'a> {
     pub peer_comp_id: &'a str,
 }
 
-fn value(fields: &FixFields, tag: u32) -> Option<&str> {
+fn value<'a>(fields: &FixFields<'a>, tag: u32) -> Option<&'a str> {
     fields
         .fields
         .iter()
         .find(|(t, _)| *t == tag)
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| *v)
 }
 
 /// Digits only, 1 to 2^64-1 (what a ClOrdID and an OrderQty must be).
@@ -39,12 +40,12 @@ fn positive_u64(text: &str) -> Option<u64> {
 }
 
 /// Whether `fields` is NewOrderSingle `seq`, from the peer, with a valid header.
-fn in_sequence_new_order(fields: &FixFields, header: &SessionHeader<'_>, seq: u64) -> bool {
+fn in_sequence_new_order(fields: &FixFields<'_>, header: &SessionHeader<'_>, seq: u64) -> bool {
     fields.groups.is_empty()
         && fields
             .fields
             .first()
-            .is_some_and(|(t, v)| *t == 35 && v == "D")
+            .is_some_and(|&(t, v)| t == 35 && v == "D")
         && value(fields, 34).and_then(|s| s.parse::<u64>().ok()) == Some(seq)
         && value(fields, 49) == Some(header.peer_comp_id)
         && value(fields, 56) == Some(header.comp_id)
@@ -52,10 +53,9 @@ fn in_sequence_new_order(fields: &FixFields, header: &SessionHeader<'_>, seq: u6
         && value(fields, 43) != Some("Y")
 }
 
-/// The NewOrder a valid NewOrderSingle asks for, with its Symbol; `None` for anything the
-/// session layer must answer (a missing or bad field, an unknown symbol, a price off the
-/// tick).
-fn new_order(fields: &FixFields, orders: &FixOrders) -> Option<(ClientMessage, String)> {
+/// The NewOrder a valid NewOrderSingle asks for; `None` for anything the session layer
+/// must answer (a missing or bad field, an unknown symbol, a price off the tick).
+fn new_order(fields: &FixFields<'_>, orders: &FixOrders) -> Option<ClientMessage> {
     let client_order_id = positive_u64(value(fields, 11)?)?;
     let side = match value(fields, 54)? {
         "1" => Side::Buy,
@@ -86,7 +86,7 @@ fn new_order(fields: &FixFields, orders: &FixOrders) -> Option<(ClientMessage, S
         OrderType::Limit => price_to_units(value(fields, 44)?, symbol.decimals).ok()?,
         OrderType::Market => 0,
     };
-    let message = ClientMessage::NewOrder {
+    Some(ClientMessage::NewOrder {
         client_order_id,
         instrument: symbol.instrument,
         side,
@@ -95,15 +95,14 @@ fn new_order(fields: &FixFields, orders: &FixOrders) -> Option<(ClientMessage, S
         post_only,
         price,
         qty,
-    };
-    Some((message, symbol.name.clone()))
+    })
 }
 
 /// Takes `fields` as NewOrderSingle `seq` if it is one the gateway forwards as it is:
 /// appends its NewOrder frame to `out` and remembers the request. False leaves it to the
 /// session layer.
 pub fn take_new_order(
-    fields: &FixFields,
+    fields: &FixFields<'_>,
     header: &SessionHeader<'_>,
     seq: u64,
     orders: &mut FixOrders,
@@ -112,11 +111,12 @@ pub fn take_new_order(
     if !in_sequence_new_order(fields, header, seq) {
         return false;
     }
-    let Some((message, symbol)) = new_order(fields, orders) else {
+    let Some(message) = new_order(fields, orders) else {
         return false;
     };
     let ClientMessage::NewOrder {
         client_order_id,
+        instrument,
         side,
         ..
     } = message
@@ -126,12 +126,15 @@ pub fn take_new_order(
     orders
         .pending
         .new
-        .put(client_order_id, NewRequest { symbol, side });
+        .put(client_order_id, NewRequest { instrument, side });
     write_frame(out, CLIENT_PREFIX, CLIENT_FRAME_MAX, |b| {
         encode_client(&message, b)
     });
     true
 }
+
+/// Room for one report's fields after the header, made once per batch.
+const REPORT_BODY_BYTES: usize = 256;
 
 /// ExecutionReports and other order reports of one batch, encoded.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -166,21 +169,32 @@ pub struct ReportTarget<'a> {
 
 /// Turns the leading order responses of `frames` (the core's binary frames for the
 /// session) into FIX messages.
+///
+/// `batch` is emptied first and filled: its buffers are reused from one batch to the
+/// next, since allocating and freeing buffers this large made the allocator hand memory
+/// back to the system and fault it in again, batch after batch.
 pub fn report_batch(
     frames: &[u8],
     orders: &mut FixOrders,
     target: &ReportTarget<'_>,
-) -> ReportBatch {
-    // An ExecutionReport is a few times the size of the binary response it reports.
-    let mut batch = ReportBatch {
-        wire: Vec::with_capacity(frames.len() * 6),
-        records: Vec::with_capacity(frames.len() * 7),
+    batch: &mut ReportBatch,
+) {
+    let (mut wire, mut records) = (
+        std::mem::take(&mut batch.wire),
+        std::mem::take(&mut batch.records),
+    );
+    wire.clear();
+    records.clear();
+    *batch = ReportBatch {
+        wire,
+        records,
         ..ReportBatch::default()
     };
-    while let Ok(Some((body, len))) =
+    let mut body = Vec::with_capacity(REPORT_BODY_BYTES);
+    while let Ok(Some((frame, len))) =
         split_frame(&frames[batch.consumed..], CLIENT_PREFIX, CLIENT_FRAME_MAX)
     {
-        let Ok(message) = decode_server(body) else {
+        let Ok(message) = decode_server(frame) else {
             break;
         };
         if !FixOrders::handles(&message) {
@@ -189,10 +203,11 @@ pub fn report_batch(
         batch.consumed += len;
         let seq = stream_seq(&message);
         let fresh = seq == 0 || seq > target.reported_to;
-        let report = orders.response(&message).filter(|_| fresh);
-        match report {
-            Some(report) if target.sending => {
-                encode_report(&report, seq, target, &mut batch);
+        body.clear();
+        let msg_type = orders.response(&message, &mut body).filter(|_| fresh);
+        match msg_type {
+            Some(msg_type) if target.sending => {
+                encode_report(msg_type, &body, seq, target, batch);
                 batch.reported_seq = batch.reported_seq.max(seq);
                 batch.stream_seq = batch.stream_seq.max(seq);
             }
@@ -201,7 +216,6 @@ pub fn report_batch(
             None => {}
         }
     }
-    batch
 }
 
 fn stream_seq(m: &ringex_protocol::client::ServerMessage) -> u64 {
@@ -219,23 +233,24 @@ fn stream_seq(m: &ringex_protocol::client::ServerMessage) -> u64 {
 }
 
 fn encode_report(
-    report: &Report,
+    msg_type: MsgType,
+    body: &[u8],
     stream_seq: u64,
     target: &ReportTarget<'_>,
     batch: &mut ReportBatch,
 ) {
     let msg_seq = target.next_out + batch.count;
-    let msg_seq_text = msg_seq.to_string();
-    let mut fields: Vec<(u32, &str)> = vec![
-        (35, report.msg_type),
+    let mut digits = [0; 20];
+    let header = [
+        (35, msg_type),
         (49, target.header.comp_id),
         (56, target.header.peer_comp_id),
-        (34, &msg_seq_text),
+        (34, decimal_str(msg_seq, &mut digits)),
         (52, target.sending_time),
     ];
-    fields.extend(report.body.iter().map(|(t, v)| (*t, v.as_str())));
     let start = batch.wire.len();
-    fix_codec::encode(&fields, &mut batch.wire).expect("reports hold printable values");
+    fix_codec::encode_with_body(&header, body, &mut batch.wire)
+        .expect("the session's CompIDs and SendingTime are printable");
     let message = &batch.wire[start..];
     let length = u32::try_from(message.len()).expect("a message is far below 4 GiB");
     batch.records.extend_from_slice(&length.to_le_bytes());

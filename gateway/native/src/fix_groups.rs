@@ -39,28 +39,28 @@ const GROUPS: &[GroupSpec] = &[
 
 /// The entries of one group, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Group {
+pub struct Group<'a> {
     pub count_tag: u32,
-    pub entries: Vec<Vec<(u32, String)>>,
+    pub entries: Vec<Vec<(u32, &'a str)>>,
 }
 
 /// A parsed message: its fields outside groups (the NumInGroup fields among them) and
-/// its groups, each in the order received.
+/// its groups, each in the order received. Values borrow from the message's bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FixFields {
-    pub fields: Vec<(u32, String)>,
-    pub groups: Vec<Group>,
+pub struct FixFields<'a> {
+    pub fields: Vec<(u32, &'a str)>,
+    pub groups: Vec<Group<'a>>,
 }
 
-impl FixFields {
+impl<'a> FixFields<'a> {
     /// Every field in wire order: each group's entries right after its NumInGroup.
-    pub fn flat(&self) -> Vec<(u32, &str)> {
+    pub fn flat(&self) -> Vec<(u32, &'a str)> {
         let mut out = Vec::new();
-        for (tag, value) in &self.fields {
-            out.push((*tag, value.as_str()));
-            if let Some(group) = self.groups.iter().find(|g| g.count_tag == *tag) {
+        for &(tag, value) in &self.fields {
+            out.push((tag, value));
+            if let Some(group) = self.groups.iter().find(|g| g.count_tag == tag) {
                 for entry in &group.entries {
-                    out.extend(entry.iter().map(|(t, v)| (*t, v.as_str())));
+                    out.extend_from_slice(entry);
                 }
             }
         }
@@ -68,17 +68,17 @@ impl FixFields {
     }
 }
 
-fn has(fields: &[(u32, String)], tag: u32) -> bool {
+fn has(fields: &[(u32, &str)], tag: u32) -> bool {
     fields.iter().any(|(t, _)| *t == tag)
 }
 
 /// Gathers `flat` (MsgType first) into body and groups, refusing a tag twice outside a
 /// group or twice in one entry, an entry that does not open with the group's first tag,
 /// and a count that is not the number of entries.
-pub fn gather(flat: Vec<(u32, String)>) -> Result<FixFields, MessageError> {
-    let msg_type = flat.first().map(|(_, v)| v.clone()).unwrap_or_default();
+pub fn gather(flat: Vec<(u32, &str)>) -> Result<FixFields<'_>, MessageError> {
+    let msg_type = flat.first().map_or("", |(_, v)| *v);
     let mut out = FixFields {
-        fields: Vec::new(),
+        fields: Vec::with_capacity(flat.len()),
         groups: Vec::new(),
     };
     let mut rest = flat.into_iter().peekable();
@@ -93,12 +93,12 @@ pub fn gather(flat: Vec<(u32, String)>) -> Result<FixFields, MessageError> {
         let spec = GROUPS
             .iter()
             .find(|g| g.msg_type == msg_type && g.count_tag == tag);
-        let count = value.parse::<usize>().ok();
         out.fields.push((tag, value));
         let Some(spec) = spec else {
             continue;
         };
-        let mut entries: Vec<Vec<(u32, String)>> = Vec::new();
+        let count = value.parse::<usize>().ok();
+        let mut entries: Vec<Vec<(u32, &str)>> = Vec::new();
         while let Some(field) = rest.next_if(|(t, _)| spec.members.contains(t)) {
             add_member(&mut entries, spec, field)?;
         }
@@ -118,10 +118,10 @@ pub fn gather(flat: Vec<(u32, String)>) -> Result<FixFields, MessageError> {
 }
 
 /// Adds one field of a group: its first tag opens a new entry.
-fn add_member(
-    entries: &mut Vec<Vec<(u32, String)>>,
+fn add_member<'a>(
+    entries: &mut Vec<Vec<(u32, &'a str)>>,
     spec: &GroupSpec,
-    field: (u32, String),
+    field: (u32, &'a str),
 ) -> Result<(), MessageError> {
     if field.0 == spec.members[0] {
         entries.push(vec![field]);

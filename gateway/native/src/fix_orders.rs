@@ -12,6 +12,8 @@ use std::collections::VecDeque;
 use ringex_core::{OrderType, Side, TimeInForce};
 use rustc_hash::FxHashMap;
 
+use crate::fix_finished_orders::FinishedOrders;
+
 /// Requests awaiting their answer that one FIX session remembers, of each kind.
 pub const PENDING_MAX: usize = 65_536;
 
@@ -47,7 +49,7 @@ pub struct TrackedOrder {
 pub struct OrderTracker {
     max: usize,
     open: FxHashMap<u64, TrackedOrder>,
-    finished: Bounded<TrackedOrder>,
+    finished: FinishedOrders,
 }
 
 impl OrderTracker {
@@ -56,7 +58,7 @@ impl OrderTracker {
         OrderTracker {
             max: max_orders,
             open: FxHashMap::default(),
-            finished: Bounded::new(max_orders),
+            finished: FinishedOrders::new(max_orders),
         }
     }
 
@@ -122,7 +124,7 @@ impl OrderTracker {
 
     fn finish(&mut self, coid: u64) {
         if let Some(order) = self.open.remove(&coid) {
-            self.finished.put(coid, order);
+            self.finished.put(order);
         }
     }
 }
@@ -181,7 +183,7 @@ impl<V> Bounded<V> {
 
 /// A NewOrderSingle awaiting its answer: what its reject reports.
 pub struct NewRequest {
-    pub symbol: String,
+    pub instrument: u32,
     pub side: Side,
 }
 

@@ -7,9 +7,10 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use ringex_core::Side;
 
-use crate::fix_fast_path::{report_batch, ReportTarget, SessionHeader};
+use crate::fix_body;
+use crate::fix_fast_path::{report_batch, ReportBatch, ReportTarget, SessionHeader};
 use crate::fix_orders::NewRequest;
-use crate::fix_reports::{self, Fields};
+use crate::fix_reports::{self, ExecId, Fields, RequestIds};
 use crate::fix_symbols::{FixSymbol, FixSymbols};
 
 /// The account's orders as one FIX session reports them, and the session's requests
@@ -17,6 +18,8 @@ use crate::fix_symbols::{FixSymbol, FixSymbols};
 #[pyclass(name = "FixOrders", module = "ringex_gateway._native", unsendable)]
 pub struct PyFixOrders {
     pub orders: fix_reports::FixOrders,
+    /// The buffers of the last batch of reports, reused by the next.
+    batch: ReportBatch,
 }
 
 /// Order reports of one batch: the bytes to write, the records to store for resending,
@@ -75,13 +78,15 @@ impl PyFixOrders {
             .ok_or_else(|| PyValueError::new_err("a symbol or an instrument appears twice"))?;
         Ok(PyFixOrders {
             orders: fix_reports::FixOrders::new(symbols, max_orders),
+            batch: ReportBatch::default(),
         })
     }
 
-    /// A NewOrderSingle was forwarded: its reject reports `symbol` and `side`.
-    fn expect_new(&mut self, client_order_id: u64, symbol: String, side_code: u8) -> PyResult<()> {
+    /// A NewOrderSingle for `instrument` was forwarded: its reject reports the
+    /// instrument's symbol and `side`.
+    fn expect_new(&mut self, client_order_id: u64, instrument: u32, side_code: u8) -> PyResult<()> {
         let side = side(side_code)?;
-        let request = NewRequest { symbol, side };
+        let request = NewRequest { instrument, side };
         self.orders.pending.new.put(client_order_id, request);
         Ok(())
     }
@@ -108,23 +113,30 @@ impl PyFixOrders {
 
     /// The body of an ExecutionReport with ExecType I (order status), None for an order
     /// not tracked.
-    fn status_report(&self, client_order_id: u64, exec_id: String) -> Option<Fields> {
+    fn status_report(&self, client_order_id: u64, exec_id: &str) -> Option<Fields> {
         let order = self.orders.tracker.get(client_order_id)?;
-        Some(self.orders.execution(order, 'I', exec_id))
+        let mut body = Vec::new();
+        let exec_id = ExecId::Text(exec_id);
+        self.orders.execution(order, b'I', exec_id, None, &mut body);
+        Some(fix_body::fields(&body))
     }
 
     /// The body of an OrderCancelReject.
     fn cancel_reject(
         &self,
-        cl_ord_id: String,
-        orig: String,
+        cl_ord_id: &str,
+        orig: &str,
         response_to: char,
         reason: &str,
-        text: String,
-    ) -> Fields {
+        text: &str,
+    ) -> PyResult<Fields> {
+        let response_to = u8::try_from(response_to)
+            .map_err(|_| PyValueError::new_err("CxlRejResponseTo: one ASCII character"))?;
+        let mut body = Vec::new();
+        let ids = RequestIds { cl_ord_id, orig };
         self.orders
-            .cancel_reject(cl_ord_id, orig, response_to, reason, text)
-            .body
+            .cancel_reject(ids, response_to, reason, text, &mut body);
+        Ok(fix_body::fields(&body))
     }
 
     /// Turns the order responses of `frames` (the core's binary frames for the session)
@@ -157,7 +169,8 @@ impl PyFixOrders {
         let frames = frames
             .get(start..)
             .ok_or_else(|| PyValueError::new_err("start beyond the frames"))?;
-        let batch = report_batch(frames, &mut self.orders, &target);
+        let batch = &mut self.batch;
+        report_batch(frames, &mut self.orders, &target, batch);
         Ok(FixReportBatch {
             wire: PyBytes::new(py, &batch.wire).unbind(),
             records: PyBytes::new(py, &batch.records).unbind(),

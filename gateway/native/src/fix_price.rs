@@ -3,6 +3,8 @@
 //! is involved; a price with non-zero digits past `decimals` is not a whole number of
 //! units and is refused, never rounded.
 
+use std::io::Write;
+
 /// Most decimals a price may be configured with (10^18 fits i64).
 pub const DECIMALS_MAX: u32 = 18;
 /// Digits a FIX price may have in all (before and after the point).
@@ -64,19 +66,31 @@ pub fn price_to_units(text: &str, decimals: u32) -> Result<i64, PriceError> {
 
 /// `units` of `10^-decimals` as a FIX decimal, without trailing zeros past the point.
 pub fn units_to_price(units: i64, decimals: u32) -> String {
+    let mut out = Vec::new();
+    write_price(&mut out, units, decimals);
+    String::from_utf8(out).expect("a price is ASCII")
+}
+
+/// Appends `units` of `10^-decimals` as a FIX decimal, without trailing zeros past the
+/// point.
+pub fn write_price(out: &mut Vec<u8>, units: i64, decimals: u32) {
     assert!(
         decimals <= DECIMALS_MAX,
         "decimals bounded at configuration"
     );
     let scale = 10u128.pow(decimals);
     let magnitude = units.unsigned_abs() as u128;
-    let sign = if units < 0 { "-" } else { "" };
-    let (whole, fraction) = (magnitude / scale, magnitude % scale);
-    if fraction == 0 {
-        return format!("{sign}{whole}");
+    if units < 0 {
+        out.push(b'-');
     }
-    let digits = format!("{fraction:0width$}", width = decimals as usize);
-    format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+    let (whole, fraction) = (magnitude / scale, magnitude % scale);
+    write!(out, "{whole}").expect("writing to memory");
+    if fraction != 0 {
+        write!(out, ".{fraction:0width$}", width = decimals as usize).expect("writing to memory");
+        while out.last() == Some(&b'0') {
+            out.pop();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -138,7 +138,10 @@ fn broken(py: Python<'_>, e: FrameError) -> PyResult<Bound<'_, PyAny>> {
     Ok(Bound::new(py, FixBroken { text: e.text() })?.into_any())
 }
 
-fn record(py: Python<'_>, parsed: Result<FixFields, Refused>) -> PyResult<Bound<'_, PyAny>> {
+fn record<'py>(
+    py: Python<'py>,
+    parsed: Result<FixFields<'_>, Refused>,
+) -> PyResult<Bound<'py, PyAny>> {
     Ok(match parsed {
         Ok(parsed) => {
             let groups = PyDict::new(py);
@@ -178,7 +181,7 @@ fn record(py: Python<'_>, parsed: Result<FixFields, Refused>) -> PyResult<Bound<
     })
 }
 
-fn fields_dict(py: Python<'_>, fields: Vec<(u32, String)>) -> PyResult<Bound<'_, PyDict>> {
+fn fields_dict<'py>(py: Python<'py>, fields: Vec<(u32, &str)>) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     for (tag, value) in fields {
         d.set_item(tag, value)?;

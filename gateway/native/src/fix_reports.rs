@@ -2,12 +2,15 @@
 //! Executed, Cancelled, Replaced → ExecutionReport (8); Rejected → ExecutionReport
 //! (rejected), OrderCancelReject (9) or OrderMassCancelReport (r); CancelRejected →
 //! OrderCancelReject; MassCancelled → OrderMassCancelReport. Each response first updates
-//! the tracked orders and the pending requests of [`FixOrders`].
+//! the tracked orders and the pending requests of [`FixOrders`]; a report's fields are
+//! written straight into bytes ([`FixBody`]), as they go on the wire.
 
 use ringex_core::{CommandKind, OrderType, RejectReason, Side, TimeInForce};
 use ringex_protocol::client::ServerMessage;
 use ringex_protocol::session::{GatewayRejectReason, CANCEL_REASON_EXPIRED};
 
+use crate::fix_body::FixBody;
+use crate::fix_codec::decimal_str;
 use crate::fix_orders::{ord_status, OrderTracker, PendingRequests, TrackedOrder};
 use crate::fix_price::units_to_price;
 use crate::fix_symbols::FixSymbols;
@@ -15,18 +18,31 @@ use crate::fix_symbols::FixSymbols;
 /// FIX fields in order (tag, value).
 pub type Fields = Vec<(u32, String)>;
 
-/// A FIX application message to send.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Report {
-    pub msg_type: &'static str,
-    pub body: Fields,
-}
+/// MsgType of a FIX application message.
+pub type MsgType = &'static str;
 
-const EXECUTION_REPORT: &str = "8";
-const ORDER_CANCEL_REJECT: &str = "9";
-const ORDER_MASS_CANCEL_REPORT: &str = "r";
+const EXECUTION_REPORT: MsgType = "8";
+const ORDER_CANCEL_REJECT: MsgType = "9";
+const ORDER_MASS_CANCEL_REPORT: MsgType = "r";
 /// Digits AvgPx keeps past the decimal point when the average does not divide exactly.
 const AVG_PX_DECIMALS: u32 = 12;
+
+/// ExecID (17) of an ExecutionReport.
+#[derive(Clone, Copy)]
+pub enum ExecId<'a> {
+    /// `E` and the account stream number of the response reported.
+    Stream(u64),
+    /// Given by the request answered.
+    Text(&'a str),
+}
+
+/// The request an ExecutionReport answers, when it is not the order's own: its
+/// ClOrdID (11) and the OrigClOrdID (41) it names.
+#[derive(Clone, Copy)]
+pub struct RequestIds<'a> {
+    pub cl_ord_id: &'a str,
+    pub orig: &'a str,
+}
 
 /// One FIX session's view of the account's orders and of its own pending requests.
 pub struct FixOrders {
@@ -59,8 +75,9 @@ impl FixOrders {
         )
     }
 
-    /// Applies an order response; the FIX report for it, if this session reports one.
-    pub fn response(&mut self, m: &ServerMessage) -> Option<Report> {
+    /// Applies an order response; if this session reports one, appends the report's
+    /// fields to `body` and returns its MsgType.
+    pub fn response(&mut self, m: &ServerMessage, body: &mut Vec<u8>) -> Option<MsgType> {
         use ServerMessage as S;
         match *m {
             S::Accepted {
@@ -90,7 +107,8 @@ impl FixOrders {
                     status: ord_status::NEW,
                 });
                 self.pending.new.take(client_order_id);
-                Some(self.execution_report(&order, '0', stamp.seq, Vec::new()))
+                self.execution(&order, b'0', ExecId::Stream(stamp.seq), None, body);
+                Some(EXECUTION_REPORT)
             }
             S::Executed {
                 stamp,
@@ -102,8 +120,9 @@ impl FixOrders {
             } => {
                 let order = self.tracker.executed(client_order_id, price, qty, leaves)?;
                 let decimals = self.symbols.by_instrument(order.instrument).decimals;
-                let last = vec![(31, units_to_price(price, decimals)), (32, qty.to_string())];
-                Some(self.execution_report(&order, 'F', stamp.seq, last))
+                self.execution(&order, b'F', ExecId::Stream(stamp.seq), None, body);
+                FixBody(body).price(31, price, decimals).number(32, qty);
+                Some(EXECUTION_REPORT)
             }
             S::Cancelled {
                 stamp,
@@ -117,12 +136,14 @@ impl FixOrders {
                     ord_status::CANCELED
                 };
                 let order = self.tracker.cancelled(client_order_id, status)?;
-                let mut report =
-                    self.execution_report(&order, char::from(status), stamp.seq, Vec::new());
-                if let Some(cancel_id) = self.pending.cancels.take(client_order_id) {
-                    with_ids(&mut report.body, cancel_id, client_order_id.to_string());
-                }
-                Some(report)
+                let cancel_id = self.pending.cancels.take(client_order_id);
+                let mut digits = [0; 20];
+                let ids = cancel_id.as_deref().map(|cl_ord_id| RequestIds {
+                    cl_ord_id,
+                    orig: decimal_str(client_order_id, &mut digits),
+                });
+                self.execution(&order, status, ExecId::Stream(stamp.seq), ids, body);
+                Some(EXECUTION_REPORT)
             }
             S::Replaced {
                 stamp,
@@ -136,10 +157,13 @@ impl FixOrders {
                     self.tracker
                         .replaced(orig_client_order_id, client_order_id, price, qty);
                 self.pending.replaces.take(client_order_id);
-                let mut report = self.execution_report(&replaced?, '5', stamp.seq, Vec::new());
-                let orig = orig_client_order_id.to_string();
-                with_ids(&mut report.body, client_order_id.to_string(), orig);
-                Some(report)
+                let (mut new_digits, mut orig_digits) = ([0; 20], [0; 20]);
+                let ids = RequestIds {
+                    cl_ord_id: decimal_str(client_order_id, &mut new_digits),
+                    orig: decimal_str(orig_client_order_id, &mut orig_digits),
+                };
+                self.execution(&replaced?, b'5', ExecId::Stream(stamp.seq), Some(ids), body);
+                Some(EXECUTION_REPORT)
             }
             S::CancelRejected {
                 client_order_id,
@@ -147,128 +171,115 @@ impl FixOrders {
                 ..
             } => {
                 let cancel_id = self.pending.cancels.take(client_order_id)?;
-                let orig = client_order_id.to_string();
-                Some(self.cancel_rejected(cancel_id, orig, '1', cxl_rej_reason(reason), reason))
+                let mut digits = [0; 20];
+                let ids = RequestIds {
+                    cl_ord_id: &cancel_id,
+                    orig: decimal_str(client_order_id, &mut digits),
+                };
+                let text = reject_reason_name(reason);
+                Some(self.cancel_reject(ids, b'1', cxl_rej_reason(reason), &text, body))
             }
-            S::MassCancelled { stamp, count, .. } => self.mass_cancel_report(stamp.seq, Ok(count)),
+            S::MassCancelled { stamp, count, .. } => {
+                self.mass_cancel_report(stamp.seq, Ok(count), body)
+            }
             S::Rejected {
                 stamp,
                 command,
                 reason,
                 client_order_id,
-            } => self.rejected(stamp.seq, command, reason, client_order_id),
+            } => self.rejected(stamp.seq, command, reason, client_order_id, body),
             _ => None,
         }
     }
 
-    /// An ExecutionReport about `order`; `extra` follows its fields.
-    pub fn execution_report(
+    /// Appends the fields of an ExecutionReport about `order` to `body`; `ids` name the
+    /// request it answers when that is not the order's own.
+    pub fn execution(
         &self,
         order: &TrackedOrder,
-        exec_type: char,
-        seq: u64,
-        extra: Fields,
-    ) -> Report {
-        let mut body = self.execution(order, exec_type, format!("E{seq}"));
-        body.extend(extra);
-        Report {
-            msg_type: EXECUTION_REPORT,
-            body,
-        }
-    }
-
-    /// The fields of an ExecutionReport about `order`.
-    pub fn execution(&self, order: &TrackedOrder, exec_type: char, exec_id: String) -> Fields {
+        exec_type: u8,
+        exec_id: ExecId<'_>,
+        ids: Option<RequestIds<'_>>,
+        body: &mut Vec<u8>,
+    ) {
         let symbol = self.symbols.by_instrument(order.instrument);
-        let mut body = vec![
-            (37, order.order_id.to_string()),
-            (11, order.client_order_id.to_string()),
-            (17, exec_id),
-            (150, exec_type.to_string()),
-            (39, char::from(order.status).to_string()),
-            (55, symbol.name.clone()),
-            (54, fix_side(order.side).to_owned()),
-            (38, order.order_qty.to_string()),
-            (40, fix_ord_type(order.order_type).to_owned()),
-            (59, fix_time_in_force(order.time_in_force).to_owned()),
-            (151, order.leaves.to_string()),
-            (14, order.cum_qty.to_string()),
-            (6, average_price(order, symbol.decimals)),
-        ];
-        if order.order_type == OrderType::Limit {
-            body.push((44, units_to_price(order.price, symbol.decimals)));
+        let mut body = FixBody(body);
+        body.number(37, order.order_id);
+        match ids {
+            Some(ids) => body.text(11, ids.cl_ord_id).text(41, ids.orig),
+            None => body.number(11, order.client_order_id),
+        };
+        match exec_id {
+            ExecId::Stream(seq) => body.prefixed(17, "E", seq),
+            ExecId::Text(text) => body.text(17, text),
+        };
+        body.code(150, exec_type)
+            .code(39, order.status)
+            .text(55, &symbol.name)
+            .code(54, fix_side(order.side))
+            .number(38, order.order_qty)
+            .code(40, fix_ord_type(order.order_type))
+            .code(59, fix_time_in_force(order.time_in_force))
+            .number(151, order.leaves)
+            .number(14, order.cum_qty);
+        if order.cum_qty == 0 {
+            body.number(6, 0);
+        } else {
+            body.text(6, &average_price(order, symbol.decimals));
         }
-        body
+        if order.order_type == OrderType::Limit {
+            body.price(44, order.price, symbol.decimals);
+        }
     }
 
-    /// An OrderCancelReject of request `cl_ord_id` about order `orig`.
-    pub fn cancel_rejected(
-        &self,
-        cl_ord_id: String,
-        orig: String,
-        response_to: char,
-        reason: &str,
-        reject: u8,
-    ) -> Report {
-        self.cancel_reject(
-            cl_ord_id,
-            orig,
-            response_to,
-            reason,
-            reject_reason_name(reject),
-        )
-    }
-
-    /// An OrderCancelReject saying `text`.
+    /// Appends the fields of an OrderCancelReject of request `ids` saying `text` to
+    /// `body`; returns its MsgType.
     pub fn cancel_reject(
         &self,
-        cl_ord_id: String,
-        orig: String,
-        response_to: char,
+        ids: RequestIds<'_>,
+        response_to: u8,
         reason: &str,
-        text: String,
-    ) -> Report {
-        let order = orig.parse::<u64>().ok().and_then(|id| self.tracker.get(id));
-        let order_id = order.map_or("NONE".to_owned(), |o| o.order_id.to_string());
-        let status = order.map_or(ord_status::REJECTED, |o| o.status);
-        Report {
-            msg_type: ORDER_CANCEL_REJECT,
-            body: vec![
-                (37, order_id),
-                (11, cl_ord_id),
-                (41, orig),
-                (39, char::from(status).to_string()),
-                (434, response_to.to_string()),
-                (102, reason.to_owned()),
-                (58, text),
-            ],
-        }
+        text: &str,
+        body: &mut Vec<u8>,
+    ) -> MsgType {
+        let order = ids
+            .orig
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| self.tracker.get(id));
+        let mut body = FixBody(body);
+        match order {
+            Some(order) => body.number(37, order.order_id),
+            None => body.text(37, "NONE"),
+        };
+        body.text(11, ids.cl_ord_id)
+            .text(41, ids.orig)
+            .code(39, order.map_or(ord_status::REJECTED, |o| o.status))
+            .code(434, response_to)
+            .text(102, reason)
+            .text(58, text);
+        ORDER_CANCEL_REJECT
     }
 
     /// The OrderMassCancelReport of this session's oldest mass cancel: `count` orders
     /// cancelled, or refused saying why.
-    fn mass_cancel_report(&mut self, seq: u64, count: Result<u32, String>) -> Option<Report> {
+    fn mass_cancel_report(
+        &mut self,
+        seq: u64,
+        count: Result<u32, String>,
+        body: &mut Vec<u8>,
+    ) -> Option<MsgType> {
         // Another session's mass cancel: its orders' reports say it all.
         let (cl_ord_id, kind) = self.pending.mass_cancels.pop_front()?;
-        let response = if count.is_ok() {
-            kind.clone()
-        } else {
-            "0".to_owned()
-        };
-        let mut body = vec![
-            (11, cl_ord_id),
-            (37, format!("M{seq}")),
-            (530, kind),
-            (531, response),
-        ];
+        let mut body = FixBody(body);
+        body.text(11, &cl_ord_id)
+            .prefixed(37, "M", seq)
+            .text(530, &kind);
         match count {
-            Ok(count) => body.push((533, count.to_string())),
-            Err(text) => body.extend([(532, "99".to_owned()), (58, text)]),
-        }
-        Some(Report {
-            msg_type: ORDER_MASS_CANCEL_REPORT,
-            body,
-        })
+            Ok(count) => body.text(531, &kind).number(533, u64::from(count)),
+            Err(text) => body.code(531, b'0').text(532, "99").text(58, &text),
+        };
+        Some(ORDER_MASS_CANCEL_REPORT)
     }
 
     fn rejected(
@@ -277,46 +288,41 @@ impl FixOrders {
         command: CommandKind,
         reason: u8,
         coid: u64,
-    ) -> Option<Report> {
+        body: &mut Vec<u8>,
+    ) -> Option<MsgType> {
         let text = reject_reason_name(reason);
         match command {
             CommandKind::Replace => {
                 let orig = self.pending.replaces.take(coid)?;
-                let cxl = cxl_rej_reason(reason);
-                Some(self.cancel_reject(coid.to_string(), orig, '2', cxl, text))
+                let mut digits = [0; 20];
+                let ids = RequestIds {
+                    cl_ord_id: decimal_str(coid, &mut digits),
+                    orig: &orig,
+                };
+                Some(self.cancel_reject(ids, b'2', cxl_rej_reason(reason), &text, body))
             }
-            CommandKind::MassCancel => self.mass_cancel_report(seq, Err(text)),
+            CommandKind::MassCancel => self.mass_cancel_report(seq, Err(text), body),
             _ => {
                 // Another session's order when not pending here: it never existed.
                 let pending = self.pending.new.take(coid)?;
-                Some(Report {
-                    msg_type: EXECUTION_REPORT,
-                    body: vec![
-                        (37, "NONE".to_owned()),
-                        (11, coid.to_string()),
-                        (17, format!("J{seq}-{coid}")),
-                        (150, "8".to_owned()),
-                        (39, "8".to_owned()),
-                        (103, ord_rej_reason(reason).to_owned()),
-                        (55, pending.symbol),
-                        (54, fix_side(pending.side).to_owned()),
-                        (151, "0".to_owned()),
-                        (14, "0".to_owned()),
-                        (6, "0".to_owned()),
-                        (58, text),
-                    ],
-                })
+                let symbol = self.symbols.by_instrument(pending.instrument);
+                FixBody(body)
+                    .text(37, "NONE")
+                    .number(11, coid)
+                    .text(17, &format!("J{seq}-{coid}"))
+                    .code(150, b'8')
+                    .code(39, ord_status::REJECTED)
+                    .text(103, ord_rej_reason(reason))
+                    .text(55, &symbol.name)
+                    .code(54, fix_side(pending.side))
+                    .number(151, 0)
+                    .number(14, 0)
+                    .number(6, 0)
+                    .text(58, &text);
+                Some(EXECUTION_REPORT)
             }
         }
     }
-}
-
-/// `body` answering request `cl_ord_id` about order `orig` (OrigClOrdID third).
-fn with_ids(body: &mut Fields, cl_ord_id: String, orig: String) {
-    for field in body.iter_mut().filter(|(tag, _)| *tag == 11) {
-        field.1 = cl_ord_id.clone();
-    }
-    body.insert(2, (41, orig));
 }
 
 /// AvgPx: the fills' notional over their quantity, exact when it divides, else rounded
@@ -366,26 +372,26 @@ fn decimal_text(units: i128, places: u32) -> String {
     format!("{sign}{whole}.{fraction}")
 }
 
-pub fn fix_side(side: Side) -> &'static str {
+fn fix_side(side: Side) -> u8 {
     match side {
-        Side::Buy => "1",
-        Side::Sell => "2",
+        Side::Buy => b'1',
+        Side::Sell => b'2',
     }
 }
 
-fn fix_ord_type(order_type: OrderType) -> &'static str {
+fn fix_ord_type(order_type: OrderType) -> u8 {
     match order_type {
-        OrderType::Market => "1",
-        OrderType::Limit => "2",
+        OrderType::Market => b'1',
+        OrderType::Limit => b'2',
     }
 }
 
-fn fix_time_in_force(tif: TimeInForce) -> &'static str {
+fn fix_time_in_force(tif: TimeInForce) -> u8 {
     match tif {
-        TimeInForce::Day => "0",
-        TimeInForce::Gtc => "1",
-        TimeInForce::Ioc => "3",
-        TimeInForce::Fok => "4",
+        TimeInForce::Day => b'0',
+        TimeInForce::Gtc => b'1',
+        TimeInForce::Ioc => b'3',
+        TimeInForce::Fok => b'4',
     }
 }
 

@@ -53,7 +53,7 @@ fn encodes_what_quickfix_would_send_and_parses_it_back() {
     );
     assert_eq!(next_frame(&bytes, MAX), Ok(Some(bytes.len())));
     let parsed = parse(&bytes).unwrap();
-    assert_eq!(parsed.fields[0], (35, "0".to_owned()));
+    assert_eq!(parsed.fields[0], (35, "0"));
     assert_eq!(parsed.fields.len(), 5);
     assert!(parsed.groups.is_empty());
 }
@@ -177,10 +177,11 @@ fn market_data_request() -> Vec<u8> {
 
 #[test]
 fn repeating_groups_are_gathered_by_their_count_tag() {
-    let parsed = parse(&market_data_request()).unwrap();
+    let request = market_data_request();
+    let parsed = parse(&request).unwrap();
     let tags: Vec<u32> = parsed.fields.iter().map(|(t, _)| *t).collect();
     assert_eq!(tags, [35, 34, 262, 263, 264, 267, 146]);
-    let entries = |count_tag: u32| -> Vec<Vec<(u32, String)>> {
+    let entries = |count_tag: u32| -> Vec<Vec<(u32, &str)>> {
         let group = parsed.groups.iter().find(|g| g.count_tag == count_tag);
         group.unwrap().entries.clone()
     };
@@ -188,9 +189,9 @@ fn repeating_groups_are_gathered_by_their_count_tag() {
     let got = entries(267);
     assert_eq!(got.len(), 3);
     for (entry, want) in got.iter().zip(types) {
-        assert_eq!(entry, &vec![(269, want.to_owned())]);
+        assert_eq!(entry, &vec![(269, want)]);
     }
-    assert_eq!(entries(146)[1], vec![(55, "XAG".to_owned())]);
+    assert_eq!(entries(146)[1], vec![(55, "XAG")]);
     assert_eq!(message(&parsed.flat()), market_data_request());
 }
 

@@ -123,7 +123,7 @@ class OrderEntry:
                 price = symbol.units(f[Tag.PRICE])
             except ValueError as e:
                 return self._order_rejected(f, "99", str(e))
-        self.orders.expect_new(client_order_id, symbol.symbol, int(side))
+        self.orders.expect_new(client_order_id, symbol.instrument, int(side))
         return Forward(
             NewOrder(
                 client_order_id=client_order_id,

@@ -144,6 +144,10 @@ class FixSession:
 
     def take_output(self) -> bytes:
         """The bytes to write, in order; the sequence store is written first."""
+        # One store write per batch is as durable as one per message: no byte of the
+        # batch reaches the peer before the records and numbers of all its messages are
+        # with the operating system, so a restarted gateway never reuses a MsgSeqNum it
+        # sent and can resend every application message the peer may have seen.
         if self.store is not None:
             self.store.flush()
         out, self._out = b"".join(self._out), []
