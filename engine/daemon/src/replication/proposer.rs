@@ -26,10 +26,11 @@ use openraft::{Raft, RaftTypeConfig};
 use ringex_protocol::Input;
 use tokio::runtime::Handle;
 
+use super::input_batch::{InputBatch, StampedInput};
 use super::leadership::Leadership;
 use super::origins::{Origin, Origins};
 use super::state_machine::EngineView;
-use super::type_config::{InputBatch, RingexRaft, StampedInput};
+use super::type_config::RingexRaft;
 use crate::expiry::ExpiryNotices;
 use crate::input_ring::{InputReceiver, LinkInput, DAEMON_LINK};
 use crate::progress::Progress;
