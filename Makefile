@@ -88,7 +88,7 @@ bench-core:
 bench-daemon:
 	$(CARGO) run --release -p ringex-bench --bin bench-daemon
 
-# Real ringex-engine processes on 127.0.0.1-3: embedded, a 1-node and a 3-node cluster,
+# Real ringex-engine processes on 127.0.0.1-3: the default lone node and a 3-node cluster,
 # failover, replication lag and catch-up: bench/results/replication.json.
 bench-replication:
 	$(CARGO) build --release -p ringex-engine --bin ringex-engine

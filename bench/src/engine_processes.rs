@@ -1,6 +1,6 @@
 //! Engine daemons as separate `ringex-engine` processes on loopback, each node on its
 //! own address (127.0.0.1, .2, .3 …) with its own configuration, data directory and
-//! log: the embedded engine (no `[cluster]`: a lone Raft node) or a Raft cluster of one
+//! log: the default engine (no `[cluster]`: a lone Raft node) or a Raft cluster of one
 //! or more nodes. A link to the engine goes to whichever node leads, found as a gateway
 //! finds it.
 
@@ -116,7 +116,8 @@ impl Drop for NodeProcess {
     }
 }
 
-/// The engine's nodes: one without `[cluster]` (embedded), or a cluster of `count`.
+/// The engine's nodes: one without `[cluster]` (the default lone node), or a cluster
+/// of `count`.
 pub struct EngineNodes {
     pub nodes: Vec<NodeProcess>,
     /// The engine limits every node runs with (the workload is generated for them).

@@ -11,10 +11,11 @@ use openraft::raft::{AppendEntriesRequest, VoteRequest};
 use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId, Membership, Vote};
 use ringex_daemon::replication::admin::AdminRequest;
 use ringex_daemon::replication::entry_record::{decode_entry, encode_entry};
+use ringex_daemon::replication::input_batch::{InputBatch, StampedInput};
 use ringex_daemon::replication::peer_frame::{
     check_body, decode_payload, encode_frame, parse_header, FrameKind,
 };
-use ringex_daemon::replication::type_config::{ClusterNode, InputBatch, RingexRaft, StampedInput};
+use ringex_daemon::replication::type_config::{ClusterNode, RingexRaft};
 use workload::{mutate, Rng, Workload};
 
 const CASES: usize = 100_000;

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use ringex_daemon::durability::Durability;
 use ringex_daemon::replication::admin::{send_admin, AdminRequest};
 use ringex_daemon::replication::cluster_config::{ClusterConfig, NodeAddresses};
+use ringex_daemon::replication::input_batch::{InputBatch, StampedInput};
 use ringex_daemon::replication::log_tools;
 use ringex_daemon::replication::node::RaftNode;
-use ringex_daemon::replication::type_config::{InputBatch, StampedInput};
 use support::{free_port, TempDir};
 use workload::{engine_config, timestamp_ns_at, Workload};
 

@@ -11,8 +11,8 @@ use ringex_daemon::durability::Durability;
 use ringex_daemon::replication::damage::Damage;
 use ringex_daemon::replication::entry_log::EntryLog;
 use ringex_daemon::replication::hard_state::HardState;
+use ringex_daemon::replication::input_batch::{InputBatch, StampedInput};
 use ringex_daemon::replication::log_store::LogStore;
-use ringex_daemon::replication::type_config::{InputBatch, StampedInput};
 use ringex_daemon::storage::simulated::SimulatedStorage;
 use workload::{raft_entry, Workload};
 

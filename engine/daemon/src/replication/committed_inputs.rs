@@ -18,9 +18,9 @@ use ringex_core::{Engine, EngineConfig, Event, Seq};
 use super::entry_log::LOG_FILE;
 use super::entry_record::{claimed_size, decode_entry};
 use super::hard_state::HardState;
+use super::input_batch::StampedInput;
 use super::node::RAFT_DIR;
 use super::snapshot_file::read_snapshot;
-use super::type_config::StampedInput;
 use crate::apply_input::apply_input;
 use crate::storage::FileStorage;
 
@@ -72,8 +72,7 @@ pub fn scan_committed(
         let EntryPayload::Normal(batch) = entry.payload else {
             continue;
         };
-        for stamped in batch.iter() {
-            let stamped = stamped.map_err(|e| e.to_string())?;
+        for stamped in batch.inputs() {
             if stamped.seq <= after_seq {
                 continue;
             }
@@ -86,7 +85,7 @@ pub fn scan_committed(
                 ));
             }
             next_seq += 1;
-            if visit(&stamped).is_break() {
+            if visit(stamped).is_break() {
                 return Ok(());
             }
         }

@@ -1,5 +1,5 @@
 //! The file of Raft entries: appended with one write and one fsync per append, read
-//! back by log index, truncated from an index on, purged below one.
+//! back by log index (the newest from memory), truncated from an index on, purged below one.
 //!
 //! Opening scans the whole file and checks every record (size, checksum, the chain,
 //! consecutive indexes). A torn *last* record (cut short, failing its checksum with
@@ -22,6 +22,7 @@ use super::damage::Damage;
 use super::entry_record::{
     check_entry, claimed_size, decode_entry, encode_entry, EntryFault, ENTRY_RECORD_MAX_BYTES,
 };
+use super::recent_entries::RecentEntries;
 use super::type_config::RingexRaft;
 use crate::durability::Durability;
 use crate::storage::{Storage, StorageFile};
@@ -88,6 +89,8 @@ pub struct EntryLog<S: Storage> {
     file: S::File,
     durability: Durability,
     located: BTreeMap<u64, Located>,
+    /// The newest entries, read back without the file (see [`RecentEntries`]).
+    recent: RecentEntries,
     len_bytes: u64,
     /// Checksum of the last record in the file, purged or not: the next one chains to it.
     last_checksum: u32,
@@ -149,6 +152,7 @@ impl<S: Storage> EntryLog<S> {
             file,
             durability,
             located: BTreeMap::new(),
+            recent: RecentEntries::default(),
             len_bytes: 0,
             last_checksum: 0,
             last_log_id: None,
@@ -338,6 +342,9 @@ impl<S: Storage> EntryLog<S> {
         for l in placed {
             self.located.insert(l.log_id.index, l);
         }
+        for entry in entries {
+            self.recent.keep(entry);
+        }
         Ok(PendingSync { file })
     }
 
@@ -364,6 +371,7 @@ impl<S: Storage> EntryLog<S> {
             return Err(self.stop("truncate", e));
         }
         self.located.split_off(&index);
+        self.recent.forget_from(index);
         self.len_bytes = first.offset_bytes;
         self.last_checksum = chain_checksum;
         self.last_log_id = self.located.values().next_back().map(|l| l.log_id);
@@ -376,6 +384,7 @@ impl<S: Storage> EntryLog<S> {
     pub fn purge_through(&mut self, index: u64) -> Result<(), EntryLogError> {
         self.check_running()?;
         self.located = self.located.split_off(&(index + 1));
+        self.recent.forget_through(index);
         if self.last_log_id.is_some_and(|l| l.index <= index) {
             let emptied = self.file.truncate(0).and_then(|()| self.file.sync());
             if let Err(e) = emptied {
@@ -447,6 +456,10 @@ impl<S: Storage> EntryLog<S> {
         self.check_running()?;
         let mut out = Vec::new();
         for l in self.located.range(range).map(|(_, l)| *l) {
+            if let Some(entry) = self.recent.get(l.log_id.index) {
+                out.push(entry);
+                continue;
+            }
             let mut bytes = vec![0u8; l.size_bytes as usize];
             self.file
                 .read_exact_at(l.offset_bytes, &mut bytes)

@@ -18,7 +18,8 @@
 
 use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId, Membership};
 
-use super::type_config::{ClusterNode, InputBatch, RingexRaft};
+use super::input_batch::InputBatch;
+use super::type_config::{ClusterNode, RingexRaft};
 
 pub const ENTRY_HEADER_BYTES: usize = 37;
 /// The largest record: a batch of the most inputs one entry may hold, with room.

@@ -12,10 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
-use openraft::{Entry, LogId, StorageError, StorageIOError, Vote};
+use openraft::{Entry, EntryPayload, LogId, StorageError, StorageIOError, Vote};
 
 use super::damage::Damage;
 use super::entry_log::{EntryLog, EntryLogError};
+use super::flushed_seq::{FlushedSeq, FlushedSeqSender};
 use super::hard_state::{HardState, COMMITTED_FILE, PURGED_FILE, VOTE_FILE};
 use super::type_config::RingexRaft;
 use crate::durability::Durability;
@@ -28,6 +29,8 @@ pub struct LogStore<S: Storage> {
     purged: Option<LogId<u64>>,
     /// The committed index as last saved, for the node's status and metrics.
     committed_index: Arc<AtomicU64>,
+    /// The last input seq made durable, for the proposer's pacing.
+    flushed: FlushedSeqSender,
 }
 
 /// Reads entries while the log is being appended to (replication, apply).
@@ -61,7 +64,13 @@ where
             hard,
             purged,
             committed_index: Arc::new(AtomicU64::new(committed.map_or(0, |c| c.index))),
+            flushed: FlushedSeqSender::default(),
         })
+    }
+
+    /// The last input seq made durable, kept current while openraft runs on this store.
+    pub fn flushed_seq(&self) -> FlushedSeq {
+        self.flushed.subscribe()
     }
 
     /// The committed index, kept current while openraft runs on this store.
@@ -225,6 +234,10 @@ where
         I::IntoIter: Send,
     {
         let entries: Vec<_> = entries.into_iter().collect();
+        let last_seq = entries.iter().rev().find_map(|e| match &e.payload {
+            EntryPayload::Normal(batch) => batch.last_seq(),
+            _ => None,
+        });
         let pending = lock(&self.entries).write(&entries);
         // The fsync runs without the lock and off openraft's worker thread: the state
         // machine (a task that may be queued behind this one on the same worker) reads
@@ -243,6 +256,9 @@ where
             Ok(()) => {
                 // Only now are the entries on disk: openraft may count them.
                 callback.log_io_completed(Ok(()));
+                if let Some(seq) = last_seq {
+                    self.flushed.advance(seq);
+                }
                 Ok(())
             }
             Err(e) => {

@@ -2,14 +2,17 @@
 //! matcher its state machine. Consensus (elections, fencing, membership) is openraft's;
 //! this module gives it storage, a state machine and settings.
 //!
-//! - [`type_config`]: what a Raft entry carries (a batch of sequenced inputs);
+//! - [`type_config`]: the types openraft is instantiated with;
+//! - [`input_batch`]: what a Raft entry carries (a batch of sequenced inputs);
 //! - [`cluster_config`]: the `[cluster]` settings, loopback only;
 //! - [`entry_record`]: the byte layout of one Raft entry in the log file;
 //! - [`damage`]: which part of a node's Raft directory failed its checks;
 //! - [`entry_log`]: the file of entries: append with fsync, read, truncate, purge;
+//! - [`recent_entries`]: the newest entries in memory, read back without the file;
 //! - [`durable_replace`]: small files replaced atomically and durably;
 //! - [`hard_state`]: the vote and the committed log id, kept durable;
 //! - [`log_store`]: openraft's log storage on the entry file;
+//! - [`flushed_seq`]: how far the log is durable, for the proposer's pacing;
 //! - [`snapshot_file`]: the Raft snapshot (meta and engine state) on disk;
 //! - [`state_machine`]: openraft's state machine around the matching engine;
 //! - [`peer_frame`]: framing between peers (length, CRC-32C, bounded bincode);
@@ -34,7 +37,9 @@ pub mod damage;
 pub mod durable_replace;
 pub mod entry_log;
 pub mod entry_record;
+pub mod flushed_seq;
 pub mod hard_state;
+pub mod input_batch;
 pub mod input_json;
 pub mod leadership;
 pub mod log_repair;
@@ -47,6 +52,7 @@ pub mod node;
 pub mod origins;
 pub mod peer_frame;
 pub mod proposer;
+pub mod recent_entries;
 pub mod role_log;
 pub mod snapshot_cadence;
 pub mod snapshot_file;

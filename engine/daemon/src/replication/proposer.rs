@@ -4,10 +4,14 @@
 //! fsync, replicates it, and once a majority has it durable, every node's state
 //! machine applies it; only then do its events leave (see [`super::state_machine`]).
 //!
-//! Throughput comes from batching: while one entry is being made durable and
-//! replicated, the ring fills with the next. At most two entries are in flight
-//! (proposed, not applied), so a slow follower quorum pushes back on the links through
-//! the input ring instead of growing memory.
+//! Throughput comes from batching: while one entry is being made durable, one more
+//! waits behind it and the ring fills with the next; the proposer proposes again once
+//! the entry before its last is durable (see [`super::flushed_seq`]). Applying runs
+//! behind, as the matcher always ran behind the journal: up to
+//! [`ENTRIES_UNAPPLIED_MAX`] entries may be proposed and not yet applied, so the disk
+//! never waits for the matcher nor the matcher for the disk, and a slow matcher or
+//! follower quorum pushes back on the links through the input ring instead of growing
+//! memory.
 //!
 //! A node that is not serving (a follower, or a leader not yet caught up with its own
 //! term) sequences nothing: an input that reaches it is answered Expired on its link,
@@ -26,10 +30,12 @@ use openraft::{Raft, RaftTypeConfig};
 use ringex_protocol::Input;
 use tokio::runtime::Handle;
 
+use super::flushed_seq::FlushedSeq;
+use super::input_batch::{InputBatch, StampedInput};
 use super::leadership::Leadership;
 use super::origins::{Origin, Origins};
 use super::state_machine::EngineView;
-use super::type_config::{InputBatch, RingexRaft, StampedInput};
+use super::type_config::RingexRaft;
 use crate::expiry::ExpiryNotices;
 use crate::input_ring::{InputReceiver, LinkInput, DAEMON_LINK};
 use crate::progress::Progress;
@@ -37,11 +43,16 @@ use crate::sequencer::Sequencer;
 
 /// How often an idle proposer looks at its leadership (for the first start's inputs).
 const IDLE_CHECK: Duration = Duration::from_millis(50);
-/// Entries proposed and not yet applied. openraft makes entries durable one append at
-/// a time, so more in flight only makes more, smaller entries (an fsync each): with
-/// two, one is being made durable and replicated while the next waits, and the input
-/// ring gathers everything after them into the one after (group commit).
-const ENTRIES_IN_FLIGHT_MAX: usize = 2;
+/// Entries proposed and not yet durable on this node, once a proposal returns.
+/// openraft makes entries durable one append (one fsync) at a time, so more would only
+/// make more, smaller entries queued behind it: with one, it is being made durable (or
+/// waits behind the one that is) while the input ring gathers everything after it into
+/// the next entry (group commit).
+const ENTRIES_UNFLUSHED_MAX: usize = 1;
+/// Entries proposed and not yet applied, once a proposal returns: committed entries
+/// wait for the state machine here, not the disk for it (the old journal's matcher
+/// queue held as many batches).
+pub const ENTRIES_UNAPPLIED_MAX: usize = 8;
 /// How long the proposer waits on an entry before it looks at its leadership again.
 const ANSWER_CHECK: Duration = Duration::from_millis(20);
 
@@ -62,6 +73,8 @@ pub struct Proposer {
     pub runtime: Handle,
     pub inputs: InputReceiver,
     pub leadership: Arc<Leadership>,
+    /// How far this node's log is durable, to pace entries by.
+    pub flushed: FlushedSeq,
     pub engine: EngineView,
     pub origins: Arc<Origins>,
     pub progress: Arc<Progress>,
@@ -79,6 +92,8 @@ struct Tenure {
     sequencer: Sequencer,
     /// The last seq proposed in this tenure.
     proposed_seq: u64,
+    /// The last seq of the entry proposed before the newest (0: none).
+    previous_seq: u64,
     /// Answers of the entries proposed and not yet applied, oldest first.
     in_flight: VecDeque<Answer>,
 }
@@ -88,7 +103,7 @@ impl Proposer {
         // Every input in flight keeps a slot of the origin table until it is applied.
         self.batch_max = self
             .batch_max
-            .min(self.origins.capacity() / (ENTRIES_IN_FLIGHT_MAX + 1));
+            .min(self.origins.capacity() / (ENTRIES_UNAPPLIED_MAX + 1));
         let end = self.propose_loop();
         self.stopping.store(true, Ordering::Release);
         end
@@ -163,7 +178,8 @@ impl Proposer {
             term,
             sequencer: Sequencer::resume(last_seq, last_timestamp_ns),
             proposed_seq: last_seq,
-            in_flight: VecDeque::with_capacity(ENTRIES_IN_FLIGHT_MAX + 1),
+            previous_seq: 0,
+            in_flight: VecDeque::with_capacity(ENTRIES_UNAPPLIED_MAX + 1),
         }
     }
 
@@ -193,6 +209,7 @@ impl Proposer {
             return true;
         };
         self.origins.record(tenure.term, &origins);
+        tenure.previous_seq = tenure.proposed_seq;
         tenure.proposed_seq = last;
         // The answer is the applied seq, which the state machine publishes itself: a
         // proposal the next leader drops is answered by the gateway's bound instead.
@@ -216,9 +233,22 @@ impl Proposer {
         ProposerEnd::Shutdown
     }
 
-    /// Waits until at most [`ENTRIES_IN_FLIGHT_MAX`] entries are unapplied.
+    /// Waits until at most [`ENTRIES_UNFLUSHED_MAX`] entries are not yet durable here
+    /// and at most [`ENTRIES_UNAPPLIED_MAX`] are unapplied.
     fn wait_for_room(&self, tenure: &mut Tenure) {
-        self.wait_until_in_flight_at_most(tenure, ENTRIES_IN_FLIGHT_MAX);
+        const _: () = assert!(ENTRIES_UNFLUSHED_MAX == 1, "waits for the previous entry");
+        self.wait_until_flushed(tenure, tenure.previous_seq);
+        self.wait_until_in_flight_at_most(tenure, ENTRIES_UNAPPLIED_MAX);
+    }
+
+    /// Waits until every input through `seq` is durable on this node, or this node
+    /// stops serving (its entries will fail or be another leader's to commit).
+    fn wait_until_flushed(&self, tenure: &Tenure, seq: u64) {
+        while !self.flushed.wait_for(&self.runtime, seq, ANSWER_CHECK) {
+            if self.leadership.serving_term() != Some(tenure.term) {
+                return;
+            }
+        }
     }
 
     /// Waits until at most `in_flight_max` entries are unapplied, or this node stops

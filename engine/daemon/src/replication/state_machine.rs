@@ -22,11 +22,12 @@ use ringex_core::{Engine, EngineConfig, Event};
 use ringex_protocol::Input;
 
 use super::damage::Damage;
+use super::input_batch::InputBatch;
 use super::log_repair::OpenFailure;
 use super::log_store::LogStore;
 use super::origins::Origins;
 use super::snapshot_file::{read_snapshot, write_snapshot, Meta};
-use super::type_config::{AppliedThrough, BadBatch, ClusterNode, InputBatch, RingexRaft};
+use super::type_config::{AppliedThrough, ClusterNode, RingexRaft};
 use crate::apply_input::apply_input;
 use crate::event_batch::EventBatch;
 use crate::output_ring::OutputRing;
@@ -140,10 +141,7 @@ where
                 .entries_in(from..=committed.index)
                 .map_err(OpenFailure::from)?;
             for entry in entries {
-                // The entries passed their checksums: an input the engine cannot take is a
-                // bug, never a reason to set the log aside.
-                sm.apply_entry(entry)
-                    .map_err(|e| OpenFailure::other(e.to_string()))?;
+                sm.apply_entry(entry);
             }
         }
         Ok(sm)
@@ -195,22 +193,23 @@ where
         Ok(())
     }
 
-    fn apply_entry(&mut self, entry: Entry<RingexRaft>) -> Result<AppliedThrough, BadBatch> {
+    fn apply_entry(&mut self, entry: Entry<RingexRaft>) -> AppliedThrough {
         match entry.payload {
             EntryPayload::Blank => {}
-            EntryPayload::Normal(batch) => self.apply_batch(entry.log_id.leader_id.term, &batch)?,
+            EntryPayload::Normal(batch) => self.apply_batch(entry.log_id.leader_id.term, &batch),
             EntryPayload::Membership(m) => {
                 self.membership = StoredMembership::new(Some(entry.log_id), m);
             }
         }
         self.last_applied = Some(entry.log_id);
-        Ok(AppliedThrough(self.engine().last_seq()))
+        AppliedThrough(self.engine().last_seq())
     }
 
-    fn apply_batch(&mut self, term: u64, batch: &InputBatch) -> Result<(), BadBatch> {
+    /// Applies a batch checked and decoded when it arrived (from the proposer, the log
+    /// or a peer): an input the engine refuses here is a bug, never a reason to skip.
+    fn apply_batch(&mut self, term: u64, batch: &InputBatch) {
         let mut engine = lock(&self.engine);
-        for stamped in batch.iter() {
-            let stamped = stamped?;
+        for stamped in batch.inputs() {
             apply_input(
                 &mut engine,
                 stamped.seq,
@@ -240,7 +239,6 @@ where
             }
             self.events.clear();
         }
-        Ok(())
     }
 
     /// Sends the events of the entries just applied, as one batch.
@@ -295,14 +293,10 @@ where
         I: IntoIterator<Item = Entry<RingexRaft>> + Send,
         I::IntoIter: Send,
     {
-        let mut applied = Vec::new();
-        for entry in entries {
-            let log_id = entry.log_id;
-            let through = self
-                .apply_entry(entry)
-                .map_err(|e| StorageIOError::apply(log_id, &e))?;
-            applied.push(through);
-        }
+        let applied: Vec<_> = entries
+            .into_iter()
+            .map(|entry| self.apply_entry(entry))
+            .collect();
         self.publish();
         Ok(applied)
     }

@@ -375,7 +375,7 @@ pub fn limit(account: u32, client_order_id: u64, side: Side, price: i64, qty: u6
 
 /// Every journaled input and the events a replay from seq 1 gives it.
 pub struct JournalReplay {
-    pub records: Vec<ringex_daemon::replication::type_config::StampedInput>,
+    pub records: Vec<ringex_daemon::replication::input_batch::StampedInput>,
     /// `events[i]` belongs to `records[i]`.
     pub events: Vec<Vec<Event>>,
     pub engine: ringex_core::Engine,

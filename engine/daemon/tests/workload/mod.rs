@@ -4,7 +4,8 @@
 use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
 use ringex_core::*;
 use ringex_daemon::apply_input::apply_input;
-use ringex_daemon::replication::type_config::{InputBatch, RingexRaft, StampedInput};
+use ringex_daemon::replication::input_batch::{InputBatch, StampedInput};
+use ringex_daemon::replication::type_config::RingexRaft;
 use ringex_protocol::Input;
 
 /// splitmix64: small and the same everywhere.
