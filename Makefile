@@ -8,7 +8,7 @@ CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-apt setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python chaos bench-core bench-daemon bench-durability bench-replication bench-e2e bench-fix bench-locust \
+        test-rust test-python chaos bench-core bench-daemon bench-daemon-against bench-durability bench-replication bench-e2e bench-fix bench-locust \
         bench-marketdata demo \
         clean gateway \
         client
@@ -87,6 +87,12 @@ bench-core:
 
 bench-daemon:
 	$(CARGO) run --release -p ringex-bench --bin bench-daemon
+
+# The daemon's closed-loop throughput against an earlier build's, alternated in one
+# sitting (default: 43bbc7f, the embedded journal pipeline before Raft):
+# bench/results/daemon_against.json.
+bench-daemon-against: setup
+	$(PY) bench/daemon/against_earlier.py
 
 # Real ringex-engine processes on 127.0.0.1-3: the default lone node and a 3-node cluster,
 # failover, replication lag and catch-up: bench/results/replication.json.

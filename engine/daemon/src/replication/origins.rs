@@ -11,17 +11,9 @@
 //! inputs in flight (see [`Origins::capacity`]), so a slot is never overwritten before
 //! its entry is applied.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::input_ring::{LinkId, DAEMON_LINK};
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Slot {
-    seq: u64,
-    term: u64,
-    link: LinkId,
-    correlation: u64,
-}
 
 /// One input's origin as the proposer records it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +23,20 @@ pub struct Origin {
     pub correlation: u64,
 }
 
+/// A slot's fields, each on its own: the proposer writes a slot before it proposes the
+/// entry and the state machine reads it after openraft hands the committed entry over,
+/// so openraft's own channels order the two and no lock is taken per input (applying
+/// runs on the matcher's critical path). Relaxed atomics only make the sharing safe.
+#[derive(Default)]
+struct Slot {
+    seq: AtomicU64,
+    term: AtomicU64,
+    link: AtomicU64,
+    correlation: AtomicU64,
+}
+
 pub struct Origins {
-    slots: Mutex<Vec<Slot>>,
+    slots: Box<[Slot]>,
 }
 
 impl Origins {
@@ -43,25 +47,22 @@ impl Origins {
             "the origin table's capacity is a power of two"
         );
         Origins {
-            slots: Mutex::new(vec![Slot::default(); capacity]),
+            slots: (0..capacity).map(|_| Slot::default()).collect(),
         }
     }
 
     pub fn capacity(&self) -> usize {
-        self.lock().len()
+        self.slots.len()
     }
 
     /// Records a batch proposed in `term`.
     pub fn record(&self, term: u64, batch: &[Origin]) {
-        let mut slots = self.lock();
-        let mask = slots.len() - 1;
         for o in batch {
-            slots[o.seq as usize & mask] = Slot {
-                seq: o.seq,
-                term,
-                link: o.link,
-                correlation: o.correlation,
-            };
+            let slot = self.slot(o.seq);
+            slot.term.store(term, Ordering::Relaxed);
+            slot.link.store(u64::from(o.link), Ordering::Relaxed);
+            slot.correlation.store(o.correlation, Ordering::Relaxed);
+            slot.seq.store(o.seq, Ordering::Relaxed);
         }
     }
 
@@ -69,23 +70,19 @@ impl Origins {
     /// daemon's own link (nobody waiting on a link here) when this node did not
     /// propose it.
     pub fn take(&self, term: u64, seq: u64) -> (LinkId, u64) {
-        let mut slots = self.lock();
-        let mask = slots.len() - 1;
-        let slot = &mut slots[seq as usize & mask];
-        if slot.seq == seq && slot.term == term {
-            let found = (slot.link, slot.correlation);
-            *slot = Slot::default();
-            found
+        let slot = self.slot(seq);
+        if slot.seq.load(Ordering::Relaxed) == seq && slot.term.load(Ordering::Relaxed) == term {
+            slot.seq.store(0, Ordering::Relaxed);
+            let link = LinkId::try_from(slot.link.load(Ordering::Relaxed))
+                .expect("a slot holds the link id it was given");
+            (link, slot.correlation.load(Ordering::Relaxed))
         } else {
             (DAEMON_LINK, 0)
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<Slot>> {
-        // Only plain stores happen under the lock: it cannot be poisoned mid-update.
-        self.slots
-            .lock()
-            .expect("the origin table lock is never poisoned")
+    fn slot(&self, seq: u64) -> &Slot {
+        &self.slots[seq as usize & (self.slots.len() - 1)]
     }
 }
 
