@@ -17,11 +17,13 @@ from typing import Any
 from audience import Audience
 from load import LoadSession, closed_loop
 
-PAIRS = 16
-SIDE_SECONDS = 1.0
+# Short sides, many pairs: the machine's other work comes and goes within seconds, and a
+# pair's two sides see much the same of it only when they follow each other closely.
+PAIRS = 40
+SIDE_SECONDS = 0.5
 # Subscriptions answered (their snapshots sent), or the unsubscribed sessions' last
 # bytes written, before a side starts.
-SETTLE_SECONDS = 0.3
+SETTLE_SECONDS = 0.15
 WRITER_THREAD = "ringex-md-writer"
 
 
