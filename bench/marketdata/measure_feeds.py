@@ -328,16 +328,25 @@ def one_run(pairs: int) -> dict[str, Any]:
 def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The median of the runs, figure by figure (each percentile on its own), with
     every run's headline figures kept under ``extra.runs``; the cost is the median of
-    every run's pairs together."""
+    every run's pairs together. Figures not listed here are the first run's."""
     first = runs[0]
     latency = {
         rate: {k: int(statistics.median(r["latency_ns"][rate][k] for r in runs)) for k in points}
         for rate, points in first["latency_ns"].items()
     }
     extra = dict(first["extra"])
-    extra["feed_msgs_per_s"] = {
-        n: int(statistics.median(r["extra"]["feed_msgs_per_s"][n] for r in runs))
-        for n in first["extra"]["feed_msgs_per_s"]
+    for key in ("feed_msgs_per_s", "multicast_msgs_per_s"):
+        extra[key] = {
+            n: int(statistics.median(r["extra"][key][n] for r in runs)) for n in first["extra"][key]
+        }
+    extra["cpu_us_per_order"] = {
+        side: {
+            name: round(
+                statistics.median(r["extra"]["cpu_us_per_order"][side][name] for r in runs), 2
+            )
+            for name in used
+        }
+        for side, used in first["extra"]["cpu_us_per_order"].items()
     }
     ratios = [x for r in runs for x in r["extra"]["order_entry_cost_pairs"]["ratios"]]
     extra["order_entry_cost_pairs"] = spread(ratios)
