@@ -181,17 +181,22 @@ fn sessions_waiting_for_their_bytes_to_be_sent_are_resumed_once_sent() {
         readers.push(reader);
     }
     // Each socket fills: the writer holds bytes of every session.
+    let mut runs = Vec::new();
     for (sid, slot) in (1..=3).zip(&slots) {
-        write_runs(&w, sid, slot, 200);
-    }
-    for slot in &slots {
-        assert!(slot.over(0), "nothing in flight");
+        let mut count = 0;
+        while !slot.over(0) {
+            assert!(count < 10_000, "never held");
+            write_runs(&w, sid, slot, 100);
+            count += 100;
+        }
+        runs.push(count);
     }
     let reading: Vec<_> = readers
         .into_iter()
-        .map(|mut reader| {
+        .zip(runs)
+        .map(|(mut reader, count)| {
             std::thread::spawn(move || {
-                let mut got = vec![0u8; 200 * 100];
+                let mut got = vec![0u8; count * 100];
                 reader.read_exact(&mut got).unwrap();
             })
         })
