@@ -9,7 +9,7 @@
 //! ids are neither kept nor recorded (the engine's own check still applies) and counted
 //! in `dropped`.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 /// Bytes of one record.
 pub const RECORD_BYTES: usize = 16;

@@ -29,7 +29,7 @@
 //! new link (the old link's buffer may still hold it). An order not answered by then was
 //! never sequenced, and its deadline keeps it so: it is answered `EngineUnavailable`.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use ringex_core::CommandKind;
 use ringex_protocol::link::{write_timed_input_with, ResumeFrom};

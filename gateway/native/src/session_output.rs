@@ -92,6 +92,13 @@ impl Core {
         self.stats.messages_out += std::mem::take(&mut s.unsequenced_count);
         let budget = self.limits.drain_bytes;
         let own_output = !out.is_empty() || stream.is_some_and(|st| s.cursor < st.next_seq());
+        // Feed bytes alone wait while the socket writer still sends the session's last
+        // ones (it says when it has, once per pass): under load a subscriber is drained
+        // once per writer pass, not at every drain, which spares the order path's thread;
+        // the bytes would have queued behind those in the writer anyway.
+        if !own_output && s.writer.as_ref().is_some_and(|w| w.over(0)) {
+            return Drained::Nothing;
+        }
         // Feed bytes ride along with a write that happens anyway, else wait to be
         // coalesced with later ones.
         let held_until = if own_output {

@@ -54,6 +54,9 @@ struct Writer<'a> {
     sockets: HashMap<u64, Socket>,
     /// Sockets to try sending to this round.
     ready: Vec<u64>,
+    /// Held sessions that caught up this round, told to the event loop at its end (one
+    /// wake-up per round, not one per session).
+    resumed: Vec<u64>,
 }
 
 pub(crate) fn run(shared: &Shared, wake: &UnixStream) {
@@ -64,6 +67,7 @@ pub(crate) fn run(shared: &Shared, wake: &UnixStream) {
         shared,
         sockets: HashMap::default(),
         ready: Vec::new(),
+        resumed: Vec::new(),
     };
     let mut stop_by = None;
     loop {
@@ -76,6 +80,7 @@ pub(crate) fn run(shared: &Shared, wake: &UnixStream) {
             w.close_all_by(by);
         }
         w.close_finished(Instant::now());
+        w.report_resumed();
         let busy = w.busy();
         shared.busy.store(busy, SeqCst);
         if stop_by.is_some() && busy == 0 {
@@ -124,9 +129,16 @@ impl Writer<'_> {
         }
     }
 
-    fn release(&self, sid: u64, slot: &SocketSlot, bytes: usize) {
+    fn release(&mut self, sid: u64, slot: &SocketSlot, bytes: usize) {
         if bytes > 0 && slot.done(bytes, self.shared.settings.bound_bytes) {
-            self.shared.report(|e| e.resumed.push(sid));
+            self.resumed.push(sid);
+        }
+    }
+
+    fn report_resumed(&mut self) {
+        if !self.resumed.is_empty() {
+            let resumed = std::mem::take(&mut self.resumed);
+            self.shared.report(|e| e.resumed.extend(resumed));
         }
     }
 

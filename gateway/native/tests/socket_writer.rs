@@ -1,6 +1,7 @@
 //! The socket writer on real loopback sockets: bytes in order and the last one before
 //! the close, a reader that stops is held at the bound and resumed when it reads again,
-//! and a reader that goes away mid-write is reported while another is served on.
+//! a reader that goes away mid-write is reported while another is served on, and sessions
+//! waiting for the writer to send what it holds are resumed once it has.
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -165,4 +166,45 @@ fn a_reader_gone_mid_write_is_reported_and_another_is_served_on() {
     assert_eq!(failed.failed, [1]);
     w.submit(vec![Order::close(2, &kept_slot, Vec::new())]);
     assert!(reading.join().unwrap() == expected(100).repeat(rounds));
+}
+
+#[test]
+fn sessions_waiting_for_their_bytes_to_be_sent_are_resumed_once_sent() {
+    let w = writer();
+    let mut readers = Vec::new();
+    let mut slots = Vec::new();
+    for sid in 1..=3 {
+        let (gateway, reader) = pair();
+        shrink(&gateway, libc::SO_SNDBUF);
+        shrink(&reader, libc::SO_RCVBUF);
+        slots.push(w.open(sid, gateway.as_fd()).unwrap());
+        readers.push(reader);
+    }
+    // Each socket fills: the writer holds bytes of every session.
+    let mut runs = Vec::new();
+    for (sid, slot) in (1..=3).zip(&slots) {
+        let mut count = 0;
+        while !slot.over(0) {
+            assert!(count < 10_000, "never held");
+            write_runs(&w, sid, slot, 100);
+            count += 100;
+        }
+        runs.push(count);
+    }
+    let reading: Vec<_> = readers
+        .into_iter()
+        .zip(runs)
+        .map(|(mut reader, count)| {
+            std::thread::spawn(move || {
+                let mut got = vec![0u8; count * 100];
+                reader.read_exact(&mut got).unwrap();
+            })
+        })
+        .collect();
+    let mut resumed = events(&w, |e| e.resumed.len() >= 3).resumed;
+    resumed.sort_unstable();
+    assert_eq!(resumed, [1, 2, 3]);
+    for r in reading {
+        r.join().unwrap();
+    }
 }

@@ -1,0 +1,104 @@
+"""The market data benchmark's subscribers: read-only feed sessions, sinks that read
+and drop what they are sent, in a process of their own, told by a pipe how many of
+them are to be subscribed."""
+
+import asyncio
+import multiprocessing
+from multiprocessing.connection import Connection
+from typing import cast
+
+import uvloop
+
+from ringex_client import FeedKind, FeedSubscribe, Login, encode
+from tests.system_processes import PASSWORD
+
+# Accounts that do not trade: a subscriber's account stream stays empty.
+SUBSCRIBER_USERS = ["carol", "dave", "erin", "admin"]
+
+
+class Subscriber(asyncio.Protocol):
+    """A read-only feed session that reads (and drops) everything it is sent."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._ready: asyncio.Future[None] | None = None
+
+    async def open(self, port: int, username: str) -> None:
+        loop = asyncio.get_running_loop()
+        self._ready = loop.create_future()
+        await loop.create_connection(lambda: self, "127.0.0.1", port)
+        assert self.transport is not None
+        self.transport.write(encode(Login(username, PASSWORD, 0)))
+        await self._ready
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def subscribe(self, on: bool) -> None:
+        assert self.transport is not None
+        l3, l2 = FeedSubscribe(1, FeedKind.L3, 0, on), FeedSubscribe(1, FeedKind.L2, 10, on)
+        self.transport.write(encode(l3) + encode(l2))
+
+    def data_received(self, data: bytes) -> None:
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_result(None)
+
+    def keep_alive(self) -> None:
+        """A heartbeat, so the gateway does not end an idle subscriber."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"\x01\x00H")
+
+
+async def keep_alive(subs: list[Subscriber]) -> None:
+    """Heartbeats for every subscriber, all run long."""
+    while True:
+        for s in subs:
+            s.keep_alive()
+        await asyncio.sleep(1.0)
+
+
+class Audience:
+    """The subscribers, in a process of their own (so their reading does not slow the
+    order-entry load generator's event loop) at normal priority. Subscribers run on
+    machines of their own in production; here their reading shares the venue's cores,
+    so the cost measured is an upper bound. That each got every incremental is the
+    gateway's to show: one that fell behind was conflated (``feed_conflations``)."""
+
+    def __init__(self, port: int, count: int) -> None:
+        spawn = multiprocessing.get_context("spawn")
+        self.pipe, child = spawn.Pipe()
+        self.process = spawn.Process(target=_audience, args=(child, port, count))
+        self.process.start()
+        assert self.pipe.recv() == "ready"
+
+    @property
+    def pid(self) -> int:
+        assert self.process.pid is not None
+        return self.process.pid
+
+    def subscribe(self, count: int) -> None:
+        self.pipe.send(count)
+        assert self.pipe.recv() == count
+
+    def stop(self) -> None:
+        self.pipe.send(None)
+        self.process.join(10)
+
+
+def _audience(pipe: Connection, port: int, count: int) -> None:
+    async def serve() -> None:
+        subs = []
+        for i in range(count):
+            s = Subscriber()
+            await s.open(port, SUBSCRIBER_USERS[i % len(SUBSCRIBER_USERS)])
+            subs.append(s)
+        beats = asyncio.create_task(keep_alive(subs))
+        pipe.send("ready")
+        loop = asyncio.get_running_loop()
+        while (wanted := await loop.run_in_executor(None, pipe.recv)) is not None:
+            for i, s in enumerate(subs):
+                s.subscribe(i < wanted)
+            pipe.send(wanted)
+        beats.cancel()
+
+    uvloop.run(serve())

@@ -1,0 +1,127 @@
+"""The cost of feed subscribers on order entry, measured in pairs: closed-loop order
+throughput with none of the audience's sessions subscribed and with all of them,
+back to back, over many short pairs rather than a few long runs, the side that goes
+first alternating from pair to pair so a drift in the machine's load falls on both
+sides alike. Each pair gives its own ratio (1 - with / without); the figure is their
+median, written with their quartiles and range. The CPU each process (and the
+gateway's socket writer thread) spent per order on each side says where the cost went.
+"""
+
+import asyncio
+import os
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from audience import Audience
+from load import LoadSession, closed_loop
+
+# Short sides, many pairs: the machine's other work comes and goes within seconds, and a
+# pair's two sides see much the same of it only when they follow each other closely.
+PAIRS = 40
+SIDE_SECONDS = 0.5
+# Subscriptions answered (their snapshots sent), or the unsubscribed sessions' last
+# bytes written, before a side starts.
+SETTLE_SECONDS = 0.15
+WRITER_THREAD = "ringex-md-writer"
+
+
+def _ticks(stat: Path) -> int:
+    """User and system clock ticks from a /proc stat file."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used."""
+    return _ticks(Path(f"/proc/{pid}/stat")) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid: int, name: str) -> float:
+    """CPU time of a process's threads called ``name`` (0 if it has none)."""
+    ticks = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            # The kernel keeps a thread's name to its first 15 bytes.
+            if (task / "comm").read_text().strip() == name[:15]:
+                ticks += _ticks(task / "stat")
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CostSetup:
+    """What a pair runs on: the traders, the audience and the processes to watch."""
+
+    sessions: list[LoadSession]
+    audience: Audience
+    window: int
+    subscribers: int
+    # Process ids by name; "gateway" is the one the subscribers are attached to.
+    pids: dict[str, int]
+
+    def cpu(self) -> dict[str, float]:
+        got = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        got["gateway_writer_thread"] = thread_cpu_seconds(self.pids["gateway"], WRITER_THREAD)
+        return got
+
+
+async def one_side(setup: CostSetup, count: int) -> tuple[int, dict[str, float]]:
+    """Orders per second with ``count`` subscribers, and each process's CPU
+    microseconds per order."""
+    await asyncio.to_thread(setup.audience.subscribe, count)
+    await asyncio.sleep(SETTLE_SECONDS)
+    before = setup.cpu()
+    orders = await closed_loop(setup.sessions, setup.window, SIDE_SECONDS)
+    after = setup.cpu()
+    answered = max(orders * SIDE_SECONDS, 1)
+    return orders, {k: round((after[k] - before[k]) / answered * 1e6, 2) for k in after}
+
+
+def spread(ratios: list[float]) -> dict[str, Any]:
+    """The median of the pairs' ratios, their quartiles and range."""
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    return {
+        "median": round(statistics.median(ratios), 4),
+        "quartiles": [round(quartiles[0], 4), round(quartiles[2], 4)],
+        "range": [round(min(ratios), 4), round(max(ratios), 4)],
+        "pairs": len(ratios),
+    }
+
+
+def _medians(samples: list[dict[str, float]]) -> dict[str, float]:
+    return {k: round(statistics.median(s[k] for s in samples), 2) for k in samples[0]}
+
+
+async def paired_cost(setup: CostSetup, pairs: int = PAIRS) -> dict[str, Any]:
+    """``pairs`` pairs of sides without and with every subscriber subscribed."""
+    full = setup.subscribers
+    orders: dict[int, list[int]] = {0: [], full: []}
+    cpu: dict[int, list[dict[str, float]]] = {0: [], full: []}
+    ratios = []
+    for n in range(pairs):
+        for count in (0, full) if n % 2 == 0 else (full, 0):
+            got, used = await one_side(setup, count)
+            orders[count].append(got)
+            cpu[count].append(used)
+        ratio = 1 - orders[full][-1] / max(orders[0][-1], 1)
+        ratios.append(ratio)
+        print(
+            f"pair {n + 1}/{pairs}: {orders[0][-1]} orders/s without, "
+            f"{orders[full][-1]} with {full} subscribers: cost {ratio:.3f}",
+            flush=True,
+        )
+    await asyncio.to_thread(setup.audience.subscribe, 0)
+    return {
+        "order_entry_per_s": {str(k): v for k, v in orders.items()},
+        "cpu_us_per_order": {str(k): _medians(v) for k, v in cpu.items()},
+        "order_entry_cost_ratio_100_subscribers": spread(ratios)["median"],
+        "order_entry_cost_pairs": spread(ratios) | {"ratios": [round(r, 4) for r in ratios]},
+        "order_entry_cost_method": (
+            f"{pairs} pairs of {SIDE_SECONDS} s closed-loop sides, none and {full} "
+            "subscribed, the first side alternating; the figure is the median of the "
+            "pairs' own ratios 1 - with/without, with their quartiles and range"
+        ),
+    }
