@@ -77,8 +77,10 @@ def git(*args: str) -> str:
 def throughput(binary: Path) -> int:
     """The median of one `bench-daemon` process's fsync throughput runs."""
     with tempfile.TemporaryDirectory(prefix="ringex-against-") as tmp:
+        # The run is stopped before it cleans up: its data directories go with `tmp`.
         proc = subprocess.Popen(
             [str(binary), "--out", str(Path(tmp) / "unused.json")],
+            env=dict(os.environ, TMPDIR=tmp),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
