@@ -47,13 +47,8 @@ use crate::signals;
 
 /// Inputs proposed and not yet applied, at most half of this (a power of two).
 const ORIGIN_SLOTS: usize = 1 << 18;
-/// openraft's own threads: its core, the state machine, replication, the peer listener.
-/// One: the state machine is the busiest task, and on a second worker it moved from
-/// thread to thread with every entry, losing its caches each time (interleaved runs of
-/// the lone node: 1.07-1.49x the throughput with one worker, in six of six rounds). The
-/// log's fsync does not hold that one worker up: `block_in_place` hands its other tasks
-/// to another thread first (see `LogStore::append`).
-const RAFT_WORKER_THREADS: usize = 1;
+/// openraft's own threads: replication, storage callbacks, the peer listener.
+const RAFT_WORKER_THREADS: usize = 2;
 /// How long a node alone in its cluster waits to lead before it takes links anyway.
 const LONE_NODE_ELECTION_WAIT: Duration = Duration::from_secs(10);
 /// How long a stopping leader waits for what it proposed to be applied.
