@@ -35,6 +35,15 @@ impl EventBatch {
         EventBatch::default()
     }
 
+    /// An empty batch with room for `bytes` of frames: the next batch is sized like
+    /// the last, so a full entry's events are not copied as their buffer doubles.
+    pub fn with_capacity(bytes: usize) -> EventBatch {
+        EventBatch {
+            bytes: Vec::with_capacity(bytes),
+            ..EventBatch::default()
+        }
+    }
+
     /// Appends the frames of one input's events; inputs must come in sequence order.
     pub fn push(
         &mut self,

@@ -36,6 +36,7 @@ pub fn write_events(
         write_frame(buf, LengthPrefix::U32, LINK_FRAME_MAX, |b| {
             let header_at = b.len();
             encode_from_engine(&FromEngineFrame::Events { header }, b);
+            let header_end = b.len();
             while let Some((event, tail)) = rest.split_first() {
                 if b.len() - header_at + EVENT_ROOM_BYTES > LINK_FRAME_MAX
                     || header.count == u16::MAX
@@ -47,21 +48,13 @@ pub fn write_events(
                 rest = tail;
             }
             header.last = rest.is_empty();
-            rewrite_header(b, header_at, header);
+            let tail = header_end - EventsHeader::FINISHED_TAIL_BYTES..header_end;
+            EventsHeader::finish_encoded(&mut b[tail], header.last, header.count);
         });
         if header.last {
             return;
         }
     }
-}
-
-/// Writes the frame's header again at `at`, now that its count and flag are known:
-/// encoded after the events, then moved over the first one.
-fn rewrite_header(b: &mut Vec<u8>, at: usize, header: EventsHeader) {
-    let end = b.len();
-    encode_from_engine(&FromEngineFrame::Events { header }, b);
-    b.copy_within(end.., at);
-    b.truncate(end);
 }
 
 /// Checks an events frame's events whole: every one decodes and there are `count`.

@@ -91,6 +91,29 @@ impl FieldCodec<EventsHeader> for EventsHeader {
     }
 }
 
+impl EventsHeader {
+    /// Bytes at the end of an encoded header that [`EventsHeader::finish_encoded`]
+    /// fills in: the flags, then the count.
+    pub const FINISHED_TAIL_BYTES: usize = 3;
+
+    /// Sets `last` and `count` in the last bytes of an encoded header. An events frame
+    /// writes its header before its events, when neither is known yet, and fills them
+    /// in afterwards rather than encoding the header twice.
+    pub fn finish_encoded(tail: &mut [u8], last: bool, count: u16) {
+        assert_eq!(tail.len(), Self::FINISHED_TAIL_BYTES, "the header's tail");
+        tail[0] = if last { EVENTS_LAST } else { 0 };
+        tail[1..].copy_from_slice(&count.to_le_bytes());
+    }
+}
+
+// The flags and the count must stay the header's last columns, in that order.
+const _: () = {
+    let c = EventsHeader::COLUMNS;
+    assert!(matches!(c[c.len() - 2].wire, WireType::U8));
+    assert!(matches!(c[c.len() - 2].values, Values::Flags(_)));
+    assert!(matches!(c[c.len() - 1].wire, WireType::U16));
+};
+
 /// Why the engine closed a link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]

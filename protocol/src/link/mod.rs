@@ -30,6 +30,7 @@ mod tests {
     use crate::command_codec::{encode_input, Input};
     use crate::error::DecodeError;
     use crate::frame::{split_frame, LengthPrefix};
+    use crate::link::from_engine::encode_from_engine;
 
     fn body(buf: &[u8]) -> &[u8] {
         let (body, used) = split_frame(buf, LengthPrefix::U32, LINK_FRAME_MAX)
@@ -37,6 +38,32 @@ mod tests {
             .unwrap();
         assert_eq!(used, buf.len());
         body
+    }
+
+    #[test]
+    fn a_finished_header_is_the_header_encoded_finished() {
+        let open = EventsHeader {
+            seq: 9,
+            timestamp_ns: 8,
+            correlation: 7,
+            last: false,
+            count: 0,
+        };
+        for (last, count) in [(false, 0), (true, 0), (true, 1), (false, u16::MAX)] {
+            let mut filled = Vec::new();
+            encode_from_engine(&FromEngineFrame::Events { header: open }, &mut filled);
+            let end = filled.len();
+            let tail = end - EventsHeader::FINISHED_TAIL_BYTES..end;
+            EventsHeader::finish_encoded(&mut filled[tail], last, count);
+            let finished = EventsHeader {
+                last,
+                count,
+                ..open
+            };
+            let mut encoded = Vec::new();
+            encode_from_engine(&FromEngineFrame::Events { header: finished }, &mut encoded);
+            assert_eq!(filled, encoded);
+        }
     }
 
     #[test]

@@ -250,7 +250,8 @@ where
         if last == 0 {
             return;
         }
-        let batch = std::mem::take(&mut self.out);
+        let next = EventBatch::with_capacity(self.out.len_bytes());
+        let batch = std::mem::replace(&mut self.out, next);
         for link in p.output.publish(batch) {
             tracing::warn!(
                 link,
