@@ -16,21 +16,11 @@ rather than spinning the event loop.
 import asyncio
 import struct
 import time
-from typing import cast
 
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
+from session_login import LoginProtocol
 
-from ringex_client import (
-    FrameReader,
-    Login,
-    LoginAccepted,
-    NewOrder,
-    OrderType,
-    Side,
-    TimeInForce,
-    decode_server,
-    encode,
-)
+from ringex_client import NewOrder, OrderType, Side, TimeInForce, encode
 
 _LEN = struct.Struct("<H")
 _COID = struct.Struct("<Q")
@@ -48,7 +38,7 @@ def new_histogram() -> HdrHistogram:
     return HdrHistogram(1, 60_000_000_000, 3)
 
 
-class LoadSession(asyncio.Protocol):
+class LoadSession(LoginProtocol):
     """One logged-in session; ``send(n)`` sends n orders stamped with a planned time.
 
     With ``window`` set, every answer is replaced by a new order at once, keeping
@@ -56,6 +46,7 @@ class LoadSession(asyncio.Protocol):
     """
 
     def __init__(self, first_coid: int, price: int) -> None:
+        super().__init__()
         self.template = encode(
             NewOrder(0, 1, Side.BUY, OrderType.LIMIT, TimeInForce.IOC, False, price, 1)
         )
@@ -65,28 +56,7 @@ class LoadSession(asyncio.Protocol):
         self.window = 0
         self.completed = 0
         self.rejected = 0
-        self.transport: asyncio.Transport | None = None
         self._buf = bytearray()
-        self._logged_in: asyncio.Future[None] | None = None
-
-    async def open(self, port: int, username: str, password: str) -> None:
-        """Connects and logs in (live, no replay)."""
-        loop = asyncio.get_running_loop()
-        self._logged_in = loop.create_future()
-        await loop.create_connection(lambda: self, "127.0.0.1", port)
-        assert self.transport is not None
-        self.transport.write(encode(Login(username, password, 0)))
-        await self._logged_in
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Keeps the transport."""
-        # uvloop's transports implement asyncio.Transport without subclassing it.
-        self.transport = cast(asyncio.Transport, transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Fails a login still waiting."""
-        if self._logged_in is not None and not self._logged_in.done():
-            self._logged_in.set_exception(ConnectionError("gateway closed during login"))
 
     def send(self, count: int, planned_ns: int) -> None:
         """Sends ``count`` orders in one write, all planned for ``planned_ns``."""
@@ -107,8 +77,7 @@ class LoadSession(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         """Times every Accepted or Rejected; in the closed loop, refills the window."""
-        if self._logged_in is not None and not self._logged_in.done():
-            self._login_answer(data)
+        if self.logging_in(data):
             return
         now = time.monotonic_ns()
         buf = self._buf
@@ -140,12 +109,6 @@ class LoadSession(asyncio.Protocol):
         missing = self.window - len(planned)
         if self.window and missing > 0:
             self.send(missing, now)
-
-    def _login_answer(self, data: bytes) -> None:
-        assert self._logged_in is not None
-        frames = FrameReader()
-        if any(isinstance(decode_server(b), LoginAccepted) for b in frames.feed(data)):
-            self._logged_in.set_result(None)
 
     async def close(self) -> None:
         """Closes the connection."""

@@ -5,34 +5,19 @@ them are to be subscribed."""
 import asyncio
 import multiprocessing
 from multiprocessing.connection import Connection
-from typing import cast
 
 import uvloop
+from session_login import LoginProtocol
 
-from ringex_client import FeedKind, FeedSubscribe, Login, encode
+from ringex_client import FeedKind, FeedSubscribe, encode
 from tests.system_processes import PASSWORD
 
 # Accounts that do not trade: a subscriber's account stream stays empty.
 SUBSCRIBER_USERS = ["carol", "dave", "erin", "admin"]
 
 
-class Subscriber(asyncio.Protocol):
+class Subscriber(LoginProtocol):
     """A read-only feed session that reads (and drops) everything it is sent."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self._ready: asyncio.Future[None] | None = None
-
-    async def open(self, port: int, username: str) -> None:
-        loop = asyncio.get_running_loop()
-        self._ready = loop.create_future()
-        await loop.create_connection(lambda: self, "127.0.0.1", port)
-        assert self.transport is not None
-        self.transport.write(encode(Login(username, PASSWORD, 0)))
-        await self._ready
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
 
     def subscribe(self, on: bool) -> None:
         assert self.transport is not None
@@ -40,8 +25,8 @@ class Subscriber(asyncio.Protocol):
         self.transport.write(encode(l3) + encode(l2))
 
     def data_received(self, data: bytes) -> None:
-        if self._ready is not None and not self._ready.done():
-            self._ready.set_result(None)
+        """Reads the login's answer, then drops everything."""
+        self.logging_in(data)
 
     def keep_alive(self) -> None:
         """A heartbeat, so the gateway does not end an idle subscriber."""
@@ -90,7 +75,7 @@ def _audience(pipe: Connection, port: int, count: int) -> None:
         subs = []
         for i in range(count):
             s = Subscriber()
-            await s.open(port, SUBSCRIBER_USERS[i % len(SUBSCRIBER_USERS)])
+            await s.open(port, SUBSCRIBER_USERS[i % len(SUBSCRIBER_USERS)], PASSWORD)
             subs.append(s)
         beats = asyncio.create_task(keep_alive(subs))
         pipe.send("ready")
