@@ -15,6 +15,7 @@
 //! - [`flushed_seq`]: how far the log is durable, for the proposer's pacing;
 //! - [`snapshot_file`]: the Raft snapshot (meta and engine state) on disk;
 //! - [`state_machine`]: openraft's state machine around the matching engine;
+//! - [`matcher_thread`]: the one thread committed entries are applied on;
 //! - [`peer_frame`]: framing between peers (length, CRC-32C, bounded bincode);
 //! - [`network_client`], [`network_server`]: openraft's network on loopback TCP;
 //! - [`admin`]: the cluster tool's requests (status, init, add, remove);
@@ -45,6 +46,7 @@ pub mod leadership;
 pub mod log_repair;
 pub mod log_store;
 pub mod log_tools;
+pub mod matcher_thread;
 pub mod metrics_endpoint;
 pub mod network_client;
 pub mod network_server;

@@ -1,6 +1,7 @@
 //! openraft's state machine around the matching engine: every node applies committed
 //! entries in log order with [`apply_input`], the function the journal replay uses, so
-//! followers are hot copies with the leader's state hash at every seq.
+//! followers are hot copies with the leader's state hash at every seq. Applying runs on
+//! the node's one matcher thread (see [`super::matcher_thread`]).
 //!
 //! Applying never waits on anything but the entries handed over. A snapshot's engine
 //! bytes are encoded on the apply path (a memory copy, as the matcher always did);
@@ -25,6 +26,7 @@ use super::damage::Damage;
 use super::input_batch::InputBatch;
 use super::log_repair::OpenFailure;
 use super::log_store::LogStore;
+use super::matcher_thread::MatcherThread;
 use super::origins::Origins;
 use super::snapshot_file::{read_snapshot, write_snapshot, Meta};
 use super::type_config::{AppliedThrough, ClusterNode, RingexRaft};
@@ -39,14 +41,23 @@ pub struct StateMachine<S: Storage> {
     storage: S,
     dir: PathBuf,
     config: EngineConfig,
-    /// Shared with [`EngineView`]s; only this state machine changes it.
+    /// Shared with [`EngineView`]s and the applier; only applying changes it.
+    engine: Arc<Mutex<Engine>>,
+    /// Away on the matcher thread while an `apply` call runs, here otherwise: openraft
+    /// calls the state machine one call at a time.
+    applier: Option<Applier>,
+    matcher: MatcherThread,
+    snapshots_built: u64,
+    /// The seq of the snapshot the state was opened from (0: none), for the start's log.
+    opened_from_snapshot_seq: u64,
+}
+
+/// What applying entries changes, moved to the matcher thread for each `apply` call.
+struct Applier {
     engine: Arc<Mutex<Engine>>,
     last_applied: Option<LogId<u64>>,
     membership: StoredMembership<u64, ClusterNode>,
     events: Vec<Event>,
-    snapshots_built: u64,
-    /// The seq of the snapshot the state was opened from (0: none), for the start's log.
-    opened_from_snapshot_seq: u64,
     /// Where a serving daemon's applied events go; `None` for a bare node (tests).
     publisher: Option<Publisher>,
     /// The events of the entries of one `apply` call, published together.
@@ -107,20 +118,27 @@ where
         config: EngineConfig,
         log: &LogStore<S>,
     ) -> Result<StateMachine<S>, OpenFailure> {
+        let engine = Arc::new(Mutex::new(
+            Engine::new(config).map_err(|e| OpenFailure::other(format!("engine: {e}")))?,
+        ));
+        let matcher = MatcherThread::spawn()
+            .map_err(|e| OpenFailure::other(format!("matcher thread: {e}")))?;
         let mut sm = StateMachine {
             storage: storage.clone(),
             dir: dir.to_path_buf(),
             config,
-            engine: Arc::new(Mutex::new(
-                Engine::new(config).map_err(|e| OpenFailure::other(format!("engine: {e}")))?,
-            )),
-            last_applied: None,
-            membership: StoredMembership::default(),
-            events: Vec::new(),
+            engine: Arc::clone(&engine),
+            applier: Some(Applier {
+                engine,
+                last_applied: None,
+                membership: StoredMembership::default(),
+                events: Vec::new(),
+                publisher: None,
+                out: EventBatch::new(),
+            }),
+            matcher,
             snapshots_built: 0,
             opened_from_snapshot_seq: 0,
-            publisher: None,
-            out: EventBatch::new(),
         };
         let snapshot = read_snapshot(&storage, dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::InvalidData => {
@@ -131,17 +149,20 @@ where
         if let Some((meta, bytes)) = snapshot {
             // The snapshot passed its checksum: an engine that cannot decode it is damage
             // the checksum could not see (or a version mismatch), never to be skipped.
-            sm.install(&meta, &bytes)
+            let engine = sm.decode(&meta, &bytes);
+            sm.applier_mut()
+                .install(&meta, engine)
                 .map_err(|e| OpenFailure::damaged(e, Damage::Snapshot))?;
             sm.opened_from_snapshot_seq = sm.last_seq();
         }
-        let from = sm.last_applied.map_or(0, |l| l.index + 1);
+        let from = sm.last_applied().map_or(0, |l| l.index + 1);
         if let Some(committed) = log.committed().filter(|c| c.index >= from) {
             let entries = log
                 .entries_in(from..=committed.index)
                 .map_err(OpenFailure::from)?;
+            let applier = sm.applier_mut();
             for entry in entries {
-                sm.apply_entry(entry);
+                applier.apply_entry(entry);
             }
         }
         Ok(sm)
@@ -150,7 +171,7 @@ where
     /// From now on every applied input's events are published (the state rebuilt at
     /// open was published before the restart).
     pub fn publish_to(&mut self, publisher: Publisher) {
-        self.publisher = Some(publisher);
+        self.applier_mut().publisher = Some(publisher);
     }
 
     /// The engine's last seq and timestamp: where the output and a sequencer continue.
@@ -173,16 +194,31 @@ where
     }
 
     pub fn last_applied(&self) -> Option<LogId<u64>> {
-        self.last_applied
+        self.applier().last_applied
     }
 
-    fn install(&mut self, meta: &Meta, engine_bytes: &[u8]) -> Result<(), String> {
-        *self.engine() = Engine::decode_snapshot(engine_bytes, &self.config)
-            .map_err(|e| format!("snapshot at {:?}: {e}", meta.last_log_id))?;
+    fn applier(&self) -> &Applier {
+        self.applier.as_ref().expect("no apply call is running")
+    }
+
+    fn applier_mut(&mut self) -> &mut Applier {
+        self.applier.as_mut().expect("no apply call is running")
+    }
+
+    /// A snapshot's engine, decoded (with the reason when it does not decode).
+    fn decode(&self, meta: &Meta, engine_bytes: &[u8]) -> Result<Engine, String> {
+        Engine::decode_snapshot(engine_bytes, &self.config)
+            .map_err(|e| format!("snapshot at {:?}: {e}", meta.last_log_id))
+    }
+}
+
+impl Applier {
+    fn install(&mut self, meta: &Meta, engine: Result<Engine, String>) -> Result<(), String> {
+        *lock(&self.engine) = engine?;
         self.last_applied = meta.last_log_id;
         self.membership = meta.last_membership.clone();
         if let Some(p) = &self.publisher {
-            let seq = self.engine().last_seq();
+            let seq = lock(&self.engine).last_seq();
             p.output.jump_to(seq);
             p.progress.set_applied(seq);
             tracing::info!(
@@ -202,7 +238,7 @@ where
             }
         }
         self.last_applied = Some(entry.log_id);
-        AppliedThrough(self.engine().last_seq())
+        AppliedThrough(lock(&self.engine).last_seq())
     }
 
     /// Applies a batch checked and decoded when it arrived (from the proposer, the log
@@ -286,7 +322,8 @@ where
     async fn applied_state(
         &mut self,
     ) -> Result<(Option<LogId<u64>>, StoredMembership<u64, ClusterNode>), StorageError<u64>> {
-        Ok((self.last_applied, self.membership.clone()))
+        let applier = self.applier();
+        Ok((applier.last_applied, applier.membership.clone()))
     }
 
     async fn apply<I>(&mut self, entries: I) -> Result<Vec<AppliedThrough>, StorageError<u64>>
@@ -294,17 +331,30 @@ where
         I: IntoIterator<Item = Entry<RingexRaft>> + Send,
         I::IntoIter: Send,
     {
-        let applied: Vec<_> = entries
-            .into_iter()
-            .map(|entry| self.apply_entry(entry))
-            .collect();
-        self.publish();
+        let entries: Vec<_> = entries.into_iter().collect();
+        let mut applier = self.applier.take().expect("one apply call at a time");
+        let (applier, applied) = self
+            .matcher
+            .run(move || {
+                let applied: Vec<_> = entries
+                    .into_iter()
+                    .map(|entry| applier.apply_entry(entry))
+                    .collect();
+                applier.publish();
+                (applier, applied)
+            })
+            .await;
+        self.applier = Some(applier);
         Ok(applied)
     }
 
     async fn get_snapshot_builder(&mut self) -> SnapshotBuilder<S> {
         self.snapshots_built += 1;
-        let snapshot_id = match self.last_applied {
+        let (last_applied, membership) = {
+            let applier = self.applier();
+            (applier.last_applied, applier.membership.clone())
+        };
+        let snapshot_id = match last_applied {
             Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, self.snapshots_built),
             None => format!("0-0-{}", self.snapshots_built),
         };
@@ -312,8 +362,8 @@ where
             storage: self.storage.clone(),
             dir: self.dir.clone(),
             meta: SnapshotMeta {
-                last_log_id: self.last_applied,
-                last_membership: self.membership.clone(),
+                last_log_id: last_applied,
+                last_membership: membership,
                 snapshot_id,
             },
             engine_bytes: self.engine().encode_snapshot(),
@@ -336,7 +386,8 @@ where
         // it cannot rebuild (its log below the snapshot is purged next).
         write_snapshot(&self.storage, &self.dir, meta, &bytes)
             .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
-        self.install(meta, &bytes).map_err(|e| {
+        let engine = self.decode(meta, &bytes);
+        self.applier_mut().install(meta, engine).map_err(|e| {
             StorageIOError::read_snapshot(Some(meta.signature()), &std::io::Error::other(e)).into()
         })
     }
