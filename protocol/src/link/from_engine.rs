@@ -46,32 +46,16 @@ declare_messages! {
     },
 }
 
-/// A frame from the engine as a gateway reads it: an events frame with its events.
+/// A frame from the engine as a gateway reads it: every frame as declared, and an events
+/// frame with its events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FromEngine<'a> {
-    Welcome {
-        last_seq: u64,
-    },
+    /// Any frame but an events frame: its declared fields are all it has.
+    Control(FromEngineFrame),
     /// `events` were checked whole: iterating them with `events` cannot fail.
     Events {
         header: EventsHeader,
         events: &'a [u8],
-    },
-    /// `time_ns`: the engine's Unix-epoch clock when it sent the heartbeat.
-    Heartbeat {
-        time_ns: u64,
-    },
-    Goodbye {
-        reason: u8,
-        detail: u8,
-    },
-    Expired {
-        correlation: u64,
-    },
-    /// `leader_id` is the node the sender believes leads in `term`; 0 when unknown.
-    NotLeader {
-        leader_id: u64,
-        term: u64,
     },
 }
 
@@ -113,17 +97,10 @@ pub fn write_not_leader(buf: &mut Vec<u8>, leader_id: u64, term: u64) {
 pub fn decode_from_engine(body: &[u8]) -> Result<FromEngine<'_>, DecodeError> {
     let (frame, tail) = FromEngineFrame::decode_with_tail(body)?;
     Ok(match frame {
-        FromEngineFrame::Welcome { last_seq } => FromEngine::Welcome { last_seq },
         FromEngineFrame::Events { header } => FromEngine::Events {
             header,
             events: checked_events(header.count, tail)?,
         },
-        FromEngineFrame::Heartbeat { time_ns } => FromEngine::Heartbeat { time_ns },
-        FromEngineFrame::Expired { correlation } => FromEngine::Expired { correlation },
-        FromEngineFrame::Goodbye { reason, detail } => FromEngine::Goodbye {
-            reason: reason as u8,
-            detail,
-        },
-        FromEngineFrame::NotLeader { leader_id, term } => FromEngine::NotLeader { leader_id, term },
+        control => FromEngine::Control(control),
     })
 }
