@@ -52,6 +52,8 @@ pub const SNAPSHOT_MAGIC: [u8; 8] = *b"RINGEXSN";
 /// Bumped whenever the layout changes; decoding refuses any other version.
 pub const SNAPSHOT_VERSION: u32 = 1;
 const HEADER_BYTES: usize = 8 + 4 + 8 + 4;
+/// A closed client order id: its account (u32), then the id (u64).
+const CLOSED_ID_BYTES: usize = 4 + 8;
 
 /// Why snapshot bytes were refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,14 +111,19 @@ fn invalid<T>(why: impl Into<String>) -> Result<T, SnapshotError> {
 impl Engine {
     /// Encodes the whole state. Deterministic: equal states give equal bytes.
     pub fn encode_snapshot(&self) -> Vec<u8> {
-        let mut body = Vec::with_capacity(self.snapshot_size_hint_bytes());
-        self.encode_body(&mut body);
-        let mut out = Vec::with_capacity(HEADER_BYTES + body.len());
+        // One buffer: the header's length and checksum are filled in after the body, so
+        // a snapshot of a busy day is neither copied nor faulted into memory twice (the
+        // matcher waits for this).
+        let mut out = Vec::with_capacity(HEADER_BYTES + self.snapshot_size_hint_bytes());
         out.extend_from_slice(&SNAPSHOT_MAGIC);
         out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
-        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        out.extend_from_slice(&crc32c(&body).to_le_bytes());
-        out.extend_from_slice(&body);
+        out.resize(HEADER_BYTES, 0);
+        self.encode_body(&mut out);
+        let body_len = (out.len() - HEADER_BYTES) as u64;
+        let checksum = crc32c(&out[HEADER_BYTES..]);
+        out[12..20].copy_from_slice(&body_len.to_le_bytes());
+        out[20..24].copy_from_slice(&checksum.to_le_bytes());
+        debug_assert!(checked_body(&out).is_ok());
         out
     }
 
@@ -208,9 +215,12 @@ impl Engine {
             self.ids.used_today()
         );
         put_u32(w, closed.len() as u32);
-        for &(account, id) in closed {
-            put_u32(w, account);
-            put_u64(w, id);
+        // Millions on a busy day: written in place rather than pushed field by field.
+        let start = w.len();
+        w.resize(start + closed.len() * CLOSED_ID_BYTES, 0);
+        for (at, &(account, id)) in w[start..].chunks_exact_mut(CLOSED_ID_BYTES).zip(closed) {
+            at[..4].copy_from_slice(&account.to_le_bytes());
+            at[4..].copy_from_slice(&id.to_le_bytes());
         }
     }
 
