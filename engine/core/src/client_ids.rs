@@ -6,11 +6,15 @@
 //! that finished today (touched only when a new id is checked). Both are sized at
 //! startup; the day's capacity bounds them together.
 
+mod closed_log;
 mod open_ids;
 
 use rustc_hash::FxHashSet;
 
+use closed_log::{ClosedLog, CHUNK_IDS};
 use open_ids::OpenIds;
+
+pub use closed_log::ClosedIds;
 
 use crate::types::{AccountId, ClientOrderId};
 
@@ -21,8 +25,8 @@ pub struct ClientIds {
     closed: FxHashSet<Key>,
     /// The same ids as `closed`, in the order they closed. A snapshot writes them in
     /// this order, which every engine fed the same stream shares, so encoding needs no
-    /// sort of a set that grows all day and the matcher pauses only for a copy.
-    closed_in_order: Vec<Key>,
+    /// sort of a set that grows all day, and takes them without copying the day's list.
+    closed_in_order: ClosedLog,
     day_capacity: usize,
     /// Order-independent digest of every id used today, for the state hash.
     digest: u64,
@@ -50,7 +54,7 @@ impl ClientIds {
         ClientIds {
             open: OpenIds::with_capacity(open_capacity),
             closed: FxHashSet::with_capacity_and_hasher(day_capacity, Default::default()),
-            closed_in_order: Vec::with_capacity(day_capacity),
+            closed_in_order: ClosedLog::with_capacity(day_capacity, CHUNK_IDS),
             day_capacity,
             digest: 0,
         }
@@ -133,14 +137,14 @@ impl ClientIds {
             self.closed.insert(fake(i));
         }
         self.closed.clear();
-        self.closed_in_order.resize(self.day_capacity, fake(0));
-        self.closed_in_order.clear();
+        self.closed_in_order.prefault(fake(0));
     }
 
-    /// Ids of orders that finished today, in the order they finished.
-    pub fn closed_ids(&self) -> &[Key] {
+    /// Ids of orders that finished today, in the order they finished, as they stand
+    /// now: later ones do not change what this returns.
+    pub fn closed_ids(&self) -> ClosedIds {
         assert_eq!(self.closed_in_order.len(), self.closed.len());
-        &self.closed_in_order
+        self.closed_in_order.snapshot()
     }
 
     pub fn digest(&self) -> u64 {

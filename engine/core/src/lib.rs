@@ -31,6 +31,6 @@ pub use command::*;
 pub use config::EngineConfig;
 pub use engine::Engine;
 pub use event::*;
-pub use snapshot::{SnapshotError, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
+pub use snapshot::{SnapshotError, TakenSnapshot, SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use state_hash::StateHasher;
 pub use types::*;

@@ -41,6 +41,7 @@
 use std::fmt;
 
 use crate::account::Account;
+use crate::client_ids::ClosedIds;
 use crate::command::{AccountLimits, InstrumentSpec};
 use crate::config::EngineConfig;
 use crate::engine::Engine;
@@ -111,20 +112,26 @@ fn invalid<T>(why: impl Into<String>) -> Result<T, SnapshotError> {
 impl Engine {
     /// Encodes the whole state. Deterministic: equal states give equal bytes.
     pub fn encode_snapshot(&self) -> Vec<u8> {
-        // One buffer: the header's length and checksum are filled in after the body, so
-        // a snapshot of a busy day is neither copied nor faulted into memory twice (the
-        // matcher waits for this).
-        let mut out = Vec::with_capacity(HEADER_BYTES + self.snapshot_size_hint_bytes());
-        out.extend_from_slice(&SNAPSHOT_MAGIC);
-        out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
-        out.resize(HEADER_BYTES, 0);
-        self.encode_body(&mut out);
-        let body_len = (out.len() - HEADER_BYTES) as u64;
-        let checksum = crc32c(&out[HEADER_BYTES..]);
-        out[12..20].copy_from_slice(&body_len.to_le_bytes());
-        out[20..24].copy_from_slice(&checksum.to_le_bytes());
-        debug_assert!(checked_body(&out).is_ok());
-        out
+        self.take_snapshot().encode()
+    }
+
+    /// The state now, for a snapshot encoded later, perhaps on another thread: the
+    /// books and accounts are encoded here (bytes per resting order and account), the
+    /// day's closed client order ids, most of a busy day's snapshot, are only shared.
+    pub fn take_snapshot(&self) -> TakenSnapshot {
+        // The header's length and checksum are filled in once the body is whole.
+        let mut head = Vec::with_capacity(HEADER_BYTES + self.snapshot_size_hint_bytes());
+        head.extend_from_slice(&SNAPSHOT_MAGIC);
+        head.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+        head.resize(HEADER_BYTES, 0);
+        self.encode_body(&mut head);
+        let closed = self.ids.closed_ids();
+        // Every used id is either closed or names a resting order.
+        assert_eq!(
+            closed.len() + self.pool.live() as usize,
+            self.ids.used_today()
+        );
+        TakenSnapshot { head, closed }
     }
 
     /// Checks a snapshot's header and body checksum without rebuilding the engine, for
@@ -208,20 +215,7 @@ impl Engine {
         for (id, account) in accounts {
             self.encode_account(w, id as AccountId, account);
         }
-        let closed = self.ids.closed_ids();
-        // Every used id is either closed or names a resting order.
-        assert_eq!(
-            closed.len() + self.pool.live() as usize,
-            self.ids.used_today()
-        );
-        put_u32(w, closed.len() as u32);
-        // Millions on a busy day: written in place rather than pushed field by field.
-        let start = w.len();
-        w.resize(start + closed.len() * CLOSED_ID_BYTES, 0);
-        for (at, &(account, id)) in w[start..].chunks_exact_mut(CLOSED_ID_BYTES).zip(closed) {
-            at[..4].copy_from_slice(&account.to_le_bytes());
-            at[4..].copy_from_slice(&id.to_le_bytes());
-        }
+        // The day's closed client order ids follow: see `TakenSnapshot::encode`.
     }
 
     /// Writes one instrument and its book; returns the number of orders written.
@@ -282,6 +276,39 @@ impl Engine {
             slot = o.account_next;
         }
         assert_eq!(written, account.open_orders);
+    }
+}
+
+/// A snapshot taken from an engine and not yet encoded (see [`Engine::take_snapshot`]).
+pub struct TakenSnapshot {
+    /// The header (length and checksum still zero) and the body up to the closed ids.
+    head: Vec<u8>,
+    closed: ClosedIds,
+}
+
+impl TakenSnapshot {
+    /// The snapshot's bytes, the same as the engine would have encoded when taken.
+    pub fn encode(self) -> Vec<u8> {
+        let TakenSnapshot {
+            head: mut out,
+            closed,
+        } = self;
+        out.reserve(4 + closed.len() * CLOSED_ID_BYTES);
+        put_u32(&mut out, closed.len() as u32);
+        // Millions on a busy day: written in place rather than pushed field by field.
+        let start = out.len();
+        out.resize(start + closed.len() * CLOSED_ID_BYTES, 0);
+        let slots = out[start..].chunks_exact_mut(CLOSED_ID_BYTES);
+        for (at, &(account, id)) in slots.zip(closed.iter()) {
+            at[..4].copy_from_slice(&account.to_le_bytes());
+            at[4..].copy_from_slice(&id.to_le_bytes());
+        }
+        let body_len = (out.len() - HEADER_BYTES) as u64;
+        let checksum = crc32c(&out[HEADER_BYTES..]);
+        out[12..20].copy_from_slice(&body_len.to_le_bytes());
+        out[20..24].copy_from_slice(&checksum.to_le_bytes());
+        debug_assert!(checked_body(&out).is_ok());
+        out
     }
 }
 

@@ -40,6 +40,19 @@ fn restored_engines_go_on_exactly_as_the_original() {
 }
 
 #[test]
+fn a_snapshot_taken_encodes_the_state_it_was_taken_in() {
+    let mut engine = Engine::new(engine_config()).unwrap();
+    let mut workload = Workload::new(11);
+    apply_more(&mut engine, &mut workload, 3_000);
+    let taken = engine.take_snapshot();
+    let then = engine.encode_snapshot();
+    // The engine goes on (closing more ids) before the taken snapshot is encoded.
+    apply_more(&mut engine, &mut workload, 3_000);
+    assert_ne!(engine.encode_snapshot(), then);
+    assert_eq!(taken.encode(), then);
+}
+
+#[test]
 fn the_body_checksum_is_crc32c() {
     let mut engine = Engine::new(engine_config()).unwrap();
     apply_more(&mut engine, &mut Workload::new(7), 2_000);

@@ -3,10 +3,10 @@
 //! followers are hot copies with the leader's state hash at every seq. Applying runs on
 //! the node's one matcher thread (see [`super::matcher_thread`]).
 //!
-//! Applying never waits on anything but the entries handed over. A snapshot's engine
-//! bytes are encoded on the apply path (a memory copy, as the matcher always did);
-//! writing and syncing the file happens in the builder, which openraft runs apart from
-//! applying. On restart the state is rebuilt here from the newest snapshot plus the
+//! Applying never waits on anything but the entries handed over. A snapshot is taken on
+//! the apply path, which encodes the books and accounts and shares the day's closed
+//! client order ids (see [`Engine::take_snapshot`]); encoding the rest, writing and
+//! syncing the file happen in the builder, which openraft runs apart from applying. On restart the state is rebuilt here from the newest snapshot plus the
 //! log through the saved committed index: openraft 0.9 does not do it.
 
 use std::io::Cursor;
@@ -19,7 +19,7 @@ use openraft::{
     Entry, EntryPayload, LogId, RaftSnapshotBuilder, SnapshotMeta, StorageError, StorageIOError,
     StoredMembership,
 };
-use ringex_core::{Engine, EngineConfig, Event};
+use ringex_core::{Engine, EngineConfig, Event, TakenSnapshot};
 use ringex_protocol::Input;
 
 use super::damage::Damage;
@@ -98,12 +98,13 @@ fn lock(engine: &Mutex<Engine>) -> MutexGuard<'_, Engine> {
     engine.lock().expect("the engine lock is never poisoned")
 }
 
-/// Builds one snapshot from the engine bytes encoded at a log id.
+/// Builds one snapshot from the engine state taken at a log id.
 pub struct SnapshotBuilder<S: Storage> {
     storage: S,
     dir: PathBuf,
     meta: Meta,
-    engine_bytes: Vec<u8>,
+    /// Encoded by the one call openraft makes to build it.
+    taken: Option<TakenSnapshot>,
 }
 
 impl<S: Storage + Sync> StateMachine<S>
@@ -304,11 +305,16 @@ where
     S::File: Sync,
 {
     async fn build_snapshot(&mut self) -> Result<Snapshot<RingexRaft>, StorageError<u64>> {
-        write_snapshot(&self.storage, &self.dir, &self.meta, &self.engine_bytes)
-            .map_err(|e| StorageIOError::write_snapshot(Some(self.meta.signature()), &e))?;
+        let taken = self.taken.take().expect("a snapshot is built once");
+        // Encoding a busy day's ids and writing them takes milliseconds of this worker.
+        let engine_bytes = tokio::task::block_in_place(|| {
+            let bytes = taken.encode();
+            write_snapshot(&self.storage, &self.dir, &self.meta, &bytes).map(|()| bytes)
+        })
+        .map_err(|e| StorageIOError::write_snapshot(Some(self.meta.signature()), &e))?;
         Ok(Snapshot {
             meta: self.meta.clone(),
-            snapshot: Box::new(Cursor::new(std::mem::take(&mut self.engine_bytes))),
+            snapshot: Box::new(Cursor::new(engine_bytes)),
         })
     }
 }
@@ -366,7 +372,7 @@ where
                 last_membership: membership,
                 snapshot_id,
             },
-            engine_bytes: self.engine().encode_snapshot(),
+            taken: Some(self.engine().take_snapshot()),
         }
     }
 
