@@ -54,7 +54,11 @@ impl ClientIds {
         ClientIds {
             open: OpenIds::with_capacity(open_capacity),
             closed: FxHashSet::with_capacity_and_hasher(day_capacity, Default::default()),
-            closed_in_order: ClosedLog::with_capacity(day_capacity, CHUNK_IDS),
+            // A small day (tests, tools) needs no more than one chunk its own size.
+            closed_in_order: ClosedLog::with_capacity(
+                day_capacity,
+                CHUNK_IDS.min(day_capacity.max(1)),
+            ),
             day_capacity,
             digest: 0,
         }
