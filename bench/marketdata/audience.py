@@ -3,10 +3,10 @@ and drop what they are sent, in a process of their own, told by a pipe how many 
 them are to be subscribed."""
 
 import asyncio
-import multiprocessing
 from multiprocessing.connection import Connection
 
 import uvloop
+from child_process import start_child
 from session_login import LoginProtocol
 
 from ringex_client import FeedKind, FeedSubscribe, encode
@@ -50,11 +50,7 @@ class Audience:
     gateway's to show: one that fell behind was conflated (``feed_conflations``)."""
 
     def __init__(self, port: int, count: int) -> None:
-        spawn = multiprocessing.get_context("spawn")
-        self.pipe, child = spawn.Pipe()
-        self.process = spawn.Process(target=_audience, args=(child, port, count))
-        self.process.start()
-        assert self.pipe.recv() == "ready"
+        self.pipe, self.process = start_child(_audience, port, count)
 
     @property
     def pid(self) -> int:

@@ -6,12 +6,12 @@ Unix-epoch nanoseconds on this machine) — in an HDR histogram, between a start
 stop told by a pipe."""
 
 import asyncio
-import multiprocessing
 import time
 from multiprocessing.connection import Connection
 from typing import Any
 
 import uvloop
+from child_process import start_child
 from load import new_histogram
 from run import summary
 
@@ -23,11 +23,7 @@ class BookProbe:
     """The probe process; :meth:`start` and :meth:`stop` bracket one measured run."""
 
     def __init__(self, port: int, username: str) -> None:
-        spawn = multiprocessing.get_context("spawn")
-        self.pipe, child = spawn.Pipe()
-        self.process = spawn.Process(target=_serve, args=(child, port, username))
-        self.process.start()
-        assert self.pipe.recv() == "ready"
+        self.pipe, self.process = start_child(_serve, port, username)
 
     def start(self) -> None:
         """Forgets what was recorded; records from now on."""

@@ -12,7 +12,6 @@ made, messages recovered and any lost. ``measure_feeds.py`` adds these to
 """
 
 import asyncio
-import multiprocessing
 import random
 import socket
 import time
@@ -20,6 +19,7 @@ import urllib.request
 from multiprocessing.connection import Connection
 from typing import Any
 
+from child_process import start_child
 from load import LoadSession, closed_loop, open_loop
 
 from ringex_client.mold_packet import decode_packet
@@ -127,13 +127,7 @@ async def measure_multicast(
     await caught_up(gateway)
     group, port = settings["multicast_group"].split(":")
     host, retransmit_port = settings["multicast_retransmit"].split(":")
-    spawn = multiprocessing.get_context("spawn")
-    pipe, child = spawn.Pipe()
-    receiver = spawn.Process(
-        target=_receive, args=(child, group, int(port), (host, int(retransmit_port)))
-    )
-    receiver.start()
-    assert pipe.recv() == "ready"
+    pipe, receiver = start_child(_receive, group, int(port), (host, int(retransmit_port)))
     await closed_loop(sessions, 32, 1.0)
     pipe.send("start")
     paced = await _phase(
