@@ -16,14 +16,13 @@ use super::Key;
 pub const CHUNK_IDS: usize = 64 * 1024;
 
 pub struct ClosedLog {
-    /// Full chunks, oldest first.
+    /// Full chunks, oldest first: each holds exactly `chunk_ids`.
     full: Vec<Arc<Vec<Key>>>,
     /// The chunk being filled.
     tail: Vec<Key>,
     /// Empty chunks with room for `chunk_ids` each, enough for the rest of the day.
     spare: Vec<Vec<Key>>,
     chunk_ids: usize,
-    len: usize,
 }
 
 /// The closed ids as they stood when a snapshot was taken.
@@ -45,12 +44,11 @@ impl ClosedLog {
             tail,
             spare,
             chunk_ids,
-            len: 0,
         }
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.full.len() * self.chunk_ids + self.tail.len()
     }
 
     pub fn push(&mut self, key: Key) {
@@ -63,7 +61,6 @@ impl ClosedLog {
             self.full.push(Arc::new(full));
         }
         self.tail.push(key);
-        self.len += 1;
     }
 
     /// Forgets every id; chunks no snapshot holds are kept for the new day.
@@ -75,12 +72,11 @@ impl ClosedLog {
             }
         }
         self.tail.clear();
-        self.len = 0;
     }
 
     /// Touches every page of every chunk, so none is first mapped while trading.
     pub fn prefault(&mut self, filler: Key) {
-        assert_eq!(self.len, 0, "only an empty log is prefaulted");
+        assert_eq!(self.len(), 0, "only an empty log is prefaulted");
         for chunk in self.spare.iter_mut().chain(std::iter::once(&mut self.tail)) {
             chunk.resize(self.chunk_ids, filler);
             chunk.clear();
