@@ -52,7 +52,11 @@ use crate::types::*;
 pub const SNAPSHOT_MAGIC: [u8; 8] = *b"RINGEXSN";
 /// Bumped whenever the layout changes; decoding refuses any other version.
 pub const SNAPSHOT_VERSION: u32 = 1;
+/// The header: magic, version, the body's length, the body's CRC-32C.
 const HEADER_BYTES: usize = 8 + 4 + 8 + 4;
+const VERSION_AT: std::ops::Range<usize> = 8..12;
+const BODY_LEN_AT: std::ops::Range<usize> = 12..20;
+const CHECKSUM_AT: std::ops::Range<usize> = 20..HEADER_BYTES;
 /// A closed client order id: its account (u32), then the id (u64).
 const CLOSED_ID_BYTES: usize = 4 + 8;
 
@@ -305,8 +309,8 @@ impl TakenSnapshot {
         }
         let body_len = (out.len() - HEADER_BYTES) as u64;
         let checksum = crc32c(&out[HEADER_BYTES..]);
-        out[12..20].copy_from_slice(&body_len.to_le_bytes());
-        out[20..24].copy_from_slice(&checksum.to_le_bytes());
+        out[BODY_LEN_AT].copy_from_slice(&body_len.to_le_bytes());
+        out[CHECKSUM_AT].copy_from_slice(&checksum.to_le_bytes());
         debug_assert!(checked_body(&out).is_ok());
         out
     }
@@ -317,12 +321,12 @@ fn checked_body(bytes: &[u8]) -> Result<&[u8], SnapshotError> {
     if bytes.len() < HEADER_BYTES || bytes[..8] != SNAPSHOT_MAGIC {
         return Err(SnapshotError::BadMagic);
     }
-    let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    let version = u32::from_le_bytes(bytes[VERSION_AT].try_into().expect("4 bytes"));
     if version != SNAPSHOT_VERSION {
         return Err(SnapshotError::UnsupportedVersion(version));
     }
-    let declared = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
-    let stored = u32::from_le_bytes(bytes[20..24].try_into().expect("4 bytes"));
+    let declared = u64::from_le_bytes(bytes[BODY_LEN_AT].try_into().expect("8 bytes"));
+    let stored = u32::from_le_bytes(bytes[CHECKSUM_AT].try_into().expect("4 bytes"));
     let body = &bytes[HEADER_BYTES..];
     if declared != body.len() as u64 {
         return Err(SnapshotError::BadLength {
