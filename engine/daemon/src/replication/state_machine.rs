@@ -6,8 +6,9 @@
 //! Applying never waits on anything but the entries handed over. A snapshot is taken on
 //! the apply path, which encodes the books and accounts and shares the day's closed
 //! client order ids (see [`Engine::take_snapshot`]); encoding the rest, writing and
-//! syncing the file happen in the builder, which openraft runs apart from applying. On restart the state is rebuilt here from the newest snapshot plus the
-//! log through the saved committed index: openraft 0.9 does not do it.
+//! syncing the file happen in the builder, which openraft runs apart from applying. On
+//! restart the state is rebuilt here from the newest snapshot plus the log through the
+//! saved committed index: openraft 0.9 does not do it.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
