@@ -43,6 +43,7 @@ from load import LoadSession, closed_loop, open_loop  # noqa: E402
 from multicast_figures import measure_multicast, multicast_settings  # noqa: E402
 from order_entry_cost import PAIRS, CostSetup, paired_cost, spread  # noqa: E402
 from run import run_info  # noqa: E402
+from trading_day import check_accepted, new_day  # noqa: E402
 
 from ringex_client import NewOrder, OrderType, Side, TimeInForce, encode  # noqa: E402
 from tests.system_processes import (  # noqa: E402
@@ -109,10 +110,11 @@ async def attached(
     pids["load_generator"] = os.getpid()
     print("warm-up", flush=True)
     await closed_loop(sessions, WINDOW, 1.0)
-    return CostSetup(sessions, audience, WINDOW, max(SUBSCRIBERS), pids)
+    return CostSetup(gateway.port, sessions, audience, WINDOW, max(SUBSCRIBERS), pids)
 
 
 async def detach(setup: CostSetup) -> None:
+    check_accepted(setup.sessions, "the run")
     setup.audience.stop()
     for trader in setup.sessions:
         await trader.close()
@@ -122,6 +124,7 @@ async def feed_rate(setup: CostSetup, count: int, gateway: Gateway) -> tuple[int
     """Closed-loop order throughput and feed messages per second out of ``gateway``
     with ``count`` subscribers subscribed."""
     await asyncio.to_thread(setup.audience.subscribe, count)
+    await new_day(setup.port)
     await asyncio.sleep(_METRICS_REFRESH_S)
     port = gateway.metrics_port
     before, start = counter(port, "feed_messages_out"), time.monotonic()
@@ -158,6 +161,7 @@ async def latencies(setup: CostSetup, port: int) -> dict[str, Any]:
     got: dict[str, dict[str, Any]] = {"latency": {}, "achieved": {}, "lag": {}, "resyncs": {}}
     book = await asyncio.to_thread(BookProbe, port, SUBSCRIBER_USERS[0])
     for rate in RATES:
+        await new_day(setup.port)
         await asyncio.to_thread(book.start)
         start = time.monotonic()
         done = sum(s.completed for s in sessions)
@@ -275,6 +279,7 @@ async def multicast(gateway: Gateway, settings: dict[str, Any]) -> dict[str, Any
     """The multicast figures, with the same order flow as the feed figures."""
     sessions = await traders(gateway.port)
     figures = await measure_multicast(gateway, settings, sessions)
+    check_accepted(sessions, "the multicast figures")
     for trader in sessions:
         await trader.close()
     return figures

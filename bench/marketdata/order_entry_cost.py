@@ -16,6 +16,7 @@ from typing import Any
 
 from audience import Audience
 from load import LoadSession, closed_loop
+from trading_day import new_day
 
 # Short sides, many pairs: the machine's other work comes and goes within seconds, and a
 # pair's two sides see much the same of it only when they follow each other closely.
@@ -53,8 +54,10 @@ def thread_cpu_seconds(pid: int, name: str) -> float:
 
 @dataclass
 class CostSetup:
-    """What a pair runs on: the traders, the audience and the processes to watch."""
+    """What a pair runs on: the traders (on the gateway at ``port``), the audience and
+    the processes to watch."""
 
+    port: int
     sessions: list[LoadSession]
     audience: Audience
     window: int
@@ -102,6 +105,7 @@ async def paired_cost(setup: CostSetup, pairs: int = PAIRS) -> dict[str, Any]:
     cpu: dict[int, list[dict[str, float]]] = {0: [], full: []}
     ratios = []
     for n in range(pairs):
+        await new_day(setup.port)  # a pair enters some 75,000 orders
         for count in (0, full) if n % 2 == 0 else (full, 0):
             got, used = await one_side(setup, count)
             orders[count].append(got)

@@ -1,0 +1,40 @@
+"""Trading days for the benchmark. The engine takes at most ``max_client_ids_per_day``
+new orders a day (4,194,304 by default) and rejects every later one
+(DailyOrderLimit); a whole run enters more than that, and a feed fed only rejections
+goes quiet. So each measured stretch starts a new day (EndOfDay, from the admin
+login), and a run whose traders had any order rejected fails rather than report
+rejections as order throughput."""
+
+import asyncio
+
+from load import LoadSession
+
+from ringex_client import AdminResult, AsyncClient
+from tests.system_processes import PASSWORD
+
+_ANSWER_S = 30.0
+
+
+async def new_day(port: int) -> None:
+    """Closes the trading day through the gateway on ``port``; returns once the engine
+    has taken it."""
+    admin = AsyncClient("127.0.0.1", port, "admin", PASSWORD, reconnect=False, timeout_s=_ANSWER_S)
+    await admin.connect()
+    try:
+        request_id = admin.end_of_day()
+        async with asyncio.timeout(_ANSWER_S):
+            while True:
+                m = await admin.next_message()
+                if isinstance(m, AdminResult) and m.request_id == request_id:
+                    break
+        if m.reason != 0:
+            raise RuntimeError(f"EndOfDay refused: reason {m.reason}")
+    finally:
+        await admin.close()
+
+
+def check_accepted(sessions: list[LoadSession], what: str) -> None:
+    """Fails if any of the traders' orders was rejected during ``what``."""
+    rejected = sum(s.rejected for s in sessions)
+    if rejected:
+        raise RuntimeError(f"{rejected} orders rejected during {what}: the figures are void")
