@@ -2,8 +2,8 @@
 new orders a day (4,194,304 by default) and rejects every later one
 (DailyOrderLimit); a whole run enters more than that, and a feed fed only rejections
 goes quiet. So each measured stretch starts a new day (EndOfDay, from the admin
-login), and a run whose traders had any order rejected fails rather than report
-rejections as order throughput."""
+login), and a closed-loop stretch whose orders were rejected fails the run rather than
+report rejections as order throughput."""
 
 import asyncio
 
