@@ -114,7 +114,7 @@ async def _serve(config: GatewayConfig) -> int:
     gateway = Gateway(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(gateway.stop()))
+        loop.add_signal_handler(sig, gateway.request_stop)
     await gateway.run()
     return 1 if gateway.failed is not None else 0
 

@@ -136,7 +136,11 @@ class Gateway:
         self.metrics_port: int | None = None
         self.link = EngineLink(self, LeaderFollower(config.gateway_engine_nodes()))
         self.fix = FixAcceptor(self, config.fix) if config.fix.listen else None
+        # Set when stop() begins (no new logins) and when it has finished: run() returns
+        # only then, so a shutdown is never cut short by the event loop closing under it.
+        self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
+        self._stop_task: asyncio.Task[None] | None = None
         # Set when a journal write failed: the gateway then stops (fail-stop).
         self.failed: OSError | None = None
 
@@ -207,7 +211,7 @@ class Gateway:
         )
 
     async def run(self) -> None:
-        """Starts, then serves until :meth:`stop` is called."""
+        """Starts, then serves until :meth:`stop` has finished."""
         await self.start()
         await self._stopped.wait()
 
@@ -311,7 +315,7 @@ class Gateway:
         if self.core.logged_in_count() >= self.settings.max_sessions:
             self._refuse_login(session, username, LoginRejectReason.SESSION_LIMIT)
             return
-        if self._stopped.is_set():
+        if self._stopping.is_set():
             self._refuse_login(session, username, LoginRejectReason.UNAVAILABLE)
             return
         self.throttles.succeeded(username)
@@ -455,8 +459,7 @@ class Gateway:
         not recorded, so a restart could not stand behind it) and it stops."""
         self.failed = error
         log.critical("gateway journal write failed (%s): stopping, nothing more is sent", error)
-        assert self._loop is not None
-        self._loop.create_task(self.stop())
+        self.request_stop()
 
     async def _timers(self) -> None:
         s = self.settings
@@ -517,10 +520,26 @@ class Gateway:
 
     async def stop(self) -> None:
         """Graceful shutdown: stop accepting, say Goodbye to every session, let them
-        drain for up to ``shutdown_grace_ms``, then close the engine link."""
-        if self._stopped.is_set():
+        drain for up to ``shutdown_grace_ms``, send the multicast end of session, then
+        close the engine link and the journals. Returns once done (a second call
+        waits for the first)."""
+        if self._stopping.is_set():
+            await self._stopped.wait()
             return
-        self._stopped.set()
+        self._stopping.set()
+        try:
+            await self._shut_down()
+        finally:
+            self._stopped.set()
+
+    def request_stop(self) -> None:
+        """Starts :meth:`stop` from a callback (a signal, a failed journal write),
+        keeping the task: the event loop holds only a weak reference to it."""
+        if self._stop_task is None:
+            self._stop_task = asyncio.get_running_loop().create_task(self.stop())
+
+    async def _shut_down(self) -> None:
+        """The steps of :meth:`stop`, in order."""
         if self._server is not None:
             self._server.close()
         if self.fix is not None:
