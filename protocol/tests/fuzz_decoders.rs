@@ -104,23 +104,17 @@ fn check_link(bytes: &[u8]) {
         write_resume(&mut again, from);
         assert_eq!(again[4..], *bytes, "accepted resume does not round-trip");
     }
-    if let Ok(FromEngine::Control(FromEngineFrame::Expired { correlation })) =
-        decode_from_engine(bytes)
-    {
+    if let Ok(FromEngine::Expired { correlation }) = decode_from_engine(bytes) {
         let mut again = Vec::new();
         write_expired(&mut again, correlation);
         assert_eq!(again[4..], *bytes, "accepted expired does not round-trip");
     }
-    if let Ok(FromEngine::Control(FromEngineFrame::Heartbeat { time_ns })) =
-        decode_from_engine(bytes)
-    {
+    if let Ok(FromEngine::Heartbeat { time_ns }) = decode_from_engine(bytes) {
         let mut again = Vec::new();
         write_engine_heartbeat(&mut again, time_ns);
         assert_eq!(again[4..], *bytes, "accepted heartbeat does not round-trip");
     }
-    if let Ok(FromEngine::Control(FromEngineFrame::NotLeader { leader_id, term })) =
-        decode_from_engine(bytes)
-    {
+    if let Ok(FromEngine::NotLeader { leader_id, term }) = decode_from_engine(bytes) {
         let mut again = Vec::new();
         write_not_leader(&mut again, leader_id, term);
         assert_eq!(

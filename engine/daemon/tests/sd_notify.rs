@@ -7,7 +7,7 @@ mod support;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::time::{Duration, Instant};
 
-use ringex_protocol::link::{decode_from_engine, FromEngine, FromEngineFrame, LINK_FRAME_MAX};
+use ringex_protocol::link::{decode_from_engine, FromEngine, LINK_FRAME_MAX};
 use support::{Daemon, TempDir};
 
 /// The next notification, or None after `timeout`.
@@ -58,7 +58,7 @@ fn notifies_ready_watchdog_and_stopping_and_serves_the_unix_socket() {
     }
     assert!(matches!(
         decode_from_engine(&buf[4..13]).unwrap(),
-        FromEngine::Control(FromEngineFrame::Welcome { .. })
+        FromEngine::Welcome { .. }
     ));
 
     daemon.signal(libc::SIGTERM);

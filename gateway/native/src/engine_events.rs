@@ -6,8 +6,7 @@ use ringex_core::{CommandKind, Event};
 use ringex_protocol::client::Stamp;
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
-    decode_from_engine, events, EventsHeader, FromEngine, FromEngineFrame, GoodbyeReason,
-    LINK_FRAME_MAX,
+    decode_from_engine, events, EventsHeader, FromEngine, GoodbyeReason, LINK_FRAME_MAX,
 };
 
 use crate::engine_link_state::Pending;
@@ -81,7 +80,7 @@ impl Core {
                     outcome.error = Some(e.code());
                     return outcome;
                 }
-                Ok(FromEngine::Control(FromEngineFrame::Welcome { last_seq })) => {
+                Ok(FromEngine::Welcome { last_seq }) => {
                     // What lies between our last seq and the Welcome follows as history.
                     outcome.welcome = Some(last_seq);
                     if !self.link.welcome(last_seq, self.last_engine_seq) {
@@ -90,25 +89,20 @@ impl Core {
                     }
                     self.to_engine.welcomed();
                 }
-                Ok(FromEngine::Control(FromEngineFrame::Expired { correlation })) => {
+                Ok(FromEngine::Expired { correlation }) => {
                     if let Some(p) = self.link.expired(correlation) {
                         self.engine_unavailable(p, now_ns);
                     }
                 }
-                Ok(FromEngine::Control(FromEngineFrame::Heartbeat { time_ns })) => {
-                    self.link.heard_engine_clock(time_ns)
-                }
-                Ok(FromEngine::Control(FromEngineFrame::Goodbye { reason, detail })) => {
+                Ok(FromEngine::Heartbeat { time_ns }) => self.link.heard_engine_clock(time_ns),
+                Ok(FromEngine::Goodbye { reason, detail }) => {
                     if reason == GoodbyeReason::HistoryUnavailable {
                         self.link.history_unavailable();
                     }
                     outcome.goodbye = Some((reason as u8, detail));
                 }
-                Ok(FromEngine::Control(FromEngineFrame::NotLeader { leader_id, term })) => {
+                Ok(FromEngine::NotLeader { leader_id, term }) => {
                     outcome.not_leader = Some((leader_id, term));
-                }
-                Ok(FromEngine::Control(FromEngineFrame::Events { .. })) => {
-                    unreachable!("an events frame decodes as FromEngine::Events")
                 }
                 Ok(FromEngine::Events {
                     header,

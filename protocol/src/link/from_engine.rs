@@ -46,16 +46,32 @@ declare_messages! {
     },
 }
 
-/// A frame from the engine as a gateway reads it: every frame as declared, and an events
-/// frame with its events.
+/// A frame from the engine as a gateway reads it: the declared frames, an events frame
+/// with its events (each control frame as its own variant, so a reader matches every
+/// frame once and never meets an events frame without them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FromEngine<'a> {
-    /// Any frame but an events frame: its declared fields are all it has.
-    Control(FromEngineFrame),
+    Welcome {
+        last_seq: u64,
+    },
     /// `events` were checked whole: iterating them with `events` cannot fail.
     Events {
         header: EventsHeader,
         events: &'a [u8],
+    },
+    Heartbeat {
+        time_ns: u64,
+    },
+    Expired {
+        correlation: u64,
+    },
+    Goodbye {
+        reason: GoodbyeReason,
+        detail: u8,
+    },
+    NotLeader {
+        leader_id: u64,
+        term: u64,
     },
 }
 
@@ -97,10 +113,14 @@ pub fn write_not_leader(buf: &mut Vec<u8>, leader_id: u64, term: u64) {
 pub fn decode_from_engine(body: &[u8]) -> Result<FromEngine<'_>, DecodeError> {
     let (frame, tail) = FromEngineFrame::decode_with_tail(body)?;
     Ok(match frame {
+        FromEngineFrame::Welcome { last_seq } => FromEngine::Welcome { last_seq },
         FromEngineFrame::Events { header } => FromEngine::Events {
             header,
             events: checked_events(header.count, tail)?,
         },
-        control => FromEngine::Control(control),
+        FromEngineFrame::Heartbeat { time_ns } => FromEngine::Heartbeat { time_ns },
+        FromEngineFrame::Expired { correlation } => FromEngine::Expired { correlation },
+        FromEngineFrame::Goodbye { reason, detail } => FromEngine::Goodbye { reason, detail },
+        FromEngineFrame::NotLeader { leader_id, term } => FromEngine::NotLeader { leader_id, term },
     })
 }

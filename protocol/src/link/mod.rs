@@ -116,9 +116,7 @@ mod tests {
         write_expired(&mut expired, 42);
         assert_eq!(
             decode_from_engine(body(&expired)),
-            Ok(FromEngine::Control(FromEngineFrame::Expired {
-                correlation: 42
-            }))
+            Ok(FromEngine::Expired { correlation: 42 })
         );
         let mut long = body(&expired).to_vec();
         long.push(0);
@@ -132,10 +130,7 @@ mod tests {
             write_not_leader(&mut buf, leader_id, term);
             assert_eq!(
                 decode_from_engine(body(&buf)),
-                Ok(FromEngine::Control(FromEngineFrame::NotLeader {
-                    leader_id,
-                    term
-                }))
+                Ok(FromEngine::NotLeader { leader_id, term })
             );
         }
         let mut buf = Vec::new();

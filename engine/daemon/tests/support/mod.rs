@@ -14,7 +14,7 @@ use ringex_core::{Event, NewOrder, OrderType, Side, TimeInForce};
 use ringex_protocol::frame::{split_frame, LengthPrefix};
 use ringex_protocol::link::{
     decode_from_engine, events, write_heartbeat, write_input, write_resume, EventsHeader,
-    FromEngine, FromEngineFrame, ResumeFrom, LINK_FRAME_MAX,
+    FromEngine, ResumeFrom, LINK_FRAME_MAX,
 };
 use ringex_protocol::Input;
 
@@ -299,23 +299,12 @@ impl LinkClient {
                 split_frame(&self.buf[self.start..], LengthPrefix::U32, LINK_FRAME_MAX).unwrap()
             {
                 let frame = match decode_from_engine(body).unwrap() {
-                    FromEngine::Control(FromEngineFrame::Welcome { last_seq }) => {
-                        Frame::Welcome(last_seq)
-                    }
-                    FromEngine::Control(FromEngineFrame::Heartbeat { time_ns }) => {
-                        Frame::Heartbeat(time_ns)
-                    }
-                    FromEngine::Control(FromEngineFrame::Goodbye { reason, detail }) => {
-                        Frame::Goodbye(reason as u8, detail)
-                    }
-                    FromEngine::Control(FromEngineFrame::Expired { correlation }) => {
-                        Frame::Expired(correlation)
-                    }
-                    FromEngine::Control(FromEngineFrame::NotLeader { leader_id, term }) => {
+                    FromEngine::Welcome { last_seq } => Frame::Welcome(last_seq),
+                    FromEngine::Heartbeat { time_ns } => Frame::Heartbeat(time_ns),
+                    FromEngine::Goodbye { reason, detail } => Frame::Goodbye(reason as u8, detail),
+                    FromEngine::Expired { correlation } => Frame::Expired(correlation),
+                    FromEngine::NotLeader { leader_id, term } => {
                         Frame::NotLeader { leader_id, term }
-                    }
-                    FromEngine::Control(FromEngineFrame::Events { .. }) => {
-                        unreachable!("an events frame decodes as FromEngine::Events")
                     }
                     FromEngine::Events {
                         header,
