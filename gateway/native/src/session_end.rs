@@ -1,0 +1,40 @@
+//! How a session ends: its Goodbye, its subscriptions and socket let go, and the
+//! account's orders cancelled when it asked for that and was the last to trade.
+
+use ringex_protocol::client::ServerMessage;
+use ringex_protocol::session::SessionEndReason;
+
+use crate::gateway::Core;
+use crate::session::Session;
+use crate::sessions::frame;
+
+impl Core {
+    /// Ends a session: returns the Goodbye frame to write before closing (nothing when
+    /// the connection is already gone), and cancels the account's orders if it asked
+    /// for cancel-on-disconnect and no other trading session of it remains.
+    pub fn end_session(&mut self, sid: u64, reason: Option<(SessionEndReason, u8)>) -> Vec<u8> {
+        let Some(s) = self.forget(sid) else {
+            return Vec::new();
+        };
+        if s.trades() && s.cancel_on_disconnect && self.to_engine.is_up() {
+            let others = self.sessions.account_trades(s.account);
+            if !others {
+                self.mass_cancel_all(s.account);
+            }
+        }
+        let mut out = Vec::new();
+        if let Some((reason, detail)) = reason {
+            self.stats.session_end(reason as u8);
+            frame(&mut out, &ServerMessage::Goodbye { reason, detail });
+        }
+        self.close_written(sid, s.writer, out)
+    }
+
+    /// Forgets a session everywhere it is listed; returns its last state.
+    pub(crate) fn forget(&mut self, sid: u64) -> Option<Session> {
+        let s = self.sessions.remove(sid)?;
+        self.feeds.forget(sid);
+        self.top_of_book.forget(sid);
+        Some(s)
+    }
+}
