@@ -16,6 +16,7 @@ rather than spinning the event loop.
 import asyncio
 import struct
 import time
+from collections import Counter
 
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 from session_login import LoginProtocol
@@ -28,6 +29,7 @@ _COID = struct.Struct("<Q")
 # timestamp_ns...).
 _ACCEPTED_COID = 2 + 17
 _REJECTED_COID = 2 + 19
+_REJECTED_REASON = 2 + 18
 _ACCEPTED = 0x41
 _REJECTED = 0x4A
 _COID_AT = 2 + 1  # in a NewOrder frame: length prefix, type byte
@@ -56,6 +58,8 @@ class LoadSession(LoginProtocol):
         self.window = 0
         self.completed = 0
         self.rejected = 0
+        # Rejections by reason code (RejectReason).
+        self.reject_reasons: Counter[int] = Counter()
         self._buf = bytearray()
 
     def send(self, count: int, planned_ns: int) -> None:
@@ -96,6 +100,7 @@ class LoadSession(LoginProtocol):
             elif kind == _REJECTED:
                 (coid,) = _COID.unpack_from(buf, pos + _REJECTED_COID)
                 self.rejected += 1
+                self.reject_reasons[buf[pos + _REJECTED_REASON]] += 1
             else:
                 pos += 2 + length
                 continue

@@ -43,7 +43,7 @@ from load import LoadSession, closed_loop, open_loop  # noqa: E402
 from multicast_figures import measure_multicast, multicast_settings  # noqa: E402
 from order_entry_cost import PAIRS, CostSetup, paired_cost, spread  # noqa: E402
 from run import run_info  # noqa: E402
-from trading_day import check_accepted, new_day  # noqa: E402
+from trading_day import check_accepted, named, new_day, reject_reasons  # noqa: E402
 
 from ringex_client import NewOrder, OrderType, Side, TimeInForce, encode  # noqa: E402
 from tests.system_processes import (  # noqa: E402
@@ -159,7 +159,8 @@ async def latencies(setup: CostSetup, port: int) -> dict[str, Any]:
     """Latency to a LocalBook and the rate achieved at each offered rate."""
     sessions = setup.sessions
     got: dict[str, dict[str, Any]] = {
-        "latency": {}, "achieved": {}, "lag": {}, "resyncs": {}, "rejected": {}
+        "latency": {}, "achieved": {}, "lag": {}, "resyncs": {}, "rejected": {},
+        "reasons": {},
     }  # fmt: skip
     book = await asyncio.to_thread(BookProbe, port, SUBSCRIBER_USERS[0])
     for rate in RATES:
@@ -167,7 +168,7 @@ async def latencies(setup: CostSetup, port: int) -> dict[str, Any]:
         await asyncio.to_thread(book.start)
         start = time.monotonic()
         done = sum(s.completed for s in sessions)
-        rejected = sum(s.rejected for s in sessions)
+        rejected, reasons = sum(s.rejected for s in sessions), reject_reasons(sessions)
         lags = await asyncio.gather(*(open_loop(s, rate // 2, RATE_SECONDS) for s in sessions))
         answered = sum(s.completed for s in sessions) - done
         key = str(rate)
@@ -176,6 +177,7 @@ async def latencies(setup: CostSetup, port: int) -> dict[str, Any]:
         got["latency"][key], got["resyncs"][key] = probe["latency"], probe["resyncs"]
         got["lag"][key] = lags
         got["rejected"][key] = sum(s.rejected for s in sessions) - rejected
+        got["reasons"][key] = named(reject_reasons(sessions) - reasons)
         print(f"{rate}/s: {probe['latency']}, achieved {got['achieved'][key]}/s", flush=True)
     await asyncio.to_thread(book.close)
     return got
@@ -203,6 +205,7 @@ async def measure(engine: Engine, gateway: Gateway, pairs: int) -> dict[str, Any
             "open_loop_send_lag": got["lag"],
             "local_book_resyncs": got["resyncs"],
             "open_loop_orders_rejected": got["rejected"],
+            "open_loop_reject_reasons": got["reasons"],
             "window_per_session": WINDOW,
             "run_seconds": RUN_SECONDS,
             "open_loop_seconds": RATE_SECONDS,
@@ -372,6 +375,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "achieved_orders_per_s": r["extra"]["achieved_orders_per_s"],
             "local_book_resyncs": r["extra"]["local_book_resyncs"],
             "open_loop_orders_rejected": r["extra"]["open_loop_orders_rejected"],
+            "open_loop_reject_reasons": r["extra"]["open_loop_reject_reasons"],
             "multicast_msgs_per_s": r["extra"]["multicast_msgs_per_s"],
         }
         for r in runs

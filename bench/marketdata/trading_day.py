@@ -6,10 +6,11 @@ login), and a closed-loop stretch whose orders were rejected fails the run rathe
 report rejections as order throughput."""
 
 import asyncio
+from collections import Counter
 
 from load import LoadSession
 
-from ringex_client import AdminResult, AsyncClient
+from ringex_client import AdminResult, AsyncClient, RejectReason
 from tests.system_processes import PASSWORD
 
 _ANSWER_S = 30.0
@@ -33,8 +34,30 @@ async def new_day(port: int) -> None:
         await admin.close()
 
 
+def reject_reasons(sessions: list[LoadSession]) -> Counter[int]:
+    """The traders' rejections so far, by reason code."""
+    total: Counter[int] = Counter()
+    for s in sessions:
+        total += s.reject_reasons
+    return total
+
+
+def named(reasons: Counter[int]) -> dict[str, int]:
+    """Rejections by reason name."""
+    return {_name(code): n for code, n in sorted(reasons.items())}
+
+
+def _name(code: int) -> str:
+    try:
+        return RejectReason(code).name
+    except ValueError:
+        return str(code)
+
+
 def check_accepted(sessions: list[LoadSession], what: str) -> None:
     """Fails if any of the traders' orders was rejected during ``what``."""
-    rejected = sum(s.rejected for s in sessions)
-    if rejected:
-        raise RuntimeError(f"{rejected} orders rejected during {what}: the figures are void")
+    if any(s.rejected for s in sessions):
+        raise RuntimeError(
+            f"orders rejected during {what} ({named(reject_reasons(sessions))}): the figures "
+            "are void"
+        )
