@@ -57,7 +57,6 @@ class LoadSession(LoginProtocol):
         self.histogram: HdrHistogram | None = new_histogram()
         self.window = 0
         self.completed = 0
-        self.rejected = 0
         # Rejections by reason code (RejectReason).
         self.reject_reasons: Counter[int] = Counter()
         self._buf = bytearray()
@@ -74,6 +73,11 @@ class LoadSession(LoginProtocol):
             coid += 1
         self.next_coid = coid
         self.transport.write(out)
+
+    @property
+    def rejected(self) -> int:
+        """Orders rejected, whatever the reason."""
+        return self.reject_reasons.total()
 
     def outstanding(self) -> int:
         """Orders sent and not yet answered."""
@@ -99,7 +103,6 @@ class LoadSession(LoginProtocol):
                 (coid,) = _COID.unpack_from(buf, pos + _ACCEPTED_COID)
             elif kind == _REJECTED:
                 (coid,) = _COID.unpack_from(buf, pos + _REJECTED_COID)
-                self.rejected += 1
                 self.reject_reasons[buf[pos + _REJECTED_REASON]] += 1
             else:
                 pos += 2 + length

@@ -155,20 +155,20 @@ async def feeds_on_their_own_gateway(
     return figures
 
 
-async def latencies(setup: CostSetup, port: int) -> dict[str, Any]:
+async def latencies(setup: CostSetup) -> dict[str, Any]:
     """Latency to a LocalBook and the rate achieved at each offered rate."""
     sessions = setup.sessions
     got: dict[str, dict[str, Any]] = {
         "latency": {}, "achieved": {}, "lag": {}, "resyncs": {}, "rejected": {},
         "reasons": {},
     }  # fmt: skip
-    book = await asyncio.to_thread(BookProbe, port, SUBSCRIBER_USERS[0])
+    book = await asyncio.to_thread(BookProbe, setup.port, SUBSCRIBER_USERS[0])
     for rate in RATES:
         await new_day(setup.port)
         await asyncio.to_thread(book.start)
         start = time.monotonic()
         done = sum(s.completed for s in sessions)
-        rejected, reasons = sum(s.rejected for s in sessions), reject_reasons(sessions)
+        rejected_before = reject_reasons(sessions)
         lags = await asyncio.gather(*(open_loop(s, rate // 2, RATE_SECONDS) for s in sessions))
         answered = sum(s.completed for s in sessions) - done
         key = str(rate)
@@ -176,8 +176,8 @@ async def latencies(setup: CostSetup, port: int) -> dict[str, Any]:
         probe = await asyncio.to_thread(book.stop)
         got["latency"][key], got["resyncs"][key] = probe["latency"], probe["resyncs"]
         got["lag"][key] = lags
-        got["rejected"][key] = sum(s.rejected for s in sessions) - rejected
-        got["reasons"][key] = named(reject_reasons(sessions) - reasons)
+        rejected = reject_reasons(sessions) - rejected_before
+        got["rejected"][key], got["reasons"][key] = rejected.total(), named(rejected)
         print(f"{rate}/s: {probe['latency']}, achieved {got['achieved'][key]}/s", flush=True)
     await asyncio.to_thread(book.close)
     return got
@@ -192,7 +192,7 @@ async def measure(engine: Engine, gateway: Gateway, pairs: int) -> dict[str, Any
         print(f"{count} subscribers: {rate} feed msgs/s, {orders} orders/s", flush=True)
     cost = await cost_with_conflations(setup, gateway, pairs)
     await asyncio.to_thread(setup.audience.subscribe, 0)
-    got = await latencies(setup, gateway.port)
+    got = await latencies(setup)
     await detach(setup)
     return {
         "throughput_per_s": int(statistics.median(cost["order_entry_per_s"]["0"])),
