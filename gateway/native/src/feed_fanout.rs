@@ -622,6 +622,17 @@ impl FeedFanout {
         count
     }
 
+    /// Appends the session's waiting feed messages (not the snapshots it waits for),
+    /// for the last bytes of a session that ends; returns how many.
+    pub fn take_waiting(&mut self, sid: u64, out: &mut Output) -> u64 {
+        let count = self
+            .sessions
+            .get_mut(&sid)
+            .map_or(0, |session| session.take_frames(out));
+        self.counters.messages_out += count;
+        count
+    }
+
     /// Writes one instrument's snapshot of `key`'s feed; returns how many messages.
     fn snapshot(&mut self, key: FeedKey, out: &mut Vec<u8>) -> u64 {
         let instrument = key.instrument;

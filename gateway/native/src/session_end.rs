@@ -5,14 +5,21 @@ use ringex_protocol::client::ServerMessage;
 use ringex_protocol::session::SessionEndReason;
 
 use crate::gateway::Core;
+use crate::output_chunks::Output;
 use crate::session::Session;
 use crate::sessions::frame;
 
 impl Core {
-    /// Ends a session: returns the Goodbye frame to write before closing (nothing when
-    /// the connection is already gone), and cancels the account's orders if it asked
-    /// for cancel-on-disconnect and no other trading session of it remains.
+    /// Ends a session: returns its last bytes to write before closing — the feed
+    /// messages still waiting for it (held back while the socket writer sent earlier
+    /// ones), then its Goodbye; nothing when the connection is already gone — and
+    /// cancels the account's orders if it asked for cancel-on-disconnect and no other
+    /// trading session of it remains.
     pub fn end_session(&mut self, sid: u64, reason: Option<(SessionEndReason, u8)>) -> Vec<u8> {
+        let mut last = Output::from_vec(Vec::new());
+        if reason.is_some() {
+            self.stats.messages_out += self.feeds.take_waiting(sid, &mut last);
+        }
         let Some(s) = self.forget(sid) else {
             return Vec::new();
         };
@@ -22,7 +29,7 @@ impl Core {
                 self.mass_cancel_all(s.account);
             }
         }
-        let mut out = Vec::new();
+        let mut out = last.into_bytes();
         if let Some((reason, detail)) = reason {
             self.stats.session_end(reason as u8);
             frame(&mut out, &ServerMessage::Goodbye { reason, detail });
