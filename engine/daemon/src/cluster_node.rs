@@ -204,7 +204,7 @@ fn start(config: &Config, cluster: &ClusterConfig) -> Result<RunningNode, StartE
         runtime: runtime.handle().clone(),
         inputs: inputs_rx,
         leadership: Arc::clone(&leadership),
-        flushed: node.flushed_seq.clone(),
+        committed: node.committed_seq.clone(),
         engine: node.engine.clone(),
         origins,
         progress: Arc::clone(&progress),

@@ -16,7 +16,7 @@ use openraft::{Entry, EntryPayload, LogId, StorageError, StorageIOError, Vote};
 
 use super::damage::Damage;
 use super::entry_log::{EntryLog, EntryLogError};
-use super::flushed_seq::{FlushedSeq, FlushedSeqSender};
+use super::committed_seq::{CommittedSeq, CommittedSeqSender};
 use super::hard_state::{HardState, COMMITTED_FILE, PURGED_FILE, VOTE_FILE};
 use super::type_config::RingexRaft;
 use crate::durability::Durability;
@@ -29,8 +29,8 @@ pub struct LogStore<S: Storage> {
     purged: Option<LogId<u64>>,
     /// The committed index as last saved, for the node's status and metrics.
     committed_index: Arc<AtomicU64>,
-    /// The last input seq made durable, for the proposer's pacing.
-    flushed: FlushedSeqSender,
+    /// The last input seq committed, for the proposer's pacing.
+    committed_seq: CommittedSeqSender,
 }
 
 /// Reads entries while the log is being appended to (replication, apply).
@@ -64,13 +64,13 @@ where
             hard,
             purged,
             committed_index: Arc::new(AtomicU64::new(committed.map_or(0, |c| c.index))),
-            flushed: FlushedSeqSender::default(),
+            committed_seq: CommittedSeqSender::default(),
         })
     }
 
-    /// The last input seq made durable, kept current while openraft runs on this store.
-    pub fn flushed_seq(&self) -> FlushedSeq {
-        self.flushed.subscribe()
+    /// The last input seq committed, kept current while openraft runs on this store.
+    pub fn committed_seq(&self) -> CommittedSeq {
+        self.committed_seq.subscribe()
     }
 
     /// The committed index, kept current while openraft runs on this store.
@@ -215,6 +215,7 @@ where
             .save_committed(&c)
             .map_err(|e| StorageIOError::write(&e))?;
         self.committed_index.store(c.index, Ordering::Release);
+        self.committed_seq.committed(c.index);
         Ok(())
     }
 
@@ -234,8 +235,8 @@ where
         I::IntoIter: Send,
     {
         let entries: Vec<_> = entries.into_iter().collect();
-        let last_seq = entries.iter().rev().find_map(|e| match &e.payload {
-            EntryPayload::Normal(batch) => batch.last_seq(),
+        let last_input = entries.iter().rev().find_map(|e| match &e.payload {
+            EntryPayload::Normal(batch) => batch.last_seq().map(|seq| (e.log_id.index, seq)),
             _ => None,
         });
         let pending = lock(&self.entries).write(&entries);
@@ -254,11 +255,11 @@ where
         let result = synced.map_err(|e| lock(&self.entries).stop_after_failed_sync(e));
         match result {
             Ok(()) => {
+                if let Some((index, seq)) = last_input {
+                    self.committed_seq.flushed(index, seq);
+                }
                 // Only now are the entries on disk: openraft may count them.
                 callback.log_io_completed(Ok(()));
-                if let Some(seq) = last_seq {
-                    self.flushed.advance(seq);
-                }
                 Ok(())
             }
             Err(e) => {
@@ -269,6 +270,7 @@ where
     }
 
     async fn truncate(&mut self, log_id: LogId<u64>) -> Result<(), StorageError<u64>> {
+        self.committed_seq.truncated(log_id.index);
         lock(&self.entries)
             .truncate_from(log_id.index)
             .map_err(|e| StorageIOError::write_logs(&e).into())

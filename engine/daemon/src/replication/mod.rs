@@ -12,7 +12,7 @@
 //! - [`durable_replace`]: small files replaced atomically and durably;
 //! - [`hard_state`]: the vote and the committed log id, kept durable;
 //! - [`log_store`]: openraft's log storage on the entry file;
-//! - [`flushed_seq`]: how far the log is durable, for the proposer's pacing;
+//! - [`committed_seq`]: how far the log is committed, for the proposer's pacing;
 //! - [`snapshot_file`]: the Raft snapshot (meta and engine state) on disk;
 //! - [`state_machine`]: openraft's state machine around the matching engine;
 //! - [`matcher_thread`]: the one thread committed entries are applied on;
@@ -34,11 +34,11 @@
 pub mod admin;
 pub mod cluster_config;
 pub mod committed_inputs;
+pub mod committed_seq;
 pub mod damage;
 pub mod durable_replace;
 pub mod entry_log;
 pub mod entry_record;
-pub mod flushed_seq;
 pub mod hard_state;
 pub mod input_batch;
 pub mod input_json;

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use super::admin::NodeFacts;
 use super::cluster_config::ClusterConfig;
-use super::flushed_seq::FlushedSeq;
+use super::committed_seq::CommittedSeq;
 use super::log_repair::{
     accept_loss as accept_loss_of, forget_vote_of_emptied_node, lost_folder, release_when_repaired,
     set_aside, OpenFailure, VoteHold,
@@ -134,7 +134,7 @@ pub struct RaftNode {
     /// What the node knows of itself, for its status and metrics.
     pub facts: NodeFacts,
     /// How far its log is durable, for the proposer's pacing.
-    pub flushed_seq: FlushedSeq,
+    pub committed_seq: CommittedSeq,
     /// The peer listener's task; none for a lone node without a Raft listener.
     server: Option<JoinHandle<()>>,
 }
@@ -169,7 +169,7 @@ impl RaftNode {
         } = opened;
         let engine = state.view();
         let committed_index = log.committed_index();
-        let flushed_seq = log.flushed_seq();
+        let committed_seq = log.committed_seq();
         let peer_listener = match cluster.raft_listener()? {
             Some(addr) => Some(
                 TcpListener::bind(addr)
@@ -206,7 +206,7 @@ impl RaftNode {
             raft,
             engine,
             facts,
-            flushed_seq,
+            committed_seq,
             server,
         })
     }

@@ -4,14 +4,10 @@
 //! fsync, replicates it, and once a majority has it durable, every node's state
 //! machine applies it; only then do its events leave (see [`super::state_machine`]).
 //!
-//! Throughput comes from batching: while one entry is being made durable, one more
-//! waits behind it and the ring fills with the next; the proposer proposes again once
-//! the entry before its last is durable (see [`super::flushed_seq`]). Applying runs
-//! behind, as the matcher always ran behind the journal: up to
-//! [`ENTRIES_UNAPPLIED_MAX`] entries may be proposed and not yet applied, so the disk
-//! never waits for the matcher nor the matcher for the disk, and a slow matcher or
-//! follower quorum pushes back on the links through the input ring instead of growing
-//! memory.
+//! Throughput comes from batching: while an entry is on its way, the input ring
+//! gathers everything after it into the next. When the proposer may propose again
+//! depends on whether this node is the only voter (see [`Pace`]); either way it paces
+//! by what is committed ([`super::committed_seq`]), and events leave only once applied.
 //!
 //! A node that is not serving (a follower, or a leader not yet caught up with its own
 //! term) sequences nothing: an input that reaches it is answered Expired on its link,
@@ -30,7 +26,7 @@ use openraft::{Raft, RaftTypeConfig};
 use ringex_protocol::Input;
 use tokio::runtime::Handle;
 
-use super::flushed_seq::FlushedSeq;
+use super::committed_seq::CommittedSeq;
 use super::input_batch::{InputBatch, StampedInput};
 use super::leadership::Leadership;
 use super::origins::{Origin, Origins};
@@ -43,15 +39,38 @@ use crate::sequencer::Sequencer;
 
 /// How often an idle proposer looks at its leadership (for the first start's inputs).
 const IDLE_CHECK: Duration = Duration::from_millis(50);
-/// Entries proposed and not yet durable on this node, once a proposal returns.
-/// openraft makes entries durable one append (one fsync) at a time, so more would only
-/// make more, smaller entries queued behind it: with one, it is being made durable (or
-/// waits behind the one that is) while the input ring gathers everything after it into
-/// the next entry (group commit).
-const ENTRIES_UNFLUSHED_MAX: usize = 1;
-/// Entries proposed and not yet applied, once a proposal returns: committed entries
-/// wait for the state machine here, not the disk for it (the old journal's matcher
-/// queue held as many batches).
+/// When the proposer may propose again. Applying runs behind commit, as the matcher
+/// always ran behind the journal, so the disk does not wait for the matcher; how far
+/// it may run behind is bounded, and a slow matcher or quorum pushes back on the links
+/// through the input ring instead of growing memory.
+struct Pace {
+    /// Propose again once the entry before the last is committed, so one entry waits
+    /// behind the one being made durable (else: once the last is committed).
+    one_waiting_behind: bool,
+    /// Entries proposed and not yet applied, at most, once a proposal returns.
+    unapplied_max: usize,
+}
+
+impl Pace {
+    /// A lone voter commits an entry as soon as its own fsync returns: one entry
+    /// waiting behind keeps the disk busy, and the matcher may run eight entries
+    /// behind (the old journal's matcher queue held as many batches).
+    const LONE: Pace = Pace {
+        one_waiting_behind: true,
+        unapplied_max: ENTRIES_UNAPPLIED_MAX,
+    };
+    /// With followers, an entry waiting behind would hold back the commit of the one
+    /// before it (see [`super::committed_seq`]); and with commits that quick, entries
+    /// are small, so a matcher allowed to fall behind by several of them adds their
+    /// wait to every ack: it may be one entry behind.
+    const CLUSTER: Pace = Pace {
+        one_waiting_behind: false,
+        unapplied_max: 1,
+    };
+}
+
+/// Entries proposed and not yet applied, at most: what the table of origins is sized
+/// for.
 pub const ENTRIES_UNAPPLIED_MAX: usize = 8;
 /// How long the proposer waits on an entry before it looks at its leadership again.
 const ANSWER_CHECK: Duration = Duration::from_millis(20);
@@ -73,8 +92,8 @@ pub struct Proposer {
     pub runtime: Handle,
     pub inputs: InputReceiver,
     pub leadership: Arc<Leadership>,
-    /// How far this node's log is durable, to pace entries by.
-    pub flushed: FlushedSeq,
+    /// How far this node's log is committed, to pace entries by.
+    pub committed: CommittedSeq,
     pub engine: EngineView,
     pub origins: Arc<Origins>,
     pub progress: Arc<Progress>,
@@ -233,18 +252,39 @@ impl Proposer {
         ProposerEnd::Shutdown
     }
 
-    /// Waits until at most [`ENTRIES_UNFLUSHED_MAX`] entries are not yet durable here
-    /// and at most [`ENTRIES_UNAPPLIED_MAX`] are unapplied.
-    fn wait_for_room(&self, tenure: &mut Tenure) {
-        const _: () = assert!(ENTRIES_UNFLUSHED_MAX == 1, "waits for the previous entry");
-        self.wait_until_flushed(tenure, tenure.previous_seq);
-        self.wait_until_in_flight_at_most(tenure, ENTRIES_UNAPPLIED_MAX);
+    /// Whether this node is the only voter, so commit follows its own fsync at once
+    /// (membership may change under load: asked for every entry).
+    fn is_lone_voter(&self) -> bool {
+        let metrics = self.raft.metrics();
+        let voters = metrics
+            .borrow()
+            .membership_config
+            .membership()
+            .voter_ids()
+            .count();
+        voters == 1
     }
 
-    /// Waits until every input through `seq` is durable on this node, or this node
-    /// stops serving (its entries will fail or be another leader's to commit).
-    fn wait_until_flushed(&self, tenure: &Tenure, seq: u64) {
-        while !self.flushed.wait_for(&self.runtime, seq, ANSWER_CHECK) {
+    /// Waits as [`Pace`] says for this node's cluster.
+    fn wait_for_room(&self, tenure: &mut Tenure) {
+        let pace = if self.is_lone_voter() {
+            Pace::LONE
+        } else {
+            Pace::CLUSTER
+        };
+        let upto = if pace.one_waiting_behind {
+            tenure.previous_seq
+        } else {
+            tenure.proposed_seq
+        };
+        self.wait_until_committed(tenure, upto);
+        self.wait_until_in_flight_at_most(tenure, pace.unapplied_max);
+    }
+
+    /// Waits until every input through `seq` is committed, or this node stops serving
+    /// (its entries will fail or be another leader's to commit).
+    fn wait_until_committed(&self, tenure: &Tenure, seq: u64) {
+        while !self.committed.wait_for(&self.runtime, seq, ANSWER_CHECK) {
             if self.leadership.serving_term() != Some(tenure.term) {
                 return;
             }
