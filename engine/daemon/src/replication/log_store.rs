@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
 use openraft::{Entry, EntryPayload, LogId, StorageError, StorageIOError, Vote};
 
+use super::committed_seq::{CommittedSeq, CommittedSeqSender};
 use super::damage::Damage;
 use super::entry_log::{EntryLog, EntryLogError};
-use super::committed_seq::{CommittedSeq, CommittedSeqSender};
 use super::hard_state::{HardState, COMMITTED_FILE, PURGED_FILE, VOTE_FILE};
 use super::type_config::RingexRaft;
 use crate::durability::Durability;
