@@ -21,6 +21,12 @@ def test_quickfix_trades_through_the_gateway(fix_venue: FixGateway) -> None:
         q.send("x", (320, "all"), (559, "4"))
         listing = q.expect(report("y", t320="all"))
         assert (listing[560], listing[146]) == ("0", "2")
+        # The terms are the engine's: XAU is its instrument 1, in lots of 1, tick 1 unit.
+        first = (listing[55], listing[48], listing[22], listing[561], listing[562], listing[58])
+        assert first == ("XAU", "1", "8", "1", "1", "tick 0.01")
+        q.send("x", (320, "ag"), (559, "0"), (55, "XAG"))
+        silver = q.expect(report("y", t320="ag"))
+        assert (silver[146], silver[55], silver[561], silver[58]) == ("1", "XAG", "10", "tick 5")
 
         q.send("D", *new_order("101", "2", 10, "1000.00"))
         new = q.expect(report("8", t11="101", t150="0"))

@@ -28,6 +28,13 @@ from ringex_gateway.fix.symbols import Symbol, SymbolTable
 pytestmark = pytest.mark.timeout(120)
 
 SYMBOLS = SymbolTable([Symbol("XAU", 1, 2)])
+
+
+def listed(_instrument: int) -> tuple[int, int, bool] | None:
+    """The engine's terms, which no message of these tests asks for."""
+    return None
+
+
 HEADER = [(49, "PEER"), (56, "RINGEX")]
 
 
@@ -42,14 +49,14 @@ def feed(orders: FixOrders, data: bytes, next_in: int) -> list[object]:
 
 
 def test_in_sequence_orders_come_as_one_run_of_new_order_frames() -> None:
-    entry = OrderEntry(SYMBOLS, 100)
+    entry = OrderEntry(SYMBOLS, 100, listed)
     messages = [new_order(seq) for seq in (4, 5, 6)]
     items = feed(entry.orders, b"".join(encode_fix(m) for m in messages), 4)
     assert len(items) == 1
     run = items[0]
     assert isinstance(run, FixOrderRun)
     assert (run.count, run.next_in) == (3, 7)
-    slow = OrderEntry(SYMBOLS, 100)
+    slow = OrderEntry(SYMBOLS, 100, listed)
     forwarded = [slow.request(dict(m)) for m in messages]
     assert run.frames == b"".join(encode(f.message) for f in forwarded if isinstance(f, Forward))
 
@@ -91,10 +98,10 @@ def test_anything_else_and_all_behind_it_is_left_to_the_session() -> None:
 )
 def test_the_fast_path_forwards_only_what_order_entry_forwards(fields: dict[int, str]) -> None:
     message = [(35, "D"), *HEADER, (34, "1"), (52, "t"), *fields.items()]
-    entry = OrderEntry(SYMBOLS, 100)
+    entry = OrderEntry(SYMBOLS, 100, listed)
     items = feed(entry.orders, encode_fix(message), 1)
     try:
-        expected = OrderEntry(SYMBOLS, 100).request(dict(message))
+        expected = OrderEntry(SYMBOLS, 100, listed).request(dict(message))
     except InvalidFieldError:
         expected = None
     if isinstance(items[0], FixOrderRun):
@@ -127,7 +134,7 @@ def test_framer_with_orders_takes_any_bytes_split_anywhere(data: bytes, cuts: li
 
 
 def test_a_batch_of_reports_is_held_for_resending_across_a_restart(tmp_path: Path) -> None:
-    entry = OrderEntry(SYMBOLS, 100)
+    entry = OrderEntry(SYMBOLS, 100, listed)
     store = SeqStore(tmp_path, "RINGEX", "PEER", keep_messages=100, max_bytes=1 << 20)
     store.sent(b"heartbeat", application=False)
     frames = b"".join(

@@ -32,6 +32,13 @@ from ringex_gateway.fix.symbols import Symbol, SymbolTable
 pytestmark = pytest.mark.timeout(60)
 
 SYMBOLS = SymbolTable([Symbol("XAU", 1, 2)])
+
+
+def listed(instrument: int) -> tuple[int, int, bool] | None:
+    """The engine's terms: instrument 1 listed with a tick of 5 units and lots of 10."""
+    return (5, 10, False) if instrument == 1 else None
+
+
 SENT = "20260101-00:00:00.000"
 
 
@@ -64,7 +71,7 @@ def reports(entry: OrderEntry, m: Message, reported_to: int = 0) -> list[dict[in
 
 
 def test_new_order_single_becomes_a_new_order_with_exact_units() -> None:
-    entry = OrderEntry(SYMBOLS, 100)
+    entry = OrderEntry(SYMBOLS, 100, listed)
     out = entry.request(order(t59="3", t18="6"))
     assert out == Forward(
         NewOrder(
@@ -81,7 +88,7 @@ def test_new_order_single_becomes_a_new_order_with_exact_units() -> None:
 
 
 def test_off_tick_price_and_unknown_symbol_are_rejected_with_a_reason() -> None:
-    entry = OrderEntry(SYMBOLS, 100)
+    entry = OrderEntry(SYMBOLS, 100, listed)
     off_tick = body(entry.request(order(t44="1000.255")))
     assert (off_tick[150], off_tick[39], off_tick[103]) == ("8", "8", "99")
     assert "decimals" in off_tick[58]
@@ -100,12 +107,12 @@ def test_off_tick_price_and_unknown_symbol_are_rejected_with_a_reason() -> None:
 )
 def test_bad_fields_are_session_rejects(extra: dict[str, str], reason: int, tag: int) -> None:
     with pytest.raises(InvalidFieldError) as e:
-        OrderEntry(SYMBOLS, 100).request(order(**extra))
+        OrderEntry(SYMBOLS, 100, listed).request(order(**extra))
     assert (e.value.reason, e.value.tag) == (reason, tag)
 
 
 def test_unsupported_and_undefined_message_types() -> None:
-    entry = OrderEntry(SYMBOLS, 100)
+    entry = OrderEntry(SYMBOLS, 100, listed)
     reject = body(entry.request({35: "V", 34: "9"}))
     assert (reject[372], reject[380], reject[45]) == ("V", "3", "9")
     with pytest.raises(InvalidFieldError) as e:
@@ -114,7 +121,7 @@ def test_unsupported_and_undefined_message_types() -> None:
 
 
 def test_fills_accumulate_and_replace_takes_the_total_quantity() -> None:
-    entry = OrderEntry(SYMBOLS, 100)
+    entry = OrderEntry(SYMBOLS, 100, listed)
     entry.request(order())
     other = Accepted(1, 0, 9, 98, 1, Side.BUY, OrderType.LIMIT, TimeInForce.GTC, False, 1, 1)
     assert reports(entry, other, reported_to=1) == []  # reported before a reconnect
@@ -139,7 +146,7 @@ def test_fills_accumulate_and_replace_takes_the_total_quantity() -> None:
 
 
 def test_rejects_reach_only_the_requests_of_this_session() -> None:
-    entry = OrderEntry(SYMBOLS, 100)
+    entry = OrderEntry(SYMBOLS, 100, listed)
     rejected = Rejected(3, 0, CommandKind.NEW_ORDER, RejectReason.DUPLICATE_CLIENT_ORDER_ID, 17)
     assert reports(entry, rejected) == []  # another session's order
     entry.request(order())
@@ -175,3 +182,41 @@ def test_framer_takes_any_bytes_split_anywhere(data: bytes, cuts: list[int]) -> 
     assert all(isinstance(i, FixMessage | FixRefused | FixBroken) for i in items)
     broken = [i for i, item in enumerate(items) if isinstance(item, FixBroken)]
     assert broken in ([], [len(items) - 1])
+
+
+def security_list(entry: OrderEntry, **extra: str) -> list[tuple[int, str]]:
+    fields = {35: "x", 34: "9", 320: "q1", 559: "4"}
+    fields.update({int(k[1:]): v for k, v in extra.items()})
+    report = entry.request(fields)
+    assert isinstance(report, Report)
+    assert report.msg_type == "y"
+    return report.body
+
+
+def test_security_list_gives_the_terms_the_engine_listed_each_symbol_with() -> None:
+    table = SymbolTable([Symbol("XAU", 1, 2), Symbol("XAG", 2, 3), Symbol("OIL", 3, 0)])
+    terms = {1: (5, 10, False), 2: (25, 100, True)}
+    entry = OrderEntry(table, 100, terms.get)
+    every = security_list(entry)
+    assert every[:4] == [(320, "q1"), (322, "1"), (560, "0"), (146, "2")]
+    # OIL is configured but the engine has not listed it: it cannot be traded.
+    assert every[4:] == [
+        (55, "XAU"), (48, "1"), (22, "8"), (561, "10"), (562, "10"), (58, "tick 0.05"),
+        (55, "XAG"), (48, "2"), (22, "8"), (561, "100"), (562, "100"), (58, "tick 0.025; halted"),
+    ]  # fmt: skip
+    one = security_list(entry, _559="0", _55="XAG")
+    assert one[3:5] == [(146, "1"), (55, "XAG")]
+    # Each answer has its own SecurityResponseID; nothing tradable matches OIL or NOPE.
+    assert security_list(entry, _559="0", _55="OIL") == [(320, "q1"), (322, "3"), (560, "2")]
+    assert security_list(entry, _559="0", _55="NOPE") == [(320, "q1"), (322, "4"), (560, "2")]
+
+
+def test_a_security_list_request_without_its_fields_is_a_session_reject() -> None:
+    entry = OrderEntry(SYMBOLS, 100, listed)
+    for fields, tag in (({559: "4"}, 320), ({320: "q"}, 559), ({320: "q", 559: "0"}, 55)):
+        with pytest.raises(InvalidFieldError) as refused:
+            entry.request({35: "x", 34: "3", **fields})
+        assert refused.value.tag == tag
+    with pytest.raises(InvalidFieldError) as refused:
+        entry.request({35: "x", 34: "3", 320: "q", 559: "1"})
+    assert refused.value.tag == 559

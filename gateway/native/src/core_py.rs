@@ -165,6 +165,15 @@ impl PyGatewayCore {
         Ok(())
     }
 
+    /// The engine's terms for a listed instrument, as `(tick_size, lot_size, halted)`
+    /// in engine units; None for an instrument the engine has not listed.
+    fn listing(&self, instrument: u32) -> Option<(i64, u64, bool)> {
+        self.core
+            .instruments
+            .listing(instrument)
+            .map(|(spec, halted)| (spec.tick_size, spec.lot_size, halted))
+    }
+
     /// Publishes the L3 feed as multicast packets (after configure_feeds, before the
     /// engine link is fed); `session` is 1-10 printable ASCII characters.
     #[pyo3(signature = (*, session, mtu_bytes, window_messages, queue_packets, retransmit_max))]

@@ -72,6 +72,11 @@ impl InstrumentRegistry {
         self.accounts.iter().copied().collect()
     }
 
+    /// A listed instrument's terms and whether it is halted, as the engine last said.
+    pub fn listing(&self, instrument: u32) -> Option<(InstrumentSpec, bool)> {
+        self.listings.get(&instrument).map(|l| (l.spec, l.halted))
+    }
+
     /// The definition of a listed instrument as it stands.
     pub fn definition(
         &self,
@@ -165,6 +170,16 @@ mod tests {
             panic!("a definition");
         };
         assert_eq!((instrument, state), (2, InstrumentState::Halted));
+        // The same terms for FIX's SecurityList.
+        assert_eq!(
+            r.listing(2).map(|(s, h)| (s.instrument, h)),
+            Some((2, true))
+        );
+        assert_eq!(
+            r.listing(1).map(|(s, h)| (s.instrument, h)),
+            Some((1, false))
+        );
+        assert!(r.listing(9).is_none());
         assert_eq!(
             r.answer(9, 7),
             vec![ServerMessage::InstrumentsEnd {

@@ -74,3 +74,7 @@ class SessionHost(Protocol):
         self, session: GatewaySession, reason: SessionEndReason, detail: int = 0
     ) -> None:
         """Ends a session with a Goodbye saying why."""
+
+    def instrument_listing(self, instrument: int) -> tuple[int, int, bool] | None:
+        """The engine's terms for ``instrument``: (tick_size, lot_size, halted), or None
+        while the engine has not listed it."""

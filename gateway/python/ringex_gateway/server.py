@@ -268,6 +268,11 @@ class Gateway:
         session.close_with(goodbye, self.settings.shutdown_grace_ms / 1000)
         self.schedule_flush()
 
+    def instrument_listing(self, instrument: int) -> tuple[int, int, bool] | None:
+        """The engine's terms for ``instrument``: (tick_size, lot_size, halted), or None
+        while the engine has not listed it."""
+        return self.core.listing(instrument)
+
     def _begin_login(
         self, session: GatewaySession, username: str, password: str, next_seq: int
     ) -> None:

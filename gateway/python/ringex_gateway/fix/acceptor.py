@@ -253,7 +253,11 @@ class FixConnection(ClientSession):
         if store.stream_epoch != m.epoch:
             # A new pair, or a stream numbering that restarted: report from the live end.
             store.set_stream(m.epoch, m.replay_end - 1)
-        self.entry = OrderEntry(self.acceptor.symbols, self.acceptor.settings.max_orders)
+        self.entry = OrderEntry(
+            self.acceptor.symbols,
+            self.acceptor.settings.max_orders,
+            self.gateway.instrument_listing,
+        )
         gateway = self.gateway.settings
         self.market_data = MarketData(
             self.acceptor.symbols, gateway.l2_depths, gateway.feed_subscriptions

@@ -3,7 +3,8 @@ stream's responses mapped back to FIX 4.4 reports, without I/O.
 
 NewOrderSingle (D) → NewOrder, OrderCancelRequest (F) → Cancel, OrderCancelReplaceRequest
 (G) → Replace, OrderMassCancelRequest (q) → MassCancel; OrderStatusRequest (H) and
-SecurityListRequest (x) are answered by the gateway itself. The responses become FIX
+SecurityListRequest (x) are answered by the gateway itself, the latter from the terms
+the engine listed each instrument with (lot size, tick, halted). The responses become FIX
 reports in native code (``FixOrders``), which also tracks the account's orders and the
 requests awaiting their answer. ClOrdIDs are the binary protocol's client order ids:
 decimal numbers below 2^64.
@@ -26,6 +27,9 @@ from ringex_gateway.fix.tags import (
 )
 
 Fields = list[tuple[int, str]]
+#: The engine's terms for an instrument: (tick_size, lot_size, halted) in engine units,
+#: or None when the engine has not listed it.
+Listing = Callable[[int], tuple[int, int, bool] | None]
 _T = TypeVar("_T")
 _U64_MAX = (1 << 64) - 1
 _SIDES = {"1": Side.BUY, "2": Side.SELL}
@@ -33,6 +37,7 @@ _ORD_TYPES = {"1": OrderType.MARKET, "2": OrderType.LIMIT}
 _TIFS = {"0": TimeInForce.DAY, "1": TimeInForce.GTC, "3": TimeInForce.IOC, "4": TimeInForce.FOK}
 _POST_ONLY = "6"  # ExecInst: participate, don't initiate
 _MASS_CANCEL_ALL, _MASS_CANCEL_SECURITY = "7", "1"
+_SECURITY_ID_SOURCE_EXCHANGE = "8"  # SecurityIDSource: exchange symbol
 _REJECTED = "8"  # ExecType and OrdStatus
 
 
@@ -62,8 +67,9 @@ class Forward:
 class OrderEntry:
     """The order-entry mapping of one FIX session of one account."""
 
-    def __init__(self, symbols: SymbolTable, max_orders: int) -> None:
+    def __init__(self, symbols: SymbolTable, max_orders: int, listing: Listing) -> None:
         self.symbols = symbols
+        self._listing = listing
         self.orders = FixOrders(
             [(s.symbol, s.instrument, s.price_decimals) for s in symbols.symbols], max_orders
         )
@@ -227,24 +233,41 @@ class OrderEntry:
         kind = f[Tag.SECURITY_LIST_REQUEST_TYPE]
         if kind == "0":
             required(f, Tag.SYMBOL)
-            chosen = [s for s in self.symbols.symbols if s.symbol == f[Tag.SYMBOL]]
+            asked = [s for s in self.symbols.symbols if s.symbol == f[Tag.SYMBOL]]
         elif kind == "4":
-            chosen = self.symbols.symbols
+            asked = self.symbols.symbols
         else:
             raise InvalidFieldError(
                 SessionRejectReason.VALUE_INCORRECT,
                 Tag.SECURITY_LIST_REQUEST_TYPE,
                 "SecurityListRequestType: 0 or 4",
             )
+        # Only what the engine lists can be traded: a configured symbol whose instrument
+        # the engine has not listed (or no longer does) is left out.
+        entries: Fields = []
+        count = 0
+        for symbol in asked:
+            terms = self._listing(symbol.instrument)
+            if terms is None:
+                continue
+            tick, lot, halted = terms
+            count += 1
+            entries += [
+                (Tag.SYMBOL, symbol.symbol),
+                (Tag.SECURITY_ID, str(symbol.instrument)),
+                (Tag.SECURITY_ID_SOURCE, _SECURITY_ID_SOURCE_EXCHANGE),
+                (Tag.ROUND_LOT, str(lot)),
+                (Tag.MIN_TRADE_VOL, str(lot)),
+                (Tag.TEXT, f"tick {symbol.price(tick)}" + ("; halted" if halted else "")),
+            ]
         self._security_lists += 1
         body: Fields = [
             (Tag.SECURITY_REQ_ID, f[Tag.SECURITY_REQ_ID]),
             (Tag.SECURITY_RESPONSE_ID, str(self._security_lists)),
-            (Tag.SECURITY_REQUEST_RESULT, "0" if chosen else "2"),
+            (Tag.SECURITY_REQUEST_RESULT, "0" if count else "2"),
         ]
-        if chosen:
-            body.append((Tag.NO_RELATED_SYM, str(len(chosen))))
-            body += [(Tag.SYMBOL, s.symbol) for s in chosen]
+        if count:
+            body += [(Tag.NO_RELATED_SYM, str(count)), *entries]
         return Report(MsgType.SECURITY_LIST, body)
 
 

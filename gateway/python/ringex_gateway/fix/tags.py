@@ -13,6 +13,7 @@ class Tag(IntEnum):
     END_SEQ_NO = 16
     EXEC_ID = 17
     EXEC_INST = 18
+    SECURITY_ID_SOURCE = 22
     LAST_PX = 31
     LAST_QTY = 32
     MSG_SEQ_NUM = 34
@@ -26,6 +27,7 @@ class Tag(IntEnum):
     POSS_DUP_FLAG = 43
     PRICE = 44
     REF_SEQ_NUM = 45
+    SECURITY_ID = 48
     SENDER_COMP_ID = 49
     SENDING_TIME = 52
     SIDE = 54
@@ -73,7 +75,8 @@ class Tag(IntEnum):
     PASSWORD = 554
     SECURITY_LIST_REQUEST_TYPE = 559
     SECURITY_REQUEST_RESULT = 560
-    MIN_PRICE_INCREMENT = 969
+    ROUND_LOT = 561
+    MIN_TRADE_VOL = 562
 
 
 class MsgType(StrEnum):
