@@ -16,9 +16,11 @@ written with them do not already say them: on open, the later of the two holds.
 - ``<ours>-<theirs>.fixmsgs``: records ``u32 length, u64 MsgSeqNum, u64 stream number,
   message bytes`` for each application message sent; a torn tail is cut on open. The
   application messages among the last ``keep_messages`` sequence numbers are kept in
-  memory for resending, as the records themselves (a batch of messages is one block);
-  the file is bounded by ``max_bytes``, past which it stops growing (older messages are
-  then gap-filled) until the sequence numbers are reset.
+  memory for resending, as the records themselves (a batch of messages is one block).
+  Once the file would pass half of ``max_bytes`` it becomes ``<ours>-<theirs>.fixmsgs.old``
+  (replacing the one before) and a new file starts, so the two stay within
+  ``max_bytes`` and a restart can still resend the newest messages, the ones a peer
+  that lost its connection asks for; messages older than both files are gap-filled.
 
 Without a directory the store lives in memory only (numbers restart with the gateway).
 """
@@ -58,8 +60,8 @@ class SeqStore:
         self._held: deque[tuple[int, int, bytes]] = deque()
         self._state_fd: int | None = None
         self._log_fd: int | None = None
+        self._log_path: Path | None = None
         self._log_bytes = 0
-        self._full = False
         self._records: list[bytes] = []
         self._dirty = False
         #: The numbers in the state file, and the highest (next outbound MsgSeqNum, stream
@@ -77,7 +79,13 @@ class SeqStore:
         if len(data) == _STATE.size:
             self.next_in, self.next_out, self.stream_epoch, self.stream_seq = _STATE.unpack(data)
             self._state_on_disk = self._numbers()
-        self._log_fd = os.open(stem.with_suffix(".fixmsgs"), os.O_RDWR | os.O_CREAT, 0o600)
+        self._log_path = stem.with_suffix(".fixmsgs")
+        older = _older(self._log_path)
+        if older.exists():
+            # Whole when it was set aside: anything after its last whole record is ignored.
+            with older.open("rb") as f:
+                self._read_records(f.read(self._max_bytes))
+        self._log_fd = os.open(self._log_path, os.O_RDWR | os.O_CREAT, 0o600)
         size = os.fstat(self._log_fd).st_size
         whole = self._read_records(os.pread(self._log_fd, min(size, self._max_bytes), 0))
         if whole < size:
@@ -155,42 +163,61 @@ class SeqStore:
         self.next_in = self.next_out = 1
         self._held.clear()
         self._records.clear()
-        if self._log_fd is not None:
+        if self._log_fd is not None and self._log_path is not None:
             os.ftruncate(self._log_fd, 0)
+            _older(self._log_path).unlink(missing_ok=True)
         self._log_bytes = 0
         self._records_on_disk = (0, 0)
-        self._full = False
         self._write_state()
 
     def _append(self, records: bytes, last_seq: int, stream_seq: int) -> None:
-        if self._log_fd is None or self._full:
+        if self._log_fd is None:
             return
-        if self._log_bytes + len(records) > self._max_bytes:
-            self._full = True
-            log.warning(
-                "FIX message store full at %d bytes: older messages gap-filled", self._log_bytes
-            )
+        file_max = self._max_bytes // 2
+        if len(records) > file_max:
+            log.warning("FIX messages of %d bytes: too many to keep for resending", len(records))
             return
+        if self._log_bytes + len(records) > file_max:
+            self._set_file_aside()
         self._records.append(records)
         self._log_bytes += len(records)
         self._records_gathered = _later(self._records_gathered, (last_seq + 1, stream_seq))
+
+    def _set_file_aside(self) -> None:
+        """The message file becomes the older one, and a new one starts: the records
+        gathered go to the old file first, so no record is in neither. The numbers are
+        not written here: they may already count the messages being recorded."""
+        assert self._log_fd is not None
+        assert self._log_path is not None
+        self._write_records()
+        os.close(self._log_fd)
+        os.replace(self._log_path, _older(self._log_path))
+        self._log_fd = os.open(self._log_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        log.info(
+            "FIX message file of %d bytes set aside: the one before it is dropped",
+            self._log_bytes,
+        )
+        self._log_bytes = 0
 
     def _write_state(self) -> None:
         self._dirty = True
 
     def flush(self) -> None:
         """Writes the gathered records, then the numbers, to the operating system."""
+        self._write_records()
+        numbers = self._numbers()
+        if self._dirty and self._state_fd is not None and numbers != self._on_open():
+            os.pwrite(self._state_fd, _STATE.pack(*numbers), 0)
+            self._state_on_disk = numbers
+        self._dirty = False
+
+    def _write_records(self) -> None:
         if self._records and self._log_fd is not None:
             data = b"".join(self._records)
             os.pwrite(self._log_fd, data, self._log_bytes - len(data))
             self._records_on_disk = _later(self._records_on_disk, self._records_gathered)
         self._records.clear()
         self._records_gathered = (0, 0)
-        numbers = self._numbers()
-        if self._dirty and self._state_fd is not None and numbers != self._on_open():
-            os.pwrite(self._state_fd, _STATE.pack(*numbers), 0)
-            self._state_on_disk = numbers
-        self._dirty = False
 
     def _numbers(self) -> tuple[int, int, int, int]:
         return self.next_in, self.next_out, self.stream_epoch, self.stream_seq
@@ -220,6 +247,11 @@ def _find_record(records: bytes, seq: int) -> bytes | None:
             return records[start : start + length]
         at = start + length
     return None
+
+
+def _older(path: Path) -> Path:
+    """Where the message file before ``path`` is kept."""
+    return path.with_name(path.name + ".old")
 
 
 def _later(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
