@@ -162,6 +162,8 @@ def test_fix_settings_are_checked() -> None:
         FixSettings(listen="10.0.0.1:9878").validate()
     with pytest.raises(ValueError, match="CompID"):
         FixSettings(listen="127.0.0.1:0", peer_comp_ids=["A|B"]).validate()
+    with pytest.raises(ValueError, match="store_max_bytes"):
+        FixSettings(listen="127.0.0.1:0", store_max_bytes=4096).validate()
     symbol = FixSymbolConfig(symbol="X", instrument=1, price_decimals=19)
     with pytest.raises(ValueError, match="decimals"):
         FixSettings(listen="127.0.0.1:0", symbols=[symbol]).validate()

@@ -232,6 +232,8 @@ _AT_LEAST_ONE = (
 _MULTICAST_GROUPS = ipaddress.IPv4Network("239.0.0.0/8")
 _MTU_MIN, _MTU_MAX = 278, 65_507
 _SESSION_LEN = 10
+#: The smallest FIX message store: its two files split it.
+_FIX_STORE_MIN_BYTES = 1 << 20
 
 
 class AccountConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -306,6 +308,9 @@ class FixSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError(
                 "fix: max_message_bytes at least 256, resend_messages and max_orders at least 1"
             )
+        if self.store_max_bytes < _FIX_STORE_MIN_BYTES:
+            # The two message files split it, and a batch of reports must fit one.
+            raise ValueError(f"fix.store_max_bytes must be at least {_FIX_STORE_MIN_BYTES}")
         for s in self.symbols:
             if not 0 <= s.price_decimals <= 18 or not s.symbol:
                 raise ValueError(f"fix symbol {s.symbol!r}: a name and 0-18 price decimals")
