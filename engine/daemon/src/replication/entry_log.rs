@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::RangeBounds;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use openraft::{Entry, LogId};
 
@@ -410,6 +411,8 @@ impl<S: Storage> EntryLog<S> {
             return Ok(());
         }
         let kept_bytes = self.len_bytes - start;
+        // The Raft core waits for this: how long it took says whether it stalled commits.
+        let started = Instant::now();
         let tmp = self.dir.join(COMPACTING_FILE);
         let rewritten = self.copy_tail(&tmp, start).and_then(|file| {
             self.storage.rename(&tmp, &self.path)?;
@@ -428,6 +431,7 @@ impl<S: Storage> EntryLog<S> {
             path = %self.path.display(),
             dropped_bytes = start,
             kept_bytes,
+            took_ms = started.elapsed().as_millis() as u64,
             "entry log compacted: entries below the snapshot removed from disk"
         );
         Ok(())
