@@ -148,8 +148,20 @@ impl Daemon {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// A live link; a daemon that cannot be reached fails the test with its log, so
+    /// the reason (it exited, or never listened) is in the failure.
     pub fn link(&self) -> LinkClient {
-        LinkClient::connect(self.port)
+        match LinkClient::try_connect_quiet(self.port) {
+            Ok(mut link) => {
+                link.resume(ResumeFrom::Live);
+                link
+            }
+            Err(e) => panic!(
+                "no link to the daemon on port {}: {e}\n{}",
+                self.port,
+                self.log_text()
+            ),
+        }
     }
 
     /// A link welcomed by the daemon, and the Welcome's seq: a Raft node answers
@@ -248,17 +260,20 @@ impl LinkClient {
 
     /// Connects without sending anything.
     pub fn connect_quiet(port: u16) -> LinkClient {
-        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        LinkClient {
+        LinkClient::try_connect_quiet(port).unwrap()
+    }
+
+    /// Connects without sending anything; the error if nothing answers.
+    pub fn try_connect_quiet(port: u16) -> std::io::Result<LinkClient> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok(LinkClient {
             stream,
             buf: Vec::new(),
             start: 0,
             out: Vec::new(),
-        }
+        })
     }
 
     /// Reads the Welcome: the last sequence number applied.
