@@ -151,11 +151,8 @@ impl Daemon {
     /// A live link; a daemon that cannot be reached fails the test with its log, so
     /// the reason (it exited, or never listened) is in the failure.
     pub fn link(&self) -> LinkClient {
-        match LinkClient::try_connect_quiet(self.port) {
-            Ok(mut link) => {
-                link.resume(ResumeFrom::Live);
-                link
-            }
+        match LinkClient::try_connect(self.port) {
+            Ok(link) => link,
             Err(e) => panic!(
                 "no link to the daemon on port {}: {e}\n{}",
                 self.port,
@@ -247,9 +244,14 @@ pub struct LinkClient {
 impl LinkClient {
     /// Connects and opens the link live (no history), as a gateway with none would.
     pub fn connect(port: u16) -> LinkClient {
-        let mut link = LinkClient::connect_quiet(port);
+        LinkClient::try_connect(port).unwrap()
+    }
+
+    /// As [`LinkClient::connect`]; the error if nothing answers.
+    pub fn try_connect(port: u16) -> std::io::Result<LinkClient> {
+        let mut link = LinkClient::try_connect_quiet(port)?;
         link.resume(ResumeFrom::Live);
-        link
+        Ok(link)
     }
 
     /// Sends the opening Resume.
