@@ -24,13 +24,14 @@ from ringex_gateway._native import (
 from ringex_gateway.fix.order_entry import Forward, InvalidFieldError, OrderEntry
 from ringex_gateway.fix.seq_store import SeqStore
 from ringex_gateway.fix.symbols import Symbol, SymbolTable
+from ringex_gateway.instrument_terms import InstrumentTerms
 
 pytestmark = pytest.mark.timeout(120)
 
 SYMBOLS = SymbolTable([Symbol("XAU", 1, 2)])
 
 
-def listed(_instrument: int) -> tuple[int, int, bool] | None:
+def listed(_instrument: int) -> InstrumentTerms | None:
     """The engine's terms, which no message of these tests asks for."""
     return None
 

@@ -28,13 +28,14 @@ from ringex_gateway._native import FixBroken, FixFramer, FixMessage, FixRefused,
 from ringex_gateway.config import FixSettings, FixSymbolConfig
 from ringex_gateway.fix.order_entry import Forward, InvalidFieldError, OrderEntry, Report
 from ringex_gateway.fix.symbols import Symbol, SymbolTable
+from ringex_gateway.instrument_terms import InstrumentTerms
 
 pytestmark = pytest.mark.timeout(60)
 
 SYMBOLS = SymbolTable([Symbol("XAU", 1, 2)])
 
 
-def listed(instrument: int) -> tuple[int, int, bool] | None:
+def listed(instrument: int) -> InstrumentTerms | None:
     """The engine's terms: instrument 1 listed with a tick of 5 units and lots of 10."""
     return (5, 10, False) if instrument == 1 else None
 

@@ -2,6 +2,8 @@
 
 from typing import Final, overload
 
+from ringex_gateway.instrument_terms import InstrumentTerms
+
 #: Goodbye reason: the engine no longer holds the history asked for.
 GOODBYE_HISTORY_UNAVAILABLE: Final[int]
 #: Goodbye reason: the gateway asked to resume past the engine's last sequence.
@@ -97,7 +99,7 @@ class GatewayCore:
         coalesce_bytes: int,
     ) -> None: ...
     def set_symbol(self, instrument: int, symbol: str) -> None: ...
-    def listing(self, instrument: int) -> tuple[int, int, bool] | None: ...
+    def listing(self, instrument: int) -> InstrumentTerms | None: ...
     def configure_multicast(
         self,
         *,

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from ringex_client.enums import SessionEndReason
 from ringex_gateway.config import Settings
+from ringex_gateway.instrument_terms import InstrumentTerms
 
 
 class GatewaySession(Protocol):
@@ -75,6 +76,6 @@ class SessionHost(Protocol):
     ) -> None:
         """Ends a session with a Goodbye saying why."""
 
-    def instrument_listing(self, instrument: int) -> tuple[int, int, bool] | None:
+    def instrument_listing(self, instrument: int) -> InstrumentTerms | None:
         """The engine's terms for ``instrument``: (tick_size, lot_size, halted), or None
         while the engine has not listed it."""

@@ -20,6 +20,7 @@ from ringex_gateway.credentials import hash_password, verify_password
 from ringex_gateway.engine_link import EngineLink
 from ringex_gateway.fix.acceptor import FixAcceptor
 from ringex_gateway.gateway_session import GatewaySession
+from ringex_gateway.instrument_terms import InstrumentTerms
 from ringex_gateway.leader_follow import LeaderFollower
 from ringex_gateway.login_queue import LoginQueue
 from ringex_gateway.login_throttle import LoginThrottles, ThrottlePolicy
@@ -268,7 +269,7 @@ class Gateway:
         session.close_with(goodbye, self.settings.shutdown_grace_ms / 1000)
         self.schedule_flush()
 
-    def instrument_listing(self, instrument: int) -> tuple[int, int, bool] | None:
+    def instrument_listing(self, instrument: int) -> InstrumentTerms | None:
         """The engine's terms for ``instrument``: (tick_size, lot_size, halted), or None
         while the engine has not listed it."""
         return self.core.listing(instrument)

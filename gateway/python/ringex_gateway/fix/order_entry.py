@@ -25,11 +25,11 @@ from ringex_gateway.fix.tags import (
     Tag,
     is_fix44_msg_type,
 )
+from ringex_gateway.instrument_terms import InstrumentTerms
 
 Fields = list[tuple[int, str]]
-#: The engine's terms for an instrument: (tick_size, lot_size, halted) in engine units,
-#: or None when the engine has not listed it.
-Listing = Callable[[int], tuple[int, int, bool] | None]
+#: The engine's terms for an instrument, or None when the engine has not listed it.
+Listing = Callable[[int], InstrumentTerms | None]
 _T = TypeVar("_T")
 _U64_MAX = (1 << 64) - 1
 _SIDES = {"1": Side.BUY, "2": Side.SELL}
