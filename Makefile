@@ -8,7 +8,7 @@ CARGO ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-apt setup-python setup-rust bindings lint-rust lint-python \
-        test-rust test-python chaos bench-core bench-daemon bench-daemon-against bench-durability bench-replication bench-e2e bench-fix bench-locust \
+        test-rust test-python chaos bench-core bench-daemon bench-daemon-against bench-durability bench-replication bench-replication-sustained bench-e2e bench-fix bench-locust \
         bench-marketdata demo \
         clean gateway \
         client
@@ -99,6 +99,15 @@ bench-daemon-against: setup
 bench-replication:
 	$(CARGO) build --release -p ringex-engine --bin ringex-engine
 	$(CARGO) run --release -p ringex-bench --bin bench-replication -- --engine target/release/ringex-engine
+
+# Three nodes under closed loop for SUSTAIN_S seconds (default 180) through several log compactions:
+# elections meanwhile and the time compactions held the log:
+# bench/results/replication_sustained.json.
+SUSTAIN_S ?= 180
+bench-replication-sustained:
+	$(CARGO) build --release -p ringex-engine --bin ringex-engine
+	$(CARGO) run --release -p ringex-bench --bin bench-replication -- --engine target/release/ringex-engine \
+		--sustain $(SUSTAIN_S) --out bench/results/replication_sustained.json
 
 # Whole-journal verification speed and start times on a 10M-command journal:
 # bench/results/durability.json.

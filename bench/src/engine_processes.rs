@@ -88,6 +88,15 @@ impl NodeProcess {
         let _ = std::fs::remove_dir_all(self.data_dir());
     }
 
+    /// Everything the node's process has logged, over all its starts.
+    pub fn log_text(&self) -> String {
+        (1..=self.starts)
+            .filter_map(|start| {
+                std::fs::read_to_string(self.dir.join(format!("engine-{start}.log"))).ok()
+            })
+            .collect()
+    }
+
     /// `ringex-engine cluster <args> --json --config <this node's file>`, parsed.
     pub fn cluster_tool(&self, args: &[&str]) -> Result<Value, String> {
         let out = Command::new(&self.binary)

@@ -18,6 +18,11 @@
 //!
 //! `--quick` runs a small plan and writes nothing unless `--out PATH` is given;
 //! `--engine PATH` names the daemon binary (default: the workspace's release build).
+//!
+//! `--sustain SECONDS` measures only this: three nodes under closed loop for that long,
+//! through several snapshots and log compactions; it reports the throughput, the
+//! elections held meanwhile (none is the target: a compaction must not stall a node)
+//! and what the compactions copied while holding the log. It writes only with `--out`.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,6 +51,8 @@ const LIGHT_LOAD_GAP: Duration = Duration::from_millis(1);
 const LIGHT_LOAD_BEFORE_KILL: Duration = Duration::from_millis(300);
 /// How often the leader's status is read for replication lag and catch-up.
 const STATUS_EVERY: Duration = Duration::from_millis(100);
+/// Commands per closed-loop round of the sustained run.
+const SUSTAIN_ROUND_COMMANDS: usize = 500_000;
 /// A rebuilt or restarted node must catch up within this.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -76,6 +83,7 @@ const QUICK: Plan = Plan {
 
 struct Args {
     quick: bool,
+    sustain: Option<Duration>,
     out: Option<PathBuf>,
     engine: PathBuf,
 }
@@ -83,6 +91,7 @@ struct Args {
 fn parse_args() -> Args {
     let mut args = Args {
         quick: false,
+        sustain: None,
         out: None,
         engine: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/ringex-engine"),
     };
@@ -90,11 +99,16 @@ fn parse_args() -> Args {
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--quick" => args.quick = true,
+            "--sustain" => {
+                let secs = it.next().and_then(|s| s.parse().ok());
+                args.sustain = Some(Duration::from_secs(secs.expect("--sustain SECONDS")));
+            }
             "--out" => args.out = Some(it.next().expect("--out PATH").into()),
             "--engine" => args.engine = it.next().expect("--engine PATH").into(),
             other => {
                 eprintln!(
-                    "usage: bench-replication [--quick] [--out PATH] [--engine PATH]; unknown {other}"
+                    "usage: bench-replication [--quick | --sustain SECONDS] [--out PATH] \
+                     [--engine PATH]; unknown {other}"
                 );
                 std::process::exit(2);
             }
@@ -113,6 +127,10 @@ fn main() {
     );
     let root =
         std::env::temp_dir().join(format!("ringex-bench-replication-{}", std::process::id()));
+    if let Some(length) = args.sustain {
+        sustain(&args, &root, length);
+        return;
+    }
     let mut result = BenchmarkResult::new("replication", "make bench-replication");
 
     eprintln!("mode nodes1");
@@ -160,6 +178,92 @@ fn main() {
         result.write(&path).expect("write results file");
         println!("wrote {}", path.display());
     }
+}
+
+/// Three nodes under closed loop for `length`: throughput, elections meanwhile, and the
+/// log compactions the nodes logged.
+fn sustain(args: &Args, root: &std::path::Path, length: Duration) {
+    let mut result = BenchmarkResult::new(
+        "replication_sustained",
+        &format!(
+            "make bench-replication-sustained SUSTAIN_S={}",
+            length.as_secs()
+        ),
+    );
+    let mut nodes = EngineNodes::new(&args.engine, &root.join("sustained"), 3, true);
+    nodes.start();
+    let (_, mut link) = nodes.link_to_leader(LINK_READ_TIMEOUT, LEADER_TIMEOUT);
+    let mut workload = Workload::new(WorkloadConfig::default(), nodes.engine);
+    link.closed_loop(&workload.preamble());
+    let elections_before = elections(&nodes);
+    let started = Instant::now();
+    let mut inputs = 0u64;
+    while started.elapsed() < length {
+        let commands = workload.next_commands(SUSTAIN_ROUND_COMMANDS);
+        link.closed_loop(&commands);
+        inputs += commands.len() as u64;
+    }
+    let elapsed = started.elapsed();
+    let elections_held = elections(&nodes) - elections_before;
+    let per_s = (inputs as f64 / elapsed.as_secs_f64()) as u64;
+    let (compactions, held_ms_max, held_bytes_max) = compactions_logged(&nodes);
+    eprintln!(
+        "{inputs} inputs in {} s: {per_s}/s; elections {elections_held}; compactions \
+         {compactions}, holding the log {held_ms_max} ms / {held_bytes_max} bytes at most",
+        elapsed.as_secs()
+    );
+    result.measured.throughput_per_s = per_s;
+    let extra = &mut result.extra;
+    extra.insert("sustained_s".into(), json!(elapsed.as_secs()));
+    extra.insert("inputs".into(), json!(inputs));
+    extra.insert("elections_during".into(), json!(elections_held));
+    extra.insert("compactions".into(), json!(compactions));
+    extra.insert("compaction_held_ms_max".into(), json!(held_ms_max));
+    extra.insert("compaction_held_bytes_max".into(), json!(held_bytes_max));
+    describe(&mut result);
+    if let Some(path) = &args.out {
+        result.write(path).expect("write results file");
+        println!("wrote {}", path.display());
+    }
+}
+
+/// Elections every node has seen begin, summed (each counts the terms it saw begin).
+fn elections(nodes: &EngineNodes) -> u64 {
+    nodes
+        .nodes
+        .iter()
+        .map(|n| {
+            n.status().expect("a node's status")["elections"]
+                .as_u64()
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+/// Compactions the nodes logged, and the most time and bytes one copied holding the log.
+fn compactions_logged(nodes: &EngineNodes) -> (u64, u64, u64) {
+    let mut count = 0;
+    let (mut ms_max, mut bytes_max) = (0, 0);
+    for node in &nodes.nodes {
+        for line in node.log_text().lines() {
+            if !line.contains("entry log compacted") {
+                continue;
+            }
+            count += 1;
+            ms_max = ms_max.max(logged_number(line, "took_last_ms"));
+            bytes_max = bytes_max.max(logged_number(line, "copied_last_bytes"));
+        }
+    }
+    (count, ms_max, bytes_max)
+}
+
+/// The number logged under `key`, in the text (`key=1`) or JSON (`"key":1`) format.
+fn logged_number(line: &str, key: &str) -> u64 {
+    line.split_once(key)
+        .map(|(_, rest)| rest.trim_start_matches(['=', '"', ':']))
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Throughput and latency through the leader's link; returns the workload to go on with.

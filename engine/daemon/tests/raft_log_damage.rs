@@ -6,12 +6,11 @@ mod workload;
 
 use std::path::Path;
 
-use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
+use openraft::{CommittedLeaderId, LogId};
 use ringex_daemon::durability::Durability;
 use ringex_daemon::replication::damage::Damage;
 use ringex_daemon::replication::entry_log::EntryLog;
 use ringex_daemon::replication::hard_state::HardState;
-use ringex_daemon::replication::input_batch::{InputBatch, StampedInput};
 use ringex_daemon::replication::log_store::LogStore;
 use ringex_daemon::storage::simulated::SimulatedStorage;
 use workload::{raft_entry, Workload};
@@ -110,44 +109,4 @@ fn a_log_that_ends_before_its_committed_index_is_damage() {
         "{e}"
     );
     assert!(e.to_string().contains("before the committed index"), "{e}");
-}
-
-#[test]
-fn a_purged_head_is_removed_from_disk_and_the_kept_entries_survive_a_crash() {
-    const BIG_BATCH_INPUTS: u64 = 4_000;
-    const BIG_ENTRIES: u64 = 400;
-    let storage = SimulatedStorage::new(12);
-    let mut log = EntryLog::open(&storage, Path::new(DIR), Durability::Fsync).expect("opens");
-    let mut workload = Workload::new(6);
-    let input = workload.next_input();
-    for index in 1..=BIG_ENTRIES {
-        let mut batch = InputBatch::default();
-        for i in 0..BIG_BATCH_INPUTS {
-            let seq = (index - 1) * BIG_BATCH_INPUTS + i + 1;
-            batch.push(&StampedInput {
-                seq,
-                timestamp_ns: seq,
-                input,
-            });
-        }
-        let entry = Entry {
-            log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-            payload: EntryPayload::Normal(batch),
-        };
-        log.append(&[entry]).expect("appends");
-    }
-    let full_bytes = storage.file_len_bytes(&path()).expect("exists");
-    let kept_from = BIG_ENTRIES - 9;
-    let kept = log.read_range(kept_from..).expect("reads");
-    log.purge_through(kept_from - 1).expect("purges");
-    let compacted_bytes = storage.file_len_bytes(&path()).expect("exists");
-    assert!(
-        compacted_bytes * 20 < full_bytes,
-        "{compacted_bytes} of {full_bytes} bytes left after purging all but 10 entries"
-    );
-    assert_eq!(log.read_range(..).expect("reads"), kept);
-    storage.crash();
-    let log = EntryLog::open(&storage, Path::new(DIR), Durability::Fsync).expect("reopens");
-    assert_eq!(log.last_log_id().map(|l| l.index), Some(BIG_ENTRIES));
-    assert_eq!(log.read_range(..).expect("reads"), kept);
 }

@@ -10,6 +10,12 @@
 //!
 //! Fail-stop: after an I/O error the log refuses every further call (see the journal
 //! writer for why a retried fsync cannot be trusted).
+//!
+//! Purging forgets entries; the bytes go once the purged head is large, when the kept
+//! tail is rewritten into a new file ([`Compaction`]). That copy can take seconds, so
+//! it is split: [`EntryLog::compaction_begin`] hands out the copy to run apart from the
+//! log, and [`EntryLog::compaction_finish`] copies what was appended meanwhile and puts
+//! the new file in place.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,6 +29,7 @@ use super::damage::Damage;
 use super::entry_record::{
     check_entry, claimed_size, decode_entry, encode_entry, EntryFault, ENTRY_RECORD_MAX_BYTES,
 };
+use super::log_compaction::Compaction;
 use super::recent_entries::RecentEntries;
 use super::type_config::RingexRaft;
 use crate::durability::Durability;
@@ -35,8 +42,6 @@ const COMPACTING_FILE: &str = "entries.compacting";
 /// Purged bytes at the head of the file past which it is rewritten without them (and
 /// only once they are at least half the file), so the disk holds about what is kept.
 const COMPACT_MIN_BYTES: u64 = 64 << 20;
-/// Bytes copied at a time while compacting.
-const COMPACT_CHUNK_BYTES: usize = 4 << 20;
 /// The most one append can leave torn: openraft hands over at most a few entries of
 /// bounded size per append.
 const TORN_TAIL_MAX_BYTES: u64 = 4 * ENTRY_RECORD_MAX_BYTES as u64;
@@ -97,6 +102,11 @@ pub struct EntryLog<S: Storage> {
     last_checksum: u32,
     last_log_id: Option<LogId<u64>>,
     torn_tail_bytes: u64,
+    /// Bumped by every change that rewrites bytes already written (a truncation), so a
+    /// compaction copying them apart knows its copy is stale.
+    generation: u64,
+    /// Whether a compaction is under way (one at a time).
+    compacting: bool,
     stopped: Option<String>,
 }
 
@@ -129,6 +139,7 @@ impl<S: Storage> EntryLog<S> {
         };
         let mut log = EntryLog::over(storage, dir, file, durability);
         log.scan(Mode::Repair)?;
+        log.remove_compacting_file()?;
         Ok(log)
     }
 
@@ -158,6 +169,8 @@ impl<S: Storage> EntryLog<S> {
             last_checksum: 0,
             last_log_id: None,
             torn_tail_bytes: 0,
+            generation: 0,
+            compacting: false,
             stopped: None,
         }
     }
@@ -371,6 +384,7 @@ impl<S: Storage> EntryLog<S> {
         if let Err(e) = result {
             return Err(self.stop("truncate", e));
         }
+        self.generation += 1;
         self.located.split_off(&index);
         self.recent.forget_from(index);
         self.len_bytes = first.offset_bytes;
@@ -379,9 +393,10 @@ impl<S: Storage> EntryLog<S> {
         Ok(())
     }
 
-    /// Forgets every entry up to and including `index` (a snapshot holds them). When
-    /// that is every entry in the file (a node that installed a snapshot ahead of its
-    /// log), the file starts over, so the next append need not follow the old ones.
+    /// Forgets every entry up to and including `index` (a snapshot holds them); their
+    /// bytes stay until a compaction. When that is every entry in the file (a node that
+    /// installed a snapshot ahead of its log), the file starts over, so the next append
+    /// need not follow the old ones.
     pub fn purge_through(&mut self, index: u64) -> Result<(), EntryLogError> {
         self.check_running()?;
         self.located = self.located.split_off(&(index + 1));
@@ -391,65 +406,126 @@ impl<S: Storage> EntryLog<S> {
             if let Err(e) = emptied {
                 return Err(self.stop("empty", e));
             }
+            self.generation += 1;
             self.len_bytes = 0;
             self.last_checksum = 0;
             self.last_log_id = None;
-            return Ok(());
         }
-        self.compact()
+        Ok(())
     }
 
-    /// Rewrites the file without its purged head once that head is large: the kept
-    /// entries are copied to a new file, synced, and renamed over the log (then the
-    /// directory synced), so a crash leaves either file whole. The first kept record
-    /// keeps its chain checksum; a log's first record is never checked against one.
-    fn compact(&mut self) -> Result<(), EntryLogError> {
+    /// Rewrites the file without its purged head if that head is large, all at once:
+    /// for opening, before anything else uses the log.
+    pub fn compact(&mut self) -> Result<(), EntryLogError> {
+        match self.compaction_begin()? {
+            Some(compaction) => self.compaction_finish(compaction),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts rewriting the file without its purged head, if that head is at least
+    /// [`COMPACT_MIN_BYTES`] and half the file and no compaction is under way. The
+    /// caller copies with [`Compaction::copy_until`] up to [`EntryLog::compaction_end_bytes`]
+    /// (without holding the log), then calls [`EntryLog::compaction_finish`], or
+    /// [`EntryLog::compaction_abandon`] if the copy failed.
+    pub fn compaction_begin(&mut self) -> Result<Option<Compaction<S::File>>, EntryLogError> {
+        self.check_running()?;
         let Some(start) = self.located.values().next().map(|l| l.offset_bytes) else {
-            return Ok(());
+            return Ok(None);
         };
-        if start < COMPACT_MIN_BYTES || start < self.len_bytes / 2 {
-            return Ok(());
+        if self.compacting || start < COMPACT_MIN_BYTES || start < self.len_bytes / 2 {
+            return Ok(None);
         }
-        let kept_bytes = self.len_bytes - start;
-        // The Raft core waits for this: how long it took says whether it stalled commits.
-        let started = Instant::now();
+        self.remove_compacting_file()?;
         let tmp = self.dir.join(COMPACTING_FILE);
-        let rewritten = self.copy_tail(&tmp, start).and_then(|file| {
-            self.storage.rename(&tmp, &self.path)?;
-            self.storage.sync_dir(&self.dir)?;
-            Ok(file)
-        });
-        match rewritten {
-            Ok(file) => self.file = file,
-            Err(e) => return Err(self.stop("compact", e)),
+        let target = self
+            .storage
+            .create(&tmp)
+            .map_err(|e| self.io("create", e))?;
+        let source = self.file.try_clone().map_err(|e| self.io("open", e))?;
+        self.compacting = true;
+        Ok(Some(Compaction::new(
+            source,
+            target,
+            start,
+            self.generation,
+        )))
+    }
+
+    /// How far a compaction may copy now: the end of the file, or None once the bytes
+    /// it copied were rewritten (it must be abandoned).
+    pub fn compaction_end_bytes(&self, compaction: &Compaction<S::File>) -> Option<u64> {
+        (compaction.generation() == self.generation).then_some(self.len_bytes)
+    }
+
+    /// Copies what was appended since the compaction's last copy, then puts the new file
+    /// in the log's place: synced, renamed over the log, directory synced, so a crash
+    /// leaves either file whole. The first kept record keeps its chain checksum; a log's
+    /// first record is never checked against one. A compaction whose copy went stale is
+    /// abandoned (nothing changes).
+    pub fn compaction_finish(
+        &mut self,
+        mut compaction: Compaction<S::File>,
+    ) -> Result<(), EntryLogError> {
+        assert!(self.compacting, "a compaction was begun");
+        // Appends wait for this part: how long it took says whether they stalled.
+        let started = Instant::now();
+        let Some(end) = self.compaction_end_bytes(&compaction) else {
+            tracing::info!(
+                path = %self.path.display(),
+                "entry log compaction abandoned: the log was truncated meanwhile"
+            );
+            return self.compaction_abandon();
+        };
+        let start = compaction.start_bytes();
+        let copied_from = compaction.copied_end_bytes();
+        let copied = compaction.copy_until(end).and_then(|()| compaction.sync());
+        if let Err(e) = copied {
+            self.compaction_abandon()?;
+            return Err(self.io("compact into", e));
         }
+        let replaced = self
+            .storage
+            .rename(&self.dir.join(COMPACTING_FILE), &self.path)
+            .and_then(|()| self.storage.sync_dir(&self.dir));
+        if let Err(e) = replaced {
+            return Err(self.stop("compact", e));
+        }
+        let took = compaction.elapsed();
+        self.file = compaction.into_target();
+        self.compacting = false;
         for l in self.located.values_mut() {
+            assert!(l.offset_bytes >= start, "only purged bytes are dropped");
             l.offset_bytes -= start;
         }
-        self.len_bytes = kept_bytes;
+        self.len_bytes -= start;
         tracing::info!(
             path = %self.path.display(),
             dropped_bytes = start,
-            kept_bytes,
-            took_ms = started.elapsed().as_millis() as u64,
+            kept_bytes = self.len_bytes,
+            copied_last_bytes = end - copied_from,
+            took_last_ms = started.elapsed().as_millis() as u64,
+            took_ms = took.as_millis() as u64,
             "entry log compacted: entries below the snapshot removed from disk"
         );
         Ok(())
     }
 
-    /// A new file at `to` holding the log's bytes from `start` on, synced.
-    fn copy_tail(&self, to: &Path, start: u64) -> std::io::Result<S::File> {
-        let mut file = self.storage.create(to)?;
-        let mut chunk = vec![0u8; COMPACT_CHUNK_BYTES];
-        let mut at = start;
-        while at < self.len_bytes {
-            let n = COMPACT_CHUNK_BYTES.min((self.len_bytes - at) as usize);
-            self.file.read_exact_at(at, &mut chunk[..n])?;
-            file.write_all_at(at - start, &chunk[..n])?;
-            at += n as u64;
+    /// Gives up a compaction: its new file is removed, and a later purge may begin
+    /// another.
+    pub fn compaction_abandon(&mut self) -> Result<(), EntryLogError> {
+        self.compacting = false;
+        self.remove_compacting_file()
+    }
+
+    /// Removes a compaction's new file left by a crash or an abandoned copy.
+    fn remove_compacting_file(&self) -> Result<(), EntryLogError> {
+        let tmp = self.dir.join(COMPACTING_FILE);
+        match self.storage.remove(&tmp) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.io("remove", e)),
         }
-        file.sync()?;
-        Ok(file)
     }
 
     /// The entries with indexes in `range` that are present, in order.

@@ -18,6 +18,7 @@ use super::committed_seq::{CommittedSeq, CommittedSeqSender};
 use super::damage::Damage;
 use super::entry_log::{EntryLog, EntryLogError};
 use super::hard_state::{HardState, COMMITTED_FILE, PURGED_FILE, VOTE_FILE};
+use super::log_compaction::Compaction;
 use super::type_config::RingexRaft;
 use crate::durability::Durability;
 use crate::storage::Storage;
@@ -54,6 +55,7 @@ where
         let mut entries = EntryLog::open(&storage, dir, durability)?;
         if let Some(p) = purged {
             entries.purge_through(p.index)?;
+            entries.compact()?;
         }
         let committed = hard
             .read_committed()
@@ -283,8 +285,72 @@ where
             .save_purged(&log_id)
             .map_err(|e| StorageIOError::write_logs(&e))?;
         self.purged = Some(log_id);
-        lock(&self.entries)
-            .purge_through(log_id.index)
-            .map_err(|e| StorageIOError::write_logs(&e).into())
+        let begun = {
+            let mut entries = lock(&self.entries);
+            entries
+                .purge_through(log_id.index)
+                .map_err(|e| StorageIOError::write_logs(&e))?;
+            entries.compaction_begin()
+        };
+        // Removing the purged bytes from disk can take seconds (a copy of the kept
+        // tail), longer than an election timeout: the Raft core, which waits for this
+        // call, must not wait for that.
+        match begun {
+            Ok(Some(compaction)) => compact_apart(Arc::clone(&self.entries), compaction),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "entry log compaction not begun"),
+        }
+        Ok(())
     }
+}
+
+/// Rounds of copying apart from the log before the rest is copied holding it: appends
+/// go on while a round copies, so each round has less left to copy.
+const COMPACTION_ROUNDS_MAX: usize = 8;
+/// What may be left to copy when the log is held for the last part.
+const COMPACTION_HELD_COPY_BYTES_MAX: u64 = 4 << 20;
+
+/// Runs a compaction on a thread of its own: copies apart from the log until little is
+/// left, then finishes holding it. Whatever fails, the log keeps working on its old
+/// file (a failed copy is abandoned), unless putting the new file in place failed,
+/// which stops the log like any other I/O error.
+fn compact_apart<S: Storage + Sync>(
+    entries: Arc<Mutex<EntryLog<S>>>,
+    compaction: Compaction<S::File>,
+) where
+    S::File: Sync + 'static,
+{
+    let compactor = Arc::clone(&entries);
+    let spawned = std::thread::Builder::new()
+        .name("log-compaction".into())
+        .spawn(move || {
+            if let Err(e) = copy_then_finish(&compactor, compaction) {
+                tracing::error!(error = %e, "entry log compaction failed");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "entry log compaction not started");
+        if let Err(e) = lock(&entries).compaction_abandon() {
+            tracing::warn!(error = %e, "entry log compaction not abandoned");
+        }
+    }
+}
+
+fn copy_then_finish<S: Storage>(
+    entries: &Mutex<EntryLog<S>>,
+    mut compaction: Compaction<S::File>,
+) -> Result<(), EntryLogError> {
+    for _ in 0..COMPACTION_ROUNDS_MAX {
+        let Some(end) = lock(entries).compaction_end_bytes(&compaction) else {
+            break;
+        };
+        if end - compaction.copied_end_bytes() <= COMPACTION_HELD_COPY_BYTES_MAX {
+            break;
+        }
+        if let Err(e) = compaction.copy_until(end).and_then(|()| compaction.sync()) {
+            lock(entries).compaction_abandon()?;
+            return Err(EntryLogError::new(format!("compaction copy: {e}")));
+        }
+    }
+    lock(entries).compaction_finish(compaction)
 }

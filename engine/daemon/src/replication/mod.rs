@@ -8,6 +8,7 @@
 //! - [`entry_record`]: the byte layout of one Raft entry in the log file;
 //! - [`damage`]: which part of a node's Raft directory failed its checks;
 //! - [`entry_log`]: the file of entries: append with fsync, read, truncate, purge;
+//! - [`log_compaction`]: the entry log rewritten without its purged head, copied apart;
 //! - [`recent_entries`]: the newest entries in memory, read back without the file;
 //! - [`durable_replace`]: small files replaced atomically and durably;
 //! - [`hard_state`]: the vote and the committed log id, kept durable;
@@ -43,6 +44,7 @@ pub mod hard_state;
 pub mod input_batch;
 pub mod input_json;
 pub mod leadership;
+pub mod log_compaction;
 pub mod log_repair;
 pub mod log_store;
 pub mod log_tools;
