@@ -94,6 +94,12 @@ impl EngineLink {
     /// Streams every command as fast as the link takes them; returns the time until
     /// the last one's events came back.
     pub fn closed_loop(&mut self, commands: &[Command]) -> Duration {
+        self.try_closed_loop(commands)
+            .expect("the engine serves the whole run")
+    }
+
+    /// [`EngineLink::closed_loop`], or how the link was lost on the way.
+    pub fn try_closed_loop(&mut self, commands: &[Command]) -> Result<Duration, LinkLost> {
         let (bytes, _, first) = self.encode(commands);
         let last = first + commands.len() as u64 - 1;
         let writer = &self.writer;
@@ -102,13 +108,17 @@ impl EngineLink {
         std::thread::scope(|s| {
             s.spawn(|| {
                 let mut w = writer;
-                w.write_all(&bytes).expect("send to the engine");
+                // A failed send shows as a lost link on the reading side.
+                let _ = w.write_all(&bytes);
             });
-            reader
-                .read_acks(|correlation| correlation < last)
-                .expect("the engine serves the whole run");
-        });
-        started.elapsed()
+            let read = reader.read_acks(|correlation| correlation < last);
+            if read.is_err() {
+                // Unblocks the writer: its peer may have stopped reading.
+                let _ = writer.shutdown(std::net::Shutdown::Both);
+            }
+            read
+        })?;
+        Ok(started.elapsed())
     }
 
     /// Sends command `i` at its planned time on a schedule of `rate_per_s` (every

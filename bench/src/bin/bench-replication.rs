@@ -198,9 +198,16 @@ fn sustain(args: &Args, root: &std::path::Path, length: Duration) {
     let elections_before = elections(&nodes);
     let started = Instant::now();
     let mut inputs = 0u64;
+    let mut links_lost = 0u64;
     while started.elapsed() < length {
         let commands = workload.next_commands(SUSTAIN_ROUND_COMMANDS);
-        link.closed_loop(&commands);
+        if let Err(e) = link.try_closed_loop(&commands) {
+            // A round cut short is not counted: its answers did not all come back.
+            eprintln!("  link lost after {} s: {e:?}", started.elapsed().as_secs());
+            links_lost += 1;
+            link = nodes.link_to_leader(LINK_READ_TIMEOUT, LEADER_TIMEOUT).1;
+            continue;
+        }
         inputs += commands.len() as u64;
     }
     let elapsed = started.elapsed();
@@ -208,7 +215,8 @@ fn sustain(args: &Args, root: &std::path::Path, length: Duration) {
     let per_s = (inputs as f64 / elapsed.as_secs_f64()) as u64;
     let (compactions, held_ms_max, held_bytes_max) = compactions_logged(&nodes);
     eprintln!(
-        "{inputs} inputs in {} s: {per_s}/s; elections {elections_held}; compactions \
+        "{inputs} inputs in {} s: {per_s}/s; elections {elections_held}, links lost \
+         {links_lost}; compactions \
          {compactions}, holding the log {held_ms_max} ms / {held_bytes_max} bytes at most",
         elapsed.as_secs()
     );
@@ -217,6 +225,7 @@ fn sustain(args: &Args, root: &std::path::Path, length: Duration) {
     extra.insert("sustained_s".into(), json!(elapsed.as_secs()));
     extra.insert("inputs".into(), json!(inputs));
     extra.insert("elections_during".into(), json!(elections_held));
+    extra.insert("links_lost".into(), json!(links_lost));
     extra.insert("compactions".into(), json!(compactions));
     extra.insert("compaction_held_ms_max".into(), json!(held_ms_max));
     extra.insert("compaction_held_bytes_max".into(), json!(held_bytes_max));

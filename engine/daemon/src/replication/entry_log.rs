@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::RangeBounds;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use openraft::{Entry, LogId};
@@ -29,7 +30,7 @@ use super::damage::Damage;
 use super::entry_record::{
     check_entry, claimed_size, decode_entry, encode_entry, EntryFault, ENTRY_RECORD_MAX_BYTES,
 };
-use super::log_compaction::Compaction;
+use super::log_compaction::{Compaction, ReplacedFile};
 use super::recent_entries::RecentEntries;
 use super::type_config::RingexRaft;
 use crate::durability::Durability;
@@ -107,6 +108,9 @@ pub struct EntryLog<S: Storage> {
     generation: u64,
     /// Whether a compaction is under way (one at a time).
     compacting: bool,
+    /// Counts the handles on the current file that appends are syncing outside the log:
+    /// a compaction closes the old file only after them (see [`ReplacedFile`]).
+    file_users: Arc<()>,
     stopped: Option<String>,
 }
 
@@ -171,6 +175,7 @@ impl<S: Storage> EntryLog<S> {
             torn_tail_bytes: 0,
             generation: 0,
             compacting: false,
+            file_users: Arc::new(()),
             stopped: None,
         }
     }
@@ -359,7 +364,10 @@ impl<S: Storage> EntryLog<S> {
         for entry in entries {
             self.recent.keep(entry);
         }
-        Ok(PendingSync { file })
+        Ok(PendingSync {
+            file,
+            _using: Arc::clone(&self.file_users),
+        })
     }
 
     /// After a [`PendingSync`] failed: nothing may be assumed about unsynced data, so
@@ -417,10 +425,10 @@ impl<S: Storage> EntryLog<S> {
     /// Rewrites the file without its purged head if that head is large, all at once:
     /// for opening, before anything else uses the log.
     pub fn compact(&mut self) -> Result<(), EntryLogError> {
-        match self.compaction_begin()? {
-            Some(compaction) => self.compaction_finish(compaction),
-            None => Ok(()),
+        if let Some(compaction) = self.compaction_begin()? {
+            self.compaction_finish(compaction)?;
         }
+        Ok(())
     }
 
     /// Starts rewriting the file without its purged head, if that head is at least
@@ -462,11 +470,12 @@ impl<S: Storage> EntryLog<S> {
     /// in the log's place: synced, renamed over the log, directory synced, so a crash
     /// leaves either file whole. The first kept record keeps its chain checksum; a log's
     /// first record is never checked against one. A compaction whose copy went stale is
-    /// abandoned (nothing changes).
+    /// abandoned (nothing changes). Returns the old file's handles for the caller to
+    /// close once it no longer holds the log.
     pub fn compaction_finish(
         &mut self,
         mut compaction: Compaction<S::File>,
-    ) -> Result<(), EntryLogError> {
+    ) -> Result<Option<ReplacedFile<S::File>>, EntryLogError> {
         assert!(self.compacting, "a compaction was begun");
         // Appends wait for this part: how long it took says whether they stalled.
         let started = Instant::now();
@@ -475,11 +484,13 @@ impl<S: Storage> EntryLog<S> {
                 path = %self.path.display(),
                 "entry log compaction abandoned: the log was truncated meanwhile"
             );
-            return self.compaction_abandon();
+            return self.compaction_abandon().map(|()| None);
         };
         let start = compaction.start_bytes();
         let copied_from = compaction.copied_end_bytes();
-        let copied = compaction.copy_until(end).and_then(|()| compaction.sync());
+        let copied = compaction
+            .copy_until(end, None)
+            .and_then(|()| compaction.sync());
         if let Err(e) = copied {
             self.compaction_abandon()?;
             return Err(self.io("compact into", e));
@@ -492,7 +503,10 @@ impl<S: Storage> EntryLog<S> {
             return Err(self.stop("compact", e));
         }
         let took = compaction.elapsed();
-        self.file = compaction.into_target();
+        let (target, replaced) = compaction.into_files();
+        let old_file = std::mem::replace(&mut self.file, target);
+        let old_users = std::mem::replace(&mut self.file_users, Arc::new(()));
+        let replaced = replaced.with(old_file, old_users);
         self.compacting = false;
         for l in self.located.values_mut() {
             assert!(l.offset_bytes >= start, "only purged bytes are dropped");
@@ -508,7 +522,7 @@ impl<S: Storage> EntryLog<S> {
             took_ms = took.as_millis() as u64,
             "entry log compacted: entries below the snapshot removed from disk"
         );
-        Ok(())
+        Ok(Some(replaced))
     }
 
     /// Gives up a compaction: its new file is removed, and a later purge may begin
@@ -596,14 +610,17 @@ impl<S: Storage> EntryLog<S> {
 pub struct PendingSync<F: StorageFile> {
     /// None when durability asks for no fsync.
     file: Option<F>,
+    /// Held until the handle above is closed (see [`EntryLog::file_users`]).
+    _using: Arc<()>,
 }
 
 impl<F: StorageFile> PendingSync<F> {
     pub fn sync(self) -> std::io::Result<()> {
-        match self.file {
-            Some(mut f) => f.sync(),
-            None => Ok(()),
-        }
+        let PendingSync { file, _using } = self;
+        // The closure closes the handle; only then is the file's use released.
+        let synced = file.map_or(Ok(()), |mut f| f.sync());
+        drop(_using);
+        synced
     }
 }
 
