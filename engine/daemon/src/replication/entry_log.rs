@@ -422,15 +422,6 @@ impl<S: Storage> EntryLog<S> {
         Ok(())
     }
 
-    /// Rewrites the file without its purged head if that head is large, all at once:
-    /// for opening, before anything else uses the log.
-    pub fn compact(&mut self) -> Result<(), EntryLogError> {
-        if let Some(compaction) = self.compaction_begin()? {
-            self.compaction_finish(compaction)?;
-        }
-        Ok(())
-    }
-
     /// Starts rewriting the file without its purged head, if that head is at least
     /// [`COMPACT_MIN_BYTES`] and half the file and no compaction is under way. The
     /// caller copies with [`Compaction::copy_until`] up to [`EntryLog::compaction_end_bytes`]

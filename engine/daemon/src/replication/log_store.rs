@@ -53,9 +53,10 @@ where
             .read_purged()
             .map_err(|e| state_file_error(e, PURGED_FILE))?;
         let mut entries = EntryLog::open(&storage, dir, durability)?;
+        // The purged head's bytes stay until the next purge compacts them, apart from
+        // the Raft core: a copy here would delay the node's start by seconds.
         if let Some(p) = purged {
             entries.purge_through(p.index)?;
-            entries.compact()?;
         }
         let committed = hard
             .read_committed()
