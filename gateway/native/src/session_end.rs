@@ -10,19 +10,27 @@ use crate::session::Session;
 use crate::sessions::frame;
 
 impl Core {
-    /// Ends a session: returns its last bytes to write before closing — the feed
-    /// messages still waiting for it (held back while the socket writer sent earlier
-    /// ones), then its Goodbye; nothing when the connection is already gone — and
+    /// Ends a session: returns its last bytes to write before closing — the answers
+    /// not yet drained (gateway rejects, session messages), the feed messages still
+    /// waiting for it (held back while the socket writer sent earlier ones), then its
+    /// Goodbye; nothing when the connection is already gone — and
     /// cancels the account's orders if it asked for cancel-on-disconnect and no other
     /// trading session of it remains.
     pub fn end_session(&mut self, sid: u64, reason: Option<(SessionEndReason, u8)>) -> Vec<u8> {
-        let mut last = Output::from_vec(Vec::new());
+        let mut feed = Output::from_vec(Vec::new());
         if reason.is_some() {
-            self.stats.messages_out += self.feeds.take_waiting(sid, &mut last);
+            self.stats.messages_out += self.feeds.take_waiting(sid, &mut feed);
         }
         let Some(s) = self.forget(sid) else {
             return Vec::new();
         };
+        // A reject queued by the same read as a Logout is still that order's answer.
+        let mut last = Output::from_vec(Vec::new());
+        if reason.is_some() {
+            last.extend(&s.unsequenced);
+            self.stats.messages_out += s.unsequenced_count;
+            last.extend(&feed.into_bytes());
+        }
         if s.trades() && s.cancel_on_disconnect && self.to_engine.is_up() {
             let others = self.sessions.account_trades(s.account);
             if !others {

@@ -341,6 +341,43 @@ fn gateway_rejects_are_unsequenced_and_say_why() {
 }
 
 #[test]
+fn a_reject_queued_with_a_logout_is_written_before_the_goodbye() {
+    let mut core = Core::new(limits(), 1, false);
+    login(&mut core, 1, 7, Role::Trader, 0);
+    core.drain(0);
+    let mut last_read = framed(&order(1, Side::Buy, 100, 5));
+    last_read.extend(framed(&ClientMessage::Logout {}));
+    let action = core.feed_session(1, &last_read, 0);
+    assert!(
+        matches!(
+            action,
+            SessionAction::Close {
+                reason: SessionEndReason::Logout,
+                ..
+            }
+        ),
+        "{action:?}"
+    );
+    let last = messages(&core.end_session(1, Some((SessionEndReason::Logout, 0))));
+    assert!(
+        matches!(
+            last[..],
+            [
+                ServerMessage::Rejected {
+                    client_order_id: 1,
+                    ..
+                },
+                ServerMessage::Goodbye {
+                    reason: SessionEndReason::Logout,
+                    ..
+                }
+            ]
+        ),
+        "{last:?}"
+    );
+}
+
+#[test]
 fn bad_bytes_and_slow_drips_end_the_session() {
     let mut core = Core::new(limits(), 1, false);
     core.open_session(1, 0);
@@ -418,6 +455,7 @@ fn cancel_on_disconnect_mass_cancels_the_account() {
     };
     core.feed_session(1, &framed(&login), 0);
     core.accept_login(1, 9, Role::Trader, 0, 0, 1, true, 0);
+    core.drain(0);
     let goodbye = core.end_session(1, Some((SessionEndReason::IdleTimeout, 0)));
     assert_eq!(
         messages(&goodbye),
