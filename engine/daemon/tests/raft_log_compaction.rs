@@ -13,9 +13,10 @@ use openraft::{CommittedLeaderId, Entry, EntryPayload, LogId};
 use ringex_daemon::durability::Durability;
 use ringex_daemon::replication::entry_log::{EntryLog, EntryLogError};
 use ringex_daemon::replication::input_batch::{InputBatch, StampedInput};
+use ringex_daemon::replication::log_compaction::Compaction;
 use ringex_daemon::replication::log_store::LogStore;
 use ringex_daemon::replication::type_config::RingexRaft;
-use ringex_daemon::storage::simulated::SimulatedStorage;
+use ringex_daemon::storage::simulated::{FaultPlan, SimFile, SimulatedStorage};
 use workload::Workload;
 
 const DIR: &str = "/data/raft";
@@ -70,6 +71,14 @@ fn compact(log: &mut EntryLog<SimulatedStorage>) -> Result<(), EntryLogError> {
         log.compaction_finish(compaction)?;
     }
     Ok(())
+}
+
+/// A compaction begun on `log` and copied as far as the log reaches now.
+fn copied_apart(log: &mut EntryLog<SimulatedStorage>) -> Compaction<SimFile> {
+    let mut compaction = log.compaction_begin().expect("begins").expect("head large");
+    let end = log.compaction_end_bytes(&compaction).expect("current");
+    compaction.copy_until(end, None).expect("copies");
+    compaction
 }
 
 fn len_bytes(storage: &SimulatedStorage) -> u64 {
@@ -143,9 +152,7 @@ fn a_truncation_while_the_copy_runs_apart_abandons_it() {
     let full_bytes = len_bytes(&storage);
     let kept_from = BIG_ENTRIES - KEPT + 1;
     log.purge_through(kept_from - 1).expect("purges");
-    let mut compaction = log.compaction_begin().expect("begins").expect("head large");
-    let end = log.compaction_end_bytes(&compaction).expect("current");
-    compaction.copy_until(end, None).expect("copies");
+    let compaction = copied_apart(&mut log);
     log.truncate_from(BIG_ENTRIES - 1).expect("truncates");
     assert!(log.compaction_end_bytes(&compaction).is_none(), "stale");
     let kept = log.read_range(..).expect("reads");
@@ -163,15 +170,41 @@ fn a_truncation_while_the_copy_runs_apart_abandons_it() {
 }
 
 #[test]
+fn a_log_stopped_by_an_io_error_during_the_copy_is_not_replaced() {
+    let storage = SimulatedStorage::new(18);
+    let mut workload = Workload::new(12);
+    let mut log = written(&storage, &mut workload);
+    let full_bytes = len_bytes(&storage);
+    let kept_from = BIG_ENTRIES - KEPT + 1;
+    let kept = log.read_range(kept_from..).expect("reads");
+    log.purge_through(kept_from - 1).expect("purges");
+    let compaction = copied_apart(&mut log);
+    storage.set_faults(FaultPlan {
+        write_eio_per_million: 0,
+        sync_eio_per_million: 1_000_000,
+    });
+    log.append(&[big_entry(&mut workload, BIG_ENTRIES + 1)])
+        .expect_err("the fsync fails");
+    storage.set_faults(FaultPlan::default());
+    let refused = log.compaction_finish(compaction).err().expect("refused");
+    assert!(refused.to_string().contains("stopped after"), "{refused}");
+    assert!(len_bytes(&storage) >= full_bytes, "nothing was replaced");
+    assert_eq!(storage.file_len_bytes(&compacting_path()), None);
+    storage.crash();
+    assert_eq!(
+        open(&storage).read_range(kept_from..).expect("reads")[..kept.len()],
+        kept[..]
+    );
+}
+
+#[test]
 fn a_crash_during_the_copy_leaves_the_log_whole_and_its_copy_removed() {
     let storage = SimulatedStorage::new(15);
     let mut log = written(&storage, &mut Workload::new(9));
     let kept_from = BIG_ENTRIES - KEPT + 1;
     let kept = log.read_range(kept_from..).expect("reads");
     log.purge_through(kept_from - 1).expect("purges");
-    let mut compaction = log.compaction_begin().expect("begins").expect("head large");
-    let end = log.compaction_end_bytes(&compaction).expect("current");
-    compaction.copy_until(end, None).expect("copies");
+    let mut compaction = copied_apart(&mut log);
     compaction.sync().expect("syncs");
     storage.crash();
     let mut log = open(&storage);

@@ -468,6 +468,12 @@ impl<S: Storage> EntryLog<S> {
         mut compaction: Compaction<S::File>,
     ) -> Result<Option<ReplacedFile<S::File>>, EntryLogError> {
         assert!(self.compacting, "a compaction was begun");
+        // A stopped log may hold writes whose fsync failed: they must not be made
+        // durable in the new file.
+        if let Err(e) = self.check_running() {
+            self.compaction_abandon()?;
+            return Err(e);
+        }
         // Appends wait for this part: how long it took says whether they stalled.
         let started = Instant::now();
         let Some(end) = self.compaction_end_bytes(&compaction) else {
