@@ -192,9 +192,7 @@ fn sustain(args: &Args, root: &std::path::Path, length: Duration) {
     );
     let mut nodes = EngineNodes::new(&args.engine, &root.join("sustained"), 3, true);
     nodes.start();
-    let (_, mut link) = nodes.link_to_leader(LINK_READ_TIMEOUT, LEADER_TIMEOUT);
-    let mut workload = Workload::new(WorkloadConfig::default(), nodes.engine);
-    link.closed_loop(&workload.preamble());
+    let (mut link, mut workload) = link_with_workload(&nodes);
     let elections_before = elections(&nodes);
     let started = Instant::now();
     let mut inputs = 0u64;
@@ -275,11 +273,18 @@ fn logged_number(line: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Throughput and latency through the leader's link; returns the workload to go on with.
-fn measure_mode(plan: &Plan, nodes: &EngineNodes) -> (Measurements, Workload) {
+/// A link to the leader, and the workload with its preamble (instruments, accounts,
+/// resting orders) entered through it.
+fn link_with_workload(nodes: &EngineNodes) -> (EngineLink, Workload) {
     let (_, mut link) = nodes.link_to_leader(LINK_READ_TIMEOUT, LEADER_TIMEOUT);
     let mut workload = Workload::new(WorkloadConfig::default(), nodes.engine);
     link.closed_loop(&workload.preamble());
+    (link, workload)
+}
+
+/// Throughput and latency through the leader's link; returns the workload to go on with.
+fn measure_mode(plan: &Plan, nodes: &EngineNodes) -> (Measurements, Workload) {
+    let (mut link, mut workload) = link_with_workload(nodes);
     let measured = measure_link(&mut link, &mut workload, &plan.link, &OFFERED_RATES_PER_S);
     (measured, workload)
 }

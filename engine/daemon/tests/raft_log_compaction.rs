@@ -119,13 +119,11 @@ fn appends_made_while_the_copy_runs_apart_are_kept() {
     let mut log = written(&storage, &mut workload);
     let kept_from = BIG_ENTRIES - KEPT + 1;
     log.purge_through(kept_from - 1).expect("purges");
-    let mut compaction = log.compaction_begin().expect("begins").expect("head large");
+    let compaction = copied_apart(&mut log);
     assert!(
         log.compaction_begin().expect("asks").is_none(),
         "one compaction at a time"
     );
-    let end = log.compaction_end_bytes(&compaction).expect("current");
-    compaction.copy_until(end, None).expect("copies");
     for index in BIG_ENTRIES + 1..=BIG_ENTRIES + APPENDED {
         log.append(&[big_entry(&mut workload, index)])
             .expect("appends");

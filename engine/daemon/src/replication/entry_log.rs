@@ -500,10 +500,10 @@ impl<S: Storage> EntryLog<S> {
             return Err(self.stop("compact", e));
         }
         let took = compaction.elapsed();
-        let (target, replaced) = compaction.into_files();
+        let (target, source) = compaction.into_files();
         let old_file = std::mem::replace(&mut self.file, target);
         let old_users = std::mem::replace(&mut self.file_users, Arc::new(()));
-        let replaced = replaced.with(old_file, old_users);
+        let replaced = ReplacedFile::new([old_file, source], old_users);
         self.compacting = false;
         for l in self.located.values_mut() {
             assert!(l.offset_bytes >= start, "only purged bytes are dropped");

@@ -99,16 +99,12 @@ impl<F: StorageFile> Compaction<F> {
 
     /// The new file, once every byte is copied and synced, and the copy's handle on the
     /// log's file.
-    pub fn into_files(self) -> (F, ReplacedFile<F>) {
+    pub fn into_files(self) -> (F, F) {
         assert_eq!(
             self.unsynced_bytes, 0,
             "the new file is synced before it is used"
         );
-        let replaced = ReplacedFile {
-            handles: vec![self.source],
-            users: Arc::new(()),
-        };
-        (self.target, replaced)
+        (self.target, self.source)
     }
 }
 
@@ -116,7 +112,7 @@ impl<F: StorageFile> Compaction<F> {
 /// the last handle frees the old file's blocks, which for gigabytes takes seconds: that
 /// must be neither while the log is held nor in an append still syncing the old file.
 pub struct ReplacedFile<F: StorageFile> {
-    handles: Vec<F>,
+    handles: [F; 2],
     /// Shared with every append syncing through its own handle on the old file.
     users: Arc<()>,
 }
@@ -126,11 +122,10 @@ pub struct ReplacedFile<F: StorageFile> {
 const USERS_WAIT_MAX: Duration = Duration::from_secs(10);
 
 impl<F: StorageFile> ReplacedFile<F> {
-    /// Adds the log's own handle on the old file and the count of its other users.
-    pub fn with(mut self, handle: F, users: Arc<()>) -> Self {
-        self.handles.push(handle);
-        self.users = users;
-        self
+    /// The log's own handle and the copy's on the old file, and the count of its
+    /// other users.
+    pub fn new(handles: [F; 2], users: Arc<()>) -> Self {
+        ReplacedFile { handles, users }
     }
 
     /// Closes the old file once no append syncs it any more (or after
@@ -140,6 +135,7 @@ impl<F: StorageFile> ReplacedFile<F> {
         while Arc::strong_count(&self.users) > 1 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
+        drop(self.handles);
     }
 }
 
