@@ -8,6 +8,8 @@ use ringex_protocol::client::{encode_server, ServerMessage};
 use ringex_protocol::frame::write_frame;
 use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
 
+use crate::output_chunks::Output;
+
 pub struct AccountStream {
     /// Sequence number of `frames[0]`.
     first_seq: u64,
@@ -57,6 +59,18 @@ impl AccountStream {
         self.frames
             .get(usize::try_from(index).ok()?)
             .map(|f| &f[..])
+    }
+
+    /// Appends the frames from `cursor` on, moving it past each, until the stream's end
+    /// or until `out` holds `budget_bytes`; returns how many. The cursor must be inside
+    /// the stream (a session behind its start is ended, not written to).
+    pub fn copy_from(&self, cursor: &mut u64, out: &mut Output, budget_bytes: usize) -> u64 {
+        let start = *cursor;
+        while *cursor < self.next_seq() && out.len() < budget_bytes {
+            out.extend(self.get(*cursor).expect("cursor inside the stream"));
+            *cursor += 1;
+        }
+        *cursor - start
     }
 
     /// Where a session asking for `requested` starts: 0 means the current end; a number

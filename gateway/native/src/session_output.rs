@@ -111,11 +111,7 @@ impl Core {
             self.stats.messages_out += self.feeds.take_output(sid, &mut out, budget);
         }
         if let Some(st) = stream {
-            while s.cursor < st.next_seq() && out.len() < self.limits.drain_bytes {
-                out.extend(st.get(s.cursor).expect("cursor inside the stream"));
-                s.cursor += 1;
-                self.stats.messages_out += 1;
-            }
+            self.stats.messages_out += st.copy_from(&mut s.cursor, &mut out, budget);
             if s.cursor < st.next_seq() {
                 s.dirty = true;
             }

@@ -151,15 +151,7 @@ fn events_reach_every_session_of_the_account_and_replay_on_login() {
         events.extend(accepted(seq, 7, coid));
     }
     core.feed_engine(&events, 0);
-    let got = drained(&mut core, 1);
-    let seqs: Vec<u64> = got
-        .iter()
-        .filter_map(|m| match m {
-            ServerMessage::Accepted { stamp, .. } => Some(stamp.seq),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(seqs, [1, 2, 3]);
+    assert_eq!(accepted_seqs(&drained(&mut core, 1)), [1, 2, 3]);
     assert!(drained(&mut core, 2).iter().all(|m| matches!(
         m,
         ServerMessage::LoginAccepted { .. } | ServerMessage::SessionParameters { .. }
@@ -373,6 +365,51 @@ fn a_reject_queued_with_a_logout_is_written_before_the_goodbye() {
                 }
             ]
         ),
+        "{last:?}"
+    );
+}
+
+fn accepted_seqs(got: &[ServerMessage]) -> Vec<u64> {
+    got.iter()
+        .filter_map(|m| match m {
+            ServerMessage::Accepted { stamp, .. } => Some(stamp.seq),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_stream_not_yet_written_goes_before_the_goodbye() {
+    let mut core = Core::new(limits(), 1, false);
+    engine_up(&mut core);
+    for sid in [1, 2, 3] {
+        login(&mut core, sid, 7, Role::Trader, 0);
+    }
+    core.drain(0);
+    let mut events = Vec::new();
+    for seq in 1..=3 {
+        events.extend(accepted(seq, 7, seq));
+    }
+    core.feed_engine(&events, 0);
+    let last = messages(&core.end_session(1, Some((SessionEndReason::Logout, 0))));
+    assert_eq!(accepted_seqs(&last), [1, 2, 3]);
+    assert!(matches!(last.last(), Some(ServerMessage::Goodbye { .. })));
+    // One ended for not reading gets no more of what it did not read.
+    let last = messages(&core.end_session(2, Some((SessionEndReason::SlowConsumer, 0))));
+    assert!(
+        matches!(last[..], [ServerMessage::Goodbye { .. }]),
+        "{last:?}"
+    );
+    // Nor does one whose cursor the stream (100 frames) no longer holds.
+    core.set_paused(3, true);
+    let mut events = Vec::new();
+    for seq in 4..=150 {
+        events.extend(accepted(seq, 7, seq));
+    }
+    core.feed_engine(&events, 0);
+    let last = messages(&core.end_session(3, Some((SessionEndReason::Logout, 0))));
+    assert!(
+        matches!(last[..], [ServerMessage::Goodbye { .. }]),
         "{last:?}"
     );
 }
