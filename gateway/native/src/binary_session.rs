@@ -7,9 +7,9 @@ use ringex_protocol::client::{admin_request_id, decode_client, ClientMessage};
 use ringex_protocol::frame::split_frame;
 use ringex_protocol::session::{decode_text, SessionEndReason, CLIENT_FRAME_MAX, CLIENT_PREFIX};
 
+use crate::feed_key::FeedKey;
 use crate::gateway::Core;
 use crate::session::Phase;
-use crate::subscriptions::FeedKey;
 
 /// What Python must do after feeding a session.
 #[derive(Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use ringex_protocol::command_codec::ALL_INSTRUMENTS;
 
-use crate::subscriptions::FeedKey;
+use crate::feed_key::FeedKey;
 
 /// One feed's frames of the publish under way.
 pub struct FeedBatch {

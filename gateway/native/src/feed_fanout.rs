@@ -1,7 +1,8 @@
 //! The market data feeds: the engine's events, a whole command at a time, through the
 //! core's feed builder (L3 book events) and level books (L2, one per offered depth),
-//! encoded once per message, gathered per feed over a publish and queued to every
-//! session subscribed to that feed as one shared batch (copied once, when written).
+//! encoded once per message, gathered per feed over a publish and appended once to the
+//! feed log that every subscriber reads from its own place (copied once, when
+//! written); a publish wakes only the subscribers that had read everything before it.
 //! Commands wait to be published until the answers to the orders are written
 //! (`PendingCommands`). Each feed of each instrument keeps a bounded resend window. The
 //! old top-of-book messages (TopOfBook, TradeReport) come from the same pipeline: the
@@ -24,11 +25,18 @@ use ringex_protocol::frame::write_frame;
 use ringex_protocol::session::{CLIENT_FRAME_MAX, CLIENT_PREFIX};
 
 use crate::feed_batches::FeedBatches;
+use crate::feed_key::FeedKey;
+use crate::feed_log::FeedLog;
 use crate::feed_window::{FeedWindow, Miss};
 use crate::multicast_publisher::MulticastPublisher;
 use crate::output_chunks::Output;
 use crate::pending_commands::PendingCommands;
-use crate::subscriptions::{FeedKey, FeedSession, Queued};
+use crate::subscriptions::{FeedSession, Queued};
+
+/// Log entries appended between two trims of what every session has read: often
+/// enough that the log stays short, rarely enough that looking at every session's
+/// cursor costs little per publish.
+const TRIM_ENTRIES: usize = 256;
 
 /// The feeds' bounds, fixed when the gateway starts.
 #[derive(Clone, Debug)]
@@ -116,7 +124,17 @@ pub struct FeedFanout {
     level_updates: Vec<LevelUpdate>,
     frame: Vec<u8>,
     batches: FeedBatches,
-    dirty: Vec<u64>,
+    /// Every publish's batches, read by each subscriber from its own cursor.
+    log: FeedLog,
+    /// The sessions that read the log to its end, by subscription: the next entry of
+    /// that feed wakes them (and lists them for a drain).
+    idle: HashMap<FeedKey, Vec<u64>>,
+    /// Sessions to drain after the publish under way: woken, due at once, or cut.
+    woken: Vec<u64>,
+    /// The log's length at which it is next trimmed of what every session read.
+    trim_at_len: usize,
+    /// The log's bytes when the sessions were last checked against `coalesce_bytes`.
+    swept_at_bytes: u64,
     pub counters: FeedCounters,
     /// The L3 feed over multicast, when configured.
     pub multicast: Option<MulticastPublisher>,
@@ -189,7 +207,11 @@ impl FeedFanout {
             level_updates: Vec::new(),
             frame: Vec::new(),
             batches: FeedBatches::default(),
-            dirty: Vec::new(),
+            log: FeedLog::default(),
+            idle: HashMap::default(),
+            woken: Vec::new(),
+            trim_at_len: TRIM_ENTRIES,
+            swept_at_bytes: 0,
             counters: FeedCounters::default(),
             multicast: None,
         })
@@ -230,21 +252,20 @@ impl FeedFanout {
         !self.pending.is_empty()
     }
 
-    /// Applies the complete commands and queues their feed messages. Appends the
-    /// top-of-book messages (TradeReport, TopOfBook) for the old subscribers to `tops`;
-    /// returns the sessions to drain.
+    /// Applies the complete commands and appends their feed messages to the log.
+    /// Appends the top-of-book messages (TradeReport, TopOfBook) for the old
+    /// subscribers to `tops`; returns the sessions to drain (each at most once).
     pub fn publish(&mut self, tops: &mut Vec<(u32, ServerMessage)>) -> Vec<u64> {
         for command in self.pending.take() {
             self.apply(command.seq, command.timestamp_ns, &command.events, tops);
         }
-        self.queue_batches();
-        let dirty = std::mem::take(&mut self.dirty);
-        for sid in &dirty {
-            if let Some(session) = self.sessions.get_mut(sid) {
-                session.listed = false;
-            }
-        }
-        dirty
+        self.append_batches();
+        self.trim();
+        self.sweep();
+        let mut woken = std::mem::take(&mut self.woken);
+        woken.sort_unstable();
+        woken.dedup();
+        woken
     }
 
     /// Applies one command and queues its feed messages.
@@ -400,35 +421,91 @@ impl FeedFanout {
         }
     }
 
-    /// Queues each batch to every session subscribed to its feed, in one append.
-    fn queue_batches(&mut self) {
-        let s = &self.settings;
+    /// Appends each batch to the log, once whatever the number of subscribers, and
+    /// wakes the idle readers of its feed.
+    fn append_batches(&mut self) {
         for batch in self.batches.filled() {
-            // One copy of the batch, shared by every subscriber's backlog.
-            let shared: Arc<[u8]> = Arc::from(batch.frames.as_slice());
+            self.log
+                .push(batch.key, Arc::from(batch.frames.as_slice()), batch.count);
             for k in [batch.key, batch.key.of(ALL_INSTRUMENTS)] {
-                let Some(list) = self.subscribers.get(&k) else {
+                let Some(list) = self.idle.get_mut(&k) else {
                     continue;
                 };
-                for &sid in list {
+                for sid in list.drain(..) {
                     let Some(session) = self.sessions.get_mut(&sid) else {
                         continue;
                     };
-                    let queued =
-                        session.queue(batch.key, &shared, batch.count, s.backlog_bytes, s.conflate);
-                    match queued {
-                        Queued::Skipped => continue,
-                        Queued::Conflated => self.counters.conflations += 1,
-                        Queued::Sent | Queued::Slow => {}
-                    }
-                    if !session.listed {
-                        session.listed = true;
-                        self.dirty.push(sid);
+                    session.idle_in.retain(|&i| i != k);
+                    if !session.awake {
+                        session.awake = true;
+                        self.woken.push(sid);
                     }
                 }
             }
         }
         self.batches.clear();
+    }
+
+    /// Every `TRIM_ENTRIES` entries, forgets what every session has read; whenever the
+    /// log holds more than the backlog bound, cuts the sessions further behind: one
+    /// that would miss an entry it wants is conflated or marked slow, as its backlog
+    /// went over the bound, and drained.
+    fn trim(&mut self) {
+        let bound = self.settings.backlog_bytes as u64;
+        let over = self.log.bytes() > bound;
+        if self.log.entries_held() < self.trim_at_len && !over {
+            return;
+        }
+        let (end, cut) = (self.log.end(), self.log.keeping(bound));
+        let conflate = self.settings.conflate;
+        for (&sid, session) in &mut self.sessions {
+            if !session.awake {
+                // Nothing it wants was appended since it last read the log.
+                session.cursor = end;
+            } else if session.cursor < cut {
+                if session.misses(&self.log, cut) {
+                    if session.overflow(conflate, end) == Queued::Conflated {
+                        self.counters.conflations += 1;
+                    }
+                    self.woken.push(sid);
+                } else {
+                    session.cursor = cut;
+                }
+            }
+        }
+        let oldest = self.sessions.values().map(|s| s.cursor).min();
+        self.log.drop_before(oldest.unwrap_or(end));
+        self.trim_at_len = self.log.entries_held() + TRIM_ENTRIES;
+    }
+
+    /// Each time the log grows by `coalesce_bytes`, lists the awake sessions with that
+    /// much waiting: their feed bytes go at once, not when the coalescing interval ends.
+    fn sweep(&mut self) {
+        let coalesce_bytes = self.settings.coalesce_bytes as u64;
+        if self.log.end_bytes() - self.swept_at_bytes < coalesce_bytes {
+            return;
+        }
+        self.swept_at_bytes = self.log.end_bytes();
+        for (&sid, session) in &self.sessions {
+            if session.awake && session.waiting_bytes(&self.log) >= coalesce_bytes {
+                self.woken.push(sid);
+            }
+        }
+    }
+
+    /// The session read the log to its end: the next entry of any of its feeds wakes
+    /// it.
+    fn rest(&mut self, sid: u64) {
+        let Some(session) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        session.awake = false;
+        for &key in &session.subscriptions {
+            if !session.idle_in.contains(&key) {
+                session.idle_in.push(key);
+                self.idle.entry(key).or_default().push(sid);
+            }
+        }
     }
 
     /// TopOfBook for the old Subscribe, stamped with the instrument's last event time;
@@ -471,12 +548,19 @@ impl FeedFanout {
             self.check(key)?;
         }
         let limit = self.settings.subscriptions_per_session;
-        let session = self.sessions.entry(sid).or_default();
+        let end = self.log.end();
+        let session = self
+            .sessions
+            .entry(sid)
+            .or_insert_with(|| FeedSession::at(end));
         let new = !session.subscriptions.contains(&key);
         if on && new && session.subscriptions.len() >= limit {
             return Err(FeedRejectReason::TooManySubscriptions);
         }
         session.set(key, on);
+        if let Some(idle) = self.idle.get_mut(&key) {
+            idle.retain(|&s| s != sid);
+        }
         let list = self.subscribers.entry(key).or_default();
         list.retain(|&s| s != sid);
         if on {
@@ -498,7 +582,11 @@ impl FeedFanout {
             return Err(FeedRejectReason::UnknownInstrument);
         }
         self.check(key)?;
-        let session = self.sessions.entry(sid).or_default();
+        let end = self.log.end();
+        let session = self
+            .sessions
+            .entry(sid)
+            .or_insert_with(|| FeedSession::at(end));
         if !session.subscribed(key) {
             return Err(FeedRejectReason::NotSubscribed);
         }
@@ -540,7 +628,7 @@ impl FeedFanout {
                 self.counters.resends += 1;
                 let s = &self.settings;
                 let frames = Arc::from(frames);
-                if session.queue_frames(&frames, count, s.backlog_bytes, s.conflate)
+                if session.resend(end, &frames, count, s.backlog_bytes, s.conflate)
                     == Queued::Conflated
                 {
                     self.counters.conflations += 1;
@@ -564,7 +652,7 @@ impl FeedFanout {
     pub fn has_output(&self, sid: u64) -> bool {
         self.sessions
             .get(&sid)
-            .is_some_and(|s| !s.out.is_empty() || !s.pending.is_empty())
+            .is_some_and(|s| !s.pending.is_empty() || s.waiting_bytes(&self.log) > 0)
     }
 
     /// Whether the session's feed output goes at its next drain whatever the coalescing
@@ -572,7 +660,9 @@ impl FeedFanout {
     /// consumer.
     pub fn due_at_once(&self, sid: u64) -> bool {
         self.sessions.get(&sid).is_some_and(|s| {
-            s.slow || !s.pending.is_empty() || s.out_bytes >= self.settings.coalesce_bytes
+            s.slow
+                || !s.pending.is_empty()
+                || s.waiting_bytes(&self.log) >= self.settings.coalesce_bytes as u64
         })
     }
 
@@ -599,7 +689,7 @@ impl FeedFanout {
         let Some(session) = self.sessions.get_mut(&sid) else {
             return 0;
         };
-        let mut count = session.take_frames(out);
+        let mut count = session.take_frames(&self.log, out);
         let mut pending = std::mem::take(&mut session.pending);
         let mut next = 0;
         while next < pending.len() && out.len() < budget_bytes {
@@ -618,6 +708,7 @@ impl FeedFanout {
         if let Some(session) = self.sessions.get_mut(&sid) {
             session.pending = pending;
         }
+        self.rest(sid);
         self.counters.messages_out += count;
         count
     }
@@ -628,7 +719,7 @@ impl FeedFanout {
         let count = self
             .sessions
             .get_mut(&sid)
-            .map_or(0, |session| session.take_frames(out));
+            .map_or(0, |session| session.take_frames(&self.log, out));
         self.counters.messages_out += count;
         count
     }
@@ -725,6 +816,11 @@ impl FeedFanout {
         if let Some(session) = self.sessions.remove(&sid) {
             for key in session.subscriptions {
                 if let Some(list) = self.subscribers.get_mut(&key) {
+                    list.retain(|&s| s != sid);
+                }
+            }
+            for key in session.idle_in {
+                if let Some(list) = self.idle.get_mut(&key) {
                     list.retain(|&s| s != sid);
                 }
             }

@@ -13,6 +13,8 @@ pub mod engine_link_state;
 pub mod event_router;
 pub mod feed_batches;
 pub mod feed_fanout;
+pub mod feed_key;
+pub mod feed_log;
 pub mod feed_window;
 pub mod fix_body;
 pub mod fix_codec;

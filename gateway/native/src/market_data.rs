@@ -5,8 +5,8 @@
 use ringex_protocol::client::ServerMessage;
 use ringex_protocol::feed::{FeedKind, FeedRejectReason};
 
+use crate::feed_key::FeedKey;
 use crate::gateway::Core;
-use crate::subscriptions::FeedKey;
 
 impl Core {
     pub(crate) fn subscribe(&mut self, sid: u64, instrument: u32, on: bool) {
@@ -64,7 +64,8 @@ impl Core {
     /// The feed messages of the commands received since the last call go to the feed
     /// subscribers, their TradeReports and TopOfBook changes to the top-of-book
     /// subscribers. Called once the answers to the orders are written, so building
-    /// and queueing the feeds never delays them. A session whose feed bytes are held
+    /// and logging the feeds never delays them. A publish lists for a drain only the
+    /// subscribers it woke (and those due at once or cut): one whose feed bytes are held
     /// back for coalescing is drained when they are due, not at every publish (with
     /// many subscribers and frequent publishes, draining each only to hold it again
     /// cost the order path's thread more than the writes it saved).

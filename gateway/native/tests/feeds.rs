@@ -727,6 +727,57 @@ fn a_stalled_subscriber_is_conflated_to_a_snapshot_or_disconnected() {
 }
 
 #[test]
+fn a_quiet_feeds_subscriber_keeps_its_place_while_other_feeds_pass_the_bound() {
+    let mut x = Exchange::new(FeedSettings {
+        backlog_bytes: 2000,
+        ..settings()
+    });
+    x.apply(Command::AddInstrument(InstrumentSpec {
+        instrument: 2,
+        tick_size: 1,
+        lot_size: 1,
+        reference_price: 100,
+        price_band_bps: 0,
+    }));
+    x.login(1);
+    x.login(2);
+    x.subscribe(1, 2, FeedKind::L3, 0);
+    x.subscribe(2, 1, FeedKind::L3, 0);
+    x.core.drain(0);
+    // Instrument 1's feed carries many times the bound, read as it goes; instrument 2's
+    // subscriber is told of none of it.
+    let mut busy = 0;
+    for coid in 1..200 {
+        random_traffic(&mut x, coid, 1, coid);
+        let (writes, slow) = x.core.drain(0);
+        assert!(slow.is_empty());
+        assert!(writes.iter().all(|(sid, _)| *sid == 2));
+        busy += writes.iter().map(|(_, b)| b.len()).sum::<usize>();
+    }
+    assert!(busy > 5 * 2000, "{busy} bytes");
+    x.apply(Command::NewOrder(NewOrder {
+        account: 7,
+        instrument: 2,
+        client_order_id: 1000,
+        side: Side::Buy,
+        order_type: OrderType::Limit,
+        time_in_force: TimeInForce::Gtc,
+        post_only: false,
+        price: 99,
+        qty: 3,
+    }));
+    let got = x.drain(1);
+    assert!(
+        matches!(
+            got[..],
+            [ServerMessage::OrderAdded { at, qty: 3, .. }] if at.instrument == 2
+        ),
+        "its incremental, not a snapshot: {got:?}"
+    );
+    assert_eq!(x.core.feeds.counters.conflations, 0);
+}
+
+#[test]
 fn top_of_book_and_trade_reports_come_from_the_feed_on_the_engines_clock() {
     let mut x = Exchange::new(settings());
     x.order(1, Side::Sell, 101, 5);
