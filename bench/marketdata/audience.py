@@ -3,6 +3,7 @@ and drop what they are sent, in a process of their own, told by a pipe how many 
 them are to be subscribed."""
 
 import asyncio
+import os
 from multiprocessing.connection import Connection
 
 import uvloop
@@ -49,8 +50,10 @@ class Audience:
     so the cost measured is an upper bound. That each got every incremental is the
     gateway's to show: one that fell behind was conflated (``feed_conflations``)."""
 
-    def __init__(self, port: int, count: int) -> None:
-        self.pipe, self.process = start_child(_audience, port, count)
+    def __init__(self, port: int, count: int, nice: int = 0) -> None:
+        """``nice`` above 0 lowers the subscribers' priority, to see how much of the
+        cost is their own reading on the shared cores."""
+        self.pipe, self.process = start_child(_audience, port, count, nice)
 
     @property
     def pid(self) -> int:
@@ -66,7 +69,9 @@ class Audience:
         self.process.join(10)
 
 
-def _audience(pipe: Connection, port: int, count: int) -> None:
+def _audience(pipe: Connection, port: int, count: int, nice: int) -> None:
+    os.nice(nice)
+
     async def serve() -> None:
         subs = []
         for i in range(count):

@@ -13,7 +13,8 @@ subscriptions change) and the multicast figures (see :mod:`multicast_figures`). 
 gateway a run needs starts with its engine, so each takes in the whole history live.
 Every figure is the median of ``RUNS`` whole runs (``measure_feeds.py N`` for N), each
 run's headline figures kept beside them. Run with ``make bench-marketdata``;
-``--cost-only [PAIRS]`` measures the order-entry cost alone and prints it,
+``--cost-only [PAIRS]`` measures the order-entry cost alone and prints it (with
+``--audience-nice N``, the subscribers' process at that nice value),
 ``--multicast-only`` the multicast figures alone (updating their keys in the file).
 """
 
@@ -97,13 +98,13 @@ def pid(process: Engine | Gateway) -> int:
 
 
 async def attached(
-    engine: Engine, gateway: Gateway, feed_gateway: Gateway | None = None
+    engine: Engine, gateway: Gateway, feed_gateway: Gateway | None = None, nice: int = 0
 ) -> CostSetup:
-    """Traders on ``gateway`` and the audience on ``feed_gateway`` (else the same one),
-    warmed up."""
+    """Traders on ``gateway`` and the audience (at ``nice``) on ``feed_gateway`` (else
+    the same one), warmed up."""
     feeds = feed_gateway or gateway
     sessions = await traders(gateway.port)
-    audience = await asyncio.to_thread(Audience, feeds.port, max(SUBSCRIBERS))
+    audience = await asyncio.to_thread(Audience, feeds.port, max(SUBSCRIBERS), nice)
     pids = {"gateway": pid(feeds), "engine": pid(engine), "audience": audience.pid}
     if feed_gateway is not None:
         pids["order_gateway"] = pid(gateway)
@@ -305,17 +306,18 @@ def multicast_only() -> int:
     return 0
 
 
-def cost_only(pairs: int) -> int:
+def cost_only(pairs: int, nice: int) -> int:
     """Measures the order-entry cost of 100 subscribers alone and prints it."""
 
     async def pairs_on(engine: Engine, gateway: Gateway) -> dict[str, Any]:
-        setup = await attached(engine, gateway)
+        setup = await attached(engine, gateway, nice=nice)
         figures = await cost_with_conflations(setup, gateway, pairs)
         await detach(setup)
         return figures
 
     with venue({}) as (engine, gateways):
         figures = uvloop.run(pairs_on(engine, gateways[0]))
+    figures["audience_nice"] = nice
     print(json.dumps({"command": " ".join(sys.argv), **run_info(), **figures}, indent=2))
     return 0
 
@@ -388,14 +390,15 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def number_after(flag: str, default: int) -> int:
     """The number given after ``flag`` on the command line, else ``default``."""
     at = sys.argv.index(flag) + 1
-    return int(sys.argv[at]) if at < len(sys.argv) else default
+    return int(sys.argv[at]) if at < len(sys.argv) and sys.argv[at].isdigit() else default
 
 
 def main() -> int:
     if "--multicast-only" in sys.argv:
         return multicast_only()
     if "--cost-only" in sys.argv:
-        return cost_only(number_after("--cost-only", PAIRS))
+        nice = number_after("--audience-nice", 19) if "--audience-nice" in sys.argv else 0
+        return cost_only(number_after("--cost-only", PAIRS), nice)
     count = int(sys.argv[1]) if len(sys.argv) > 1 else RUNS
     runs = []
     for n in range(count):
