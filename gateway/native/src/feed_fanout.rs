@@ -473,8 +473,14 @@ impl FeedFanout {
                 }
             }
         }
-        let oldest = self.sessions.values().map(|s| s.cursor).min();
-        self.log.drop_before(oldest.unwrap_or(end));
+        let oldest = self
+            .sessions
+            .values()
+            .map(|s| s.cursor)
+            .min()
+            .unwrap_or(end);
+        assert!(oldest >= cut, "every session is within the bound");
+        self.log.drop_before(oldest);
         self.trim_at_len = self.log.entries_held() + TRIM_ENTRIES;
     }
 

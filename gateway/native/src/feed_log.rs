@@ -36,10 +36,6 @@ impl FeedLog {
         self.first + self.entries.len() as u64
     }
 
-    pub fn first(&self) -> u64 {
-        self.first
-    }
-
     /// Entries held.
     pub fn entries_held(&self) -> usize {
         self.entries.len()
@@ -133,13 +129,13 @@ mod tests {
         for (i, frames) in [&b"ab"[..], b"cde", b"f"].iter().enumerate() {
             log.push(key(i as u32), Arc::from(*frames), 1);
         }
-        assert_eq!((log.first(), log.end(), log.bytes()), (0, 3, 6));
+        assert_eq!((log.first, log.end(), log.bytes()), (0, 3, 6));
         assert_eq!(log.bytes_at(1), 2);
         assert_eq!(log.keeping(4), 1, "cde and f are 4 bytes");
         assert_eq!(log.keeping(3), 2);
         assert_eq!(log.keeping(0), 3);
         log.drop_before(1);
-        assert_eq!((log.first(), log.end(), log.bytes()), (1, 3, 4));
+        assert_eq!((log.first, log.end(), log.bytes()), (1, 3, 4));
         let got: Vec<(u64, u32)> = log
             .range(1, 3)
             .map(|(p, e)| (p, e.key.instrument))

@@ -777,6 +777,56 @@ fn a_quiet_feeds_subscriber_keeps_its_place_while_other_feeds_pass_the_bound() {
     assert_eq!(x.core.feeds.counters.conflations, 0);
 }
 
+/// Subscribers that stall and resume at random under a small backlog bound: whenever
+/// one is written to, the book it rebuilds is the engine's, with no gap (ClientBook
+/// panics on one). The shared log keeps each one's place, or cuts it to a snapshot.
+#[test]
+fn subscribers_stalling_at_random_always_rebuild_the_book_without_a_gap() {
+    let mut x = Exchange::new(FeedSettings {
+        backlog_bytes: 1500,
+        ..settings()
+    });
+    let sids = [1, 2, 3, 4];
+    let mut books: [ClientBook; 4] = Default::default();
+    let mut paused = [false; 4];
+    for &sid in &sids {
+        x.login(sid);
+    }
+    // Every snapshot comes in the loop's first drain (a login drains every session).
+    for &sid in &sids {
+        x.subscribe(sid, 1, FeedKind::L3, 0);
+    }
+    let mut r = rng(11);
+    for round in 0..600 {
+        if r(4) == 0 {
+            let i = r(4) as usize;
+            paused[i] = !paused[i];
+            x.core.set_paused(sids[i], paused[i]);
+        } else {
+            random_traffic(&mut x, 1 + round, 1, round);
+        }
+        let (writes, slow) = x.core.drain(0);
+        assert!(slow.is_empty());
+        for (sid, bytes) in &writes {
+            let book = &mut books[(*sid - 1) as usize];
+            messages(bytes).iter().for_each(|m| book.apply(m));
+        }
+        for (i, book) in books.iter().enumerate() {
+            if !paused[i] {
+                assert_eq!(
+                    book.sides,
+                    ClientBook::of_engine(&x.engine),
+                    "round {round}"
+                );
+            }
+        }
+    }
+    assert!(
+        x.core.feeds.counters.conflations > 0,
+        "some fell past the bound"
+    );
+}
+
 #[test]
 fn top_of_book_and_trade_reports_come_from_the_feed_on_the_engines_clock() {
     let mut x = Exchange::new(settings());
