@@ -564,9 +564,7 @@ impl FeedFanout {
             return Err(FeedRejectReason::TooManySubscriptions);
         }
         session.set(key, on);
-        if let Some(idle) = self.idle.get_mut(&key) {
-            idle.retain(|&s| s != sid);
-        }
+        unlist(&mut self.idle, key, sid);
         let list = self.subscribers.entry(key).or_default();
         list.retain(|&s| s != sid);
         if on {
@@ -821,16 +819,19 @@ impl FeedFanout {
     pub fn forget(&mut self, sid: u64) {
         if let Some(session) = self.sessions.remove(&sid) {
             for key in session.subscriptions {
-                if let Some(list) = self.subscribers.get_mut(&key) {
-                    list.retain(|&s| s != sid);
-                }
+                unlist(&mut self.subscribers, key, sid);
             }
             for key in session.idle_in {
-                if let Some(list) = self.idle.get_mut(&key) {
-                    list.retain(|&s| s != sid);
-                }
+                unlist(&mut self.idle, key, sid);
             }
         }
+    }
+}
+
+/// Takes a session off one feed's list (its subscribers, or its idle readers).
+fn unlist(lists: &mut HashMap<FeedKey, Vec<u64>>, key: FeedKey, sid: u64) {
+    if let Some(list) = lists.get_mut(&key) {
+        list.retain(|&s| s != sid);
     }
 }
 
