@@ -50,6 +50,27 @@ def test_async_clients_trade_and_reconnect(connect: ClientFactory, gateway: Gate
     asyncio.run(scenario())
 
 
+def test_async_logout_leaves_every_answer_queued_before_the_end(
+    connect: ClientFactory, gateway: Gateway
+) -> None:
+    """Orders answered but not yet taken stay queued after ``logout()``; the queue then
+    ends. A second session of the account says when the engine answered them."""
+
+    async def scenario() -> None:
+        watcher = connect("alice")
+        leaving = AsyncClient("127.0.0.1", gateway.port, "alice", PASSWORD)
+        await leaving.connect()
+        ids = {leaving.sell(1, 1, P + 1_000 * (n + 1)) for n in range(5)}
+        answered: set[int] = set()
+        while not ids <= answered:
+            answered |= {m.client_order_id for m in watcher.poll(0.1) if isinstance(m, Accepted)}
+        await leaving.logout()
+        left = [m async for m in leaving.messages()]
+        assert ids <= {m.client_order_id for m in left if isinstance(m, Accepted)}
+
+    asyncio.run(scenario())
+
+
 def test_async_client_keeps_the_gateways_parameters_and_definitions(gateway: Gateway) -> None:
     async def scenario() -> None:
         async with AsyncClient("127.0.0.1", gateway.port, "alice", PASSWORD) as a:

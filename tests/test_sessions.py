@@ -53,6 +53,24 @@ def test_logout_says_goodbye(gateway: Gateway) -> None:
     assert raw.read_until_closed() == [Goodbye(SessionEndReason.LOGOUT, 0)]
 
 
+def _accepted_ids(messages: list[Message]) -> set[int]:
+    return {m.client_order_id for m in messages if isinstance(m, Accepted)}
+
+
+def test_logout_returns_every_answer_the_gateway_had_before_its_goodbye(
+    connect: ClientFactory,
+) -> None:
+    """Orders answered but not yet read by the session that logs out come back from
+    ``logout()``; a second session of the account says when the engine answered them."""
+    leaving, watcher = connect("alice"), connect("alice")
+    ids = {leaving.sell(1, 1, P + 1_000 * (n + 1)) for n in range(5)}
+    seen: list[Message] = []
+    while not ids <= _accepted_ids(seen):
+        seen += watcher.poll(0.1)
+    assert ids <= _accepted_ids(leaving.logout())
+    assert leaving.logout() == []  # nothing more to log out of
+
+
 def test_reconnect_mid_stream_replays_everything_once(
     connect: ClientFactory, gateway: Gateway
 ) -> None:

@@ -214,8 +214,32 @@ class AsyncClient(OrderEntry, SessionTimers):
             except (SessionEndedError, ConnectionError):
                 return
 
+    async def logout(self, timeout: float = 5.0) -> None:
+        """Logs out and waits for the gateway's Goodbye. Everything the gateway sent
+        before it (all the account's stream held for this session: no acknowledgement or
+        fill the gateway had is left unread) stays queued for :meth:`next_message` and
+        :meth:`messages`, which then report the end; a full queue pauses reading as
+        always, so take messages meanwhile. Orders still on their way to the engine are
+        answered at the next login. Raises the session's error if it ended otherwise,
+        TimeoutError if no Goodbye came within ``timeout``; the connection is closed
+        either way."""
+        task = self._task
+        if task is None or task.done() or self._writer is None or self._writer.is_closing():
+            await self.close()
+            return
+        self._closing = True  # a lost connection now ends the session, not a reconnect
+        self._writer.write(encode(Logout()))
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        finally:
+            await self.close()
+        ended = self._ended
+        if not (isinstance(ended, SessionEndedError) and ended.reason == SessionEndReason.LOGOUT):
+            raise ended or ConnectionResetError("the session ended without a Goodbye")
+
     async def close(self) -> None:
-        """Logs out and closes."""
+        """Logs out and closes at once, without waiting for the gateway's Goodbye (see
+        :meth:`logout`)."""
         self._closing = True
         if self._writer is not None and not self._writer.is_closing():
             self._writer.write(encode(Logout()))

@@ -195,8 +195,34 @@ class Client(OrderEntry, SessionTimers):
         """Closes the socket without logging out (as a network failure would)."""
         self._close_socket()
 
+    def logout(self, timeout: float = 5.0) -> list[Message]:
+        """Logs out, waiting for the gateway's Goodbye, and closes; returns every message
+        delivered meanwhile. The gateway writes everything the account's stream held for
+        this session before its Goodbye, so no acknowledgement or fill the gateway had
+        is left unread; orders still on their way to the engine are answered at the next
+        login. Raises the session's error if it ended otherwise, TimeoutError if no
+        Goodbye came within ``timeout`` (the socket is closed either way)."""
+        if self._sock is None:
+            return []
+        got: list[Message] = []
+        reconnect, self.reconnect = self.reconnect, False
+        try:
+            self._write(encode(Logout()))
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0:
+                got += self.poll(left)
+            raise TimeoutError("no Goodbye after Logout")
+        except SessionEndedError as e:
+            if e.reason != SessionEndReason.LOGOUT:
+                raise
+        finally:
+            self.reconnect = reconnect
+            self._close_socket()
+        return got
+
     def close(self) -> None:
-        """Logs out and closes."""
+        """Logs out and closes at once, without waiting for the gateway's Goodbye (see
+        :meth:`logout`)."""
         if self._sock is not None:
             with contextlib.suppress(OSError):
                 self._write(encode(Logout()))
