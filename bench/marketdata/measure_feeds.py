@@ -66,6 +66,7 @@ RUNS = 3
 SUBSCRIBERS = [1, 10, 100]
 _METRICS_REFRESH_S = 0.5
 COST = "order_entry_cost_ratio_100_subscribers"
+FILL_COST = "order_entry_cost_of_idle_fill"
 
 
 def counter(metrics_port: int, name: str) -> float:
@@ -362,8 +363,8 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
         }
         for side, used in first["extra"]["cpu_us_per_order"].items()
     }
-    ratios = [x for r in runs for x in r["extra"]["order_entry_cost_pairs"]["ratios"]]
-    extra["order_entry_cost_pairs"] = spread(ratios)
+    for key in ("order_entry_cost_pairs", FILL_COST):
+        extra[key] = spread([x for r in runs for x in r["extra"][key]["ratios"]])
     extra[COST] = extra["order_entry_cost_pairs"]["median"]
     extra["feed_conflations"] = sum(r["extra"]["feed_conflations"] for r in runs)
     extra["runs"] = [
@@ -372,6 +373,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
                            for rate in r["latency_ns"]},
             "feed_msgs_per_s": r["extra"]["feed_msgs_per_s"],
             "order_entry_cost_pairs": r["extra"]["order_entry_cost_pairs"],
+            FILL_COST: r["extra"][FILL_COST],
             "cpu_us_per_order": r["extra"]["cpu_us_per_order"],
             "feed_conflations": r["extra"]["feed_conflations"],
             "achieved_orders_per_s": r["extra"]["achieved_orders_per_s"],

@@ -5,6 +5,11 @@ first alternating from pair to pair so a drift in the machine's load falls on bo
 sides alike. Each pair gives its own ratio (1 - with / without); the figure is their
 median, written with their quartiles and range. The CPU each process (and the
 gateway's socket writer thread) spent per order on each side says where the cost went.
+
+Each pair also has a control side, before or after it: none subscribed and the
+machine's idle CPU filled by busy loops in the idle scheduling class (see
+:mod:`idle_fill`); its ratio to the pair's side without subscribers is the cost of
+merely keeping these CPUs busy, measured in the same run.
 """
 
 import asyncio
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from audience import Audience
+from idle_fill import IdleFill
 from load import LoadSession, closed_loop
 from trading_day import new_day
 
@@ -26,6 +32,8 @@ SIDE_SECONDS = 0.5
 # bytes written, before a side starts.
 SETTLE_SECONDS = 0.15
 WRITER_THREAD = "ringex-md-writer"
+# The control side's key among the sides' figures.
+IDLE_FILL = "idle_fill"
 
 
 def _ticks(stat: Path) -> int:
@@ -71,13 +79,21 @@ class CostSetup:
         return got
 
 
-async def one_side(setup: CostSetup, count: int) -> tuple[int, dict[str, float]]:
-    """Orders per second with ``count`` subscribers, and each process's CPU
-    microseconds per order."""
+async def one_side(
+    setup: CostSetup, count: int, fill: IdleFill | None = None
+) -> tuple[int, dict[str, float]]:
+    """Orders per second with ``count`` subscribers (and ``fill`` running, if given),
+    and each process's CPU microseconds per order."""
     await asyncio.to_thread(setup.audience.subscribe, count)
     await asyncio.sleep(SETTLE_SECONDS)
     before = setup.cpu()
-    orders = await closed_loop(setup.sessions, setup.window, SIDE_SECONDS)
+    if fill is not None:
+        fill.resume()
+    try:
+        orders = await closed_loop(setup.sessions, setup.window, SIDE_SECONDS)
+    finally:
+        if fill is not None:
+            fill.pause()
     after = setup.cpu()
     answered = max(orders * SIDE_SECONDS, 1)
     return orders, {k: round((after[k] - before[k]) / answered * 1e6, 2) for k in after}
@@ -98,34 +114,55 @@ def _medians(samples: list[dict[str, float]]) -> dict[str, float]:
     return {k: round(statistics.median(s[k] for s in samples), 2) for k in samples[0]}
 
 
+def _side_order(n: int, full: int) -> tuple[str, ...]:
+    """The sides of pair ``n``: without and with subscribers back to back, the first of
+    them alternating, the control side first in every other pair and last in the rest."""
+    pair = ("0", str(full)) if n % 2 == 0 else (str(full), "0")
+    return (IDLE_FILL, *pair) if n % 4 >= 2 else (*pair, IDLE_FILL)
+
+
 async def paired_cost(setup: CostSetup, pairs: int = PAIRS) -> dict[str, Any]:
-    """``pairs`` pairs of sides without and with every subscriber subscribed."""
+    """``pairs`` pairs of sides without and with every subscriber subscribed, each
+    with its control side."""
     full = setup.subscribers
-    orders: dict[int, list[int]] = {0: [], full: []}
-    cpu: dict[int, list[dict[str, float]]] = {0: [], full: []}
-    ratios = []
-    for n in range(pairs):
-        await new_day(setup.port)  # a pair enters some 75,000 orders
-        for count in (0, full) if n % 2 == 0 else (full, 0):
-            got, used = await one_side(setup, count)
-            orders[count].append(got)
-            cpu[count].append(used)
-        ratio = 1 - orders[full][-1] / max(orders[0][-1], 1)
-        ratios.append(ratio)
-        print(
-            f"pair {n + 1}/{pairs}: {orders[0][-1]} orders/s without, "
-            f"{orders[full][-1]} with {full} subscribers: cost {ratio:.3f}",
-            flush=True,
-        )
+    sides = ("0", str(full), IDLE_FILL)
+    orders: dict[str, list[int]] = {side: [] for side in sides}
+    cpu: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
+    ratios, fill_ratios = [], []
+    fill = IdleFill()
+    try:
+        for n in range(pairs):
+            await new_day(setup.port)  # a pair and its control enter some 110,000 orders
+            for side in _side_order(n, full):
+                count = 0 if side == IDLE_FILL else int(side)
+                got, used = await one_side(setup, count, fill if side == IDLE_FILL else None)
+                orders[side].append(got)
+                cpu[side].append(used)
+            without = max(orders["0"][-1], 1)
+            ratios.append(1 - orders[str(full)][-1] / without)
+            fill_ratios.append(1 - orders[IDLE_FILL][-1] / without)
+            print(
+                f"pair {n + 1}/{pairs}: {orders['0'][-1]} orders/s without, "
+                f"{orders[str(full)][-1]} with {full} subscribers: cost {ratios[-1]:.3f} "
+                f"(idle CPU filled: {fill_ratios[-1]:.3f})",
+                flush=True,
+            )
+    finally:
+        fill.stop()
     await asyncio.to_thread(setup.audience.subscribe, 0)
     return {
-        "order_entry_per_s": {str(k): v for k, v in orders.items()},
-        "cpu_us_per_order": {str(k): _medians(v) for k, v in cpu.items()},
+        "order_entry_per_s": orders,
+        "cpu_us_per_order": {side: _medians(v) for side, v in cpu.items()},
         "order_entry_cost_ratio_100_subscribers": spread(ratios)["median"],
         "order_entry_cost_pairs": spread(ratios) | {"ratios": [round(r, 4) for r in ratios]},
+        "order_entry_cost_of_idle_fill": spread(fill_ratios)
+        | {"ratios": [round(r, 4) for r in fill_ratios]},
         "order_entry_cost_method": (
             f"{pairs} pairs of {SIDE_SECONDS} s closed-loop sides, none and {full} "
             "subscribed, the first side alternating; the figure is the median of the "
-            "pairs' own ratios 1 - with/without, with their quartiles and range"
+            "pairs' own ratios 1 - with/without, with their quartiles and range; each "
+            "pair has a control side (none subscribed, every CPU's idle time taken by "
+            "an idle-class busy loop) before or after it, whose ratio to the side "
+            "without is order_entry_cost_of_idle_fill"
         ),
     }
