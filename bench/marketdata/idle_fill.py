@@ -1,10 +1,9 @@
 """A control for the order-entry cost: busy loops in the idle scheduling class, one per
 CPU, that take only the CPU nothing else wants and do no I/O at all. Released for one
 side of each cost round, they show what merely keeping this machine's CPUs busy costs
-order entry. On a virtual machine whose idle CPUs poll before they halt, a thread woken
-on an idle CPU starts at once, while one woken on a busy CPU waits for an
-interprocessor interrupt; the subscribers' fan-out keeps the CPUs busy the same way, so
-this side is the floor under its cost that no gateway change can remove."""
+order entry (a thread woken on a busy CPU may start later than on an idle one), apart
+from any work of the subscribers' fan-out: what the fan-out costs beyond this control
+is its own work."""
 
 import os
 import signal
