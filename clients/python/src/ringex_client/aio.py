@@ -215,12 +215,11 @@ class AsyncClient(OrderEntry, SessionTimers):
                 return
 
     async def logout(self, timeout: float = 5.0) -> None:
-        """Logs out and waits for the gateway's Goodbye. Everything the gateway sent
-        before it (all the account's stream held for this session: no acknowledgement or
-        fill the gateway had is left unread) stays queued for :meth:`next_message` and
+        """Logs out and waits for the gateway's Goodbye. What the gateway sent before it
+        (what the account's stream held for this session, as for
+        :meth:`ringex_client.Client.logout`) stays queued for :meth:`next_message` and
         :meth:`messages`, which then report the end; a full queue pauses reading as
-        always, so take messages meanwhile. Orders still on their way to the engine are
-        answered at the next login. Raises the session's error if it ended otherwise,
+        always, so take messages meanwhile. Raises the session's error if it ended otherwise,
         TimeoutError if no Goodbye came within ``timeout``; the connection is closed
         either way."""
         task = self._task

@@ -197,11 +197,13 @@ class Client(OrderEntry, SessionTimers):
 
     def logout(self, timeout: float = 5.0) -> list[Message]:
         """Logs out, waiting for the gateway's Goodbye, and closes; returns every message
-        delivered meanwhile. The gateway writes everything the account's stream held for
-        this session before its Goodbye, so no acknowledgement or fill the gateway had
-        is left unread; orders still on their way to the engine are answered at the next
-        login. Raises the session's error if it ended otherwise, TimeoutError if no
-        Goodbye came within ``timeout`` (the socket is closed either way)."""
+        delivered meanwhile. Before its Goodbye the gateway writes what the account's
+        stream holds for this session, up to its ``drain_bytes`` (64 KiB by default,
+        about a thousand answers), so the acknowledgements and fills it had are not left
+        unread; any beyond that, and orders still on their way to the engine, are
+        answered at the next login. Raises the session's error if it ended otherwise,
+        TimeoutError if no Goodbye came within ``timeout`` (the socket is closed either
+        way)."""
         if self._sock is None:
             return []
         got: list[Message] = []
