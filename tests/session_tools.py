@@ -7,6 +7,7 @@ from collections import deque
 from typing import Any, TypeVar
 
 from ringex_client import (
+    Accepted,
     Client,
     FrameReader,
     Heartbeat,
@@ -30,6 +31,11 @@ def expect(client: Client, kind: type[M], timeout: float = 5.0, **fields: Any) -
     found = client.wait_for(match, timeout)
     assert isinstance(found, kind)
     return found
+
+
+def accepted_ids(messages: list[Message]) -> set[int]:
+    """The client order ids of the Accepted messages among ``messages``."""
+    return {m.client_order_id for m in messages if isinstance(m, Accepted)}
 
 
 class RawSession:

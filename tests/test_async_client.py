@@ -14,6 +14,7 @@ from ringex_client import (
     OrderStatus,
     RejectReason,
 )
+from tests.session_tools import accepted_ids
 from tests.system_processes import PASSWORD, ClientFactory, Gateway
 
 pytestmark = pytest.mark.timeout(60)
@@ -63,10 +64,9 @@ def test_async_logout_leaves_every_answer_queued_before_the_end(
         ids = {leaving.sell(1, 1, P + 1_000 * (n + 1)) for n in range(5)}
         answered: set[int] = set()
         while not ids <= answered:
-            answered |= {m.client_order_id for m in watcher.poll(0.1) if isinstance(m, Accepted)}
+            answered |= accepted_ids(watcher.poll(0.1))
         await leaving.logout()
-        left = [m async for m in leaving.messages()]
-        assert ids <= {m.client_order_id for m in left if isinstance(m, Accepted)}
+        assert ids <= accepted_ids([m async for m in leaving.messages()])
 
     asyncio.run(scenario())
 

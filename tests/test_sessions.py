@@ -28,7 +28,7 @@ from ringex_client import (
     TimeInForce,
     encode,
 )
-from tests.session_tools import RawSession, expect
+from tests.session_tools import RawSession, accepted_ids, expect
 from tests.system_processes import PASSWORD, ClientFactory, Gateway
 
 pytestmark = pytest.mark.timeout(60)
@@ -53,10 +53,6 @@ def test_logout_says_goodbye(gateway: Gateway) -> None:
     assert raw.read_until_closed() == [Goodbye(SessionEndReason.LOGOUT, 0)]
 
 
-def _accepted_ids(messages: list[Message]) -> set[int]:
-    return {m.client_order_id for m in messages if isinstance(m, Accepted)}
-
-
 def test_logout_returns_every_answer_the_gateway_had_before_its_goodbye(
     connect: ClientFactory,
 ) -> None:
@@ -65,9 +61,9 @@ def test_logout_returns_every_answer_the_gateway_had_before_its_goodbye(
     leaving, watcher = connect("alice"), connect("alice")
     ids = {leaving.sell(1, 1, P + 1_000 * (n + 1)) for n in range(5)}
     seen: list[Message] = []
-    while not ids <= _accepted_ids(seen):
+    while not ids <= accepted_ids(seen):
         seen += watcher.poll(0.1)
-    assert ids <= _accepted_ids(leaving.logout())
+    assert ids <= accepted_ids(leaving.logout())
     assert leaving.logout() == []  # nothing more to log out of
 
 
