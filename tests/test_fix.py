@@ -221,3 +221,29 @@ def test_oversize_and_wrong_credentials_end_the_connection(fix_venue: FixGateway
     assert logout[35] == "5"
     assert raw.receive() is None
     raw.close()
+
+
+@pytest.mark.parametrize("fix_venue", [{"rate_per_s": 1, "burst": 1}], indirect=True)
+def test_a_logout_is_answered_after_the_reports_before_it(fix_venue: FixGateway) -> None:
+    """Two orders in the same write as a Logout, the second above the session's rate:
+    the gateway's reject of it is reported before the Logout's answer, not dropped with
+    the session; the engine's answer to the first comes at the next logon."""
+    raw = RawFix(fix_venue.fix_port, "CLIENT2")
+    try:
+        raw.logon("bob")
+        orders = [raw.message("D", *new_order(i, "1", 1, "1000")) for i in ("1", "2")]
+        raw.send(b"".join(orders) + raw.message("5"))
+        got, closed = raw.read_all()
+        assert closed
+        assert [m[35] for m in got] == ["8", "5"]
+        assert (got[0][11], got[0][150]) == ("2", "8")
+    finally:
+        raw.close()
+    again = RawFix(fix_venue.fix_port, "CLIENT2")
+    try:
+        again.logon("bob")
+        accepted = again.receive()
+        assert accepted is not None
+        assert (accepted[35], accepted[11], accepted[150]) == ("8", "1", "0")
+    finally:
+        again.close()

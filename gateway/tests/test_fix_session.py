@@ -246,12 +246,22 @@ def test_test_request_is_answered_and_silence_ends_the_session() -> None:
     assert closed == Closed("no answer to TestRequest")
 
 
-def test_logout_is_answered_and_closes() -> None:
-    _s, peer = session()
+def test_logout_is_answered_after_the_last_reports_and_closes() -> None:
+    s, peer = session()
     peer.logon()
+    peer.answers()
     [closed] = peer.send(peer.message("5"))
     assert closed == Closed("logout")
-    assert peer.answers()[-1][Tag.MSG_TYPE] == "5"
+    # Until the gateway's last reports are sent: no answer yet, and nothing more taken.
+    assert peer.answers() == []
+    assert peer.send(peer.message("0")) == []
+    s.send_application("8", [(Tag.CL_ORD_ID, "7")], 0)
+    s.finish("session ended", 0)
+    report, answer = peer.answers()
+    assert (report[Tag.MSG_TYPE], answer[Tag.MSG_TYPE]) == ("8", "5")
+    assert Tag.TEXT not in answer
+    assert s.state == State.CLOSED
+    assert s.tick(100 * S) == []
 
 
 def test_numbers_survive_a_restart_and_reset_flag_starts_over(tmp_path: Path) -> None:

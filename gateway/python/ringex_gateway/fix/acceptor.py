@@ -47,7 +47,6 @@ from ringex_gateway.fix.session import (
     FixSession,
     LogonRequested,
     SessionSettings,
-    State,
 )
 from ringex_gateway.fix.symbols import Symbol, SymbolTable
 from ringex_gateway.fix.tags import MsgType, Tag
@@ -191,6 +190,8 @@ class FixConnection(ClientSession):
         if self.sid in self.gateway.sessions:
             self.gateway.end_session(self, SessionEndReason.LOGOUT)
         else:
+            self.fix.finish("session ended", time.monotonic_ns())
+            self._flush_fix()
             self._close_transport()
 
     def _close_transport(self) -> None:
@@ -268,24 +269,33 @@ class FixConnection(ClientSession):
         self._handle(self.fix.accept_logon(now))
 
     def close_with(self, last: bytes, abort_after: float) -> None:
-        """The gateway ends the session: a refused login or a Goodbye becomes a FIX
-        Logout saying why."""
+        """The gateway ends the session: what it still had for the session (answers
+        not yet written, the stream beyond what was reported) is reported first; then
+        the refused login or Goodbye that ends ``last`` becomes a FIX Logout saying why,
+        or the answer to the peer's own Logout."""
         if self.transport is None or self.closing:
             return
-        now = time.monotonic_ns()
+        final = _last_frame_at(last)
+        if final:
+            self.write(last[:final])
         text = "session ended"
-        for body in FrameReader().feed(last):
+        for body in FrameReader().feed(last[final:]):
             m = decode_server(body)
             if isinstance(m, LoginRejected):
                 text = f"logon refused: {m.reason.name.lower()}"
             elif isinstance(m, Goodbye):
                 text = m.reason.name.lower()
-        if self.fix.state == State.CHECKING_LOGON:
-            self.fix.refuse_logon(text, now)
-        elif self.fix.state == State.ACTIVE:
-            self.fix.logout(text, now)
+        self.fix.finish(text, time.monotonic_ns())
         self._flush_fix()
         super().close_with(b"", abort_after)
+
+
+def _last_frame_at(frames: bytes) -> int:
+    """Where the last of ``frames`` (whole binary protocol frames) starts."""
+    at = last = 0
+    while at < len(frames):
+        last, at = at, at + 2 + int.from_bytes(frames[at : at + 2], "little")
+    return last
 
 
 class FixAcceptor:

@@ -81,7 +81,14 @@ class State(Enum):
     CHECKING_LOGON = 2
     ACTIVE = 3
     LOGOUT_SENT = 4
-    CLOSED = 5
+    #: The peer sent Logout: the session's last reports go before the answer
+    #: (:meth:`FixSession.finish`).
+    LOGOUT_RECEIVED = 5
+    CLOSED = 6
+
+
+#: The states in which application messages are sent.
+_SENDING = frozenset((State.ACTIVE, State.LOGOUT_SENT, State.LOGOUT_RECEIVED))
 
 
 @functools.lru_cache(maxsize=4)
@@ -187,7 +194,7 @@ class FixSession:
     ) -> None:
         """Sends an application message (stored for resending); ``stream_seq`` is the
         account stream number it reports, kept so a reconnect resumes after it."""
-        if self.state in (State.ACTIVE, State.LOGOUT_SENT):
+        if self.state in _SENDING:
             self._send(msg_type, body, now_ns, stream_seq=stream_seq)
 
     def send_reports(self, orders: FixOrders, frames: bytes, start: int, now_ns: int) -> int:
@@ -203,7 +210,7 @@ class FixSession:
             store.next_out,
             sending_time(self._wall_ns()),
             store.stream_seq,
-            self.state in (State.ACTIVE, State.LOGOUT_SENT),
+            self.state in _SENDING,
         )
         if batch.count:
             store.sent_batch(batch.records, batch.count, batch.reported_seq)
@@ -216,7 +223,7 @@ class FixSession:
     def send_market_data(self, msg_type: str, body: Fields, now_ns: int) -> None:
         """Sends a market data message, not stored: stale once missed, so a resend
         covers it with a gap fill (the peer asks for a fresh snapshot)."""
-        if self.state in (State.ACTIVE, State.LOGOUT_SENT):
+        if self.state in _SENDING:
             self._send(msg_type, body, now_ns, resendable=False)
 
     def _close(self, reason: str) -> None:
@@ -232,8 +239,19 @@ class FixSession:
             self.state = State.LOGOUT_SENT
             self._timers.logout_ns = now_ns
 
+    def finish(self, text: str, now_ns: int) -> None:
+        """The gateway ended the session and its last reports are sent: answers the
+        peer's Logout, or sends one saying ``text`` (a logon being checked is refused)."""
+        if self.state == State.LOGOUT_RECEIVED:
+            self._send(MsgType.LOGOUT, [], now_ns)
+            self.state = State.CLOSED
+        elif self.state == State.CHECKING_LOGON:
+            self.refuse_logon(text, now_ns)
+        else:
+            self.logout(text, now_ns)
+
     def _logout_and_close(self, text: str, now_ns: int) -> None:
-        if self.store is not None and self.state in (State.ACTIVE, State.LOGOUT_SENT):
+        if self.store is not None and self.state in _SENDING:
             self._send(MsgType.LOGOUT, [(Tag.TEXT, text)], now_ns)
         else:
             self._out.append(self._unsequenced_logout(text))
@@ -274,7 +292,7 @@ class FixSession:
 
     def receive(self, item: FixMessage | FixRefused | FixBroken, now_ns: int) -> list[Event]:
         """Takes one item from the framer; returns the events it caused."""
-        if self.state != State.CLOSED:
+        if self.state not in (State.CLOSED, State.LOGOUT_RECEIVED):
             self._timers.received_ns = now_ns
             self._timers.test_requests = 0
             self._receive(item, now_ns)
@@ -537,8 +555,11 @@ class FixSession:
                 self._resend(int(fields[Tag.BEGIN_SEQ_NO]), int(fields[Tag.END_SEQ_NO]), now_ns)
         elif msg_type == MsgType.LOGOUT:
             if self.state == State.ACTIVE:
-                self._send(MsgType.LOGOUT, [], now_ns)
-            self._close("logout")
+                # Answered by finish(), after what the gateway still has for the session.
+                self.state = State.LOGOUT_RECEIVED
+                self._emit(Closed("logout"))
+            else:
+                self._close("logout")
         elif msg_type == MsgType.LOGON:
             self._logout_and_close("Logon while logged on", now_ns)
         # Heartbeat and Reject need nothing more: hearing from the peer reset the timers.
