@@ -2,12 +2,14 @@
 //! temporary data directory and a free loopback port, and talk to it over the link.
 #![allow(dead_code)] // each test file uses its own part of this
 
+use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use ringex_core::{Event, NewOrder, OrderType, Side, TimeInForce};
@@ -43,13 +45,22 @@ impl Drop for TempDir {
     }
 }
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, and not handed out before in this process. A
+/// test binary's tests run at once: two given the same port would both start a daemon
+/// on it, and the one whose daemon lost the race would talk to the other's.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    for _ in 0..1000 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if GIVEN.lock().unwrap().insert(port) {
+            return port;
+        }
+    }
+    panic!("every free port offered was handed out already");
 }
 
 /// One run of the daemon. Killed (SIGKILL) on drop if still running.
