@@ -12,9 +12,6 @@ pub use crate::engine_fields::ALL_INSTRUMENTS;
 use crate::error::DecodeError;
 use crate::field_codec::PostOnlyFlags;
 
-/// Order flag bit: post-only.
-pub const FLAG_POST_ONLY: u8 = 0x01;
-
 declare_messages! {
     /// An engine input as the engine link and the journal carry it.
     pub enum InputMessage;

@@ -8,7 +8,6 @@
 use ringex_core::market_data::{LevelAction, RemoveReason};
 use ringex_core::{CancelReason, CommandKind, OrderType, RejectReason, Side, TimeInForce};
 
-use crate::command_codec::FLAG_POST_ONLY;
 use crate::error::DecodeError;
 use crate::feed::{decode_level_action, decode_remove_reason, FeedKind, FeedRejectReason};
 use crate::reference::{DefinitionUpdate, InstrumentState};
@@ -195,6 +194,9 @@ macro_rules! text_codec {
     )+};
 }
 text_codec!(USERNAME_LEN, PASSWORD_LEN);
+
+/// Order flag bit: post-only.
+pub const FLAG_POST_ONLY: u8 = 0x01;
 
 /// An order's `flags` byte, read as whether the order is post-only.
 pub struct PostOnlyFlags;

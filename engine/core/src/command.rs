@@ -103,6 +103,17 @@ pub enum CommandKind {
     SetHalted = 8,
 }
 
+u8_enum_conversions!(CommandKind {
+    NewOrder,
+    Cancel,
+    Replace,
+    MassCancel,
+    EndOfDay,
+    AddInstrument,
+    AddAccount,
+    SetHalted
+});
+
 impl Command {
     pub fn kind(&self) -> CommandKind {
         match self {

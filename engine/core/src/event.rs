@@ -44,6 +44,34 @@ pub enum RejectReason {
     PositionLimit = 25,
 }
 
+u8_enum_conversions!(RejectReason {
+    UnknownInstrument,
+    UnknownAccount,
+    InvalidQuantity,
+    InvalidPrice,
+    PriceNotOnTick,
+    QtyNotOnLot,
+    InvalidOrderType,
+    DuplicateClientOrderId,
+    UnknownOrder,
+    TooLateToCancel,
+    MaxOrderQty,
+    MaxOrderNotional,
+    PriceBand,
+    MaxOpenOrders,
+    PostOnlyWouldCross,
+    InstrumentHalted,
+    BookFull,
+    DailyOrderLimit,
+    DuplicateInstrument,
+    DuplicateAccount,
+    InvalidInstrument,
+    InvalidAccount,
+    SequenceGap,
+    TimestampRegressed,
+    PositionLimit
+});
+
 /// Why an order left the book or never rested.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -58,6 +86,14 @@ pub enum CancelReason {
     /// A market order that found no liquidity inside the price band.
     NoLiquidity = 5,
 }
+
+u8_enum_conversions!(CancelReason {
+    Requested,
+    MassCancel,
+    ImmediateRemainder,
+    FillOrKill,
+    NoLiquidity
+});
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Trade {

@@ -97,50 +97,8 @@ macro_rules! u8_enum_conversions {
         }
     };
 }
+pub(crate) use u8_enum_conversions;
+
 u8_enum_conversions!(Side { Buy, Sell });
 u8_enum_conversions!(OrderType { Limit, Market });
 u8_enum_conversions!(TimeInForce { Gtc, Ioc, Fok, Day });
-u8_enum_conversions!(crate::command::CommandKind {
-    NewOrder,
-    Cancel,
-    Replace,
-    MassCancel,
-    EndOfDay,
-    AddInstrument,
-    AddAccount,
-    SetHalted
-});
-u8_enum_conversions!(crate::event::RejectReason {
-    UnknownInstrument,
-    UnknownAccount,
-    InvalidQuantity,
-    InvalidPrice,
-    PriceNotOnTick,
-    QtyNotOnLot,
-    InvalidOrderType,
-    DuplicateClientOrderId,
-    UnknownOrder,
-    TooLateToCancel,
-    MaxOrderQty,
-    MaxOrderNotional,
-    PriceBand,
-    MaxOpenOrders,
-    PostOnlyWouldCross,
-    InstrumentHalted,
-    BookFull,
-    DailyOrderLimit,
-    DuplicateInstrument,
-    DuplicateAccount,
-    InvalidInstrument,
-    InvalidAccount,
-    SequenceGap,
-    TimestampRegressed,
-    PositionLimit
-});
-u8_enum_conversions!(crate::event::CancelReason {
-    Requested,
-    MassCancel,
-    ImmediateRemainder,
-    FillOrKill,
-    NoLiquidity
-});
