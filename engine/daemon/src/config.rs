@@ -315,7 +315,7 @@ impl Config {
                 .map_err(|e| ConfigError(format!("reading {}: {e}", path.display())))?;
             let layer: toml::Table = toml::from_str(&text)
                 .map_err(|e| ConfigError(format!("parsing {}: {e}", path.display())))?;
-            refuse_retired(&layer, &path.display().to_string())?;
+            refuse_retired(&layer, &path.display().to_string()).map_err(ConfigError)?;
             merge(&mut table, layer);
         }
         let mut config: Config = toml::Value::Table(table)

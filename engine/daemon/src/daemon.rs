@@ -1,6 +1,6 @@
-//! The running daemon: a node of a Raft cluster ([`cluster_node`](crate::cluster_node)),
-//! alone without a `[cluster]` table; what its parts share (the link context, the
-//! support threads, the first start's inputs) and how a run ends.
+//! What the running daemon's parts share (the link context, the support threads, the
+//! first start's inputs) and how a run ends. The daemon is a node of a Raft cluster,
+//! alone without a `[cluster]` table; the node itself is `cluster_node`.
 //!
 //! Exit status: 0 after a clean shutdown, 1 after a journal failure (fail-stop) or a
 //! startup error.
@@ -26,11 +26,8 @@ use crate::progress::Progress;
 use crate::signals;
 use crate::watchdog;
 
-pub fn run(config: &Config) -> ExitCode {
-    report(crate::cluster_node::run(config, &config.node_cluster()))
-}
-
-fn report(outcome: Result<Outcome, StartError>) -> ExitCode {
+/// A run's exit status, with what ended it logged.
+pub fn exit_code(outcome: Result<Outcome, StartError>) -> ExitCode {
     match outcome {
         Ok(Outcome::Shutdown) => {
             tracing::info!("stopped cleanly");

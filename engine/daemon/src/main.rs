@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ringex_daemon::config::{Cli, CliCommand, Config, DEFAULT_CONFIG_TOML};
-use ringex_daemon::{cluster_cli, daemon, journal_cli, logging};
+use ringex_daemon::{cluster_cli, cluster_node, daemon, journal_cli, logging};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     }
     logging::init(&config.log);
     match cli.command {
-        None => daemon::run(&config),
+        None => daemon::exit_code(cluster_node::run(&config, &config.node_cluster())),
         Some(CliCommand::Journal { tool }) => journal_cli::run(&config, &tool),
         Some(CliCommand::Cluster { tool, json }) => cluster_cli::run(&config, &tool, json),
     }

@@ -2,8 +2,6 @@
 //! that sets one is refused with what became of it, rather than accepted and ignored:
 //! an operator who tuned it should learn that the tuning does nothing now.
 
-use crate::config::ConfigError;
-
 /// `(table, key, what became of it)`.
 const RETIRED: [(&str, &str, &str); 2] = [
     (
@@ -20,16 +18,16 @@ const RETIRED: [(&str, &str, &str); 2] = [
 ];
 
 /// Err naming the first retired setting in `layer`, read from `source`.
-pub fn refuse_retired(layer: &toml::Table, source: &str) -> Result<(), ConfigError> {
+pub fn refuse_retired(layer: &toml::Table, source: &str) -> Result<(), String> {
     for (table, key, why) in RETIRED {
         let set = layer
             .get(table)
             .and_then(toml::Value::as_table)
             .is_some_and(|t| t.contains_key(key));
         if set {
-            return Err(ConfigError(format!(
+            return Err(format!(
                 "{source}: {table}.{key} is no longer a setting ({why}); remove it"
-            )));
+            ));
         }
     }
     Ok(())
@@ -44,7 +42,7 @@ mod tests {
         for (table, key, _) in RETIRED {
             let layer: toml::Table = toml::from_str(&format!("[{table}]\n{key} = 1\n")).unwrap();
             let e = refuse_retired(&layer, "engine.toml").unwrap_err();
-            assert!(e.0.contains(&format!("{table}.{key} is no longer")), "{e}");
+            assert!(e.contains(&format!("{table}.{key} is no longer")), "{e}");
         }
         let fine: toml::Table = toml::from_str("[pipeline]\nbatch_max = 1\n").unwrap();
         refuse_retired(&fine, "engine.toml").unwrap();
