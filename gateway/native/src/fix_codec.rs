@@ -9,6 +9,8 @@
 //! with the SessionRejectReason the error names.
 
 use crate::fix_groups::{gather, FixFields};
+use crate::fix_message_error::invalid;
+pub use crate::fix_message_error::{MessageError, SessionRejectReason};
 
 /// Field separator.
 pub const SOH: u8 = 0x01;
@@ -52,27 +54,6 @@ const INT_TAGS: &[u32] = &[
     380, // BusinessRejectReason
     383, // MaxMessageSize
 ];
-
-/// FIX 4.4 SessionRejectReason (tag 373) values the gateway sends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum SessionRejectReason {
-    InvalidTagNumber = 0,
-    RequiredTagMissing = 1,
-    TagNotDefinedForMessageType = 2,
-    UndefinedTag = 3,
-    TagWithoutValue = 4,
-    ValueIncorrect = 5,
-    IncorrectDataFormat = 6,
-    CompIdProblem = 9,
-    SendingTimeAccuracy = 10,
-    InvalidMsgType = 11,
-    TagAppearsMoreThanOnce = 13,
-    TagOutOfOrder = 14,
-    RepeatingGroupFieldsOutOfOrder = 15,
-    IncorrectNumInGroupCount = 16,
-    Other = 99,
-}
 
 /// Why a byte stream cannot be split into messages any more.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,19 +125,6 @@ pub fn checksum(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0u8, |sum, &b| sum.wrapping_add(b))
 }
 
-/// What is wrong with one message (that framing found whole).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MessageError {
-    /// CheckSum does not match: the message is ignored, its sequence number unused.
-    Garbled(&'static str),
-    /// A defect answered with a session-level Reject.
-    Invalid {
-        reason: SessionRejectReason,
-        ref_tag: u32,
-        text: &'static str,
-    },
-}
-
 /// A message whose fields could not all be taken: the error, and MsgSeqNum/MsgType if
 /// they were readable (for the Reject's RefSeqNum and RefMsgType).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -225,18 +193,6 @@ pub fn parse(frame: &[u8]) -> Result<FixFields<'_>, Refused> {
 
 fn find<'a>(fields: &[(u32, &'a str)], tag: u32) -> Option<&'a str> {
     fields.iter().find(|(t, _)| *t == tag).map(|(_, v)| *v)
-}
-
-pub(crate) fn invalid(
-    reason: SessionRejectReason,
-    ref_tag: u32,
-    text: &'static str,
-) -> MessageError {
-    MessageError::Invalid {
-        reason,
-        ref_tag,
-        text,
-    }
 }
 
 fn parse_field(raw: &[u8]) -> Result<(u32, &str), MessageError> {

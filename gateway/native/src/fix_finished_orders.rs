@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
-use crate::fix_orders::TrackedOrder;
+use crate::fix_tracked_order::TrackedOrder;
 
 /// At most `max` finished orders, the oldest forgotten first.
 pub struct FinishedOrders {

@@ -6,7 +6,7 @@
 //! a tag may appear once. Only the groups listed here are accepted: anywhere else a tag
 //! seen twice is still `TagAppearsMoreThanOnce`.
 
-use crate::fix_codec::{invalid, MessageError, SessionRejectReason};
+use crate::fix_message_error::{invalid, MessageError, SessionRejectReason};
 
 /// One repeating group of one message type.
 struct GroupSpec {

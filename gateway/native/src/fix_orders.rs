@@ -9,10 +9,11 @@
 
 use std::collections::VecDeque;
 
-use ringex_core::{OrderType, Side, TimeInForce};
+use ringex_core::Side;
 use rustc_hash::FxHashMap;
 
 use crate::fix_finished_orders::FinishedOrders;
+use crate::fix_tracked_order::TrackedOrder;
 
 /// Requests awaiting their answer that one FIX session remembers, of each kind.
 pub const PENDING_MAX: usize = 65_536;
@@ -25,24 +26,6 @@ pub mod ord_status {
     pub const CANCELED: u8 = b'4';
     pub const REJECTED: u8 = b'8';
     pub const EXPIRED: u8 = b'C';
-}
-
-/// One order of the account.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TrackedOrder {
-    pub client_order_id: u64,
-    pub order_id: u64,
-    pub instrument: u32,
-    pub side: Side,
-    pub order_type: OrderType,
-    pub time_in_force: TimeInForce,
-    pub price: i64,
-    pub order_qty: u64,
-    pub cum_qty: u64,
-    /// Sum of price × quantity over the fills.
-    pub notional: i128,
-    pub leaves: u64,
-    pub status: u8,
 }
 
 /// Orders by client order id, updated from the account stream.

@@ -11,9 +11,10 @@ use ringex_protocol::session::{GatewayRejectReason, CANCEL_REASON_EXPIRED};
 
 use crate::fix_body::FixBody;
 use crate::fix_codec::decimal_str;
-use crate::fix_orders::{ord_status, OrderTracker, PendingRequests, TrackedOrder};
+use crate::fix_orders::{ord_status, OrderTracker, PendingRequests};
 use crate::fix_price::units_to_price;
 use crate::fix_symbols::FixSymbols;
+use crate::fix_tracked_order::TrackedOrder;
 
 /// FIX fields in order (tag, value).
 pub type Fields = Vec<(u32, String)>;
