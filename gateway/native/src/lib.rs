@@ -50,6 +50,7 @@ pub mod stats;
 pub mod subscriptions;
 pub mod top_of_book_subscribers;
 pub mod writer_sessions;
+mod writer_shared;
 pub mod writer_thread;
 
 use pyo3::prelude::*;

@@ -14,7 +14,7 @@ use std::time::Instant;
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::socket_backlog::SocketBacklog;
-use crate::socket_writer::{drain_wakes, Order, Shared, SocketSlot};
+use crate::writer_shared::{drain_wakes, Order, Shared, SocketSlot};
 
 struct Socket {
     fd: OwnedFd,
