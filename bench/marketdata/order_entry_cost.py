@@ -114,6 +114,11 @@ def _medians(samples: list[dict[str, float]]) -> dict[str, float]:
     return {k: round(statistics.median(s[k] for s in samples), 2) for k in samples[0]}
 
 
+def _with_ratios(ratios: list[float]) -> dict[str, Any]:
+    """The spread of ``ratios``, and the ratios themselves."""
+    return spread(ratios) | {"ratios": [round(r, 4) for r in ratios]}
+
+
 def _side_order(n: int, full: int) -> tuple[str, ...]:
     """The sides of pair ``n``: without and with subscribers back to back, the first of
     them alternating, the control side first in every other pair and last in the rest."""
@@ -150,13 +155,13 @@ async def paired_cost(setup: CostSetup, pairs: int = PAIRS) -> dict[str, Any]:
     finally:
         fill.stop()
     await asyncio.to_thread(setup.audience.subscribe, 0)
+    cost = _with_ratios(ratios)
     return {
         "order_entry_per_s": orders,
         "cpu_us_per_order": {side: _medians(v) for side, v in cpu.items()},
-        "order_entry_cost_ratio_100_subscribers": spread(ratios)["median"],
-        "order_entry_cost_pairs": spread(ratios) | {"ratios": [round(r, 4) for r in ratios]},
-        "order_entry_cost_of_idle_fill": spread(fill_ratios)
-        | {"ratios": [round(r, 4) for r in fill_ratios]},
+        "order_entry_cost_ratio_100_subscribers": cost["median"],
+        "order_entry_cost_pairs": cost,
+        "order_entry_cost_of_idle_fill": _with_ratios(fill_ratios),
         "order_entry_cost_method": (
             f"{pairs} pairs of {SIDE_SECONDS} s closed-loop sides, none and {full} "
             "subscribed, the first side alternating; the figure is the median of the "

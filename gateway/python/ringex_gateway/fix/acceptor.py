@@ -233,7 +233,7 @@ class FixConnection(ClientSession):
 
     def _one_from_core(self, data: bytes, at: int, now: int) -> int:
         """The frame at ``at`` of ``data``; returns where the next one starts."""
-        end = at + 2 + int.from_bytes(data[at : at + 2], "little")
+        end = _frame_end(data, at)
         self._from_core(decode_server(data[at + 2 : end]), now)
         return end
 
@@ -294,8 +294,13 @@ def _last_frame_at(frames: bytes) -> int:
     """Where the last of ``frames`` (whole binary protocol frames) starts."""
     at = last = 0
     while at < len(frames):
-        last, at = at, at + 2 + int.from_bytes(frames[at : at + 2], "little")
+        last, at = at, _frame_end(frames, at)
     return last
+
+
+def _frame_end(frames: bytes, at: int) -> int:
+    """Where the binary protocol frame starting at ``at`` ends (its u16 length first)."""
+    return at + 2 + int.from_bytes(frames[at : at + 2], "little")
 
 
 class FixAcceptor:
