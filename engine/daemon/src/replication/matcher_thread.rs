@@ -4,10 +4,16 @@
 //! one core's cache and warm up in another's. Each `apply` call is instead handed to
 //! this thread whole and awaited, so matching stays on one thread, as the design's
 //! pipeline has it, and the runtime's workers stay free for the log and the network.
+//!
+//! The thread waits for its next call on a condition variable, not a channel: a
+//! channel's receiver spins and yields its core a few times before it sleeps, and the
+//! next call comes an fsync later, so on a busy machine every one of those yields was
+//! a context switch given to another thread for nothing.
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{bounded, Sender};
 use tokio::sync::oneshot;
 
 /// Calls queued for the thread, at most: openraft hands the state machine one at a time.
@@ -15,23 +21,106 @@ const CALLS_QUEUED_MAX: usize = 4;
 
 type Call = Box<dyn FnOnce() + Send>;
 
+/// The calls waiting for the thread, and whether it takes no more.
+#[derive(Default)]
+struct Queue {
+    calls: VecDeque<Call>,
+    /// Set when the owner is dropped (the thread finishes what it has) or the thread
+    /// ended after a panic (nothing more may run on its state).
+    closed: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Signalled when a call is queued or the queue is closed.
+    queued: Condvar,
+    /// Signalled when the thread took a call off a full queue.
+    room: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // Calls run outside the lock, so a panic in one cannot poison it.
+        self.queue
+            .lock()
+            .expect("the matcher queue lock is never poisoned")
+    }
+
+    /// Takes no more calls. The thread still runs those queued unless `drop_queued`
+    /// (it ended: they are dropped, so their callers hear at once that it is gone).
+    fn close(&self, drop_queued: bool) {
+        let mut queue = self.lock();
+        queue.closed = true;
+        let dropped = if drop_queued {
+            std::mem::take(&mut queue.calls)
+        } else {
+            VecDeque::new()
+        };
+        drop(queue);
+        drop(dropped);
+        self.queued.notify_all();
+        self.room.notify_all();
+    }
+
+    /// The next call, or `None` once the queue is closed and empty.
+    fn next(&self) -> Option<Call> {
+        let mut queue = self.lock();
+        loop {
+            if let Some(call) = queue.calls.pop_front() {
+                self.room.notify_one();
+                return Some(call);
+            }
+            if queue.closed {
+                return None;
+            }
+            queue = self.queued.wait(queue).expect("never poisoned");
+        }
+    }
+
+    /// Queues `call`; false if the thread ended.
+    fn push(&self, call: Call) -> bool {
+        let mut queue = self.lock();
+        while queue.calls.len() >= CALLS_QUEUED_MAX && !queue.closed {
+            queue = self.room.wait(queue).expect("never poisoned");
+        }
+        if queue.closed {
+            return false;
+        }
+        queue.calls.push_back(call);
+        drop(queue);
+        self.queued.notify_one();
+        true
+    }
+}
+
+/// Closes the queue when the thread ends, by return or by panic.
+struct CloseOnExit(Arc<Shared>);
+
+impl Drop for CloseOnExit {
+    fn drop(&mut self) {
+        self.0.close(true);
+    }
+}
+
 pub struct MatcherThread {
-    calls: Option<Sender<Call>>,
+    shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl MatcherThread {
     pub fn spawn() -> std::io::Result<MatcherThread> {
-        let (calls, queue) = bounded::<Call>(CALLS_QUEUED_MAX);
+        let shared = Arc::new(Shared::default());
+        let on_thread = CloseOnExit(Arc::clone(&shared));
         let thread = std::thread::Builder::new()
             .name("matcher".into())
             .spawn(move || {
-                for call in queue {
+                while let Some(call) = on_thread.0.next() {
                     call();
                 }
             })?;
         Ok(MatcherThread {
-            calls: Some(calls),
+            shared,
             thread: Some(thread),
         })
     }
@@ -44,11 +133,10 @@ impl MatcherThread {
             // The receiver waits for this answer; it only goes when it is dropped first.
             let _ = done.send(work());
         });
-        self.calls
-            .as_ref()
-            .expect("the thread runs until dropped")
-            .send(call)
-            .expect("the matcher thread ended after a panic");
+        assert!(
+            self.shared.push(call),
+            "the matcher thread ended after a panic"
+        );
         result
             .await
             .expect("the matcher thread panicked while applying")
@@ -57,8 +145,8 @@ impl MatcherThread {
 
 impl Drop for MatcherThread {
     fn drop(&mut self) {
-        // Closing the queue ends the thread once it finished what it had.
-        self.calls = None;
+        // The thread finishes what was queued, then ends.
+        self.shared.close(false);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -88,5 +176,36 @@ mod tests {
     async fn a_panic_on_the_thread_is_raised_to_the_caller() {
         let matcher = MatcherThread::spawn().unwrap();
         matcher.run(|| panic!("broken invariant")).await
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "ended after a panic")]
+    async fn nothing_runs_after_a_panic() {
+        let matcher = MatcherThread::spawn().unwrap();
+        let first = tokio::spawn({
+            let shared = Arc::clone(&matcher.shared);
+            async move { assert!(shared.push(Box::new(|| panic!("broken invariant")))) }
+        });
+        first.await.unwrap();
+        // The thread is gone once its queue is closed.
+        while !matcher.shared.lock().closed {
+            tokio::task::yield_now().await;
+        }
+        matcher.run(|| 1).await;
+    }
+
+    #[test]
+    fn dropping_it_runs_what_was_queued_first() {
+        let matcher = MatcherThread::spawn().unwrap();
+        let (done, seen) = std::sync::mpsc::channel();
+        for i in 0..CALLS_QUEUED_MAX {
+            let done = done.clone();
+            assert!(matcher.shared.push(Box::new(move || done.send(i).unwrap())));
+        }
+        drop(matcher);
+        assert_eq!(
+            seen.try_iter().collect::<Vec<_>>(),
+            (0..CALLS_QUEUED_MAX).collect::<Vec<_>>()
+        );
     }
 }
