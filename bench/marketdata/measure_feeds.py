@@ -79,13 +79,18 @@ def counter(metrics_port: int, name: str) -> float:
 
 
 async def traders(port: int) -> list[LoadSession]:
-    """A seller resting GTC asks at PRICE and a buyer taking them with IOC bids: every
-    pair adds an order, trades it and removes it, so the book stays small."""
+    """A seller and a buyer both entering GTC orders for one lot at PRICE: whichever of
+    a pair arrives first rests and the other trades it out, so every pair adds an
+    order, trades it and removes it. The book holds only how far one side has run
+    ahead of the other. (With IOC bids, a bid that found no ask was lost and its ask
+    rested for the rest of the day: the asks crept up until the seller met its open
+    order limit.)"""
     first = time.time_ns() // 1000 % (1 << 40) * 1000
     seller, buyer = LoadSession(first, PRICE), LoadSession(first + 10_000_000, PRICE)
-    seller.template = encode(
-        NewOrder(0, 1, Side.SELL, OrderType.LIMIT, TimeInForce.GTC, False, PRICE, 1)
-    )
+    for session, side in ((seller, Side.SELL), (buyer, Side.BUY)):
+        session.template = encode(
+            NewOrder(0, 1, side, OrderType.LIMIT, TimeInForce.GTC, False, PRICE, 1)
+        )
     await seller.open(port, "alice", PASSWORD)
     await buyer.open(port, "bob", PASSWORD)
     for s in (seller, buyer):
@@ -219,8 +224,9 @@ async def measure(engine: Engine, gateway: Gateway, pairs: int) -> dict[str, Any
 DESCRIPTIONS = {
     "subscription": "instrument 1, L3 and L2 depth 10 per subscriber",
     "order_flow": (
-        "a GTC sell of 1 at one price and an IOC buy of 1 taking it, from two "
-        "sessions: OrderAdded, Trade, OrderRemoved and two level updates per pair"
+        "a GTC sell of 1 and a GTC buy of 1 at one price, from two sessions, the "
+        "later of each pair trading the earlier out: OrderAdded, Trade, "
+        "OrderRemoved and two level updates per pair"
     ),
     "feed_msgs_from": "the gateway's ringex_gateway_feed_messages_out_total",
     "reading_the_figures": (
