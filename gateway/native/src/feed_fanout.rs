@@ -74,7 +74,7 @@ impl Default for FeedSettings {
             subscriptions_per_session: 64,
             backlog_bytes: 1 << 20,
             conflate: true,
-            coalesce_ns: 0,
+            coalesce_ns: 1_000_000,
             coalesce_bytes: 64 * 1024,
         }
     }

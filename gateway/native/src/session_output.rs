@@ -99,9 +99,13 @@ impl Core {
         if !own_output && s.writer.as_ref().is_some_and(|w| w.over(0)) {
             return Drained::Nothing;
         }
-        // Feed bytes ride along with a write that happens anyway, else wait to be
-        // coalesced with later ones.
-        let held_until = if own_output {
+        // Feed bytes ride along with a write that happens anyway. A session the socket
+        // writer serves is written as soon as the writer has sent its last bytes (just
+        // above), so its incrementals gather by themselves while the writer works and a
+        // quiet feed goes at once. One the event loop writes (FIX, or every session with
+        // the writer off) waits to be coalesced with later ones: a write per session per
+        // pass would be the order path's thread's.
+        let held_until = if own_output || s.writer.is_some() {
             None
         } else {
             self.feeds.held_until(sid, now_ns)

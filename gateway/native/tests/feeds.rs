@@ -181,14 +181,21 @@ fn framed(message: &ClientMessage) -> Vec<u8> {
 }
 
 fn messages(bytes: &[u8]) -> Vec<ServerMessage> {
+    let (out, used) = whole_frames(bytes);
+    assert_eq!(used, bytes.len(), "bytes end in a whole frame");
+    out
+}
+
+/// The messages of the whole frames at the start of `bytes`, and how many bytes they
+/// took (a frame still arriving may follow).
+fn whole_frames(bytes: &[u8]) -> (Vec<ServerMessage>, usize) {
     let mut out = Vec::new();
     let mut rest = bytes;
     while let Some((body, used)) = split_frame(rest, CLIENT_PREFIX, CLIENT_FRAME_MAX).unwrap() {
         out.push(decode_server(body).unwrap());
         rest = &rest[used..];
     }
-    assert!(rest.is_empty());
-    out
+    (out, bytes.len() - rest.len())
 }
 
 /// An L3 book as a client keeps it: per side, price → queue of (order id, qty).
@@ -1027,22 +1034,11 @@ fn an_orders_answer_goes_out_before_the_feeds_of_its_command_are_built() {
 #[test]
 fn a_subscriber_handed_to_the_socket_writer_gets_its_snapshot_then_every_incremental() {
     let mut x = Exchange::new(settings());
-    let writer = WriterSettings {
-        bound_bytes: 1 << 20,
-        close_grace: Duration::from_secs(5),
-        idle_priority: false,
-    };
-    x.core.start_writer(writer).unwrap();
+    start_writer(&mut x);
     random_traffic(&mut x, 1, 300, 11);
     x.login(1);
     x.subscribe(1, 1, FeedKind::L3, 0);
-    assert_eq!(x.core.take_writer_requests(), [1]);
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut reader = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let (socket, _) = listener.accept().unwrap();
-    socket.set_nonblocking(true).unwrap();
-    assert!(x.core.hand_over(1, socket.as_fd()).unwrap());
-    drop(socket); // the writer's duplicate keeps it open
+    let mut reader = hand_to_writer(&mut x, 1);
     let reading = std::thread::spawn(move || {
         let mut got = Vec::new();
         reader.read_to_end(&mut got).unwrap();
@@ -1060,4 +1056,72 @@ fn a_subscriber_handed_to_the_socket_writer_gets_its_snapshot_then_every_increme
     let mut book = ClientBook::default();
     got.iter().for_each(|m| book.apply(m));
     assert_eq!(book.sides, ClientBook::of_engine(&x.engine));
+}
+
+#[test]
+fn a_subscriber_the_socket_writer_serves_is_never_held_for_coalescing() {
+    // An interval no test outlasts: only the writer's own pace may gather the bytes.
+    let mut x = Exchange::new(FeedSettings {
+        coalesce_ns: 60_000 * MS,
+        ..settings()
+    });
+    start_writer(&mut x);
+    x.login(1);
+    x.subscribe(1, 1, FeedKind::L3, 0);
+    let mut reader = hand_to_writer(&mut x, 1);
+    reader
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let mut got = Vec::new();
+    let snapshot_end = |m: &ServerMessage| matches!(m, ServerMessage::SnapshotEnd { .. });
+    pump_until(&mut x, &mut reader, &mut got, snapshot_end);
+    x.order(100, Side::Buy, 90, 1);
+    let added = |m: &ServerMessage| matches!(m, ServerMessage::OrderAdded { price: 90, .. });
+    pump_until(&mut x, &mut reader, &mut got, added);
+}
+
+fn start_writer(x: &mut Exchange) {
+    let writer = WriterSettings {
+        bound_bytes: 1 << 20,
+        close_grace: Duration::from_secs(5),
+        idle_priority: false,
+    };
+    x.core.start_writer(writer).unwrap();
+}
+
+/// Hands the session, the only one waiting for the writer, to it on a loopback socket;
+/// returns the client's end.
+fn hand_to_writer(x: &mut Exchange, sid: u64) -> TcpStream {
+    assert_eq!(x.core.take_writer_requests(), [sid]);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let reader = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (socket, _) = listener.accept().unwrap();
+    socket.set_nonblocking(true).unwrap();
+    assert!(x.core.hand_over(sid, socket.as_fd()).unwrap());
+    reader // the writer's duplicate keeps the gateway's end open
+}
+
+/// Drains the core, the clock standing still at 0, as the server would, and reads what
+/// the socket writer sent, until a message that matches arrives (bounded: 10 s).
+fn pump_until(
+    x: &mut Exchange,
+    reader: &mut TcpStream,
+    got: &mut Vec<u8>,
+    wanted: impl Fn(&ServerMessage) -> bool,
+) {
+    let mut buf = [0u8; 4096];
+    for _ in 0..500 {
+        // As the server does when the writer's wake-up fd is readable.
+        assert!(x.core.writer_events().is_empty(), "no socket failed");
+        assert!(x.drain(1).is_empty(), "the writer writes this session");
+        assert_eq!(x.core.held_due_ns(), None, "never held for the interval");
+        if let Ok(n) = reader.read(&mut buf) {
+            assert!(n > 0, "the session stays open");
+            got.extend_from_slice(&buf[..n]);
+        }
+        if whole_frames(got).0.iter().any(&wanted) {
+            return;
+        }
+    }
+    panic!("the message never reached the socket while the clock stood still");
 }

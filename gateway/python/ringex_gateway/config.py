@@ -67,7 +67,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     feed_subscriptions: int = 64
     feed_backlog_bytes: int = 1 << 20
     feed_slow: str = "conflate"
-    feed_coalesce_us: int = 0
+    feed_coalesce_us: int = 1000
     feed_coalesce_bytes: int = 65_536
     feed_writer: str = "idle"
     multicast_group: str = ""
@@ -175,9 +175,10 @@ SETTING_HELP: dict[str, str] = {
     "session is conflated or disconnected (feed_slow)",
     "feed_slow": "what a session over feed_backlog_bytes gets: conflate (its subscriptions "
     "are cut to fresh snapshots) or disconnect (SlowConsumer)",
-    "feed_coalesce_us": "longest a session's feed incrementals wait to be written together "
-    "with later ones (at most one write per subscriber per interval); 0 writes them as "
-    "soon as the socket writer has sent the session's last ones",
+    "feed_coalesce_us": "longest the feed incrementals of a session the event loop writes "
+    "(FIX, or every session with feed_writer loop) wait to be written together with later "
+    "ones (one write per subscriber per interval, not per batch); 0 writes them at once. "
+    "The socket writer's sessions are written once it has sent their last bytes",
     "feed_coalesce_bytes": "waiting feed incrementals this large are written at once",
     "feed_writer": "who writes the sockets of sessions that subscribe to a feed: idle (a "
     "thread of their own in the idle scheduling class, which only takes CPU nothing else "
