@@ -84,7 +84,8 @@ impl Core {
         if behind || flooded || self.feeds.is_slow(sid) {
             return Drained::Slow;
         }
-        let bound = self.writer.as_ref().map_or(0, |w| w.settings().bound_bytes);
+        let writer = self.writer.as_ref().map(|w| w.settings());
+        let bound = writer.map_or(0, |w| w.bound_bytes);
         if s.paused || s.writer.as_ref().is_some_and(|w| w.over(bound)) {
             return Drained::Nothing;
         }
@@ -99,13 +100,14 @@ impl Core {
         if !own_output && s.writer.as_ref().is_some_and(|w| w.over(0)) {
             return Drained::Nothing;
         }
-        // Feed bytes ride along with a write that happens anyway. A session the socket
-        // writer serves is written as soon as the writer has sent its last bytes (just
-        // above), so its incrementals gather by themselves while the writer works and a
-        // quiet feed goes at once. One the event loop writes (FIX, or every session with
-        // the writer off) waits to be coalesced with later ones: a write per session per
-        // pass would be the order path's thread's.
-        let held_until = if own_output || s.writer.is_some() {
+        // Feed bytes ride along with a write that happens anyway. A session the idle
+        // socket writer serves is written as soon as the writer has sent its last bytes
+        // (just above), so its incrementals gather by themselves while the writer waits
+        // for spare CPU, and a quiet feed goes at once. Any other waits to be coalesced
+        // with later ones: a write per session per pass would be the order path's
+        // thread's, or a normal-priority writer's competing with it.
+        let idle_writer = s.writer.is_some() && writer.is_some_and(|w| w.idle_priority);
+        let held_until = if own_output || idle_writer {
             None
         } else {
             self.feeds.held_until(sid, now_ns)

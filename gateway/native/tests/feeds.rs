@@ -1034,7 +1034,7 @@ fn an_orders_answer_goes_out_before_the_feeds_of_its_command_are_built() {
 #[test]
 fn a_subscriber_handed_to_the_socket_writer_gets_its_snapshot_then_every_incremental() {
     let mut x = Exchange::new(settings());
-    start_writer(&mut x);
+    start_writer(&mut x, false);
     random_traffic(&mut x, 1, 300, 11);
     x.login(1);
     x.subscribe(1, 1, FeedKind::L3, 0);
@@ -1059,13 +1059,39 @@ fn a_subscriber_handed_to_the_socket_writer_gets_its_snapshot_then_every_increme
 }
 
 #[test]
-fn a_subscriber_the_socket_writer_serves_is_never_held_for_coalescing() {
-    // An interval no test outlasts: only the writer's own pace may gather the bytes.
+fn a_subscriber_the_idle_socket_writer_serves_is_never_held_for_coalescing() {
+    let (mut x, mut reader, mut got) = subscribed_through_writer(true);
+    x.order(100, Side::Buy, 90, 1);
+    let added = |m: &ServerMessage| matches!(m, ServerMessage::OrderAdded { price: 90, .. });
+    pump_until(&mut x, &mut reader, &mut got, added);
+}
+
+#[test]
+fn a_subscriber_a_normal_priority_writer_serves_is_held_for_coalescing() {
+    let (mut x, _reader, _) = subscribed_through_writer(false);
+    x.order(100, Side::Buy, 90, 1);
+    for _ in 0..500 {
+        assert!(x.core.writer_events().is_empty(), "no socket failed");
+        assert!(x.drain(1).is_empty(), "the writer writes this session");
+        if x.core.held_due_ns() == Some(COALESCE_NS) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the incremental was never held for the interval");
+}
+
+/// An interval no test outlasts: only the writer's own pace may gather the bytes.
+const COALESCE_NS: u64 = 60_000 * MS;
+
+/// A subscriber of instrument 1's L3 feed handed to a socket writer, with its snapshot
+/// read: the exchange, the subscriber's socket and the bytes it has read.
+fn subscribed_through_writer(idle_priority: bool) -> (Exchange, TcpStream, Vec<u8>) {
     let mut x = Exchange::new(FeedSettings {
-        coalesce_ns: 60_000 * MS,
+        coalesce_ns: COALESCE_NS,
         ..settings()
     });
-    start_writer(&mut x);
+    start_writer(&mut x, idle_priority);
     x.login(1);
     x.subscribe(1, 1, FeedKind::L3, 0);
     let mut reader = hand_to_writer(&mut x, 1);
@@ -1075,16 +1101,14 @@ fn a_subscriber_the_socket_writer_serves_is_never_held_for_coalescing() {
     let mut got = Vec::new();
     let snapshot_end = |m: &ServerMessage| matches!(m, ServerMessage::SnapshotEnd { .. });
     pump_until(&mut x, &mut reader, &mut got, snapshot_end);
-    x.order(100, Side::Buy, 90, 1);
-    let added = |m: &ServerMessage| matches!(m, ServerMessage::OrderAdded { price: 90, .. });
-    pump_until(&mut x, &mut reader, &mut got, added);
+    (x, reader, got)
 }
 
-fn start_writer(x: &mut Exchange) {
+fn start_writer(x: &mut Exchange, idle_priority: bool) {
     let writer = WriterSettings {
         bound_bytes: 1 << 20,
         close_grace: Duration::from_secs(5),
-        idle_priority: false,
+        idle_priority,
     };
     x.core.start_writer(writer).unwrap();
 }

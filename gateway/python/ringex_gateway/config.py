@@ -175,10 +175,10 @@ SETTING_HELP: dict[str, str] = {
     "session is conflated or disconnected (feed_slow)",
     "feed_slow": "what a session over feed_backlog_bytes gets: conflate (its subscriptions "
     "are cut to fresh snapshots) or disconnect (SlowConsumer)",
-    "feed_coalesce_us": "longest the feed incrementals of a session the event loop writes "
-    "(FIX, or every session with feed_writer loop) wait to be written together with later "
-    "ones (one write per subscriber per interval, not per batch); 0 writes them at once. "
-    "The socket writer's sessions are written once it has sent their last bytes",
+    "feed_coalesce_us": "longest a session's feed incrementals wait to be written together "
+    "with later ones (one write per subscriber per interval, not per batch); 0 writes them "
+    "at once. Sessions the idle socket writer serves (feed_writer idle) are not held: "
+    "they are written once it has sent their last bytes",
     "feed_coalesce_bytes": "waiting feed incrementals this large are written at once",
     "feed_writer": "who writes the sockets of sessions that subscribe to a feed: idle (a "
     "thread of their own in the idle scheduling class, which only takes CPU nothing else "
