@@ -67,6 +67,7 @@ SUBSCRIBERS = [1, 10, 100]
 _METRICS_REFRESH_S = 0.5
 COST = "order_entry_cost_ratio_100_subscribers"
 FILL_COST = "order_entry_cost_of_idle_fill"
+ONE_COST = "order_entry_cost_of_1_subscriber"
 
 
 def counter(metrics_port: int, name: str) -> float:
@@ -239,7 +240,7 @@ DESCRIPTIONS = {
         "incremental); achieved_orders_per_s says how much of each offered rate the "
         "machine sustained (a rate it cannot sustain queues, and its latency is that "
         "queue); cpu_us_per_order is each process's own CPU per order (median over "
-        "the pairs' sides), with and without the 100 subscribers, the gateway's "
+        "the pairs' sides), with none, 1 and 100 subscribers, the gateway's "
         "socket writer thread on its own"
     ),
     "latency_from": (
@@ -369,7 +370,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
         }
         for side, used in first["extra"]["cpu_us_per_order"].items()
     }
-    for key in ("order_entry_cost_pairs", FILL_COST):
+    for key in ("order_entry_cost_pairs", ONE_COST, FILL_COST):
         extra[key] = spread([x for r in runs for x in r["extra"][key]["ratios"]])
     extra[COST] = extra["order_entry_cost_pairs"]["median"]
     extra["feed_conflations"] = sum(r["extra"]["feed_conflations"] for r in runs)
@@ -379,6 +380,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
                            for rate in r["latency_ns"]},
             "feed_msgs_per_s": r["extra"]["feed_msgs_per_s"],
             "order_entry_cost_pairs": r["extra"]["order_entry_cost_pairs"],
+            ONE_COST: r["extra"][ONE_COST],
             FILL_COST: r["extra"][FILL_COST],
             "cpu_us_per_order": r["extra"]["cpu_us_per_order"],
             "feed_conflations": r["extra"]["feed_conflations"],

@@ -6,10 +6,13 @@ sides alike. Each pair gives its own ratio (1 - with / without); the figure is t
 median, written with their quartiles and range. The CPU each process (and the
 gateway's socket writer thread) spent per order on each side says where the cost went.
 
-Each pair also has a control side, before or after it: none subscribed and the
-machine's idle CPU filled by busy loops in the idle scheduling class (see
-:mod:`idle_fill`); its ratio to the pair's side without subscribers is the cost of
-merely keeping these CPUs busy, measured in the same run.
+Each pair also has a side with one subscriber next to it: its ratio to the side
+without says how much of the cost comes with any feed at all (the socket writer and a
+subscriber woken at every engine batch) and how much with the fan-out's size. Beyond
+that is a control side: none subscribed and the machine's idle CPU filled by busy
+loops in the idle scheduling class (see :mod:`idle_fill`); its ratio to the pair's
+side without subscribers is the cost of merely keeping these CPUs busy, measured in
+the same run.
 """
 
 import asyncio
@@ -34,6 +37,8 @@ SETTLE_SECONDS = 0.15
 WRITER_THREAD = "ringex-md-writer"
 # The control side's key among the sides' figures.
 IDLE_FILL = "idle_fill"
+# The one-subscriber side's key.
+ONE = "1"
 
 
 def _ticks(stat: Path) -> int:
@@ -121,19 +126,21 @@ def _with_ratios(ratios: list[float]) -> dict[str, Any]:
 
 def _side_order(n: int, full: int) -> tuple[str, ...]:
     """The sides of pair ``n``: without and with subscribers back to back, the first of
-    them alternating, the control side first in every other pair and last in the rest."""
+    them alternating; the one-subscriber side next to them and the control side
+    beyond it, before the pair in every other pair and after it in the rest."""
     pair = ("0", str(full)) if n % 2 == 0 else (str(full), "0")
-    return (IDLE_FILL, *pair) if n % 4 >= 2 else (*pair, IDLE_FILL)
+    return (IDLE_FILL, ONE, *pair) if n % 4 >= 2 else (*pair, ONE, IDLE_FILL)
 
 
 async def paired_cost(setup: CostSetup, pairs: int = PAIRS) -> dict[str, Any]:
     """``pairs`` pairs of sides without and with every subscriber subscribed, each
-    with its control side."""
+    with its one-subscriber and control sides."""
     full = setup.subscribers
-    sides = ("0", str(full), IDLE_FILL)
+    assert full > 1, "the one-subscriber side is a side of its own"
+    sides = ("0", str(full), ONE, IDLE_FILL)
     orders: dict[str, list[int]] = {side: [] for side in sides}
     cpu: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
-    ratios, fill_ratios = [], []
+    ratios, one_ratios, fill_ratios = [], [], []
     fill = IdleFill()
     try:
         for n in range(pairs):
@@ -145,11 +152,12 @@ async def paired_cost(setup: CostSetup, pairs: int = PAIRS) -> dict[str, Any]:
                 cpu[side].append(used)
             without = max(orders["0"][-1], 1)
             ratios.append(1 - orders[str(full)][-1] / without)
+            one_ratios.append(1 - orders[ONE][-1] / without)
             fill_ratios.append(1 - orders[IDLE_FILL][-1] / without)
             print(
                 f"pair {n + 1}/{pairs}: {orders['0'][-1]} orders/s without, "
                 f"{orders[str(full)][-1]} with {full} subscribers: cost {ratios[-1]:.3f} "
-                f"(idle CPU filled: {fill_ratios[-1]:.3f})",
+                f"(1 subscriber: {one_ratios[-1]:.3f}, idle CPU filled: {fill_ratios[-1]:.3f})",
                 flush=True,
             )
     finally:
@@ -161,13 +169,15 @@ async def paired_cost(setup: CostSetup, pairs: int = PAIRS) -> dict[str, Any]:
         "cpu_us_per_order": {side: _medians(v) for side, v in cpu.items()},
         "order_entry_cost_ratio_100_subscribers": cost["median"],
         "order_entry_cost_pairs": cost,
+        "order_entry_cost_of_1_subscriber": _with_ratios(one_ratios),
         "order_entry_cost_of_idle_fill": _with_ratios(fill_ratios),
         "order_entry_cost_method": (
             f"{pairs} pairs of {SIDE_SECONDS} s closed-loop sides, none and {full} "
             "subscribed, the first side alternating; the figure is the median of the "
             "pairs' own ratios 1 - with/without, with their quartiles and range; each "
-            "pair has a control side (none subscribed, every CPU's idle time taken by "
-            "an idle-class busy loop) before or after it, whose ratio to the side "
-            "without is order_entry_cost_of_idle_fill"
+            "pair has a side with one subscriber next to it (its ratio to the side "
+            "without is order_entry_cost_of_1_subscriber) and beyond that a control "
+            "side (none subscribed, every CPU's idle time taken by an idle-class busy "
+            "loop), whose ratio to the side without is order_entry_cost_of_idle_fill"
         ),
     }
