@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: run test setup setup-apt setup-python setup-rust bindings lint-rust lint-python \
         test-rust test-python chaos bench-core bench-daemon bench-daemon-against bench-durability bench-replication bench-replication-sustained bench-e2e bench-fix bench-locust \
-        bench-marketdata demo \
+        bench-marketdata bench-localbook demo \
         clean gateway \
         client
 
@@ -128,6 +128,11 @@ bench-fix: setup
 # bench/results/marketdata.json.
 bench-marketdata: setup
 	$(PY) bench/marketdata/measure_feeds.py
+
+# A client's LocalBook alone: CPU per feed message split, decoded and applied, on a
+# synthetic feed with no network: bench/results/local_book.json.
+bench-localbook: setup
+	$(PY) bench/marketdata/local_book_cost.py
 
 # Locust (bench/locust/locustfile.py) driving the gateway for 30 s with 16 sessions, daemon
 # and gateway started as for bench-e2e: bench/results/locust.json.

@@ -63,20 +63,6 @@ def _flag_byte(bit: int) -> Callable[[bool], int]:
     return encode
 
 
-def _enum(kind: type[IntEnum]) -> Callable[[int], IntEnum]:
-    # A table lookup: calling the enum class costs several times as much, per field of
-    # every feed message.
-    members = {m.value: m for m in kind}
-
-    def convert(v: int) -> IntEnum:
-        member = members.get(v)
-        if member is None:
-            raise ProtocolError(DecodeError.BAD_ENUM, f"{kind.__name__} {v}")
-        return member
-
-    return convert
-
-
 class _Spec:
     """How one message type is laid out: its struct, size and field converters."""
 
@@ -84,9 +70,15 @@ class _Spec:
         self.cls = cls
         self.struct = struct.Struct("<c" + cls.LAYOUT)
         self.size = self.struct.size
+        # The fields alone, unpacked from after the type byte.
+        self.fields = struct.Struct("<" + cls.LAYOUT)
         hints = typing.get_type_hints(cls)
         names = [f.name for f in msgspec.structs.fields(cls)]
         self.decoders: list[tuple[int, Callable[[Any], Any]]] = []
+        # Enum fields: their index, their members by value and the enum's name. Looked
+        # up in place: calling the enum class, or a function per field, costs several
+        # times as much, on every feed message.
+        self.enums: list[tuple[int, dict[int, IntEnum], str]] = []
         self.encoders: list[tuple[int, Callable[[Any], Any]]] = []
         for i, name in enumerate(names):
             hint = hints[name]
@@ -101,7 +93,7 @@ class _Spec:
                 self.decoders.append((i, _text))
                 self.encoders.append((i, _padder(width)))
             elif isinstance(hint, type) and issubclass(hint, IntEnum):
-                self.decoders.append((i, _enum(hint)))
+                self.enums.append((i, {m.value: m for m in hint}, hint.__name__))
 
 
 def _padder(width: int) -> Callable[[str], bytes]:
@@ -142,11 +134,17 @@ def _decode(table: dict[int, _Spec], body: bytes) -> Any:
     spec = table.get(body[0])
     if spec is None:
         raise ProtocolError(DecodeError.UNKNOWN_TYPE, f"type byte {body[0]:#04x}")
-    if len(body) < spec.size:
-        raise ProtocolError(DecodeError.TRUNCATED)
-    if len(body) > spec.size:
-        raise ProtocolError(DecodeError.TRAILING_BYTES)
-    values = list(spec.struct.unpack(body))[1:]
+    if len(body) != spec.size:
+        short = len(body) < spec.size
+        raise ProtocolError(DecodeError.TRUNCATED if short else DecodeError.TRAILING_BYTES)
+    if not spec.decoders and not spec.enums:
+        return spec.cls(*spec.fields.unpack_from(body, 1))
+    values = list(spec.fields.unpack_from(body, 1))
+    for i, members, name in spec.enums:
+        member = members.get(values[i])
+        if member is None:
+            raise ProtocolError(DecodeError.BAD_ENUM, f"{name} {values[i]}")
+        values[i] = member
     for i, convert in spec.decoders:
         values[i] = convert(values[i])
     return spec.cls(*values)
@@ -172,21 +170,23 @@ class FrameReader:
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         """Adds bytes; yields every whole frame body now available."""
-        self._buf += data
-        buf = self._buf
+        # Immutable, so that each body is one slice (one copy); what is left of the
+        # last frame is kept for the next call.
+        buf = bytes(self._buf + data) if self._buf else bytes(data)
+        size = len(buf)
         pos = 0
         try:
-            while len(buf) - pos >= 2:
+            while size - pos >= 2:
                 (length,) = _LEN.unpack_from(buf, pos)
                 if length == 0 or length > self._max:
                     raise ProtocolError(DecodeError.BAD_LENGTH, f"frame length {length}")
                 end = pos + 2 + length
-                if len(buf) < end:
+                if size < end:
                     break
-                yield bytes(buf[pos + 2 : end])
+                yield buf[pos + 2 : end]
                 pos = end
         finally:
-            del buf[:pos]
+            self._buf = bytearray(buf[pos:])
 
     def pending(self) -> int:
         """Bytes of an incomplete frame held."""
