@@ -62,13 +62,13 @@ max_open_orders = 10000
 _GIVEN_PORTS: set[int] = set()
 
 
-def free_port() -> int:
-    """A TCP port on loopback nobody is listening on right now, and not handed out
-    before by this process: a test that asks for several ports before starting what
-    binds them must not get the same one twice."""
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` (a loopback address) nobody is listening on right now,
+    and not handed out before by this process: a test that asks for several ports
+    before starting what binds them must not get the same one twice."""
     for _ in range(1000):
         with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
+            s.bind((host, 0))
             port = int(s.getsockname()[1])
         if port not in _GIVEN_PORTS:
             _GIVEN_PORTS.add(port)

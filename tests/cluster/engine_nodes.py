@@ -5,20 +5,12 @@ can tell them apart, with its own data directory, config and log."""
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.system_processes import ENGINE_CONFIG, Engine
-
-
-def free_port_on(host: str) -> int:
-    """A TCP port on ``host`` nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+from tests.system_processes import ENGINE_CONFIG, Engine, free_port
 
 
 @dataclass(frozen=True)
@@ -42,7 +34,8 @@ def node_addresses(count: int) -> list[NodeAddress]:
     out = []
     for node_id in range(1, count + 1):
         host = f"127.0.0.{node_id}"
-        ports = (free_port_on(host), free_port_on(host), free_port_on(host))
+        # Three ports of one node are picked before it binds any: never the same twice.
+        ports = (free_port(host), free_port(host), free_port(host))
         out.append(NodeAddress(node_id, host, *ports))
     return out
 
