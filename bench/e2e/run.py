@@ -83,6 +83,14 @@ def run_info() -> dict[str, Any]:
     }
 
 
+def write_results(name: str, result: dict[str, Any]) -> None:
+    """Writes ``result`` to ``bench/results/<name>.json`` and says so."""
+    out = ROOT / "bench" / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
 def journal_commits(engine_log: str) -> dict[str, int]:
     """The engine's own count of group commits, from its shutdown log line: a large
     largest commit marks an fsync stall, which the latency tail then shows."""
@@ -227,10 +235,7 @@ def main() -> int:
             engine.stop()
         figures["extra"] |= journal_commits((workdir / "engine" / "engine-1.log").read_text())
     result = {"benchmark": "e2e", "command": "make bench-e2e", **run_info(), **figures}
-    out = ROOT / "bench" / "results" / "e2e.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_results("e2e", result)
     return 0
 
 

@@ -10,7 +10,6 @@ offered rate, from the planned send time into an HDR histogram. Run with
 ``make bench-fix``.
 """
 
-import json
 import statistics
 import sys
 import tempfile
@@ -24,7 +23,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench" / "e2e")]
 
 from fix_load import FixLoadSession  # noqa: E402
 from load import LoadSession, closed_loop, new_histogram, open_loop  # noqa: E402
-from run import RUN_SECONDS, RUNS, WINDOW, run_info, summary  # noqa: E402
+from run import RUN_SECONDS, RUNS, WINDOW, run_info, summary, write_results  # noqa: E402
 
 from tests.system_processes import (  # noqa: E402
     PASSWORD,
@@ -157,9 +156,7 @@ def main() -> int:
             ),
         },
     }
-    out = ROOT / "bench" / "results" / "fix.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_results("fix", result)
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench" / "e2e")]
 
-from run import journal_commits, run_info  # noqa: E402
+from run import journal_commits, run_info, write_results  # noqa: E402
 
 from tests.system_processes import (  # noqa: E402
     PASSWORD,
@@ -150,10 +150,7 @@ def main() -> int:
         }
         | commits,
     }
-    out = ROOT / "bench" / "results" / "locust.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_results("locust", result)
     return status
 
 

@@ -12,7 +12,6 @@ them L3 (OrderAdded, Trade, OrderRemoved) and two L2 (the level's quantity up an
 down again).
 """
 
-import json
 import statistics
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench" / "e2e"))
 
-from run import run_info  # noqa: E402
+from run import run_info, write_results  # noqa: E402
 
 from ringex_client import FeedKind, FrameReader, LevelAction, Side, decode_server  # noqa: E402
 from ringex_client.book_checksum import l2_checksum, l3_checksum  # noqa: E402
@@ -186,9 +185,7 @@ def main() -> int:
             f"decode_server alone; median of {RUNS} runs"
         ),
     }
-    out = ROOT / "bench" / "results" / "local_book.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_results("local_book", result)
     return 0
 
 

@@ -43,7 +43,7 @@ from book_probe import BookProbe  # noqa: E402
 from load import LoadSession, closed_loop, open_loop  # noqa: E402
 from multicast_figures import measure_multicast, multicast_settings  # noqa: E402
 from order_entry_cost import PAIRS, CostSetup, paired_cost, spread  # noqa: E402
-from run import run_info  # noqa: E402
+from run import run_info, write_results  # noqa: E402
 from trading_day import check_accepted, named, new_day, reject_reasons  # noqa: E402
 
 from ringex_client import NewOrder, OrderType, Side, TimeInForce, encode  # noqa: E402
@@ -420,9 +420,7 @@ def main() -> int:
         **run_info(),
         **combine(runs),
     }
-    out = ROOT / "bench" / "results" / "marketdata.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    write_results("marketdata", result)
     return 0
 
 
