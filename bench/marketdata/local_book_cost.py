@@ -6,10 +6,11 @@ books run), timed on this process's CPU clock. Decoding alone is timed too. Seve
 runs; the figures are their medians. Writes ``bench/results/local_book.json``.
 
 The feed: a snapshot of 20 levels a side with 5 orders each (L3, and the top 10
-levels of L2), then pairs that add a sell of one lot at the best ask's price, trade
-it out and remove it, each with its level updates: five messages per pair, three of
-them L3 (OrderAdded, Trade, OrderRemoved) and two L2 (the level's quantity up and
-down again).
+levels of L2), one tick apart either side of an empty price, then pairs that add a
+sell of one lot at that price, trade it out and remove it, with the level updates the
+engine sends: seven messages per pair, three L3 (OrderAdded, Trade, OrderRemoved) and
+four L2 (the tenth ask level deleted and the new best one added; then the other way
+round).
 """
 
 import statistics
@@ -48,8 +49,10 @@ PAIRS = 100_000
 RUNS = 5
 # What one read of a socket might bring.
 CHUNK_BYTES = 64 * 1024
-BEST_ASK = 100_100
+# The pairs' price: the resting bids are below it and the resting asks above.
+PAIR_PRICE = 100_000
 TICK = 1
+RESTING_QTY = 10
 TIMESTAMP_NS = 1_700_000_000_000_000_000
 
 
@@ -57,10 +60,10 @@ def resting_orders() -> list[tuple[Side, int, int, int]]:
     """``(side, price, order_id, qty)`` of the resting book, bids then asks, best first."""
     orders = []
     order_id = 1
-    for side, best, step in ((Side.BUY, BEST_ASK - TICK, -TICK), (Side.SELL, BEST_ASK, TICK)):
-        for level in range(LEVELS_PER_SIDE):
+    for side, step in ((Side.BUY, -TICK), (Side.SELL, TICK)):
+        for level in range(1, LEVELS_PER_SIDE + 1):
             for _ in range(ORDERS_PER_LEVEL):
-                orders.append((side, best + level * step, order_id, 10))
+                orders.append((side, PAIR_PRICE + level * step, order_id, RESTING_QTY))
                 order_id += 1
     return orders
 
@@ -90,24 +93,31 @@ def snapshots(orders: list[tuple[Side, int, int, int]]) -> list[Message]:
 
 
 def pairs(count: int, first_order_id: int) -> Iterator[Message]:
-    """The pairs' incrementals, in the order the gateway sends them."""
-    level_qty, level_orders = 10 * ORDERS_PER_LEVEL, ORDERS_PER_LEVEL
+    """The pairs' incrementals, in the order the gateway sends them. The pair's level
+    enters the top ``DEPTH`` asks and pushes the last one out (deleted first, as the
+    engine sends it), and leaves it again."""
+    last = PAIR_PRICE + DEPTH * TICK  # the last ask level of the top DEPTH
+    last_qty, last_orders = RESTING_QTY * ORDERS_PER_LEVEL, ORDERS_PER_LEVEL
     ts = TIMESTAMP_NS
-    for n in range(count):
-        order_id, seq, level_seq = first_order_id + n, 3 * n, 2 * n
-        yield OrderAdded(INSTRUMENT, seq + 1, ts, order_id, Side.SELL, BEST_ASK, 1)
-        yield LevelUpdate(
-            INSTRUMENT, DEPTH, level_seq + 1, seq + 1, ts, Side.SELL, LevelAction.CHANGE,
-            BEST_ASK, level_qty + 1, level_orders + 1,
-        )  # fmt: skip
-        yield Trade(INSTRUMENT, seq + 2, ts, n + 1, BEST_ASK, 1, Side.BUY, order_id)
-        yield OrderRemoved(
-            INSTRUMENT, seq + 3, ts, order_id, Side.SELL, BEST_ASK, 0, RemoveReason.FILLED
+
+    def level(
+        level_seq: int, seq: int, action: LevelAction, price: int, qty: int, orders: int
+    ) -> LevelUpdate:
+        return LevelUpdate(
+            INSTRUMENT, DEPTH, level_seq, seq, ts, Side.SELL, action, price, qty, orders
         )
-        yield LevelUpdate(
-            INSTRUMENT, DEPTH, level_seq + 2, seq + 3, ts, Side.SELL, LevelAction.CHANGE,
-            BEST_ASK, level_qty, level_orders,
-        )  # fmt: skip
+
+    for n in range(count):
+        order_id, seq, level_seq = first_order_id + n, 3 * n, 4 * n
+        yield OrderAdded(INSTRUMENT, seq + 1, ts, order_id, Side.SELL, PAIR_PRICE, 1)
+        yield level(level_seq + 1, seq + 1, LevelAction.DELETE, last, 0, 0)
+        yield level(level_seq + 2, seq + 1, LevelAction.ADD, PAIR_PRICE, 1, 1)
+        yield Trade(INSTRUMENT, seq + 2, ts, n + 1, PAIR_PRICE, 1, Side.BUY, order_id)
+        yield OrderRemoved(
+            INSTRUMENT, seq + 3, ts, order_id, Side.SELL, PAIR_PRICE, 0, RemoveReason.FILLED
+        )
+        yield level(level_seq + 3, seq + 3, LevelAction.DELETE, PAIR_PRICE, 0, 0)
+        yield level(level_seq + 4, seq + 3, LevelAction.ADD, last, last_qty, last_orders)
 
 
 def feed_bytes() -> tuple[bytes, int, int]:
@@ -176,7 +186,7 @@ def main() -> int:
         "feed": (
             f"one instrument: a snapshot of {LEVELS_PER_SIDE} levels a side, "
             f"{ORDERS_PER_LEVEL} orders each (L3 and top-{DEPTH} L2), then {PAIRS} pairs "
-            "of OrderAdded, LevelUpdate, Trade, OrderRemoved, LevelUpdate"
+            "of OrderAdded, two LevelUpdates, Trade, OrderRemoved, two LevelUpdates"
         ),
         "method": (
             f"the framed feed in {CHUNK_BYTES}-byte reads through FrameReader, "
