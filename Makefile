@@ -130,7 +130,7 @@ bench-marketdata: setup
 	$(PY) bench/marketdata/measure_feeds.py
 
 # A client's LocalBook alone: CPU per feed message split, decoded and applied, on a
-# synthetic feed with no network: bench/results/local_book.json.
+# feed the engine makes in-process, no network: bench/results/local_book.json.
 bench-localbook: setup
 	$(PY) bench/marketdata/local_book_cost.py
 

@@ -1,45 +1,35 @@
 """What a client's LocalBook costs per feed message, with no network and no other
-process: a synthetic feed of one instrument (the market data benchmark's order flow
-over a resting book) is framed once, then split into frames, decoded and applied by
-the book state machine (:class:`ringex_client.book_sync.BookSync`, what both local
-books run), timed on this process's CPU clock. Decoding alone is timed too. Several
-runs; the figures are their medians. Writes ``bench/results/local_book.json``.
+process: the engine's own feed of one instrument (the core and its book feed
+in-process, :mod:`tests.engine_feed`, driven by the market data benchmark's order
+flow beside a resting book) is framed once, then split into frames, decoded and
+applied by the book state machine (:class:`ringex_client.book_sync.BookSync`, what
+both local books run), timed on this process's CPU clock. Decoding alone is timed
+too. Several runs; the figures are their medians. Writes
+``bench/results/local_book.json``.
 
-The feed: a snapshot of 20 levels a side with 5 orders each (L3, and the top 10
-levels of L2), one tick apart either side of an empty price, then pairs that add a
-sell of one lot at that price, trade it out and remove it, with the level updates the
-engine sends: seven messages per pair, three L3 (OrderAdded, Trade, OrderRemoved) and
-four L2 (the tenth ask level deleted and the new best one added; then the other way
-round).
+The feed: the snapshots (L3, and L2 of the top 10 levels) of a book of 20 levels a
+side with 5 orders each, one tick apart either side of an empty price; then pairs of
+a GTC sell and a GTC buy of one lot at that price, the buy trading the sell out, and
+every book event and level update the engine makes of them.
 """
 
 import statistics
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "bench" / "e2e"))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench" / "e2e")]
 
 from run import run_info, write_results  # noqa: E402
 
-from ringex_client import FeedKind, FrameReader, LevelAction, Side, decode_server  # noqa: E402
-from ringex_client.book_checksum import l2_checksum, l3_checksum  # noqa: E402
+from ringex_client import FrameReader, decode_server  # noqa: E402
 from ringex_client.book_sync import BookSync  # noqa: E402
 from ringex_client.codec import FRAME_MAX, encode  # noqa: E402
-from ringex_client.enums import RemoveReason  # noqa: E402
-from ringex_client.messages import (  # noqa: E402
-    LevelUpdate,
-    Message,
-    OrderAdded,
-    OrderRemoved,
-    SnapshotBegin,
-    SnapshotEnd,
-    SnapshotLevel,
-    SnapshotOrder,
-    Trade,
-)
+from ringex_engine import NewOrder, TimeInForce  # noqa: E402
+from ringex_engine import Side as CoreSide  # noqa: E402
+from ringex_engine.workload import Listing, setup_commands  # noqa: E402
+from tests.engine_feed import EngineFeed  # noqa: E402
 
 INSTRUMENT = 1
 DEPTH = 10
@@ -53,78 +43,39 @@ CHUNK_BYTES = 64 * 1024
 PAIR_PRICE = 100_000
 TICK = 1
 RESTING_QTY = 10
-TIMESTAMP_NS = 1_700_000_000_000_000_000
+SELLER, BUYER = 11, 12
+CAPACITIES = {"max_orders": 4096, "max_instruments": 2, "levels_per_side": 256}
 
 
-def resting_orders() -> list[tuple[Side, int, int, int]]:
-    """``(side, price, order_id, qty)`` of the resting book, bids then asks, best first."""
-    orders = []
-    order_id = 1
-    for side, step in ((Side.BUY, -TICK), (Side.SELL, TICK)):
-        for level in range(1, LEVELS_PER_SIDE + 1):
-            for _ in range(ORDERS_PER_LEVEL):
-                orders.append((side, PAIR_PRICE + level * step, order_id, RESTING_QTY))
-                order_id += 1
-    return orders
+class Orders:
+    """GTC limit orders for the feed's instrument, each with a fresh client order id."""
 
+    def __init__(self) -> None:
+        self.client_order_id = 0
 
-def snapshots(orders: list[tuple[Side, int, int, int]]) -> list[Message]:
-    """The L3 and L2 snapshots of the resting book, at sequence 0."""
-    l3: list[Message] = [SnapshotOrder(INSTRUMENT, *o) for o in orders]
-    # Each side's levels, best first (the orders are listed so).
-    levels: dict[Side, dict[int, list[int]]] = {side: {} for side in Side}
-    for side, price, _, qty in orders:
-        levels[side].setdefault(price, []).append(qty)
-    top = [
-        (side, price, sum(qtys), len(qtys))
-        for side in Side
-        for price, qtys in list(levels[side].items())[:DEPTH]
-    ]
-    l2: list[Message] = [SnapshotLevel(INSTRUMENT, *lv) for lv in top]
-    l3_sum, l2_sum = l3_checksum(orders), l2_checksum(top)
-    return [
-        SnapshotBegin(INSTRUMENT, FeedKind.L3, 0, 0, 0, False, len(l3), l3_sum),
-        *l3,
-        SnapshotEnd(INSTRUMENT, FeedKind.L3, 0, 0, 0),
-        SnapshotBegin(INSTRUMENT, FeedKind.L2, DEPTH, 0, 0, False, len(l2), l2_sum),
-        *l2,
-        SnapshotEnd(INSTRUMENT, FeedKind.L2, DEPTH, 0, 0),
-    ]
-
-
-def pairs(count: int, first_order_id: int) -> Iterator[Message]:
-    """The pairs' incrementals, in the order the gateway sends them. The pair's level
-    enters the top ``DEPTH`` asks and pushes the last one out (deleted first, as the
-    engine sends it), and leaves it again."""
-    last = PAIR_PRICE + DEPTH * TICK  # the last ask level of the top DEPTH
-    last_qty, last_orders = RESTING_QTY * ORDERS_PER_LEVEL, ORDERS_PER_LEVEL
-    ts = TIMESTAMP_NS
-
-    def level(
-        level_seq: int, seq: int, action: LevelAction, price: int, qty: int, orders: int
-    ) -> LevelUpdate:
-        return LevelUpdate(
-            INSTRUMENT, DEPTH, level_seq, seq, ts, Side.SELL, action, price, qty, orders
-        )
-
-    for n in range(count):
-        order_id, seq, level_seq = first_order_id + n, 3 * n, 4 * n
-        yield OrderAdded(INSTRUMENT, seq + 1, ts, order_id, Side.SELL, PAIR_PRICE, 1)
-        yield level(level_seq + 1, seq + 1, LevelAction.DELETE, last, 0, 0)
-        yield level(level_seq + 2, seq + 1, LevelAction.ADD, PAIR_PRICE, 1, 1)
-        yield Trade(INSTRUMENT, seq + 2, ts, n + 1, PAIR_PRICE, 1, Side.BUY, order_id)
-        yield OrderRemoved(
-            INSTRUMENT, seq + 3, ts, order_id, Side.SELL, PAIR_PRICE, 0, RemoveReason.FILLED
-        )
-        yield level(level_seq + 3, seq + 3, LevelAction.DELETE, PAIR_PRICE, 0, 0)
-        yield level(level_seq + 4, seq + 3, LevelAction.ADD, last, last_qty, last_orders)
+    def __call__(self, account: int, side: CoreSide, price: int, qty: int) -> NewOrder:
+        self.client_order_id += 1
+        return NewOrder(
+            account=account, instrument=INSTRUMENT, client_order_id=self.client_order_id,
+            side=side, price=price, qty=qty, time_in_force=TimeInForce.GTC,
+        )  # fmt: skip
 
 
 def feed_bytes() -> tuple[bytes, int, int]:
     """The whole feed framed, how many messages it holds and how many are incrementals."""
-    orders = resting_orders()
-    head = snapshots(orders)
-    body = list(pairs(PAIRS, len(orders) + 1))
+    feed = EngineFeed(DEPTH, **CAPACITIES)
+    for command in setup_commands([Listing(INSTRUMENT, "ONE", PAIR_PRICE)], [SELLER, BUYER]):
+        feed.submit(command)
+    order = Orders()
+    for level in range(1, LEVELS_PER_SIDE + 1):
+        for _ in range(ORDERS_PER_LEVEL):
+            feed.submit(order(BUYER, CoreSide.BUY, PAIR_PRICE - level * TICK, RESTING_QTY))
+            feed.submit(order(SELLER, CoreSide.SELL, PAIR_PRICE + level * TICK, RESTING_QTY))
+    head = feed.l3_snapshot(INSTRUMENT) + feed.l2_snapshot(INSTRUMENT)
+    body = []
+    for _ in range(PAIRS):
+        body += feed.submit(order(SELLER, CoreSide.SELL, PAIR_PRICE, 1))
+        body += feed.submit(order(BUYER, CoreSide.BUY, PAIR_PRICE, 1))
     data = b"".join(encode(m) for m in [*head, *body])
     return data, len(head) + len(body), len(body)
 
@@ -184,9 +135,10 @@ def main() -> int:
         "us_per_msg_book_kept": round(statistics.median(kept), 3),
         "runs": {"decoded": [round(x, 3) for x in decode], "kept": [round(x, 3) for x in kept]},
         "feed": (
-            f"one instrument: a snapshot of {LEVELS_PER_SIDE} levels a side, "
-            f"{ORDERS_PER_LEVEL} orders each (L3 and top-{DEPTH} L2), then {PAIRS} pairs "
-            "of OrderAdded, two LevelUpdates, Trade, OrderRemoved, two LevelUpdates"
+            f"the engine's feed of one instrument: the snapshots of {LEVELS_PER_SIDE} "
+            f"levels a side, {ORDERS_PER_LEVEL} orders each (L3 and top-{DEPTH} L2), then "
+            f"{PAIRS} pairs of a GTC sell and a GTC buy of one lot at an empty price "
+            "between them"
         ),
         "method": (
             f"the framed feed in {CHUNK_BYTES}-byte reads through FrameReader, "
