@@ -5,6 +5,7 @@ out of step is noticed, what is asked for, and what is reported; and random mess
 import random
 
 import pytest
+from feed_messages import add, random_message, snapshot
 
 from ringex_client import (
     BookSync,
@@ -12,11 +13,8 @@ from ringex_client import (
     FeedRejected,
     FeedRejectReason,
     FeedSubscribe,
-    LevelAction,
-    LevelUpdate,
     LoginAccepted,
     Message,
-    OrderAdded,
     OrderRemoved,
     RejectedFeed,
     RemoveReason,
@@ -25,31 +23,11 @@ from ringex_client import (
     ResyncCause,
     Role,
     Side,
-    SnapshotBegin,
-    SnapshotEnd,
-    SnapshotOrder,
-    Trade,
 )
-from ringex_client.book_checksum import l3_checksum
 
 pytestmark = pytest.mark.timeout(60)
 
 SUBSCRIBE = FeedSubscribe(1, FeedKind.L3)
-
-
-def snapshot(
-    seq: int, orders: list[tuple[int, int, int]], checksum: int | None = None
-) -> list[Message]:
-    """An L3 snapshot of bids ``(price, order_id, qty)`` in queue order."""
-    entries: list[Message] = [SnapshotOrder(1, Side.BUY, p, o, q) for p, o, q in orders]
-    rows = [(Side.BUY, p, o, q) for p, o, q in orders]
-    crc = l3_checksum(rows) if checksum is None else checksum
-    begin = SnapshotBegin(1, FeedKind.L3, 0, seq, 0, False, len(entries), crc)
-    return [begin, *entries, SnapshotEnd(1, FeedKind.L3, 0, seq, 0)]
-
-
-def add(seq: int, order_id: int, price: int = 100, qty: int = 5) -> OrderAdded:
-    return OrderAdded(1, seq, 0, order_id, Side.BUY, price, qty)
 
 
 def loaded(**options: int | float) -> tuple[BookSync, list[Resync]]:
@@ -161,23 +139,6 @@ def test_a_refused_subscription_is_kept_for_the_user() -> None:
         book.queue(Side.BUY, 100)
     with pytest.raises(ValueError, match="L3 feed, an L2 depth"):
         BookSync(1, l3=False)
-
-
-def random_message(rng: random.Random) -> Message:
-    seq, oid, price = rng.randint(0, 30), rng.randint(1, 6), rng.randint(98, 102)
-    side, qty = rng.choice(list(Side)), rng.randint(0, 9)
-    return rng.choice(
-        [
-            add(seq, oid, price, qty),
-            OrderRemoved(1, seq, 0, oid, side, price, qty, RemoveReason.FILLED),
-            Trade(1, seq, 0, seq, price, qty, side, oid),
-            LevelUpdate(1, 3, seq, seq, 0, side, rng.choice(list(LevelAction)), price, qty, 1),
-            *snapshot(seq, [(price, oid, qty)] * rng.randint(0, 2), rng.choice([None, 0])),
-            SnapshotOrder(rng.randint(1, 2), side, price, oid, qty),
-            FeedRejected(1, rng.choice(list(RejectedFeed)), 0, rng.choice(list(FeedRejectReason))),
-            LoginAccepted(1, Role.READ_ONLY, 1, 1, 1),
-        ]
-    )
 
 
 @pytest.mark.parametrize("seed", range(5))

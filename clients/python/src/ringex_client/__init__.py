@@ -5,7 +5,8 @@ Pure Python (msgspec for typed messages). :class:`Client` is blocking (plain soc
 account's stream with callbacks, track orders, fills and positions, and reconnect with
 replay from the last sequence number seen, resending unanswered orders.
 :class:`LocalBook` and :class:`AsyncLocalBook` keep an instrument's order book from the
-market data feeds and resync it by themselves.
+market data feeds and resync it by themselves; ``multicast_local_book`` and
+``aio_multicast_local_book`` keep it from the L3 feed over UDP multicast.
 """
 
 from ringex_client.aio import AsyncClient

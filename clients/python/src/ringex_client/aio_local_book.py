@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Unpack
+from typing import Self, Unpack
 
 from ringex_client.aio import AsyncClient
 from ringex_client.book_sync import BookOptions, BookSync, FeedRefusedError
@@ -58,10 +58,14 @@ class AsyncLocalBook(BookSync):
         TimeoutError, or FeedRefusedError when the gateway refused a subscription."""
         async with asyncio.timeout(timeout):
             while not predicate():
-                if self.refused is not None:
-                    raise FeedRefusedError(self.refused)
+                self._check()
                 self._changed.clear()
                 await self._changed.wait()
+
+    def _check(self) -> None:
+        """Raises what keeps the books from getting anywhere."""
+        if self.refused is not None:
+            raise FeedRefusedError(self.refused)
 
     async def wait_synced(self, timeout: float = 10.0) -> None:
         """Waits until every feed is loaded and in step (see :meth:`wait_until`)."""
@@ -78,7 +82,7 @@ class AsyncLocalBook(BookSync):
         if self.client.on_message == self._on_message:
             self.client.on_message = self._chained
 
-    async def __aenter__(self) -> "AsyncLocalBook":
+    async def __aenter__(self) -> Self:
         self.subscribe()
         return self
 

@@ -153,6 +153,11 @@ class Client(OrderEntry, SessionTimers):
         out, self._inbox = self._inbox, []
         return out
 
+    def fileno(self) -> int:
+        """The session socket's descriptor, to wait on it beside others; -1 while not
+        connected. Read it only through :meth:`poll`."""
+        return -1 if self._sock is None else self._sock.fileno()
+
     def _end(self, error: BaseException) -> list[Message]:
         """Raises ``error`` now if nothing waits to be returned, else on the next poll."""
         if not self._inbox:

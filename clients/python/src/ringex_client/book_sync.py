@@ -111,8 +111,10 @@ class BookSync:
     ) -> None:
         if not l3 and l2_depth <= 0:
             raise ValueError("a local book needs the L3 feed, an L2 depth, or both")
-        if buffer_limit <= 0 or resend_limit <= 0 or resync_timeout_s <= 0:
-            raise ValueError("the buffer limit, resend limit and timeout must be positive")
+        if buffer_limit <= 0 or resend_limit < 0 or resync_timeout_s <= 0:
+            raise ValueError(
+                "the buffer limit and timeout must be positive, the resend limit not negative"
+            )
         self.instrument = instrument
         self.subscriptions = [FeedSubscribe(instrument, FeedKind.L3)] if l3 else []
         if l2_depth > 0:

@@ -38,7 +38,8 @@ class StreamLimits:
     buffer_limit: int
     """Incrementals held while waiting for a missing one; past it, a fresh snapshot."""
     resend_limit: int
-    """The longest gap asked for as a resend; a longer one asks for a snapshot."""
+    """The longest gap asked for as a resend; a longer one asks for a snapshot (0: every
+    gap does)."""
     timeout_s: float
     """How long a resend or snapshot asked for may take before it is asked again."""
 

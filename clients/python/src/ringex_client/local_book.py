@@ -9,7 +9,7 @@ client subscribes again and loads fresh snapshots.
 
 import time
 from collections.abc import Callable
-from typing import Unpack
+from typing import Self, Unpack
 
 from ringex_client.blocking import Client
 from ringex_client.book_sync import BookOptions, BookSync, FeedRefusedError, FeedRequest
@@ -84,7 +84,7 @@ class LocalBook(BookSync):
         if self.client.on_message == self._on_message:
             self.client.on_message = self._chained
 
-    def __enter__(self) -> "LocalBook":
+    def __enter__(self) -> Self:
         self.subscribe()
         return self
 
