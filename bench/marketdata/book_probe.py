@@ -1,6 +1,7 @@
 """A subscriber keeping a LocalBook (the client library's, asyncio flavour: L3 and the
-top-10 L2 of instrument 1), in a process of its own so its decoding does not slow the
-order-entry load generator. Each change to the book records its age — now, on the wall
+top-10 L2 of instrument 1; or, given a multicast group, an AsyncMulticastLocalBook of
+instrument 1's L3 feed over multicast), in a process of its own so its decoding does
+not slow the order-entry load generator. Each change to the book records its age — now, on the wall
 clock, less the engine's sequencing timestamp the incremental carries (the same clock:
 Unix-epoch nanoseconds on this machine) — in an HDR histogram, between a start and a
 stop told by a pipe."""
@@ -16,14 +17,19 @@ from load import new_histogram
 from run import summary
 
 from ringex_client import AsyncClient, AsyncLocalBook, Message, SnapshotEnd
+from ringex_client.aio_multicast_local_book import AsyncMulticastLocalBook
+from ringex_client.aio_multicast_receiver import AsyncMulticastReceiver
 from tests.system_processes import PASSWORD
+
+# A multicast group to keep the book from: (group, port, (retransmission host, port)).
+Group = tuple[str, int, tuple[str, int]]
 
 
 class BookProbe:
     """The probe process; :meth:`start` and :meth:`stop` bracket one measured run."""
 
-    def __init__(self, port: int, username: str) -> None:
-        self.pipe, self.process = start_child(_serve, port, username)
+    def __init__(self, port: int, username: str, multicast: Group | None = None) -> None:
+        self.pipe, self.process = start_child(_serve, port, username, multicast)
 
     def start(self) -> None:
         """Forgets what was recorded; records from now on."""
@@ -42,11 +48,11 @@ class BookProbe:
         self.process.join(30)
 
 
-def _serve(pipe: Connection, port: int, username: str) -> None:
-    uvloop.run(_probe(pipe, port, username))
+def _serve(pipe: Connection, port: int, username: str, multicast: Group | None) -> None:
+    uvloop.run(_probe(pipe, port, username, multicast))
 
 
-async def _probe(pipe: Connection, port: int, username: str) -> None:
+async def _probe(pipe: Connection, port: int, username: str, multicast: Group | None) -> None:
     histogram = new_histogram()
     recording = False
 
@@ -58,7 +64,13 @@ async def _probe(pipe: Connection, port: int, username: str) -> None:
     client = AsyncClient("127.0.0.1", port, username, PASSWORD, reconnect=False, timeout_s=60)
     await client.connect()
     drain = asyncio.create_task(_discard(client))
-    book = AsyncLocalBook(client, 1, l2_depth=10, on_update=updated)
+    receiver = None
+    book: AsyncLocalBook
+    if multicast is None:
+        book = AsyncLocalBook(client, 1, l2_depth=10, on_update=updated)
+    else:
+        receiver = AsyncMulticastReceiver(*multicast)
+        book = AsyncMulticastLocalBook(client, receiver, 1, on_update=updated)
     book.subscribe()
     await book.wait_synced(timeout=60)
     pipe.send("ready")
@@ -73,6 +85,8 @@ async def _probe(pipe: Connection, port: int, username: str) -> None:
             recording = False
             pipe.send({"latency": summary(histogram), "resyncs": book.resyncs})
     await book.close()
+    if receiver is not None:
+        receiver.close()
     await client.close()
     drain.cancel()
 

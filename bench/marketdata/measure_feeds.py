@@ -68,6 +68,7 @@ _METRICS_REFRESH_S = 0.5
 COST = "order_entry_cost_ratio_100_subscribers"
 FILL_COST = "order_entry_cost_of_idle_fill"
 ONE_COST = "order_entry_cost_of_1_subscriber"
+MC_BOOK = "multicast_local_book_latency_ns"
 
 
 def counter(metrics_port: int, name: str) -> float:
@@ -347,16 +348,28 @@ def one_run(pairs: int) -> dict[str, Any]:
     return figures
 
 
+def median_latencies(runs: list[dict[str, dict[str, int]]]) -> dict[str, dict[str, int]]:
+    """Latency figures by rate, each percentile the median of the runs' own."""
+    return {
+        rate: {k: int(statistics.median(r[rate][k] for r in runs)) for k in points}
+        for rate, points in runs[0].items()
+    }
+
+
+def headline(latency: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """The p50, p99 and p99.9 of latency figures by rate."""
+    keys = ("p50", "p99", "p99_9")
+    return {rate: {k: points[k] for k in keys} for rate, points in latency.items()}
+
+
 def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The median of the runs, figure by figure (each percentile on its own), with
     every run's headline figures kept under ``extra.runs``; the cost is the median of
     every run's pairs together. Figures not listed here are the first run's."""
     first = runs[0]
-    latency = {
-        rate: {k: int(statistics.median(r["latency_ns"][rate][k] for r in runs)) for k in points}
-        for rate, points in first["latency_ns"].items()
-    }
+    latency = median_latencies([r["latency_ns"] for r in runs])
     extra = dict(first["extra"])
+    extra[MC_BOOK] = median_latencies([r["extra"][MC_BOOK] for r in runs])
     for key in ("feed_msgs_per_s", "multicast_msgs_per_s"):
         extra[key] = {
             n: int(statistics.median(r["extra"][key][n] for r in runs)) for n in first["extra"][key]
@@ -376,8 +389,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     extra["feed_conflations"] = sum(r["extra"]["feed_conflations"] for r in runs)
     extra["runs"] = [
         {
-            "latency_ns": {rate: {k: r["latency_ns"][rate][k] for k in ("p50", "p99", "p99_9")}
-                           for rate in r["latency_ns"]},
+            "latency_ns": headline(r["latency_ns"]),
             "feed_msgs_per_s": r["extra"]["feed_msgs_per_s"],
             "order_entry_cost_pairs": r["extra"]["order_entry_cost_pairs"],
             ONE_COST: r["extra"][ONE_COST],
@@ -389,6 +401,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "open_loop_orders_rejected": r["extra"]["open_loop_orders_rejected"],
             "open_loop_reject_reasons": r["extra"]["open_loop_reject_reasons"],
             "multicast_msgs_per_s": r["extra"]["multicast_msgs_per_s"],
+            MC_BOOK: headline(r["extra"][MC_BOOK]),
         }
         for r in runs
     ]  # fmt: skip

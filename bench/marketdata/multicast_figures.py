@@ -6,7 +6,9 @@ server.
 
 Reports packets and messages per second published (the gateway's own counters), the
 messages per packet, and what the receiver delivered: messages per second, requests
-made, messages recovered and any lost. ``measure_feeds.py`` adds these to
+made, messages recovered and any lost. Then, at the same fixed rate, the latency from
+the engine's sequencing time to an AsyncMulticastLocalBook updated (in a process of its
+own, its snapshot taken over TCP). ``measure_feeds.py`` adds these to
 ``bench/results/marketdata.json`` as ``extra.multicast_*`` (``measure_feeds.py
 --multicast-only`` measures these alone and updates those keys of the existing file).
 """
@@ -19,6 +21,8 @@ import urllib.request
 from multiprocessing.connection import Connection
 from typing import Any
 
+from audience import SUBSCRIBER_USERS
+from book_probe import BookProbe, Group
 from child_process import start_child
 from load import LoadSession, closed_loop, open_loop
 
@@ -120,6 +124,17 @@ async def _phase(gateway: Gateway, load: Any, name: str) -> dict[str, Any]:
     }
 
 
+async def _book_latency(port: int, group: Group, sessions: list[LoadSession]) -> dict[str, Any]:
+    """Engine sequencing → a multicast book updated, at RATE orders/s."""
+    book = await asyncio.to_thread(BookProbe, port, SUBSCRIBER_USERS[0], group)
+    await asyncio.to_thread(book.start)
+    await asyncio.gather(*(open_loop(s, RATE // 2, SECONDS) for s in sessions))
+    probe = await asyncio.to_thread(book.stop)
+    await asyncio.to_thread(book.close)
+    print(f"multicast book, {RATE} orders/s: {probe}", flush=True)
+    return probe
+
+
 async def measure_multicast(
     gateway: Gateway, settings: dict[str, Any], sessions: list[LoadSession]
 ) -> dict[str, Any]:
@@ -140,6 +155,8 @@ async def measure_multicast(
     recovery = pipe.recv()
     receiver.join(10)
     print(f"lossy receiver: {recovery}", flush=True)
+    group_of = (group, int(port), (host, int(retransmit_port)))
+    book = await _book_latency(gateway.port, group_of, sessions)
     return {
         "multicast_msgs_per_s": {
             str(RATE): paced["msgs_per_s"],
@@ -154,11 +171,14 @@ async def measure_multicast(
             "closed_loop": closed["msgs_per_packet"],
         },
         "multicast_receiver_with_5pct_loss": recovery,
+        "multicast_local_book_latency_ns": {str(RATE): book["latency"]},
+        "multicast_local_book_resyncs": book["resyncs"],
         "multicast_setup": (
             "loopback group, TTL 0, default MTU 1472; one Python receiver in its own "
             "process dropping 5% of the packets that carry messages and asking the "
             "retransmission server for them (at most the server's 1024 messages a "
             "request); it joins once the gateway has taken in the engine's history and "
-            "its figures cover both load phases"
+            "its figures cover both load phases; the book's latency is a third phase "
+            f"of {SECONDS} s at {RATE} orders/s, with no packet dropped"
         ),
     }
