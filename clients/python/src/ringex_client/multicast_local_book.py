@@ -47,21 +47,35 @@ class MulticastLocalBook(LocalBook, MulticastBookSync):
         """Takes what the multicast receiver and the client have, waiting up to
         ``timeout`` seconds for either; returns the client's messages delivered."""
         deadline = time.monotonic() + timeout
-        delivered: list[Message] = []
         while True:
-            now = time.monotonic()
-            client_fd = self.client.fileno()
-            sockets = [self.receiver.sock.fileno()] + ([client_fd] if client_fd >= 0 else [])
-            wait_s = max(min(deadline - now, CLIENT_POLL_S), 0.0)
-            readable, _, _ = select.select(sockets, [], [], wait_s)
-            items = self.receiver.poll(0.0)
-            for item in items:
-                self.receive_multicast(item, time.monotonic())
-            now = time.monotonic()
-            if client_fd in readable or client_fd < 0 or now - self._client_polled >= CLIENT_POLL_S:
-                self._client_polled = now
-                delivered += self.client.poll(0.0)
+            client_readable = self._wait(deadline)
+            taken = self._take_multicast()
+            delivered = self._poll_client(client_readable)
             self.tick(time.monotonic())
             self._flush()
-            if items or delivered or time.monotonic() >= deadline:
+            if taken or delivered or time.monotonic() >= deadline:
                 return delivered
+
+    def _wait(self, deadline: float) -> bool:
+        """Waits for either socket, until ``deadline`` at most; whether the client's
+        is readable."""
+        client_fd = self.client.fileno()
+        sockets = [self.receiver.sock.fileno()] + ([client_fd] if client_fd >= 0 else [])
+        wait_s = max(min(deadline - time.monotonic(), CLIENT_POLL_S), 0.0)
+        readable, _, _ = select.select(sockets, [], [], wait_s)
+        return client_fd in readable
+
+    def _take_multicast(self) -> int:
+        """Hands the book what the receiver has in order now; how many items."""
+        items = self.receiver.poll(0.0)
+        for item in items:
+            self.receive_multicast(item, time.monotonic())
+        return len(items)
+
+    def _poll_client(self, readable: bool) -> list[Message]:
+        """Polls the client when it has something, is not connected, or is due."""
+        now = time.monotonic()
+        if not readable and self.client.fileno() >= 0 and now - self._client_polled < CLIENT_POLL_S:
+            return []
+        self._client_polled = now
+        return self.client.poll(0.0)
