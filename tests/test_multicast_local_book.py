@@ -2,10 +2,12 @@
 real daemon and gateway: the snapshot comes through a TCP session whose subscription
 ends once it is loaded, the incrementals through a receiver that loses packets (its
 test hook) and gets them back from the retransmission server, and a range older than
-the server's window makes the book load a fresh snapshot. Each book converges on the
-book a fresh TCP subscriber gets."""
+the server's window makes the book load a fresh snapshot, and so does a gateway
+restarted under a new session name, whether it sent the end of its session or was
+killed. Each book converges on the book a fresh TCP subscriber gets."""
 
 import asyncio
+import re
 from collections.abc import Callable
 
 import pytest
@@ -21,12 +23,12 @@ from ringex_client import (
     Resync,
     ResyncCause,
 )
-from ringex_client.aio_multicast_local_book import AsyncMulticastLocalBook
+from ringex_client.aio_multicast_local_book import IDLE_TIMEOUT_S, AsyncMulticastLocalBook
 from ringex_client.aio_multicast_receiver import AsyncMulticastReceiver
 from ringex_client.multicast_local_book import MulticastLocalBook
-from ringex_client.multicast_receiver import ReceiverOptions
+from ringex_client.multicast_receiver import MulticastReceiver, ReceiverOptions
 from tests.session_tools import expect
-from tests.system_processes import PASSWORD
+from tests.system_processes import PASSWORD, Gateway, wait_engine_up
 from tests.test_local_book import while_polling
 from tests.test_market_data import (  # noqa: F401 (exchange: a fixture)
     client,
@@ -136,3 +138,90 @@ def test_the_asyncio_book_keeps_every_instrument_from_multicast(
     asyncio.run(asyncio.wait_for(scenario(), 120))
     for c in (alice, bob):
         c.close()
+
+
+def stopped(g: Gateway, how: str) -> None:
+    """Stops ``g`` with SIGTERM (it sends the end of its session) or SIGKILL."""
+    assert g.proc is not None
+    if how == "kill":
+        g.proc.kill()
+        g.proc.wait(10)
+    else:
+        g.stop()
+
+
+def started_as(g: Gateway, session: str) -> None:
+    """Starts ``g`` again, publishing under ``session``."""
+    named = f'multicast_session = "{session}"'
+    g.config.write_text(re.sub(r'multicast_session = "[^"]*"', named, g.config.read_text()))
+    g.start()
+    wait_engine_up(g)
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+def test_a_book_follows_a_restarted_gateway_into_its_new_session(
+    multicast: Callable[..., Multicast],  # noqa: F811
+    how: str,
+) -> None:
+    m = multicast(multicast_mtu_bytes=400, multicast_session="RUN1")
+    alice, bob = traders(m)
+    trade_randomly([alice, bob], 100, seed=36)
+    resyncs: list[Resync] = []
+    options = ReceiverOptions(follow_sessions=True, session_timeout_s=1.0)
+    viewer = Client("127.0.0.1", m.gateway.port, "viewer", PASSWORD)
+    with (
+        MulticastReceiver(m.group, m.port, m.retransmit, options) as rx,
+        viewer,
+        MulticastLocalBook(viewer, rx, 1, on_resync=resyncs.append) as book,
+    ):
+        book.wait_synced(timeout=30)
+        book.wait_until(lambda: rx.sequencer.session == b"RUN1      ")  # its heartbeats
+        alice.close()
+        bob.close()
+        stopped(m.gateway, how)
+        started_as(m.gateway, "RUN2")
+        alice, bob = traders(m)
+        while_polling(book, lambda: trade_randomly([alice, bob], 200, seed=37))
+        assert_converged(book, m)
+        assert rx.sequencer.session == b"RUN2      "
+        assert [r.by_snapshot for r in resyncs] == [True]
+    for c in (alice, bob):
+        c.close()
+
+
+def test_the_asyncio_book_waits_out_a_silent_gateway_and_follows_its_new_session(
+    multicast: Callable[..., Multicast],  # noqa: F811
+) -> None:
+    m = multicast(multicast_mtu_bytes=400, multicast_session="RUN1")
+    alice, bob = traders(m)
+    trade_randomly([alice, bob], 100, seed=38)
+    for c in (alice, bob):
+        c.close()
+
+    async def scenario() -> None:
+        viewer = AsyncClient("127.0.0.1", m.gateway.port, "viewer", PASSWORD)
+        await viewer.connect()
+        options = ReceiverOptions(follow_sessions=True, session_timeout_s=1.0)
+        async with (
+            AsyncMulticastReceiver(m.group, m.port, m.retransmit, options) as rx,
+            AsyncMulticastLocalBook(viewer, rx, 1) as book,
+        ):
+            await book.wait_synced()
+            while rx.sequencer.session is None:  # its first heartbeat, which changes no book
+                await asyncio.sleep(0.05)
+            await asyncio.to_thread(stopped, m.gateway, "stop")
+            await asyncio.sleep(IDLE_TIMEOUT_S + 1)  # silent past the reader's idle timeout
+            await asyncio.to_thread(started_as, m.gateway, "RUN2")
+            traded = await asyncio.to_thread(traders, m)
+            await asyncio.to_thread(trade_randomly, traded, 100, 39)
+            l3, fresh = await asyncio.to_thread(snapshot_of, m.gateway, FeedKind.L3)
+            await book.wait_until(lambda: book.synced() and book.feed_seq() >= l3.feed_seq, 30)
+            assert book.orders() == fresh.orders()
+            assert rx.sequencer.session == b"RUN2      "
+            assert book.feed_error is None
+            assert book.resyncs == 1
+            for c in traded:
+                c.close()
+        await viewer.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 120))

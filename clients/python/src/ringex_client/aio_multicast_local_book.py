@@ -47,10 +47,16 @@ class AsyncMulticastLocalBook(AsyncLocalBook, MulticastBookSync):
 
     async def _read(self) -> None:
         try:
-            async for item in self.receiver.messages(IDLE_TIMEOUT_S):
-                self.receive_multicast(item, time.monotonic())
-                self._flush()
-                self._changed.set()
+            while not self.receiver.ended:
+                try:
+                    async for item in self.receiver.messages(IDLE_TIMEOUT_S):
+                        self.receive_multicast(item, time.monotonic())
+                        self._flush()
+                        self._changed.set()
+                except TimeoutError:
+                    if not self.receiver.options.follow_sessions:
+                        raise
+                    # Silent while a gateway restarts: the next session comes later.
         except Exception as e:  # reported through wait_until, not lost in the task
             self.feed_error = e
             self._changed.set()

@@ -30,6 +30,9 @@ class AsyncMulticastReceiver(JoinedGroup):
     def close(self) -> None:
         """Leaves the group and closes the retransmission connection."""
         self.sock.close()
+        self._forget_retransmission()
+
+    def _forget_retransmission(self) -> None:
         if self._streams is not None:
             self._streams[1].close()
             self._streams = None
@@ -38,12 +41,12 @@ class AsyncMulticastReceiver(JoinedGroup):
         """Every message in order until the session ends; TimeoutError after
         ``idle_timeout`` seconds with no packet."""
         loop = asyncio.get_running_loop()
-        while not self.sequencer.ended:
+        while not self.ended:
             data = await asyncio.wait_for(loop.sock_recv(self.sock, DATAGRAM_MAX), idle_timeout)
             packet = self._packet(data)
             if packet is None:
                 continue
-            for message in self.sequencer.accept(packet):
+            for message in self._accept(packet):
                 yield message
             for _ in range(REQUESTS_PER_PACKET):
                 gap = self._gap()

@@ -9,9 +9,10 @@ then on the book moves with the multicast messages alone, and the TCP incrementa
 were already on their way are dropped. A gap in an instrument's ``feed_seq`` is
 something the multicast receiver could not get back from the retransmission server, so
 it is recovered by a snapshot, not a resend; a range the receiver reports lost
-(:class:`MulticastLost`) may have held any instrument's messages, so every book loads
-again. Snapshots are asked for a few instruments at a time, within the session's bound
-on subscriptions.
+(:class:`MulticastLost`) may have held any instrument's messages, and so may the end of
+a session the receiver stopped following for a new one (:class:`NewSession`: a gateway
+restarted), so every book loads again. Snapshots are asked for a few instruments at a
+time, within the session's bound on subscriptions.
 """
 
 from collections import deque
@@ -30,7 +31,7 @@ from ringex_client.messages import (
     SnapshotEnd,
 )
 from ringex_client.mold_sequencer import MulticastLost
-from ringex_client.multicast_receiver import FeedItem
+from ringex_client.multicast_receiver import FeedItem, NewSession
 from ringex_client.resync import ResyncCause
 
 #: Snapshot subscriptions held at once; the gateway's default bound is 64 a session.
@@ -71,7 +72,7 @@ class MulticastBookSync(BookSync):
 
     def receive_multicast(self, item: FeedItem, now: float) -> None:
         """Takes one item of the multicast receiver, in its order."""
-        if isinstance(item, MulticastLost):
+        if isinstance(item, MulticastLost | NewSession):
             out = StreamOutput()
             for stream in self._streams.values():
                 stream.buffer.clear()

@@ -1,12 +1,15 @@
 """A blocking receiver of the L3 feed over UDP multicast: joins the group, puts the
 messages in sequence order, asks the TCP retransmission server for whatever it missed,
 and yields the decoded feed messages once each, in order (a :class:`MulticastLost`
-where the server no longer held a range). Pure Python, plain sockets."""
+where the server no longer held a range, a :class:`NewSession` where it took up the
+session of a restarted gateway). Pure Python, plain sockets."""
 
 import select
 import socket
 import time
 from collections.abc import Callable, Iterator
+
+import msgspec
 
 from ringex_client.codec import ProtocolError
 from ringex_client.messages import Message
@@ -27,7 +30,17 @@ DATAGRAM_MAX = 65_507
 #: read again before its buffer fills.
 REQUESTS_PER_PACKET = 16
 
-FeedItem = Message | MulticastLost
+
+class NewSession(msgspec.Struct, frozen=True):
+    """The receiver follows ``session`` from here on (``follow_sessions``): the one it
+    followed ended, or fell silent while this one was heard. Whatever the old session
+    published last may not have arrived: a book kept from the feed takes a snapshot of
+    every instrument again."""
+
+    session: bytes
+
+
+FeedItem = Message | MulticastLost | NewSession
 PacketFilter = Callable[[bytes], bool]
 
 
@@ -59,6 +72,8 @@ class ReceiverOptions:
         request_max: int = 1024,
         receive_buffer_bytes: int = 1 << 22,
         retransmit_timeout_s: float = 5.0,
+        follow_sessions: bool = False,
+        session_timeout_s: float = 5.0,
         drop: PacketFilter | None = None,
     ) -> None:
         if not 1 <= request_max < 0xFFFF:
@@ -70,6 +85,11 @@ class ReceiverOptions:
         self.request_max = request_max
         self.receive_buffer_bytes = receive_buffer_bytes
         self.retransmit_timeout_s = retransmit_timeout_s
+        self.follow_sessions = follow_sessions
+        """Take up another session's packets once the session followed has ended, or
+        has been silent for ``session_timeout_s`` while the other's arrive (a gateway
+        restarted without its end going out); the receiver then never ends."""
+        self.session_timeout_s = session_timeout_s
         self.drop = drop
         """A test's hook: packets it returns True for are treated as lost."""
 
@@ -94,6 +114,7 @@ class JoinedGroup:
         self.request_max = o.request_max
         """Most messages asked for at once: the option, lowered to the server's bound
         when a reply states a smaller one."""
+        self._heard_at = time.monotonic()
         self.dropped_by_hook = 0
         self.bad_packets = 0
         self.requests = 0
@@ -110,6 +131,39 @@ class JoinedGroup:
         except ProtocolError:
             self.bad_packets += 1
             return None
+
+    @property
+    def ended(self) -> bool:
+        """The session ended and every message of it was delivered (never, when the
+        receiver follows sessions)."""
+        return self.sequencer.ended and not self.options.follow_sessions
+
+    def _accept(self, packet: Packet) -> list[FeedItem]:
+        """What ``packet`` puts in order; a packet of another session starts following
+        that session instead, when the options allow it now."""
+        now = time.monotonic()
+        out: list[FeedItem] = []
+        if packet.session != self.sequencer.session and self._may_follow(now):
+            self.sequencer = MoldSequencer(None, None, self.options.max_pending)
+            self._forget_retransmission()
+            self._replies.clear()
+            out.append(NewSession(packet.session))
+        if self.sequencer.session in (None, packet.session):
+            self._heard_at = now
+        out += self.sequencer.accept(packet)
+        return out
+
+    def _may_follow(self, now: float) -> bool:
+        silent_s = now - self._heard_at
+        return (
+            self.options.follow_sessions
+            and self.sequencer.session is not None
+            and (self.sequencer.ended or silent_s > self.options.session_timeout_s)
+        )
+
+    def _forget_retransmission(self) -> None:
+        """Closes the retransmission connection (it served the old session)."""
+        raise NotImplementedError
 
     def _request_bytes(self, sequence: int, count: int) -> bytes:
         assert self.sequencer.session is not None
@@ -134,7 +188,7 @@ class JoinedGroup:
         if reply.status == ReplyStatus.MESSAGES:
             self.retransmitted += len(reply.packet.messages)
         before = self.sequencer.next_seq
-        out = self.sequencer.accept_reply(reply)
+        out: list[FeedItem] = list(self.sequencer.accept_reply(reply))
         return out, self.sequencer.next_seq != before
 
     def _take_reply(self) -> Reply | None:
@@ -166,14 +220,12 @@ class MulticastReceiver(JoinedGroup):
     def close(self) -> None:
         """Leaves the group and closes the retransmission connection."""
         self.sock.close()
+        self._forget_retransmission()
+
+    def _forget_retransmission(self) -> None:
         if self._tcp is not None:
             self._tcp.close()
             self._tcp = None
-
-    @property
-    def ended(self) -> bool:
-        """The session ended and every message of it was delivered."""
-        return self.sequencer.ended
 
     def poll(self, timeout: float) -> list[FeedItem]:
         """Waits up to ``timeout`` seconds for a packet; returns what is now in order."""
@@ -186,8 +238,7 @@ class MulticastReceiver(JoinedGroup):
             return []  # readable, but the datagram was gone (its checksum failed)
         if packet is None:
             return []
-        out: list[FeedItem] = list(self.sequencer.accept(packet))
-        return out + self._recover()
+        return self._accept(packet) + self._recover()
 
     def messages(self, idle_timeout: float = 5.0) -> Iterator[FeedItem]:
         """Every message in order until the session ends; TimeoutError after
