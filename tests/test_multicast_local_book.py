@@ -4,7 +4,8 @@ ends once it is loaded, the incrementals through a receiver that loses packets (
 test hook) and gets them back from the retransmission server, and a range older than
 the server's window makes the book load a fresh snapshot, and so does a gateway
 restarted under a new session name, whether it sent the end of its session or was
-killed. Each book converges on the book a fresh TCP subscriber gets."""
+killed. Each book converges on the book a fresh TCP subscriber gets. A book whose
+receiver does not follow sessions says when its session ended."""
 
 import asyncio
 import re
@@ -25,6 +26,7 @@ from ringex_client import (
 )
 from ringex_client.aio_multicast_local_book import IDLE_TIMEOUT_S, AsyncMulticastLocalBook
 from ringex_client.aio_multicast_receiver import AsyncMulticastReceiver
+from ringex_client.multicast_book_sync import MulticastEndedError
 from ringex_client.multicast_local_book import MulticastLocalBook
 from ringex_client.multicast_receiver import MulticastReceiver, ReceiverOptions
 from tests.session_tools import expect
@@ -225,3 +227,39 @@ def test_the_asyncio_book_waits_out_a_silent_gateway_and_follows_its_new_session
         await viewer.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 120))
+
+
+def test_books_on_receivers_that_do_not_follow_say_when_the_session_ended(
+    multicast: Callable[..., Multicast],  # noqa: F811
+) -> None:
+    m = multicast()
+
+    async def asyncio_book_ended(synced: asyncio.Event) -> None:
+        viewer = AsyncClient("127.0.0.1", m.gateway.port, "viewer", PASSWORD)
+        await viewer.connect()
+        async with (
+            AsyncMulticastReceiver(m.group, m.port, m.retransmit) as rx,
+            AsyncMulticastLocalBook(viewer, rx, 1) as book,
+        ):
+            await book.wait_synced()
+            synced.set()
+            with pytest.raises(MulticastEndedError):
+                await book.wait_until(lambda: False, timeout=20)
+        await viewer.close()
+
+    def blocking_book_ended() -> None:
+        viewer = Client("127.0.0.1", m.gateway.port, "viewer", PASSWORD)
+        with m.receiver(start_seq=None) as rx, viewer, MulticastLocalBook(viewer, rx, 1) as book:
+            book.wait_synced(timeout=30)
+            m.gateway.stop()  # it sends the end of its session
+            with pytest.raises(MulticastEndedError):
+                book.wait_until(lambda: False, timeout=20)
+
+    async def scenario() -> None:
+        synced = asyncio.Event()
+        ended = asyncio.create_task(asyncio_book_ended(synced))
+        await asyncio.wait_for(synced.wait(), 30)
+        await asyncio.to_thread(blocking_book_ended)
+        await ended
+
+    asyncio.run(asyncio.wait_for(scenario(), 90))

@@ -11,10 +11,11 @@ from ringex_client.aio import AsyncClient
 from ringex_client.aio_local_book import AsyncLocalBook
 from ringex_client.aio_multicast_receiver import AsyncMulticastReceiver
 from ringex_client.book_sync import BookOptions
-from ringex_client.multicast_book_sync import MulticastBookSync
+from ringex_client.multicast_book_sync import MulticastBookSync, MulticastEndedError
 
 #: How long the multicast group may be silent (the gateway sends heartbeats) before the
-#: book stops reading it and :meth:`AsyncMulticastLocalBook.wait_until` raises.
+#: book stops reading it and :meth:`AsyncMulticastLocalBook.wait_until` raises; a
+#: receiver that follows sessions is read on (a restarting gateway is silent a while).
 IDLE_TIMEOUT_S = 5.0
 
 
@@ -57,11 +58,14 @@ class AsyncMulticastLocalBook(AsyncLocalBook, MulticastBookSync):
                     if not self.receiver.options.follow_sessions:
                         raise
                     # Silent while a gateway restarts: the next session comes later.
+            raise MulticastEndedError("the multicast session ended")
         except Exception as e:  # reported through wait_until, not lost in the task
             self.feed_error = e
             self._changed.set()
 
     def _check(self) -> None:
+        if isinstance(self.feed_error, MulticastEndedError):
+            raise self.feed_error
         if self.feed_error is not None:
             raise ConnectionError(f"the multicast feed stopped: {self.feed_error!r}")
         super()._check()

@@ -38,6 +38,11 @@ from ringex_client.resync import ResyncCause
 SNAPSHOTS_AT_ONCE = 8
 
 
+class MulticastEndedError(ConnectionError):
+    """The multicast session ended (its gateway stopped) and the receiver does not
+    follow sessions: the books would not move again."""
+
+
 class MulticastBookSync(BookSync):
     """Books of one instrument (or every instrument: ``ALL_INSTRUMENTS``) kept from the
     L3 multicast feed; the options are :class:`BookSync`'s, but the feed is L3 alone

@@ -11,7 +11,7 @@ from ringex_client.blocking import Client
 from ringex_client.book_sync import BookOptions
 from ringex_client.local_book import LocalBook
 from ringex_client.messages import Message
-from ringex_client.multicast_book_sync import MulticastBookSync
+from ringex_client.multicast_book_sync import MulticastBookSync, MulticastEndedError
 from ringex_client.multicast_receiver import MulticastReceiver
 
 #: The longest the client goes unpolled while the multicast socket is busy: its
@@ -45,9 +45,12 @@ class MulticastLocalBook(LocalBook, MulticastBookSync):
 
     def poll(self, timeout: float = 0.0) -> list[Message]:
         """Takes what the multicast receiver and the client have, waiting up to
-        ``timeout`` seconds for either; returns the client's messages delivered."""
+        ``timeout`` seconds for either; returns the client's messages delivered. Raises
+        :class:`MulticastEndedError` once the receiver's session has ended."""
         deadline = time.monotonic() + timeout
         while True:
+            if self.receiver.ended:
+                raise MulticastEndedError("the multicast session ended")
             client_readable = self._wait(deadline)
             taken = self._take_multicast()
             delivered = self._poll_client(client_readable)
