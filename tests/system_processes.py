@@ -90,10 +90,14 @@ def wait_for_address(
         if proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before listening")
         try:
-            with socket.create_connection((host, port), timeout=0.2):
-                return
+            with socket.create_connection((host, port), timeout=0.2) as s:
+                # A connect to a local port nobody listens on meets itself (TCP
+                # simultaneous open) when the kernel picks that port as its source.
+                if s.getsockname() != s.getpeername():
+                    return
         except OSError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.05)
     raise TimeoutError(f"nothing listening on port {port}")
 
 

@@ -62,7 +62,7 @@ impl NodeProcess {
             .expect("start ringex-engine");
         self.child = Some(child);
         let deadline = Instant::now() + START_TIMEOUT;
-        while TcpStream::connect(self.link_addr).is_err() {
+        while !listening(self.link_addr) {
             let exited = self
                 .child
                 .as_mut()
@@ -237,4 +237,11 @@ fn cluster_table(me: u64, nodes: &[(u64, String, SocketAddr)]) -> String {
         );
     }
     text
+}
+
+/// Whether something listens on `addr`. A connection to itself is not that: a connect to
+/// a local port nobody listens on meets itself (TCP simultaneous open) when the kernel
+/// picks that same port as its source.
+fn listening(addr: SocketAddr) -> bool {
+    TcpStream::connect(addr).is_ok_and(|s| s.local_addr().ok() != s.peer_addr().ok())
 }

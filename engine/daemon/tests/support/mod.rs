@@ -143,7 +143,7 @@ impl Daemon {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!("daemon exited at start with {status}:\n{}", self.log_text());
             }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if LinkClient::try_connect_quiet(self.port).is_ok() {
                 return;
             }
             assert!(
@@ -276,9 +276,18 @@ impl LinkClient {
         LinkClient::try_connect_quiet(port).unwrap()
     }
 
-    /// Connects without sending anything; the error if nothing answers.
+    /// Connects without sending anything; the error if nothing answers. A connection to
+    /// itself is that error too: a connect to a local port nobody listens on meets itself
+    /// (TCP simultaneous open) when the kernel picks that same port as its source, which
+    /// it does now and then for ports in the ephemeral range, where [`free_port`]'s are.
     pub fn try_connect_quiet(port: u16) -> std::io::Result<LinkClient> {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
+        if stream.local_addr()? == stream.peer_addr()? {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                "connected to itself: nothing listens",
+            ));
+        }
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         Ok(LinkClient {
