@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from run import run_info  # noqa: E402
+from run import run_info, write_results  # noqa: E402
 
 from ringex_client import Accepted, Client, Message  # noqa: E402
 from tests.system_processes import (  # noqa: E402
@@ -154,8 +154,7 @@ def main() -> int:
             engine.stop()
     command = ".venv/bin/python bench/e2e/login_flood.py"
     result = {"benchmark": "login_flood", "command": command, **run_info(), **figures}
-    out = ROOT / "bench" / "results" / "login_flood.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_results("login_flood", result)
     print(json.dumps(figures, indent=2))
     return 0
 

@@ -310,8 +310,7 @@ def multicast_only() -> int:
     out = ROOT / "bench" / "results" / "marketdata.json"
     result = json.loads(out.read_text())
     result["extra"] |= figures
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"updated the multicast figures in {out.relative_to(ROOT)}")
+    write_results("marketdata", result)
     return 0
 
 
