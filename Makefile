@@ -30,12 +30,15 @@ setup: setup-apt setup-rust setup-python bindings client gateway
 # Debian packages: prometheus (the server and promtool) for the system tests of
 # ops/prometheus/. The package's own service is not needed: tests start their own server.
 # iptables: the chaos run's silent packet drops, inside a network namespace of its own.
+# systemd: systemd-analyze, which checks the units of ops/systemd.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 setup-apt:
 	command -v prometheus >/dev/null || ($(SUDO) apt-get update && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y prometheus)
 	command -v iptables >/dev/null || ($(SUDO) apt-get update && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y iptables)
+	command -v systemd-analyze >/dev/null || ($(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y systemd)
 
 setup-rust:
 	rustup component add clippy rustfmt >/dev/null

@@ -112,6 +112,12 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
             proc.wait(timeout)
 
 
+def at_nice(nice: int, command: list[str]) -> list[str]:
+    """``command`` to be started at scheduling ``nice`` (as a systemd unit's ``Nice=``).
+    A value below 0 takes CAP_SYS_NICE; without it the command runs at the caller's."""
+    return command if nice == 0 else ["nice", "-n", str(nice), *command]
+
+
 def engine_binary() -> Path:
     """Builds (a no-op when up to date) and returns the ringex-engine release binary."""
     override = os.environ.get("RINGEX_ENGINE_BIN")
@@ -134,6 +140,8 @@ class Engine:
         self.binary = binary
         self.workdir = workdir
         self.extra_args = extra_args
+        # The scheduling nice value each start runs it at (see at_nice).
+        self.nice = 0
         self.host = "127.0.0.1"
         self.port = free_port()
         self.config = workdir / "engine.toml"
@@ -144,19 +152,20 @@ class Engine:
     def start(self) -> None:
         self.starts += 1
         log = (self.workdir / f"engine-{self.starts}.log").open("wb")
+        command = [
+            str(self.binary),
+            "--config",
+            str(self.config),
+            "--data-dir",
+            str(self.workdir / "data"),
+            "--tcp",
+            f"{self.host}:{self.port}",
+            "--unix-socket",
+            "",
+            *self.extra_args,
+        ]
         self.proc = subprocess.Popen(
-            [
-                str(self.binary),
-                "--config",
-                str(self.config),
-                "--data-dir",
-                str(self.workdir / "data"),
-                "--tcp",
-                f"{self.host}:{self.port}",
-                "--unix-socket",
-                "",
-                *self.extra_args,
-            ],
+            at_nice(self.nice, command),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -184,6 +193,8 @@ class Gateway:
         **settings: int | str,
     ) -> None:
         self.workdir = workdir
+        # The scheduling nice value each start runs it at (see at_nice).
+        self.nice = 0
         self.port = free_port()
         self.metrics_port = free_port()
         pw = hash_password(PASSWORD, n=password_cost)
@@ -219,20 +230,21 @@ class Gateway:
 
     def start(self) -> None:
         self.log = self.workdir / "gateway.log"
+        command = [
+            sys.executable,
+            "-m",
+            "ringex_gateway",
+            "--config",
+            str(self.config),
+            "--listen",
+            f"127.0.0.1:{self.port}",
+            "--engine",
+            f"127.0.0.1:{self.engine_port}",
+            "--metrics",
+            f"127.0.0.1:{self.metrics_port}",
+        ]
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ringex_gateway",
-                "--config",
-                str(self.config),
-                "--listen",
-                f"127.0.0.1:{self.port}",
-                "--engine",
-                f"127.0.0.1:{self.engine_port}",
-                "--metrics",
-                f"127.0.0.1:{self.metrics_port}",
-            ],
+            at_nice(self.nice, command),
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
         )

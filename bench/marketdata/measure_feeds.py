@@ -14,8 +14,13 @@ gateway a run needs starts with its engine, so each takes in the whole history l
 Every figure is the median of ``RUNS`` whole runs (``measure_feeds.py N`` for N), each
 run's headline figures kept beside them. Run with ``make bench-marketdata``;
 ``--cost-only [PAIRS]`` measures the order-entry cost alone and prints it (with
-``--audience-nice N``, the subscribers' process at that nice value),
+``--audience-nice N``, the subscribers' process at that nice value; with
+``--venue-nice N``, the engine and gateways at that one instead of ``VENUE_NICE``),
 ``--multicast-only`` the multicast figures alone (updating their keys in the file).
+
+The engine and the gateways run at ``VENUE_NICE``, the ``Nice=`` of their units in
+ops/systemd, as a venue's host runs them; the traders, the subscribers and the book
+probe stand for clients on machines of their own and run at 0.
 """
 
 import asyncio
@@ -69,6 +74,22 @@ COST = "order_entry_cost_ratio_100_subscribers"
 FILL_COST = "order_entry_cost_of_idle_fill"
 ONE_COST = "order_entry_cost_of_1_subscriber"
 MC_BOOK = "multicast_local_book_latency_ns"
+
+
+def units_nice() -> int:
+    """The ``Nice=`` of the venue's units in ops/systemd (one value for all of them)."""
+    nices = {
+        int(line.removeprefix("Nice="))
+        for unit in (ROOT / "ops" / "systemd").glob("*.service")
+        for line in unit.read_text().splitlines()
+        if line.startswith("Nice=")
+    }
+    assert len(nices) == 1, f"the units give the venue different nice values: {nices}"
+    return nices.pop()
+
+
+# The venue ahead of the host's other work, as its units run it.
+VENUE_NICE = units_nice()
 
 
 def counter(metrics_port: int, name: str) -> float:
@@ -254,7 +275,7 @@ DESCRIPTIONS = {
 }
 
 
-def start_gateway(workdir: Path, engine: Engine, **settings: Any) -> Gateway:
+def start_gateway(workdir: Path, engine: Engine, nice: int, **settings: Any) -> Gateway:
     workdir.mkdir(exist_ok=True)
     gateway = Gateway(
         workdir,
@@ -267,25 +288,30 @@ def start_gateway(workdir: Path, engine: Engine, **settings: Any) -> Gateway:
         feed_backlog_bytes=1 << 22,
         **settings,
     )
+    gateway.nice = nice
     gateway.start()
     wait_engine_up(gateway)
     return gateway
 
 
 @contextmanager
-def venue(*gateway_settings: dict[str, Any]) -> Iterator[tuple[Engine, list[Gateway]]]:
-    """A fresh engine and one gateway per settings, every one started before any order
-    is entered, so each takes in the whole history live."""
+def venue(
+    *gateway_settings: dict[str, Any], nice: int = VENUE_NICE
+) -> Iterator[tuple[Engine, list[Gateway]]]:
+    """A fresh engine and one gateway per settings, all at ``nice``, every one started
+    before any order is entered, so each takes in the whole history live."""
     binary = engine_binary()
     with tempfile.TemporaryDirectory(prefix="ringex-md-") as tmp:
         workdir = Path(tmp)
         (workdir / "engine").mkdir()
         engine = Engine(binary, workdir / "engine")
+        engine.nice = nice
         engine.start()
         gateways: list[Gateway] = []
         try:
             for n, settings in enumerate(gateway_settings):
-                gateways.append(start_gateway(workdir / f"gateway-{n}", engine, **settings))
+                gateway = start_gateway(workdir / f"gateway-{n}", engine, nice, **settings)
+                gateways.append(gateway)
             yield engine, gateways
         finally:
             for g in gateways:
@@ -314,8 +340,18 @@ def multicast_only() -> int:
     return 0
 
 
-def cost_only(pairs: int, nice: int) -> int:
-    """Measures the order-entry cost of 100 subscribers alone and prints it."""
+def venue_nice(engine: Engine, gateways: list[Gateway]) -> int:
+    """The nice value the venue's processes run at (a raise above 0 takes CAP_SYS_NICE;
+    without it they run at 0, and the figures say so)."""
+    processes: list[Engine | Gateway] = [engine, *gateways]
+    nices = {os.getpriority(os.PRIO_PROCESS, pid(p)) for p in processes}
+    assert len(nices) == 1, f"the venue's processes run at different nice values: {nices}"
+    return nices.pop()
+
+
+def cost_only(pairs: int, nice: int, at: int) -> int:
+    """Measures the order-entry cost of 100 subscribers alone and prints it: the
+    subscribers' process at ``nice``, the venue at ``at``."""
 
     async def pairs_on(engine: Engine, gateway: Gateway) -> dict[str, Any]:
         setup = await attached(engine, gateway, nice=nice)
@@ -323,8 +359,9 @@ def cost_only(pairs: int, nice: int) -> int:
         await detach(setup)
         return figures
 
-    with venue({}) as (engine, gateways):
+    with venue({}, nice=at) as (engine, gateways):
         figures = uvloop.run(pairs_on(engine, gateways[0]))
+        figures["venue_nice"] = venue_nice(engine, gateways)
     figures["audience_nice"] = nice
     print(json.dumps({"command": " ".join(sys.argv), **run_info(), **figures}, indent=2))
     return 0
@@ -335,7 +372,9 @@ def one_run(pairs: int) -> dict[str, Any]:
     figures first, then the subscribers on a gateway of their own, each of those
     gateways stopped once measured, then the rest on the first."""
     settings = multicast_settings()
-    with venue({}, {}, settings) as (engine, (gateway, feed_gateway, mc_gateway)):
+    with venue({}, {}, settings) as (engine, gateways):
+        nice = venue_nice(engine, gateways)
+        gateway, feed_gateway, mc_gateway = gateways
         mc_figures = uvloop.run(multicast(mc_gateway, settings))
         mc_gateway.stop()
         split_pairs = max(pairs // 4, 1)  # a comparison, not the headline figure
@@ -343,6 +382,7 @@ def one_run(pairs: int) -> dict[str, Any]:
         feed_gateway.stop()
         figures = uvloop.run(measure(engine, gateway, pairs))
     figures["extra"]["subscribers_on_their_own_gateway"] = split
+    figures["extra"]["venue_nice"] = nice
     figures["extra"] |= mc_figures
     return figures
 
@@ -410,9 +450,10 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def number_after(flag: str, default: int) -> int:
-    """The number given after ``flag`` on the command line, else ``default``."""
+    """The whole number given after ``flag`` on the command line, else ``default``."""
     at = sys.argv.index(flag) + 1
-    return int(sys.argv[at]) if at < len(sys.argv) and sys.argv[at].isdigit() else default
+    given = at < len(sys.argv) and sys.argv[at].removeprefix("-").isdigit()
+    return int(sys.argv[at]) if given else default
 
 
 def main() -> int:
@@ -420,7 +461,8 @@ def main() -> int:
         return multicast_only()
     if "--cost-only" in sys.argv:
         nice = number_after("--audience-nice", 19) if "--audience-nice" in sys.argv else 0
-        return cost_only(number_after("--cost-only", PAIRS), nice)
+        at = number_after("--venue-nice", VENUE_NICE) if "--venue-nice" in sys.argv else VENUE_NICE
+        return cost_only(number_after("--cost-only", PAIRS), nice, at)
     count = int(sys.argv[1]) if len(sys.argv) > 1 else RUNS
     runs = []
     for n in range(count):
