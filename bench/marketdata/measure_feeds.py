@@ -153,7 +153,7 @@ async def feed_rate(setup: CostSetup, count: int, gateway: Gateway) -> tuple[int
     """Closed-loop order throughput and feed messages per second out of ``gateway``
     with ``count`` subscribers subscribed."""
     await asyncio.to_thread(setup.audience.subscribe, count)
-    await new_day(setup.port)
+    await new_day(setup.port, setup.sessions)
     await asyncio.sleep(_METRICS_REFRESH_S)
     port = gateway.metrics_port
     before, start = counter(port, "feed_messages_out"), time.monotonic()
@@ -194,7 +194,7 @@ async def latencies(setup: CostSetup) -> dict[str, Any]:
     }  # fmt: skip
     book = await asyncio.to_thread(BookProbe, setup.port, SUBSCRIBER_USERS[0])
     for rate in RATES:
-        await new_day(setup.port)
+        await new_day(setup.port, setup.sessions)
         await asyncio.to_thread(book.start)
         start = time.monotonic()
         done = sum(s.completed for s in sessions)

@@ -144,7 +144,8 @@ async def paired_cost(setup: CostSetup, pairs: int = PAIRS) -> dict[str, Any]:
     fill = IdleFill()
     try:
         for n in range(pairs):
-            await new_day(setup.port)  # a pair and its control enter some 110,000 orders
+            # A pair and its control enter some 110,000 orders.
+            await new_day(setup.port, setup.sessions)
             for side in _side_order(n, full):
                 count = 0 if side == IDLE_FILL else int(side)
                 got, used = await one_side(setup, count, fill if side == IDLE_FILL else None)

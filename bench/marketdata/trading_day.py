@@ -3,22 +3,32 @@ new orders a day (4,194,304 by default) and rejects every later one
 (DailyOrderLimit); a whole run enters more than that, and a feed fed only rejections
 goes quiet. So each measured stretch starts a new day (EndOfDay, from the admin
 login), and a closed-loop stretch whose orders were rejected fails the run rather than
-report rejections as order throughput."""
+report rejections as order throughput.
+
+GTC orders outlive the day, and the traders' two closed loops never run at quite the
+same pace: the one ahead leaves orders resting, and over a run that drift would reach
+the account's open order limit (MAX_OPEN_ORDERS). So the new day also cancels what the
+traders left resting."""
 
 import asyncio
 from collections import Counter
 
 from load import LoadSession
 
-from ringex_client import AdminResult, AsyncClient, RejectReason
+from ringex_client import AdminResult, AsyncClient, MassCancel, RejectReason, encode
 from tests.system_processes import PASSWORD
 
 _ANSWER_S = 30.0
 
 
-async def new_day(port: int) -> None:
-    """Closes the trading day through the gateway on ``port``; returns once the engine
-    has taken it."""
+async def new_day(port: int, traders: list[LoadSession]) -> None:
+    """Cancels the ``traders``' resting orders and closes the trading day through the
+    gateway on ``port``; returns once the engine has taken both (the cancels are sent
+    first, and the gateway forwards them before the admin session has even logged
+    in). The traders ignore the cancels' answers."""
+    for trader in traders:
+        assert trader.transport is not None
+        trader.transport.write(encode(MassCancel()))
     admin = AsyncClient("127.0.0.1", port, "admin", PASSWORD, reconnect=False, timeout_s=_ANSWER_S)
     await admin.connect()
     try:
