@@ -139,6 +139,7 @@ async def attached(
         pids["order_gateway"] = pid(gateway)
     pids["load_generator"] = os.getpid()
     print("warm-up", flush=True)
+    await new_day(gateway.port, sessions)  # nothing left resting by an earlier phase
     await closed_loop(sessions, WINDOW, 1.0)
     return CostSetup(gateway.port, sessions, audience, WINDOW, max(SUBSCRIBERS), pids)
 
@@ -323,6 +324,7 @@ async def multicast(gateway: Gateway, settings: dict[str, Any]) -> dict[str, Any
     """The multicast figures, with the same order flow as the feed figures."""
     sessions = await traders(gateway.port)
     figures = await measure_multicast(gateway, settings, sessions)
+    check_accepted(sessions, "the multicast phases")
     for trader in sessions:
         await trader.close()
     return figures

@@ -25,6 +25,7 @@ from audience import SUBSCRIBER_USERS
 from book_probe import BookProbe, Group
 from child_process import start_child
 from load import LoadSession, closed_loop, open_loop
+from trading_day import new_day
 
 from ringex_client.mold_packet import decode_packet
 from ringex_client.multicast_receiver import MulticastReceiver, ReceiverOptions
@@ -133,6 +134,7 @@ async def _book_latency(
     book = await asyncio.to_thread(BookProbe, port, SUBSCRIBER_USERS[0], group)
     got: dict[str, dict[str, Any]] = {"latency": {}, "resyncs": {}}
     for rate in BOOK_RATES:
+        await new_day(port, sessions)
         await asyncio.to_thread(book.start)
         await asyncio.gather(*(open_loop(s, rate // 2, SECONDS) for s in sessions))
         probe = await asyncio.to_thread(book.stop)
@@ -150,6 +152,7 @@ async def measure_multicast(
     group, port = settings["multicast_group"].split(":")
     host, retransmit_port = settings["multicast_retransmit"].split(":")
     pipe, receiver = start_child(_receive, group, int(port), (host, int(retransmit_port)))
+    await new_day(gateway.port, sessions)
     await closed_loop(sessions, 32, 1.0)
     pipe.send("start")
     paced = await _phase(
