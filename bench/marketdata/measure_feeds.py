@@ -15,12 +15,15 @@ Every figure is the median of ``RUNS`` whole runs (``measure_feeds.py N`` for N)
 run's headline figures kept beside them. Run with ``make bench-marketdata``;
 ``--cost-only [PAIRS]`` measures the order-entry cost alone and prints it (with
 ``--audience-nice N``, the subscribers' process at that nice value; with
-``--venue-nice N``, the engine and gateways at that one instead of ``VENUE_NICE``),
-``--multicast-only`` the multicast figures alone (updating their keys in the file).
+``--venue-nice [N]``, the engine and gateway at that one, by default the ``Nice=`` of
+their units in ops/systemd), ``--multicast-only`` the multicast figures alone (updating
+their keys in the file).
 
-The engine and the gateways run at ``VENUE_NICE``, the ``Nice=`` of their units in
-ops/systemd, as a venue's host runs them; the traders, the subscribers and the book
-probe stand for clients on machines of their own and run at 0.
+Every process runs at nice 0 otherwise. The units' value puts the venue ahead of the
+rest of its host, where no client runs; here the traders and the book probes share
+the venue's two cores, and below it they fall behind (the multicast book's p99 at 20k
+orders/s was some ten times longer, and at 100k one trader's open loop ran so far
+ahead of the other that its resting orders met the open order limit).
 """
 
 import asyncio
@@ -86,10 +89,6 @@ def units_nice() -> int:
     }
     assert len(nices) == 1, f"the units give the venue different nice values: {nices}"
     return nices.pop()
-
-
-# The venue ahead of the host's other work, as its units run it.
-VENUE_NICE = units_nice()
 
 
 def counter(metrics_port: int, name: str) -> float:
@@ -297,7 +296,7 @@ def start_gateway(workdir: Path, engine: Engine, nice: int, **settings: Any) -> 
 
 @contextmanager
 def venue(
-    *gateway_settings: dict[str, Any], nice: int = VENUE_NICE
+    *gateway_settings: dict[str, Any], nice: int = 0
 ) -> Iterator[tuple[Engine, list[Gateway]]]:
     """A fresh engine and one gateway per settings, all at ``nice``, every one started
     before any order is entered, so each takes in the whole history live."""
@@ -463,7 +462,7 @@ def main() -> int:
         return multicast_only()
     if "--cost-only" in sys.argv:
         nice = number_after("--audience-nice", 19) if "--audience-nice" in sys.argv else 0
-        at = number_after("--venue-nice", VENUE_NICE) if "--venue-nice" in sys.argv else VENUE_NICE
+        at = number_after("--venue-nice", units_nice()) if "--venue-nice" in sys.argv else 0
         return cost_only(number_after("--cost-only", PAIRS), nice, at)
     count = int(sys.argv[1]) if len(sys.argv) > 1 else RUNS
     runs = []
