@@ -5,10 +5,11 @@ goes quiet. So each measured stretch starts a new day (EndOfDay, from the admin
 login), and a closed-loop stretch whose orders were rejected fails the run rather than
 report rejections as order throughput.
 
-GTC orders outlive the day, and the traders' two closed loops never run at quite the
-same pace: the one ahead leaves orders resting, and over a run that drift would reach
-the account's open order limit (MAX_OPEN_ORDERS). So the new day also cancels what the
-traders left resting."""
+GTC orders outlive the day, and the seller and the buyer never keep quite the same
+pace: the one ahead leaves orders resting. At an offered rate this machine cannot
+sustain, their open loops drift apart by tens of thousands of orders, which stayed in
+the book for every phase after (and met the open order limit in one). So the new day
+also cancels what the traders left resting."""
 
 import asyncio
 from collections import Counter
