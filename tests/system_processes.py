@@ -29,7 +29,7 @@ USERS = [
 ]
 TRADERS = ["alice", "bob", "carol", "dave", "erin"]
 
-ENGINE_CONFIG = """\
+_ENGINE_BASE = """\
 [link]
 heartbeat_interval_ms = 500
 heartbeat_timeout_ms = 5000
@@ -47,16 +47,38 @@ tick_size = 5
 lot_size = 10
 reference_price = 25000
 price_band_bps = 2000
-""" + "".join(
-    f"""
+"""
+
+
+def engine_config(max_open_orders: int = 10_000) -> str:
+    """The test engine's configuration: its instruments, and accounts 1-6, each allowed
+    ``max_open_orders`` resting orders."""
+    return _ENGINE_BASE + "".join(
+        f"""
 [[accounts]]
 account = {a}
 max_order_qty = 1000000
 max_order_notional = 100000000000
-max_open_orders = 10000
+max_open_orders = {max_open_orders}
 """
-    for a in range(1, 7)
-)
+        for a in range(1, 7)
+    )
+
+
+ENGINE_CONFIG = engine_config()
+
+
+def units_nice() -> int:
+    """The ``Nice=`` the systemd units in ops/systemd give the venue (one value for
+    all of them)."""
+    nices = {
+        int(line.removeprefix("Nice="))
+        for unit in (ROOT / "ops" / "systemd").glob("*.service")
+        for line in unit.read_text().splitlines()
+        if line.startswith("Nice=")
+    }
+    assert len(nices) == 1, f"the units give the venue different nice values: {nices}"
+    return nices.pop()
 
 
 _GIVEN_PORTS: set[int] = set()

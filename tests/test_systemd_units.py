@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.system_processes import ROOT
+from tests.system_processes import ROOT, units_nice
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -46,10 +46,4 @@ def test_unit_verifies(unit: str, tmp_path: Path) -> None:
 
 
 def test_the_venue_runs_at_one_priority() -> None:
-    nices = {
-        line.removeprefix("Nice=")
-        for unit in unit_names()
-        for line in (UNITS / unit).read_text().splitlines()
-        if line.startswith("Nice=")
-    }
-    assert nices == {"-10"}
+    assert units_nice() == -10  # and units_nice asserts that every unit sets the same

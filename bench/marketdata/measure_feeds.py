@@ -56,11 +56,12 @@ from trading_day import check_accepted, named, new_day, reject_reasons  # noqa: 
 
 from ringex_client import NewOrder, OrderType, Side, TimeInForce, encode  # noqa: E402
 from tests.system_processes import (  # noqa: E402
-    ENGINE_CONFIG,
     PASSWORD,
     Engine,
     Gateway,
     engine_binary,
+    engine_config,
+    units_nice,
     wait_engine_up,
 )
 
@@ -83,25 +84,6 @@ MC_BOOK = "multicast_local_book_latency_ns"
 # orders, all resting (70k orders were rejected at the tests' limit of 10,000 in one
 # multicast phase): the latency at that rate is the queue, and no order may be refused.
 OPEN_ORDERS_MAX = 250_000
-
-
-def engine_config() -> str:
-    """The system tests' engine, its accounts allowed ``OPEN_ORDERS_MAX`` resting orders."""
-    limit = "max_open_orders = 10000\n"
-    assert limit in ENGINE_CONFIG, "the tests' engine sets another open order limit"
-    return ENGINE_CONFIG.replace(limit, f"max_open_orders = {OPEN_ORDERS_MAX}\n")
-
-
-def units_nice() -> int:
-    """The ``Nice=`` of the venue's units in ops/systemd (one value for all of them)."""
-    nices = {
-        int(line.removeprefix("Nice="))
-        for unit in (ROOT / "ops" / "systemd").glob("*.service")
-        for line in unit.read_text().splitlines()
-        if line.startswith("Nice=")
-    }
-    assert len(nices) == 1, f"the units give the venue different nice values: {nices}"
-    return nices.pop()
 
 
 def counter(metrics_port: int, name: str) -> float:
@@ -318,7 +300,7 @@ def venue(
         workdir = Path(tmp)
         (workdir / "engine").mkdir()
         engine = Engine(binary, workdir / "engine")
-        engine.config.write_text(engine_config())
+        engine.config.write_text(engine_config(OPEN_ORDERS_MAX))
         engine.nice = nice
         engine.start()
         gateways: list[Gateway] = []
