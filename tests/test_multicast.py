@@ -7,7 +7,9 @@ window is reported lost; the session's end is seen."""
 import asyncio
 import random
 import socket
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -222,3 +224,34 @@ def test_a_receiver_asking_for_more_than_the_server_allows_takes_its_bound(
         assert rx.dropped_by_hook == 10
         assert rx.request_max == 8
         assert rx.sequencer.stats().lost == 0
+
+
+def session_of(m: Multicast) -> bytes:
+    """The session name on the packets the gateway publishes now (its heartbeats)."""
+    with m.receiver(start_seq=None) as rx:
+        deadline = time.monotonic() + 5
+        while rx.sequencer.session is None and time.monotonic() < deadline:
+            rx.poll(0.2)
+        assert rx.sequencer.session is not None, "no heartbeat in 5 s"
+        return rx.sequencer.session
+
+
+def test_a_restarted_gateway_never_publishes_under_a_session_name_twice(
+    multicast: Callable[..., Multicast], tmp_path: Path
+) -> None:
+    # Its receivers would take the new run's messages for ones they hold already.
+    m = multicast(journal_dir=str(tmp_path / "journal"), multicast_session="DAY1")
+    g = m.gateway
+    g.stop()
+    with pytest.raises(RuntimeError, match="exited with 2"):
+        g.start()
+    assert "multicast_session 'DAY1' was published under" in g.log.read_text()
+    # Unnamed, each start is a session of its own, even two in one second.
+    g.config.write_text(g.config.read_text().replace('multicast_session = "DAY1"\n', ""))
+    names = []
+    for _ in range(2):
+        g.start()
+        names.append(session_of(m))
+        g.stop()
+    assert names[0] != names[1]
+    assert all(n.strip().isdigit() for n in names)

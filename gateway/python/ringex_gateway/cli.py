@@ -17,6 +17,7 @@ import uvloop
 from ringex_gateway.config import SETTING_HELP, GatewayConfig, Settings, load
 from ringex_gateway.credentials import hash_password
 from ringex_gateway.engine_history import forget_engine_history
+from ringex_gateway.multicast_sessions import SessionNameUsedError
 from ringex_gateway.server import Gateway
 
 _DESCRIPTION = """\
@@ -111,7 +112,12 @@ def _configure(args: argparse.Namespace) -> GatewayConfig:
 
 
 async def _serve(config: GatewayConfig) -> int:
-    gateway = Gateway(config)
+    try:
+        gateway = Gateway(config)
+    except SessionNameUsedError as e:
+        # A setting only the operator can change: exit 2, as for any bad configuration.
+        print(f"ringex-gateway: bad configuration: {e}", file=sys.stderr)
+        return 2
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, gateway.request_stop)

@@ -194,7 +194,10 @@ SETTING_HELP: dict[str, str] = {
     "or network (allow TTL 1 on a non-loopback interface and a non-loopback "
     "retransmission listener)",
     "multicast_session": "the session name on every packet (1-10 printable ASCII characters); "
-    "empty: the gateway's start time in Unix seconds, so each run is a new session",
+    "empty: the gateway's start time in Unix seconds, so each run is a new session. With "
+    "journal_dir set, a gateway refuses to start under a name it published under before "
+    "(exit 2): it numbers messages from 1 again, and receivers would take them for ones "
+    "they hold",
     "multicast_mtu_bytes": "largest multicast packet (UDP payload), 278-65507; messages are "
     "packed until the next would not fit",
     "multicast_queue_packets": "packets that may wait for the socket in one batch; past it "

@@ -26,6 +26,7 @@ from ringex_gateway.login_queue import LoginQueue
 from ringex_gateway.login_throttle import LoginThrottles, ThrottlePolicy
 from ringex_gateway.metrics import GatewayMetrics, LoginStats, serve_metrics
 from ringex_gateway.multicast_publisher import MulticastPublisher
+from ringex_gateway.multicast_sessions import UsedSessions
 from ringex_gateway.pending_logins import PendingLogins
 from ringex_gateway.retransmit_server import RetransmitServer
 from ringex_gateway.seen_seq import SeenSeq
@@ -146,9 +147,15 @@ class Gateway:
         self.failed: OSError | None = None
 
     def _configure_multicast(self) -> None:
-        """The L3 feed over multicast, numbered from the first L3 message on."""
+        """The L3 feed over multicast, numbered from the first L3 message on, under a
+        session name not published under before (as far as the journal directory
+        tells: without one, only an unnamed session is sure to be new)."""
         s = self.settings
-        session = s.multicast_session or str(time.time_ns() // 1_000_000_000)
+        now_s = time.time_ns() // 1_000_000_000
+        if s.journal_dir:
+            session = UsedSessions(Path(s.journal_dir)).claim(s.multicast_session, now_s)
+        else:
+            session = s.multicast_session or str(now_s)
         self.core.configure_multicast(
             session=session,
             mtu_bytes=s.multicast_mtu_bytes,
