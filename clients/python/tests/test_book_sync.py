@@ -16,6 +16,7 @@ from ringex_client import (
     LoginAccepted,
     Message,
     OrderRemoved,
+    OrderReplaced,
     RejectedFeed,
     RemoveReason,
     ResendRequest,
@@ -76,6 +77,21 @@ def test_a_long_gap_a_full_buffer_and_an_unknown_order_each_take_a_fresh_snapsho
         (ResyncCause.GAP, True),
         (ResyncCause.INCONSISTENT, True),
     ]
+
+
+def test_an_update_that_leaves_the_book_half_changed_takes_a_fresh_snapshot() -> None:
+    # Order 1 moves from 100 to 101, where (wrongly) it rests already: the book lets go
+    # of it at 100 before it finds it at 101, and may not be trusted after that.
+    book, resyncs = loaded()
+    feed(book, [add(11, 1, price=101)])  # the same id at another price: taken as sent
+    moved = OrderReplaced(1, 12, 0, 1, Side.BUY, 100, 5, 101, 5, False)
+    feed(book, [moved, add(13, 7)])
+    assert book.take_requests() == [SUBSCRIBE]
+    assert not book.synced()
+    feed(book, snapshot(13, [(100, 1, 5), (100, 7, 5)]))
+    assert book.synced()
+    assert book.orders() == [(Side.BUY, 100, 1, 5), (Side.BUY, 100, 7, 5)]
+    assert resyncs == [Resync(1, FeedKind.L3, 0, ResyncCause.INCONSISTENT, True, 13)]
 
 
 def test_a_snapshot_that_fails_its_checksum_or_count_is_asked_for_again() -> None:

@@ -68,6 +68,12 @@ RESEND_LIMIT = 4_096
 RESYNC_TIMEOUT_S = 2.0
 
 
+# The L3 feed's incrementals (a LevelUpdate is the L2 feed's).
+_L3_EVENTS: frozenset[type[Message]] = frozenset(
+    [OrderAdded, OrderReduced, OrderRemoved, OrderReplaced, Trade, TradingStatus]
+)
+
+
 class FeedRefusedError(Exception):
     """The gateway refused a subscription (an unknown instrument, a depth it does not
     offer, too many subscriptions, or its feeds stopped)."""
@@ -139,7 +145,7 @@ class BookSync:
             SnapshotEnd: cast(_Handler, self._end),
             FeedRejected: cast(_Handler, self._refused),
         }
-        for kind in (OrderAdded, OrderReduced, OrderRemoved, OrderReplaced, Trade, TradingStatus):
+        for kind in _L3_EVENTS:
             self._handlers[kind] = l3_event
 
     # Requests -----------------------------------------------------------------------
@@ -173,7 +179,30 @@ class BookSync:
     def receive(self, message: Message, now: float) -> None:
         """Takes one message the client delivered (others than feed messages are
         ignored, but a LoginAccepted: a new session subscribes again)."""
-        handle = self._handlers.get(type(message))
+        kind = type(message)
+        # Most messages are the next incremental of a feed in step: they take the
+        # shortest way there is to the book, and on to the callback.
+        stream: FeedStream | None = None
+        if kind is LevelUpdate:
+            level = cast(LevelUpdate, message)
+            instrument, seq = level.instrument, level.level_seq
+            stream = self._streams.get((instrument, FeedKind.L2, level.depth))
+        elif kind in _L3_EVENTS:
+            event = cast(BookEvent, message)
+            instrument, seq = event.instrument, event.feed_seq
+            stream = self._streams.get((instrument, FeedKind.L3, 0))
+        if stream is not None:
+            try:
+                applied = stream.apply_in_step(cast(Incremental, message), seq)
+            except BookInconsistentError:
+                stream.inconsistent(now, self._out)
+                self._act(self._out)
+                return
+            if applied:
+                if self.on_update is not None:
+                    self.on_update(instrument, cast(Incremental, message))
+                return
+        handle = self._handlers.get(kind)
         if handle is None:
             return
         # One output kept for every message: a feed brings many a second.

@@ -98,15 +98,31 @@ class FeedStream:
             self.gaps += 1
             self._ask_for_gap(ResyncCause.GAP, now, out)
 
+    def apply_in_step(self, m: Incremental, seq: int) -> bool:
+        """Applies ``m`` if it is the next incremental of a stream in step (the case of
+        almost every message) as :meth:`incremental` would, but leaves reporting it to
+        the caller: True if applied, False (nothing done) in any other case. Raises
+        BookInconsistentError when the book cannot take ``m``; the book may then be half
+        changed, and the caller must call :meth:`inconsistent`."""
+        if seq != self.seq + 1 or not self.live or self.buffer or self.asked != Need.NOTHING:
+            return False
+        self.book.apply(m)  # type: ignore[arg-type]
+        self.seq = seq
+        return True
+
     def _apply(self, m: Incremental, seq: int, now: float, out: StreamOutput) -> None:
         try:
             self.book.apply(m)  # type: ignore[arg-type]
         except BookInconsistentError:
-            self.buffer.clear()
-            self.lose(ResyncCause.INCONSISTENT, now, out)
+            self.inconsistent(now, out)
             return
         self.seq = seq
         out.applied.append((self.instrument, m))
+
+    def inconsistent(self, now: float, out: StreamOutput) -> None:
+        """The book could not take an update: it no longer matches the exchange's."""
+        self.buffer.clear()
+        self.lose(ResyncCause.INCONSISTENT, now, out)
 
     def _drain(self, now: float, out: StreamOutput) -> None:
         """Applies what waited and now follows on; asks for the next gap, if any."""
