@@ -4,7 +4,9 @@ in-process, :mod:`tests.engine_feed`, driven by the market data benchmark's orde
 flow beside a resting book) is framed once, then split into frames, decoded and
 applied by the book state machine (:class:`ringex_client.book_sync.BookSync`, what
 both local books run), timed on this process's CPU clock. Decoding alone is timed
-too. Several runs; the figures are their medians. Writes
+too, and so is the whole path of a user's book but the socket: the asyncio client's
+session protocol and an AsyncLocalBook on it. Several runs; the figures are their
+medians. Writes
 ``bench/results/local_book.json``.
 
 The feed: the snapshots (L3, and L2 of the top 10 levels) of a book of 20 levels a
@@ -23,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench" / "e2e")]
 
 from run import run_info, write_results  # noqa: E402
 
-from ringex_client import FrameReader, decode_server  # noqa: E402
+from ringex_client import AsyncClient, AsyncLocalBook, FrameReader, decode_server  # noqa: E402
 from ringex_client.book_sync import BookSync  # noqa: E402
 from ringex_client.codec import FRAME_MAX, encode  # noqa: E402
 from ringex_engine import NewOrder, TimeInForce  # noqa: E402
@@ -118,14 +120,48 @@ def book_kept(parts: list[bytes], incrementals: int) -> float:
     return used
 
 
+def through_client(parts: list[bytes], incrementals: int) -> float:
+    """CPU seconds for the whole path of a user's book, but for the socket: the session
+    protocol's decoding and checks (:class:`ringex_client.protocol.ClientProtocol`,
+    as the asyncio client's reader runs it) and the message hook of an
+    :class:`ringex_client.AsyncLocalBook` on that client, with a change callback."""
+    updates = 0
+
+    def updated(instrument: int, message: object) -> None:
+        nonlocal updates
+        updates += 1
+
+    client = AsyncClient("127.0.0.1", 1, "viewer", "unused", max_queued_messages=0)
+    book = AsyncLocalBook(client, INSTRUMENT, l2_depth=DEPTH, on_update=updated)
+    book.start(0.0)
+    book.take_requests()
+    on_message = client.on_message
+    assert on_message is not None
+    start = time.process_time()
+    for part in parts:
+        for message in client.protocol.receive(part):
+            on_message(message)
+    used = time.process_time() - start
+    assert book.synced(), "the synthetic feed must leave the book in step"
+    assert book.resyncs == 0, "the synthetic feed must apply without a resync"
+    assert updates == incrementals + 2, "every incremental and both snapshots reported"
+    return used
+
+
 def main() -> int:
     data, messages, incrementals = feed_bytes()
     parts = chunks(data)
-    decode, kept = [], []
+    decode: list[float] = []
+    kept: list[float] = []
+    client: list[float] = []
     for n in range(RUNS):
         decode.append(decode_only(parts) / messages * 1e6)
         kept.append(book_kept(parts, incrementals) / messages * 1e6)
-        print(f"run {n + 1}/{RUNS}: {decode[-1]:.2f} µs/msg decoding, {kept[-1]:.2f} kept")
+        client.append(through_client(parts, incrementals) / messages * 1e6)
+        print(
+            f"run {n + 1}/{RUNS}: {decode[-1]:.2f} µs/msg decoding, {kept[-1]:.2f} kept, "
+            f"{client[-1]:.2f} through the client"
+        )
     result = {
         "benchmark": "local_book",
         "command": "make bench-localbook",
@@ -133,7 +169,12 @@ def main() -> int:
         "messages": messages,
         "us_per_msg_decoded": round(statistics.median(decode), 3),
         "us_per_msg_book_kept": round(statistics.median(kept), 3),
-        "runs": {"decoded": [round(x, 3) for x in decode], "kept": [round(x, 3) for x in kept]},
+        "us_per_msg_through_client": round(statistics.median(client), 3),
+        "runs": {
+            "decoded": [round(x, 3) for x in decode],
+            "kept": [round(x, 3) for x in kept],
+            "through_client": [round(x, 3) for x in client],
+        },
         "feed": (
             f"the engine's feed of one instrument: the snapshots of {LEVELS_PER_SIDE} "
             f"levels a side, {ORDERS_PER_LEVEL} orders each (L3 and top-{DEPTH} L2), then "
@@ -144,7 +185,9 @@ def main() -> int:
             f"the framed feed in {CHUNK_BYTES}-byte reads through FrameReader, "
             "decode_server and BookSync.receive (L3 and L2 depth 10, a change "
             "callback), this process's CPU time; decoded: FrameReader and "
-            f"decode_server alone; median of {RUNS} runs"
+            "decode_server alone; through_client: the asyncio client's session protocol "
+            "(ClientProtocol.receive) and an AsyncLocalBook's message hook instead, the "
+            f"whole path of a user's book but the socket; median of {RUNS} runs"
         ),
     }
     write_results("local_book", result)

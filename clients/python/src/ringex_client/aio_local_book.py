@@ -37,7 +37,8 @@ class AsyncLocalBook(BookSync):
             self._chained(message)
 
     def _flush(self) -> None:
-        send_requests(self.client, self.take_requests())
+        if self.requests_waiting:  # after most messages, none is
+            send_requests(self.client, self.take_requests())
 
     async def _tick(self) -> None:
         while True:

@@ -170,6 +170,11 @@ class BookSync:
         out, self._requests = self._requests, []
         return out
 
+    @property
+    def requests_waiting(self) -> bool:
+        """Whether :meth:`take_requests` has any to give."""
+        return bool(self._requests)
+
     def _request(self, request: FeedRequest) -> None:
         if isinstance(request, ResendRequest) or request not in self._requests:
             self._requests.append(request)

@@ -47,7 +47,8 @@ class LocalBook(BookSync):
             self._chained(message)
 
     def _flush(self) -> None:
-        send_requests(self.client, self.take_requests())
+        if self.requests_waiting:  # after most messages, none is
+            send_requests(self.client, self.take_requests())
 
     def subscribe(self) -> None:
         """Subscribes to the feeds; the books load as their snapshots arrive."""
