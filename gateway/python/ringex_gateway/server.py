@@ -147,15 +147,9 @@ class Gateway:
         self.failed: OSError | None = None
 
     def _configure_multicast(self) -> None:
-        """The L3 feed over multicast, numbered from the first L3 message on, under a
-        session name not published under before (as far as the journal directory
-        tells: without one, only an unnamed session is sure to be new)."""
+        """The L3 feed over multicast, numbered from the first L3 message on."""
         s = self.settings
-        now_s = time.time_ns() // 1_000_000_000
-        if s.journal_dir:
-            session = UsedSessions(Path(s.journal_dir)).claim(s.multicast_session, now_s)
-        else:
-            session = s.multicast_session or str(now_s)
+        session = self._multicast_session()
         self.core.configure_multicast(
             session=session,
             mtu_bytes=s.multicast_mtu_bytes,
@@ -168,6 +162,22 @@ class Gateway:
             self.core, s.multicast_retransmit_connections, s.idle_timeout_ms / 1000
         )
         log.info("multicast session %r to %s", session, s.multicast_group)
+
+    def _multicast_session(self) -> str:
+        """A session name not published under before, as far as the journal directory
+        tells: without one, only an unnamed session is sure to be new."""
+        s = self.settings
+        now_s = time.time_ns() // 1_000_000_000
+        if s.journal_dir:
+            return UsedSessions(Path(s.journal_dir)).claim(s.multicast_session, now_s)
+        if s.multicast_session:
+            log.warning(
+                "multicast_session %r is fixed and journal_dir unset: a restart would "
+                "number messages from 1 under it again, and receivers would drop them as "
+                "ones they hold",
+                s.multicast_session,
+            )
+        return s.multicast_session or str(now_s)
 
     def _throttle_policy(self, failures: int) -> ThrottlePolicy:
         s = self.settings
