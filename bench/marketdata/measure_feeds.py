@@ -17,7 +17,9 @@ run's headline figures kept beside them. Run with ``make bench-marketdata``;
 ``--audience-nice N``, the subscribers' process at that nice value; with
 ``--venue-nice [N]``, the engine and gateway at that one, by default the ``Nice=`` of
 their units in ops/systemd), ``--multicast-only`` the multicast figures alone (updating
-their keys in the file).
+their keys in the file), ``--latency-only [RATE]`` the LocalBook's latency at RATE
+offered orders/s (20k by default) alone and prints it (with ``--feed-writer W``, the
+gateway's ``feed_writer`` W instead of ``idle``).
 
 Every process runs at nice 0 otherwise. The units' value puts the venue ahead of the
 rest of its host, where no client runs; here the traders and the book probes share
@@ -180,15 +182,16 @@ async def feeds_on_their_own_gateway(
     return figures
 
 
-async def latencies(setup: CostSetup) -> dict[str, Any]:
-    """Latency to a LocalBook and the rate achieved at each offered rate."""
+async def latencies(setup: CostSetup, rates: list[int] | None = None) -> dict[str, Any]:
+    """Latency to a LocalBook and the rate achieved at each offered rate (``RATES``
+    unless given)."""
     sessions = setup.sessions
     got: dict[str, dict[str, Any]] = {
         "latency": {}, "achieved": {}, "lag": {}, "resyncs": {}, "rejected": {},
         "reasons": {},
     }  # fmt: skip
     book = await asyncio.to_thread(BookProbe, setup.port, SUBSCRIBER_USERS[0])
-    for rate in RATES:
+    for rate in rates or RATES:
         await new_day(setup.port, setup.sessions)
         await asyncio.to_thread(book.start)
         start = time.monotonic()
@@ -453,9 +456,33 @@ def number_after(flag: str, default: int) -> int:
     return int(sys.argv[at]) if given else default
 
 
+def latency_only(rate: int, writer: str) -> int:
+    """Measures the LocalBook's latency at ``rate`` offered orders/s alone, on a fresh
+    venue whose gateway has ``feed_writer`` ``writer``, and prints it."""
+
+    async def measured(engine: Engine, gateway: Gateway) -> dict[str, Any]:
+        setup = await attached(engine, gateway)
+        await asyncio.to_thread(setup.audience.subscribe, 0)
+        got = await latencies(setup, [rate])
+        await detach(setup)
+        return got
+
+    with venue({"feed_writer": writer}) as (engine, gateways):
+        got = uvloop.run(measured(engine, gateways[0]))
+    key = str(rate)
+    figures = {"feed_writer": writer, "rate": rate, "latency_ns": got["latency"][key]}
+    figures |= {"achieved_orders_per_s": got["achieved"][key], "resyncs": got["resyncs"][key]}
+    print(json.dumps({"command": " ".join(sys.argv), **run_info(), **figures}, indent=2))
+    return 0
+
+
 def main() -> int:
     if "--multicast-only" in sys.argv:
         return multicast_only()
+    if "--latency-only" in sys.argv:
+        at = sys.argv.index("--feed-writer") + 1 if "--feed-writer" in sys.argv else 0
+        writer = sys.argv[at] if at else "idle"
+        return latency_only(number_after("--latency-only", 20_000), writer)
     if "--cost-only" in sys.argv:
         nice = number_after("--audience-nice", 19) if "--audience-nice" in sys.argv else 0
         at = number_after("--venue-nice", units_nice()) if "--venue-nice" in sys.argv else 0
