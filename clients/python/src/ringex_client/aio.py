@@ -168,7 +168,10 @@ class AsyncClient(OrderEntry, SessionTimers):
                         self._logged_in.set_result(message)
                     if self.on_message is not None:
                         self.on_message(message)
-                    await self._deliver(message)
+                    if self.max_queued_messages:
+                        if self._queue.qsize() >= self.max_queued_messages:
+                            await self._room()
+                        self._queue.put_nowait(message)
                 self.protocol.raise_if_ended()
             self._flush()
             if self.protocol.logged_in and time.monotonic() - last_sent >= self.heartbeat_s:
@@ -176,29 +179,29 @@ class AsyncClient(OrderEntry, SessionTimers):
                 last_sent = time.monotonic()
             await writer.drain()
 
-    async def _deliver(self, message: Message) -> None:
-        """Queues a message, waiting (and so reading nothing more) while the queue holds
-        ``max_queued_messages``."""
-        if self.max_queued_messages == 0:
-            return
-        if self._queue.qsize() >= self.max_queued_messages:
-            if not self._paused_since_empty:
-                log.warning(
-                    "%d messages wait unread: reading paused until next_message() takes one",
-                    self.max_queued_messages,
-                )
-                self._paused_since_empty = True
-            while self._queue.qsize() >= self.max_queued_messages:
-                await self._taken.wait()
-                self._taken.clear()
-        self._queue.put_nowait(message)
+    async def _room(self) -> None:
+        """Waits (and so reads nothing more) while the queue holds
+        ``max_queued_messages``. Only a full queue awaits this: a message costs no
+        coroutine of its own on the way in."""
+        if not self._paused_since_empty:
+            log.warning(
+                "%d messages wait unread: reading paused until next_message() takes one",
+                self.max_queued_messages,
+            )
+            self._paused_since_empty = True
+        while self._queue.qsize() >= self.max_queued_messages:
+            await self._taken.wait()
+            self._taken.clear()
 
     async def next_message(self, timeout: float | None = None) -> Message:
         """The next delivered message. Raises the session's final error when it ended
         (again on every later call)."""
-        if self._queue.empty() and self._ended is not None:
+        if not self._queue.empty():
+            item = self._queue.get_nowait()  # most calls: no coroutine, no timer
+        elif self._ended is not None:
             raise self._ended
-        item = await asyncio.wait_for(self._queue.get(), timeout)
+        else:
+            item = await asyncio.wait_for(self._queue.get(), timeout)
         self._taken.set()
         if self._queue.empty():
             self._paused_since_empty = False
