@@ -48,3 +48,13 @@ def test_the_record_keeps_the_latest_names_only(tmp_path: Path) -> None:
 def test_a_missing_directory_is_made(tmp_path: Path) -> None:
     assert UsedSessions(tmp_path / "journal").claim("X", NOW_S) == "X"
     assert (tmp_path / "journal" / FILE_NAME).read_text() == "X\n"
+
+
+def test_a_damaged_record_loses_only_its_damaged_lines(tmp_path: Path) -> None:
+    (tmp_path / FILE_NAME).write_bytes(b"DAY1\n\xff\xfeX\nELEVENCHARS\nDAY2\n")
+    sessions = UsedSessions(tmp_path)
+    assert sessions.names == ["DAY1", "DAY2"]
+    with pytest.raises(SessionNameUsedError):
+        sessions.claim("DAY2", NOW_S)
+    assert sessions.claim("DAY3", NOW_S) == "DAY3"
+    assert (tmp_path / FILE_NAME).read_text() == "DAY1\nDAY2\nDAY3\n"

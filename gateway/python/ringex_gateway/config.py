@@ -13,6 +13,7 @@ import msgspec
 from ringex_client.enums import Role
 from ringex_gateway.credentials import check_hash_format
 from ringex_gateway.leader_follow import EngineNode
+from ringex_gateway.multicast_sessions import is_session_name
 
 USERNAME_MAX = 16
 SYMBOL_MAX = 16
@@ -235,7 +236,6 @@ _AT_LEAST_ONE = (
 
 _MULTICAST_GROUPS = ipaddress.IPv4Network("239.0.0.0/8")
 _MTU_MIN, _MTU_MAX = 278, 65_507
-_SESSION_LEN = 10
 #: The smallest FIX message store: its two files split it.
 _FIX_STORE_MIN_BYTES = 1 << 20
 
@@ -424,7 +424,7 @@ def _validate_multicast(g: Settings) -> None:
             "retransmission listener off loopback): set gateway.multicast_scope = network"
         )
     session = g.multicast_session
-    if len(session) > _SESSION_LEN or not all(0x21 <= ord(c) <= 0x7E for c in session):
+    if session and not is_session_name(session):
         raise ValueError("gateway.multicast_session: up to 10 printable ASCII characters")
     if not _MTU_MIN <= g.multicast_mtu_bytes <= _MTU_MAX:
         raise ValueError(f"gateway.multicast_mtu_bytes must be {_MTU_MIN}-{_MTU_MAX}")

@@ -21,6 +21,14 @@ FILE_NAME = "gateway-multicast-sessions"
 # Names kept: a restart a day for almost three years. Unnamed sessions grow with time,
 # so only fixed names dropped past this bound could be taken again.
 NAMES_MAX = 1024
+# The longest name a packet carries.
+NAME_LEN_MAX = 10
+
+
+def is_session_name(text: str) -> bool:
+    """Whether ``text`` can be a session name: 1-10 printable ASCII characters, no
+    space (a packet pads the name with spaces)."""
+    return 1 <= len(text) <= NAME_LEN_MAX and all(0x21 <= ord(c) <= 0x7E for c in text)
 
 
 class SessionNameUsedError(ValueError):
@@ -34,10 +42,11 @@ class UsedSessions:
         self.path = directory / FILE_NAME
         directory.mkdir(parents=True, exist_ok=True)
         try:
-            text = self.path.read_text(encoding="ascii")
+            text = self.path.read_bytes().decode("ascii", errors="replace")
         except FileNotFoundError:
             text = ""
-        self.names = text.split()
+        # A damaged line names no session anyone could configure: it is dropped.
+        self.names = [n for n in text.split() if is_session_name(n)]
 
     def claim(self, configured: str, now_s: int) -> str:
         """The name to publish under, recorded as used: ``configured`` if it is new
