@@ -96,16 +96,27 @@ def decode_only(parts: list[bytes]) -> float:
     return time.process_time() - start
 
 
+class Updates:
+    """A change callback as a user would give (:meth:`changed`), counting the changes."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def changed(self, instrument: int, message: object) -> None:
+        self.count += 1
+
+    def check(self, book: BookSync, incrementals: int) -> None:
+        """The book ended in step, with every incremental and both snapshots reported."""
+        assert book.synced(), "the synthetic feed must leave the book in step"
+        assert book.resyncs == 0, "the synthetic feed must apply without a resync"
+        assert self.count == incrementals + 2, "every incremental and both snapshots reported"
+
+
 def book_kept(parts: list[bytes], incrementals: int) -> float:
     """CPU seconds to split, decode and apply every message, with a change callback as
     a user would give; checks the book ended in step with every incremental applied."""
-    updates = 0
-
-    def updated(instrument: int, message: object) -> None:
-        nonlocal updates
-        updates += 1
-
-    book = BookSync(INSTRUMENT, l2_depth=DEPTH, on_update=updated)
+    updates = Updates()
+    book = BookSync(INSTRUMENT, l2_depth=DEPTH, on_update=updates.changed)
     book.start(0.0)
     book.take_requests()
     start = time.process_time()
@@ -114,9 +125,7 @@ def book_kept(parts: list[bytes], incrementals: int) -> float:
         for body in reader.feed(part):
             book.receive(decode_server(body), 0.0)
     used = time.process_time() - start
-    assert book.synced(), "the synthetic feed must leave the book in step"
-    assert book.resyncs == 0, "the synthetic feed must apply without a resync"
-    assert updates == incrementals + 2, "every incremental and both snapshots reported"
+    updates.check(book, incrementals)
     return used
 
 
@@ -125,14 +134,9 @@ def through_client(parts: list[bytes], incrementals: int) -> float:
     protocol's decoding and checks (:class:`ringex_client.protocol.ClientProtocol`,
     as the asyncio client's reader runs it) and the message hook of an
     :class:`ringex_client.AsyncLocalBook` on that client, with a change callback."""
-    updates = 0
-
-    def updated(instrument: int, message: object) -> None:
-        nonlocal updates
-        updates += 1
-
+    updates = Updates()
     client = AsyncClient("127.0.0.1", 1, "viewer", "unused", max_queued_messages=0)
-    book = AsyncLocalBook(client, INSTRUMENT, l2_depth=DEPTH, on_update=updated)
+    book = AsyncLocalBook(client, INSTRUMENT, l2_depth=DEPTH, on_update=updates.changed)
     book.start(0.0)
     book.take_requests()
     on_message = client.on_message
@@ -142,9 +146,7 @@ def through_client(parts: list[bytes], incrementals: int) -> float:
         for message in client.protocol.receive(part):
             on_message(message)
     used = time.process_time() - start
-    assert book.synced(), "the synthetic feed must leave the book in step"
-    assert book.resyncs == 0, "the synthetic feed must apply without a resync"
-    assert updates == incrementals + 2, "every incremental and both snapshots reported"
+    updates.check(book, incrementals)
     return used
 
 

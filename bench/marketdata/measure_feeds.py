@@ -456,6 +456,12 @@ def number_after(flag: str, default: int) -> int:
     return int(sys.argv[at]) if given else default
 
 
+def word_after(flag: str, default: str) -> str:
+    """The word given after ``flag`` on the command line, else ``default``."""
+    at = sys.argv.index(flag) + 1
+    return sys.argv[at] if at < len(sys.argv) and not sys.argv[at].startswith("-") else default
+
+
 def latency_only(rate: int, writer: str) -> int:
     """Measures the LocalBook's latency at ``rate`` offered orders/s alone, on a fresh
     venue whose gateway has ``feed_writer`` ``writer``, and prints it."""
@@ -480,8 +486,7 @@ def main() -> int:
     if "--multicast-only" in sys.argv:
         return multicast_only()
     if "--latency-only" in sys.argv:
-        at = sys.argv.index("--feed-writer") + 1 if "--feed-writer" in sys.argv else 0
-        writer = sys.argv[at] if at else "idle"
+        writer = word_after("--feed-writer", "idle") if "--feed-writer" in sys.argv else "idle"
         return latency_only(number_after("--latency-only", 20_000), writer)
     if "--cost-only" in sys.argv:
         nice = number_after("--audience-nice", 19) if "--audience-nice" in sys.argv else 0
