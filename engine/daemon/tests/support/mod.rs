@@ -226,6 +226,16 @@ impl Drop for Daemon {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+        // The log lives in the test's temporary directory, which goes with the test:
+        // a failure that happens once in hundreds of runs must carry its own account.
+        if std::thread::panicking() {
+            eprintln!(
+                "daemon on port {} ({}):\n{}",
+                self.port,
+                self.log.display(),
+                self.log_text()
+            );
+        }
     }
 }
 
