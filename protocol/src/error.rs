@@ -27,6 +27,16 @@ impl DecodeError {
     }
 }
 
+// The error a Goodbye's `detail` names, for a peer that reads one.
+crate::session::u8_codes!(DecodeError {
+    Truncated,
+    TrailingBytes,
+    UnknownType,
+    BadEnum,
+    BadLength,
+    BadFlags
+});
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {

@@ -1,9 +1,10 @@
 //! The client library's enumerations are the codes the Rust codec accepts, name for
 //! name: every byte is read through the field codec of each enum the client session
-//! messages declare (and the retransmission reply's status), and what it accepts must be
-//! the Python class's members exactly; the code tables of `protocol/SPEC.md` must be the
-//! same codes and names. A code added on one side only fails here, not in a client that
-//! meets it on the wire.
+//! messages declare (and through `TryFrom` for two codes that travel in other fields: a
+//! Goodbye's decode error and the retransmission reply's status), and what it accepts
+//! must be the Python class's members exactly; the code tables of `protocol/SPEC.md`
+//! must be the same codes and names. A code added on one side only fails here, not in a
+//! client that meets it on the wire.
 
 use std::collections::BTreeMap;
 
@@ -77,6 +78,13 @@ fn accepted<T: std::fmt::Debug, C: FieldCodec<T>>() -> Members {
             let mut reader = Reader::new(std::slice::from_ref(&code));
             C::read(&mut reader).ok().map(|v| (code, format!("{v:?}")))
         })
+        .collect()
+}
+
+/// The codes `T::try_from` takes, for enums that travel outside the declared fields.
+fn tried<T: TryFrom<u8> + std::fmt::Debug>() -> Members {
+    (0..=u8::MAX)
+        .filter_map(|code| T::try_from(code).ok().map(|v| (code, format!("{v:?}"))))
         .collect()
 }
 
@@ -154,16 +162,8 @@ fn rust_enums() -> BTreeMap<&'static str, Members> {
             "DefinitionUpdate",
             accepted::<DefinitionUpdate, DefinitionUpdate>(),
         ),
-        (
-            "ReplyStatus",
-            (0..=u8::MAX)
-                .filter_map(|code| {
-                    ReplyStatus::try_from(code)
-                        .ok()
-                        .map(|s| (code, format!("{s:?}")))
-                })
-                .collect(),
-        ),
+        ("DecodeError", tried::<ringex_protocol::DecodeError>()),
+        ("ReplyStatus", tried::<ReplyStatus>()),
     ])
 }
 
