@@ -12,14 +12,15 @@ use crate::sessions::frame;
 impl Core {
     /// Ends a session: returns its last bytes to write before closing — the answers
     /// not yet drained (gateway rejects, session messages), the feed messages still
-    /// waiting for it (held back while the socket writer sent earlier ones), its stream
-    /// not yet written (unless it is ended for being too slow to read it), then its
-    /// Goodbye; nothing when the connection is already gone — and
-    /// cancels the account's orders if it asked for cancel-on-disconnect and no other
-    /// trading session of it remains.
+    /// waiting for it (held back while the socket writer sent earlier ones) and its
+    /// stream not yet written (neither for a session ended for being too slow to read
+    /// them: its Goodbye must not wait behind them), then its Goodbye; nothing when the
+    /// connection is already gone — and cancels the account's orders if it asked for
+    /// cancel-on-disconnect and no other trading session of it remains.
     pub fn end_session(&mut self, sid: u64, reason: Option<(SessionEndReason, u8)>) -> Vec<u8> {
+        let reading = reason.is_some_and(|(r, _)| r != SessionEndReason::SlowConsumer);
         let mut feed = Output::from_vec(Vec::new());
-        if reason.is_some() {
+        if reading {
             self.stats.messages_out += self.feeds.take_waiting(sid, &mut feed);
         }
         let Some(s) = self.forget(sid) else {
@@ -32,7 +33,7 @@ impl Core {
             self.stats.messages_out += s.unsequenced_count;
             last.extend(&feed.into_bytes());
         }
-        if reason.is_some_and(|(r, _)| r != SessionEndReason::SlowConsumer) {
+        if reading {
             self.stats.messages_out += self.stream_left(&s, &mut last);
         }
         if s.trades() && s.cancel_on_disconnect && self.to_engine.is_up() {

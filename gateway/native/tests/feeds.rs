@@ -729,6 +729,15 @@ fn a_stalled_subscriber_is_conflated_to_a_snapshot_or_disconnected() {
             assert_eq!(book.sides, ClientBook::of_engine(&x.engine));
         } else {
             assert!(!slow.is_empty() && slow.iter().all(|&s| s == 1));
+            // What it did not read stays unread: its Goodbye goes first in line.
+            let ended = x
+                .core
+                .end_session(1, Some((SessionEndReason::SlowConsumer, 0)));
+            assert!(
+                matches!(messages(&ended)[..], [ServerMessage::Goodbye { .. }]),
+                "{:?}",
+                messages(&ended)
+            );
         }
     }
 }
