@@ -9,7 +9,9 @@ from the engine's sequencing timestamp (Unix-epoch nanoseconds, carried by every
 incremental) to a subscriber's LocalBook having applied it at fixed offered order rates,
 closed-loop order-entry throughput with 100 subscribers against none in many short
 pairs (see :mod:`order_entry_cost`; the idle sessions stay connected, only their
-subscriptions change) and the multicast figures (see :mod:`multicast_figures`). Every
+subscriptions change), order entry's p99 beside one stalled subscriber, one reading
+and none (see :mod:`stalled_subscriber`) and the multicast figures (see
+:mod:`multicast_figures`). Every
 gateway a run needs starts with its engine, so each takes in the whole history live.
 Every figure is the median of ``RUNS`` whole runs (``measure_feeds.py N`` for N), each
 run's headline figures kept beside them. Run with ``make bench-marketdata``;
@@ -19,7 +21,8 @@ run's headline figures kept beside them. Run with ``make bench-marketdata``;
 their units in ops/systemd), ``--multicast-only`` the multicast figures alone (updating
 their keys in the file), ``--latency-only [RATE]`` the LocalBook's latency at RATE
 offered orders/s (20k by default) alone and prints it (with ``--feed-writer W``, the
-gateway's ``feed_writer`` W instead of ``idle``).
+gateway's ``feed_writer`` W instead of ``idle``), ``--stalled-only [ROUNDS]`` order
+entry's latency beside a stalled subscriber alone and prints it.
 
 Every process runs at nice 0 otherwise. The units' value puts the venue ahead of the
 rest of its host, where no client runs; here the traders and the book probes share
@@ -54,6 +57,11 @@ from load import LoadSession, closed_loop, open_loop  # noqa: E402
 from multicast_figures import measure_multicast, multicast_settings  # noqa: E402
 from order_entry_cost import PAIRS, CostSetup, paired_cost, spread  # noqa: E402
 from run import run_info, write_results  # noqa: E402
+from stalled_subscriber import (  # noqa: E402
+    STALLED_ROUNDS,
+    combined,
+    latency_with_a_stalled_subscriber,
+)
 from trading_day import check_accepted, named, new_day, reject_reasons  # noqa: E402
 
 from ringex_client import NewOrder, OrderType, Side, TimeInForce, encode  # noqa: E402
@@ -81,6 +89,7 @@ COST = "order_entry_cost_ratio_100_subscribers"
 FILL_COST = "order_entry_cost_of_idle_fill"
 ONE_COST = "order_entry_cost_of_1_subscriber"
 MC_BOOK = "multicast_local_book_latency_ns"
+STALLED = "order_entry_latency_ns_with_a_stalled_subscriber"
 # Resting orders an account may have. At 100k offered orders/s this machine falls
 # behind, and the two traders' open loops then drift apart by tens of thousands of
 # orders, all resting (70k orders were rejected at the tests' limit of 10,000 in one
@@ -211,6 +220,18 @@ async def latencies(setup: CostSetup, rates: list[int] | None = None) -> dict[st
     return got
 
 
+async def beside_a_stalled_subscriber(
+    gateway: Gateway, sessions: list[LoadSession], audience: Audience, rounds: int
+) -> dict[str, Any]:
+    """Order entry's latency beside a stalled subscriber, a reading one and none, and
+    how often the gateway conflated the stalled one (it must have, to have stalled)."""
+    before = counter(gateway.metrics_port, "feed_conflations")
+    figures = await latency_with_a_stalled_subscriber(gateway.port, sessions, audience, rounds)
+    await asyncio.sleep(_METRICS_REFRESH_S)
+    conflated = counter(gateway.metrics_port, "feed_conflations") - before
+    return figures | {"feed_conflations": int(conflated)}
+
+
 async def measure(engine: Engine, gateway: Gateway, pairs: int) -> dict[str, Any]:
     setup = await attached(engine, gateway)
     feed: dict[str, int] = {}
@@ -221,6 +242,9 @@ async def measure(engine: Engine, gateway: Gateway, pairs: int) -> dict[str, Any
     cost = await cost_with_conflations(setup, gateway, pairs)
     await asyncio.to_thread(setup.audience.subscribe, 0)
     got = await latencies(setup)
+    stalled = await beside_a_stalled_subscriber(
+        gateway, setup.sessions, setup.audience, STALLED_ROUNDS
+    )
     await detach(setup)
     return {
         "throughput_per_s": int(statistics.median(cost["order_entry_per_s"]["0"])),
@@ -234,6 +258,7 @@ async def measure(engine: Engine, gateway: Gateway, pairs: int) -> dict[str, Any
             "local_book_resyncs": got["resyncs"],
             "open_loop_orders_rejected": got["rejected"],
             "open_loop_reject_reasons": got["reasons"],
+            STALLED: stalled,
             "window_per_session": WINDOW,
             "run_seconds": RUN_SECONDS,
             "open_loop_seconds": RATE_SECONDS,
@@ -426,6 +451,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
         extra[key] = spread([x for r in runs for x in r["extra"][key]["ratios"]])
     extra[COST] = extra["order_entry_cost_pairs"]["median"]
     extra["feed_conflations"] = sum(r["extra"]["feed_conflations"] for r in runs)
+    extra[STALLED] = combined([r["extra"][STALLED] for r in runs])
     extra["runs"] = [
         {
             "latency_ns": headline(r["latency_ns"]),
@@ -441,6 +467,7 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "open_loop_reject_reasons": r["extra"]["open_loop_reject_reasons"],
             "multicast_msgs_per_s": r["extra"]["multicast_msgs_per_s"],
             MC_BOOK: headline(r["extra"][MC_BOOK]),
+            STALLED: r["extra"][STALLED]["p99_ratio_to_reading"],
         }
         for r in runs
     ]  # fmt: skip
@@ -482,9 +509,27 @@ def latency_only(rate: int, writer: str) -> int:
     return 0
 
 
+def stalled_only(rounds: int) -> int:
+    """Measures order entry's latency beside a stalled subscriber alone, on a fresh
+    venue, and prints it."""
+
+    async def measured(engine: Engine, gateway: Gateway) -> dict[str, Any]:
+        setup = await attached(engine, gateway)
+        got = await beside_a_stalled_subscriber(gateway, setup.sessions, setup.audience, rounds)
+        await detach(setup)
+        return got
+
+    with venue({}) as (engine, gateways):
+        figures = uvloop.run(measured(engine, gateways[0]))
+    print(json.dumps({"command": " ".join(sys.argv), **run_info(), STALLED: figures}, indent=2))
+    return 0
+
+
 def main() -> int:
     if "--multicast-only" in sys.argv:
         return multicast_only()
+    if "--stalled-only" in sys.argv:
+        return stalled_only(number_after("--stalled-only", STALLED_ROUNDS))
     if "--latency-only" in sys.argv:
         writer = word_after("--feed-writer", "idle") if "--feed-writer" in sys.argv else "idle"
         return latency_only(number_after("--latency-only", 20_000), writer)
