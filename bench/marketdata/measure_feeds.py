@@ -11,8 +11,8 @@ closed-loop order-entry throughput with 100 subscribers against none in many sho
 pairs (see :mod:`order_entry_cost`; the idle sessions stay connected, only their
 subscriptions change), order entry's p99 beside one stalled subscriber, one reading
 and none (see :mod:`stalled_subscriber`) and the multicast figures (see
-:mod:`multicast_figures`). Every
-gateway a run needs starts with its engine, so each takes in the whole history live.
+:mod:`multicast_figures`). Every gateway a run needs starts with its engine, so each
+takes in the whole history live.
 Every figure is the median of ``RUNS`` whole runs (``measure_feeds.py N`` for N), each
 run's headline figures kept beside them. Run with ``make bench-marketdata``;
 ``--cost-only [PAIRS]`` measures the order-entry cost alone and prints it (with
