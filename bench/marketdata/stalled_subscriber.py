@@ -29,8 +29,9 @@ SIDES = (NONE, READING, STALLED)
 
 
 async def stalled_subscriber(port: int) -> Subscriber:
-    """A read-only session subscribed to L3 and L2 that reads nothing from here on
-    (it still sends heartbeats, so it stays a slow reader, not a silent one)."""
+    """A read-only session subscribed to L3 and L2 that reads nothing from here on. It
+    sends nothing either, but a side is far shorter than the gateway's idle timeout,
+    so what the gateway meets is a reader that fell behind, not a silent session."""
     s = Subscriber()
     await s.open(port, SUBSCRIBER_USERS[1], PASSWORD)
     assert s.transport is not None
