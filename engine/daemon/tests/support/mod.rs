@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -19,6 +19,7 @@ use ringex_protocol::link::{
     FromEngine, ResumeFrom, LINK_FRAME_MAX,
 };
 use ringex_protocol::Input;
+use socket2::{Domain, Socket, Type};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ringex-engine");
 
@@ -51,16 +52,27 @@ impl Drop for TempDir {
 pub fn free_port() -> u16 {
     static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
     for _ in 0..1000 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = unused_port();
         if GIVEN.lock().unwrap().insert(port) {
             return port;
         }
     }
     panic!("every free port offered was handed out already");
+}
+
+/// A port the kernel finds free, from a socket bound to it that never listens. A
+/// listener, however briefly it lived, could be offered a port handed out earlier
+/// whose daemon is still starting: it would take that test's connections and reset
+/// them as it closed, so the test read end-of-stream before its daemon even bound the
+/// port. The socket reuses the address, as the daemon's listener does, so that a
+/// daemon binding the port at that moment is not refused either.
+fn unused_port() -> u16 {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.set_reuse_address(true).unwrap();
+    let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    socket.bind(&loopback.into()).unwrap();
+    let bound = socket.local_addr().unwrap().as_socket().unwrap();
+    bound.port()
 }
 
 /// One run of the daemon. Killed (SIGKILL) on drop if still running.
