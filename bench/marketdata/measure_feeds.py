@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -169,15 +169,24 @@ async def feed_rate(setup: CostSetup, count: int, gateway: Gateway) -> tuple[int
     return orders, int(rate)
 
 
-async def cost_with_conflations(setup: CostSetup, gateway: Gateway, pairs: int) -> dict[str, Any]:
-    """The paired cost, and the subscribers the gateway conflated meanwhile (0: every
-    one got every incremental)."""
+async def with_conflations(
+    gateway: Gateway, measured: Coroutine[Any, Any, dict[str, Any]]
+) -> dict[str, Any]:
+    """``measured``'s figures, and how many times the gateway conflated a subscriber
+    while it ran."""
     before = counter(gateway.metrics_port, "feed_conflations")
-    figures = await paired_cost(setup, pairs)
-    check_accepted(setup.sessions, "the closed-loop stretches")
+    figures = await measured
     await asyncio.sleep(_METRICS_REFRESH_S)
     conflated = counter(gateway.metrics_port, "feed_conflations") - before
     return figures | {"feed_conflations": int(conflated)}
+
+
+async def cost_with_conflations(setup: CostSetup, gateway: Gateway, pairs: int) -> dict[str, Any]:
+    """The paired cost, and the subscribers the gateway conflated meanwhile (0: every
+    one got every incremental)."""
+    figures = await with_conflations(gateway, paired_cost(setup, pairs))
+    check_accepted(setup.sessions, "the closed-loop stretches")
+    return figures
 
 
 async def feeds_on_their_own_gateway(
@@ -225,11 +234,8 @@ async def beside_a_stalled_subscriber(
 ) -> dict[str, Any]:
     """Order entry's latency beside a stalled subscriber, a reading one and none, and
     how often the gateway conflated the stalled one (it must have, to have stalled)."""
-    before = counter(gateway.metrics_port, "feed_conflations")
-    figures = await latency_with_a_stalled_subscriber(gateway.port, sessions, audience, rounds)
-    await asyncio.sleep(_METRICS_REFRESH_S)
-    conflated = counter(gateway.metrics_port, "feed_conflations") - before
-    return figures | {"feed_conflations": int(conflated)}
+    measured = latency_with_a_stalled_subscriber(gateway.port, sessions, audience, rounds)
+    return await with_conflations(gateway, measured)
 
 
 async def measure(engine: Engine, gateway: Gateway, pairs: int) -> dict[str, Any]:

@@ -99,10 +99,7 @@ def summary(sides: dict[str, list[dict[str, int]]]) -> dict[str, Any]:
     to_reading = [p99_ratio(r, s) for r, s in zip(sides[READING], sides[STALLED], strict=True)]
     to_none = [p99_ratio(o, s) for o, s in zip(sides[NONE], sides[STALLED], strict=True)]
     return (
-        {
-            side: {k: int(statistics.median(s[k] for s in got)) for k in ("p50", "p99")}
-            for side, got in sides.items()
-        }
+        {side: medians(got) for side, got in sides.items()}
         | ratios(to_reading, to_none)
         | {
             "method": (
@@ -120,6 +117,11 @@ def summary(sides: dict[str, list[dict[str, int]]]) -> dict[str, Any]:
     )
 
 
+def medians(samples: list[dict[str, int]]) -> dict[str, int]:
+    """The median p50 and p99 of a side's samples (rounds, or runs' medians)."""
+    return {k: int(statistics.median(s[k] for s in samples)) for k in ("p50", "p99")}
+
+
 def ratios(to_reading: list[float], to_none: list[float]) -> dict[str, Any]:
     """The rounds' p99 ratios and their medians."""
     return {
@@ -133,10 +135,7 @@ def ratios(to_reading: list[float], to_none: list[float]) -> dict[str, Any]:
 def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Several runs' figures as one: each side's percentiles the median of the runs',
     the ratios the medians of every run's rounds together."""
-    sides = {
-        side: {k: int(statistics.median(run[side][k] for run in runs)) for k in ("p50", "p99")}
-        for side in SIDES
-    }
+    sides = {side: medians([run[side] for run in runs]) for side in SIDES}
     to_reading = [r for run in runs for r in run["p99_ratios_to_reading"]]
     to_none = [r for run in runs for r in run["p99_ratios_to_none"]]
     return (
